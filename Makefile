@@ -1,0 +1,33 @@
+# Two entry points: `make run` (fetch live statistics, build, charts, notebooks) and
+# `make test`. Both create and fill .venv themselves with only Python 3.11 present.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# HS detail for `make run`: 6 digits with a Comtrade key; without one the keyless preview
+# (500 rows a call) would need thousands of calls at HS6, so chapters (2 digits) instead.
+LEVEL ?= $(if $(COMTRADE_API_KEY),6,2)
+YEARS ?=
+OUT ?= exports
+
+.PHONY: run test demo lab bench venv clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
+	$(BIN)/tradeviz build
+	$(BIN)/tradeviz check
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,356 @@
+"""A local UN Comtrade v1 API for tests, benchmarks and trials without network.
+
+What it reproduces, each from the recorded bodies in ../shared/corpus/comtrade/ and the
+API notes: the `{elapsedTime, count, data, error}` envelope with the full v1 field set;
+the preview cap (500) and keyed cap (100,000), cutting silently and reporting the count it
+returned; 401 without a key on /data/v1/get (the recorded body); 429 with Retry-After when
+calls come faster than the permitted rate; injected 500s, 429s and truncated bodies;
+breakdown rows when customs, transport mode or second partner are not pinned; rows in the
+HS revision each reporter used that year (H1…H6 in `classificationCode`); empty results
+for years a country did not report. The recorded China 2010 TOTAL query is replayed byte
+for byte; everything else is generated, deterministic, and labelled synthetic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from werkzeug.wrappers import Request, Response
+
+from .server import SYNTHETIC_HEADER, find_corpus
+
+COUNTRIES = {
+    0: ("W00", "World"), 156: ("CHN", "China"), 398: ("KAZ", "Kazakhstan"),
+    417: ("KGZ", "Kyrgyzstan"), 762: ("TJK", "Tajikistan"), 795: ("TKM", "Turkmenistan"),
+    860: ("UZB", "Uzbekistan"), 32: ("ARG", "Argentina"), 276: ("DEU", "Germany"),
+}
+CA = (398, 417, 762, 795, 860)
+FLOW_DESC = {"M": "Import", "X": "Export", "RM": "Re-import", "RX": "Re-export"}
+# Years each reporter has data in Comtrade (Turkmenistan hardly reports; Uzbekistan since 2017).
+REPORTS = {156: (1992, 2100), 398: (1995, 2100), 417: (1995, 2100), 762: (2000, 2100),
+           795: (1997, 2000), 860: (2017, 2100), 32: (1990, 2100), 276: (1990, 2100)}
+# HS6 lines per (reporter side, flow) around 2024; partner-side figures are smaller.
+LINES = {
+    (156, "X"): {398: 4200, 417: 3800, 762: 2400, 795: 1500, 860: 3600},
+    (156, "M"): {398: 420, 417: 160, 762: 90, 795: 40, 860: 260},
+    ("CA", "M"): {398: 4000, 417: 3000, 762: 1800, 795: 1000, 860: 3300},
+    ("CA", "X"): {398: 350, 417: 180, 762: 60, 795: 30, 860: 220},
+}
+BREAKDOWNS = {
+    "customsCode": [("C01", 0.8), ("C04", 0.2)],
+    "motCode": [(3100, 0.3), (3200, 0.5), (9110, 0.2)],
+    "partner2Code": [(0, 0.6), (398, 0.4)],
+}
+
+
+def revision(reporter: int, year: int) -> str:
+    """HS revision a reporter used in a year: China adopts on time, others lag."""
+    lag = {156: 0, 398: 0, 417: 1, 762: 2, 795: 3, 860: 1}.get(reporter, 0)
+    starts = [(2022, "H6"), (2017, "H5"), (2012, "H4"), (2007, "H3"), (2002, "H2"),
+              (1996, "H1")]
+    for start, rev in starts:
+        if year >= start + lag:
+            return rev
+    return "H0"
+
+
+@dataclass
+class Faults:
+    """Faults to inject on data calls: a fixed schedule first, then a random rate."""
+
+    schedule: list[str | None] = field(default_factory=list)
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("429", "500", "truncate")
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def next(self) -> str | None:
+        if self.schedule:
+            return self.schedule.pop(0)
+        if self.rate and self._rng.random() < self.rate:
+            return self._rng.choice(self.kinds)
+        return None
+
+
+class ComtradeEmulator:
+    """WSGI app; `calls` counts data requests, `log` keeps (path, params) of each."""
+
+    def __init__(self, corpus: Path | None = None, preview_cap: int = 500,
+                 keyed_cap: int = 100_000, rps: float | None = None,
+                 faults: Faults | None = None, scale: float = 1.0,
+                 valid_keys: Iterable[str] | None = None, quota: int | None = None):
+        self.corpus = (corpus or find_corpus()) / "comtrade"
+        self.preview_cap = preview_cap
+        self.keyed_cap = keyed_cap
+        self.rps = rps
+        self.faults = faults or Faults()
+        self.scale = scale
+        self.valid_keys = set(valid_keys) if valid_keys is not None else None
+        self.quota = quota
+        self.calls = 0
+        self.log: list[tuple[str, dict[str, str], dict[str, str]]] = []
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self._recorded = json.loads(
+            (self.corpus / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes())
+        self._recorded_bytes = (self.corpus / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
+                                ).read_bytes()
+        self._hs = self._load_hs()
+
+    # -- reference data --------------------------------------------------------------------
+    def _load_hs(self) -> dict[str, object]:
+        doc = json.loads((self.corpus / "files_v1_app_reference_HS.R-body.json")
+                         .read_bytes().decode("utf-8-sig"))
+        texts = {r["id"]: r["text"] for r in doc["results"]}
+        hs6 = sorted(r["id"] for r in doc["results"]
+                     if r["aggrLevel"] == 6 and "LEGACY" not in r["text"])
+        return {"texts": texts, "hs6": np.array(hs6)}
+
+    # -- WSGI ---------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path.startswith("/files/v1/app/reference/"):
+            return self._reference(path.rsplit("/", 1)[-1])
+        parts = path.strip("/").split("/")
+        keyed = path.startswith("/data/v1/get/")
+        if not (keyed or path.startswith("/public/v1/preview/")) or len(parts) != 6:
+            return _json({"statusCode": 404, "message": "Resource not found"}, 404)
+        if parts[3] != "C" or parts[5] != "HS" or parts[4] not in ("A", "M"):
+            return _json({"elapsedTime": "0.01 secs", "count": 0, "data": [], "error": ""})
+        params = {k.lower(): v for k, v in request.args.items()}
+        key = request.headers.get("Ocp-Apim-Subscription-Key") or params.pop(
+            "subscription-key", None)
+        with self._lock:
+            self.calls += 1
+            self.log.append((path, dict(request.args),
+                             {k: v for k, v in request.headers.items()}))
+            now = time.monotonic()
+            too_fast = self.rps is not None and now - self._last < 0.9 / self.rps
+            self._last = now
+            fault = self.faults.next()
+            over_quota = self.quota is not None and self.calls > self.quota
+        if keyed and not key:
+            body = (self.corpus / "data_v1_get_C_A_HS_401_error.R-body.json").read_bytes()
+            return Response(body, 401, content_type="application/json")
+        if keyed and self.valid_keys is not None and key not in self.valid_keys:
+            return _json({"statusCode": 401, "message": "Access denied due to invalid "
+                          "subscription key. Make sure to provide a valid key for an active "
+                          "subscription."}, 401)
+        if over_quota:
+            return _json({"statusCode": 403, "message": "Out of call volume quota. Quota will "
+                          "be replenished in 23:59:59."}, 403)
+        if too_fast or fault == "429":
+            resp = _json({"statusCode": 429,
+                          "message": "Rate limit is exceeded. Try again in 1 seconds."}, 429)
+            resp.headers["Retry-After"] = "1"
+            return resp
+        if fault == "500":
+            return _json({"statusCode": 500, "message": "Internal server error"}, 500)
+        cap = self.keyed_cap if keyed else self.preview_cap
+        try:
+            max_records = min(int(params.get("maxrecords", cap)), cap)
+        except ValueError:
+            max_records = cap
+        body, synthetic = self._data(parts[4], params, max_records)
+        if fault == "truncate":
+            body = body[: max(1, len(body) // 2)]
+        resp = Response(body, 200, content_type="application/json; charset=utf-8")
+        if synthetic:
+            resp.headers[SYNTHETIC_HEADER] = "1"
+        return resp
+
+    def _reference(self, name: str) -> Response:
+        path = self.corpus / f"files_v1_app_reference_{name.removesuffix('.json')}.R-body.json"
+        if not path.exists():
+            return _json({"statusCode": 404, "message": "Resource not found"}, 404)
+        return Response(path.read_bytes(), 200, content_type="application/json")
+
+    # -- data -----------------------------------------------------------------------------
+    def _data(self, freq: str, params: dict[str, str], cap: int) -> tuple[bytes, bool]:
+        reporters = _ints(params.get("reportercode"))
+        partners = _ints(params.get("partnercode"))
+        periods = _list(params.get("period"))
+        cmds = _list(params.get("cmdcode")) or ["TOTAL"]
+        flows = _list(params.get("flowcode")) or list(FLOW_DESC)
+        pinned = {k: params.get(k.lower()) for k in BREAKDOWNS}
+        pinned_ok = (pinned["customsCode"] == "C00" and pinned["motCode"] == "0"
+                     and pinned["partner2Code"] == "0")
+        if self._is_recorded(freq, reporters, partners, periods, cmds, flows) and pinned_ok:
+            wanted = [r for r in self._recorded["data"]
+                      if r["partnerCode"] in partners and r["flowCode"] in flows]
+            if len(wanted) == len(self._recorded["data"]) and cap >= len(wanted):
+                return self._recorded_bytes, False
+            return _envelope(wanted[:cap]), False
+        if reporters is None or periods is None:
+            return _envelope([]), True
+        if partners is None:
+            partners = [0, *[c for c in COUNTRIES if c not in (0, *reporters)]]
+        rows: list[dict] = []
+        for reporter in reporters:
+            for period in periods:
+                for partner in partners:
+                    for flow in flows:
+                        rows.extend(self._cell(freq, reporter, partner, period, flow, cmds,
+                                               pinned))
+                        if len(rows) > cap:
+                            break
+        desc = params.get("includedesc", "false").lower() == "true"
+        out = rows[:cap]
+        if not desc:
+            out = [{k: v for k, v in r.items() if not k.endswith(("Desc", "ISO"))}
+                   for r in out]
+        return _envelope(out), True
+
+    def _is_recorded(self, freq, reporters, partners, periods, cmds, flows) -> bool:
+        return (freq == "A" and reporters == [156] and periods == ["2010"] and cmds == ["TOTAL"]
+                and partners is not None and set(partners) <= {32, 276})
+
+    def cell_lines(self, reporter: int, partner: int, flow: str, year: int) -> int:
+        """How many HS6 lines a reporter has with a partner, flow and year."""
+        lo, hi = REPORTS.get(reporter, (1990, 2100))
+        if not lo <= year <= hi or reporter == partner:
+            return 0
+        if partner == 0:
+            base = 5000
+        elif reporter == 156 and partner in CA:
+            base = LINES[(156, "X" if flow in ("X", "RX") else "M")][partner]
+        elif reporter in CA and partner == 156:
+            base = LINES[("CA", "X" if flow in ("X", "RX") else "M")][reporter]
+        else:
+            base = 300
+        if flow in ("RX", "RM"):
+            base = max(1, base // 40)
+        growth = 0.55 + 0.45 * min(max((year - 2000) / 24, 0), 1.2)
+        return max(1, int(base * growth * self.scale))
+
+    def leaf_values(self, freq: str, reporter: int, partner: int, period: str,
+                    flow: str) -> tuple[np.ndarray, np.ndarray]:
+        """Deterministic HS6 codes and USD values of one reporter-partner-flow-period."""
+        year = int(period[:4])
+        n = self.cell_lines(reporter, partner, flow, year)
+        if n == 0:
+            return np.array([], dtype=str), np.array([])
+        seed = int(hashlib.sha256(f"{reporter}|{partner}|{flow}|{year}".encode())
+                   .hexdigest()[:8], 16)
+        rng = np.random.default_rng(seed)
+        universe = self._hs["hs6"]
+        codes = np.sort(rng.choice(universe, size=min(n, len(universe)), replace=False))
+        values = np.round(rng.lognormal(mean=11.5, sigma=2.2, size=len(codes)), 0) + 1
+        if freq == "M":
+            month = int(period[4:])
+            mrng = np.random.default_rng(seed + month)
+            keep = mrng.random(len(codes)) < 0.6
+            codes, values = codes[keep], np.round(values[keep] / 7.0) + 1
+        return codes, values
+
+    def _cell(self, freq: str, reporter: int, partner: int, period: str, flow: str,
+              cmds: Sequence[str], pinned: dict[str, str | None]) -> list[dict]:
+        codes, values = self.leaf_values(freq, reporter, partner, period, flow)
+        if len(codes) == 0:
+            return []
+        series: dict[str, float] = {}
+        for cmd in cmds:
+            if cmd == "TOTAL":
+                series["TOTAL"] = float(values.sum())
+            elif cmd.startswith("AG"):
+                level = int(cmd[2:])
+                prefixes = np.array([c[:level] for c in codes])
+                uniq, inv = np.unique(prefixes, return_inverse=True)
+                sums = np.bincount(inv, weights=values)
+                series.update(zip(uniq.tolist(), sums.tolist(), strict=True))
+            else:
+                mask = np.char.startswith(codes.astype(str), cmd)
+                if mask.any():
+                    series[cmd] = float(values[mask].sum())
+        rev = revision(reporter, int(period[:4]))
+        rows = []
+        for cmd, value in series.items():
+            base = self.row(freq, reporter, partner, period, flow, cmd, value, rev)
+            rows.append(base)
+            rows.extend(_breakdowns(base, pinned))
+        return rows
+
+    def row(self, freq: str, reporter: int, partner: int, period: str, flow: str, cmd: str,
+            value: float, rev: str) -> dict:
+        """One data row with the v1 field set, in the order of the recorded body."""
+        year = int(period[:4])
+        month = int(period[4:]) if freq == "M" else 52
+        level = 0 if cmd == "TOTAL" else len(cmd)
+        imp = flow in ("M", "RM")
+        weight = round(value / 3.7, 1) if level == 6 else None
+        rep_iso, rep_desc = COUNTRIES.get(reporter, (str(reporter), f"Country {reporter}"))
+        par_iso, par_desc = COUNTRIES.get(partner, (str(partner), f"Country {partner}"))
+        text = "All Commodities" if cmd == "TOTAL" else str(
+            self._hs["texts"].get(cmd, cmd)).split(" - ", 1)[-1]
+        return {
+            "typeCode": "C", "freqCode": freq,
+            "refPeriodId": int(f"{year}{(month if freq == 'M' else 1):02d}01"),
+            "refYear": year, "refMonth": month, "period": period,
+            "reporterCode": reporter, "reporterISO": rep_iso, "reporterDesc": rep_desc,
+            "flowCode": flow, "flowDesc": FLOW_DESC[flow],
+            "partnerCode": partner, "partnerISO": par_iso, "partnerDesc": par_desc,
+            "partner2Code": 0, "partner2ISO": "W00", "partner2Desc": "World",
+            "classificationCode": rev, "classificationSearchCode": "HS",
+            "isOriginalClassification": True, "cmdCode": cmd, "cmdDesc": text,
+            "aggrLevel": level, "isLeaf": level == 6,
+            "customsCode": "C00", "customsDesc": "TOTAL CPC", "mosCode": "0",
+            "motCode": 0, "motDesc": "TOTAL MOT",
+            "qtyUnitCode": 8 if level == 6 else -1, "qtyUnitAbbr": "kg" if level == 6 else "N/A",
+            "qty": weight, "isQtyEstimated": False,
+            "altQtyUnitCode": -1, "altQtyUnitAbbr": "N/A", "altQty": None,
+            "isAltQtyEstimated": False,
+            "netWgt": weight, "isNetWgtEstimated": False,
+            "grossWgt": None, "isGrossWgtEstimated": False,
+            "cifvalue": value if imp else None, "fobvalue": None if imp else value,
+            "primaryValue": value, "legacyEstimationFlag": 0,
+            "isReported": True, "isAggregate": partner == 0,
+        }
+
+
+def _breakdowns(base: dict, pinned: dict[str, str | None]) -> list[dict]:
+    """Extra rows the API adds when a breakdown dimension is left open (they double count)."""
+    out = []
+    for dim, parts in BREAKDOWNS.items():
+        if pinned.get(dim) is not None:
+            continue
+        for code, share in parts:
+            row = dict(base)
+            row[dim] = code
+            row["primaryValue"] = round(base["primaryValue"] * share, 2)
+            out.append(row)
+    return out
+
+
+def _envelope(rows: list[dict]) -> bytes:
+    doc = {"elapsedTime": "0.05 secs", "count": len(rows), "data": rows, "error": ""}
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _json(doc: dict, status: int = 200) -> Response:
+    return Response(json.dumps(doc), status, content_type="application/json")
+
+
+def _list(raw: str | None) -> list[str] | None:
+    if raw is None or raw == "":
+        return None
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+def _ints(raw: str | None) -> list[int] | None:
+    values = _list(raw)
+    return None if values is None else [int(v) for v in values]

@@ -1,0 +1,212 @@
+"""The one HTTP layer every source uses: rate limit, retries with back-off, typed errors.
+
+Sources pass a `validate` callback so that a 200 whose body is truncated or malformed is
+retried like a server error instead of being stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import requests
+
+from . import __version__
+from .errors import (
+    AuthError,
+    BadResponseError,
+    HttpError,
+    QuotaExceededError,
+    RateLimitError,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+USER_AGENT = f"tradeviz/{__version__} (China-Central Asia trade analytics; python-requests)"
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class RateLimiter:
+    """Spaces requests at least 1/rps seconds apart (client-side politeness)."""
+
+    def __init__(self, rps: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1.0 / rps
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            if now < self._next:
+                self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+@dataclass
+class Fetched:
+    """A successful response: the exact bytes, the status and the parsed value."""
+
+    url: str
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    parsed: object = None
+    attempts: int = 1
+
+
+@dataclass
+class HttpClient:
+    """Requests session with one source's rate limit and retry policy."""
+
+    source: str
+    rps: float = 1.0
+    timeout: float = 60.0
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    max_retry_after: float = 300.0
+    sleep: Callable[[float], None] = time.sleep
+    secret_values: tuple[str, ...] = ()
+    session: requests.Session = field(default_factory=requests.Session)
+    calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.rps, sleep=self.sleep)
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def get(self, url: str, params: Mapping[str, str] | None = None,
+            headers: Mapping[str, str] | None = None,
+            validate: Callable[[bytes], T] | None = None) -> Fetched:
+        """GET with retries; returns Fetched with `parsed` = validate(body) if given."""
+        last_problem = ""
+        for attempt in range(1, self.max_retries + 2):
+            self.limiter.wait()
+            self.calls += 1
+            try:
+                resp = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
+                body = resp.content
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                last_problem = f"{type(exc).__name__}: {self._scrub(str(exc))}"
+                self._backoff(attempt, last_problem)
+                continue
+            status = resp.status_code
+            if status == 200:
+                if validate is None:
+                    return Fetched(resp.url, status, body, dict(resp.headers), None, attempt)
+                try:
+                    parsed = validate(body)
+                except BadResponseError as exc:
+                    last_problem = f"unreadable body ({exc})"
+                    self._backoff(attempt, last_problem)
+                    continue
+                return Fetched(resp.url, status, body, dict(resp.headers), parsed, attempt)
+            message = _error_message(body)
+            if status == 429:
+                wait = _retry_after(resp.headers.get("Retry-After"), message)
+                if wait > self.max_retry_after:
+                    raise RateLimitError(
+                        f"{self.source}: rate limited, and the server asks to wait {wait:.0f}s; "
+                        "try again later or lower the request rate", status)
+                last_problem = f"HTTP 429 ({message})"
+                log.warning("%s: HTTP 429, waiting %.1fs as Retry-After says", self.source, wait)
+                self.sleep(wait if wait > 0 else self._delay(attempt))
+                continue
+            if status in (401, 403):
+                self._raise_auth(status, message)
+            if status in RETRY_STATUSES:
+                last_problem = f"HTTP {status} ({message})"
+                self._backoff(attempt, last_problem)
+                continue
+            raise HttpError(f"{self.source}: HTTP {status} from {self._scrub(_path(url))}: "
+                            f"{message}", status)
+        raise HttpError(f"{self.source}: giving up after {self.max_retries + 1} attempts on "
+                        f"{self._scrub(_path(url))}; last problem: {last_problem}. Rerun the "
+                        "same command later: finished queries are kept and will not be fetched "
+                        "again.")
+
+    def _raise_auth(self, status: int, message: str) -> None:
+        low = message.lower()
+        if "quota" in low:
+            raise QuotaExceededError(
+                f"{self.source}: daily call quota spent (HTTP {status}: {message}). Stop for "
+                "today and rerun tomorrow; finished queries are kept.", status)
+        if "policy" in low:
+            raise AuthError(
+                f"{self.source}: the keyless preview is refused by the server (HTTP {status}: "
+                f"{message}). Set COMTRADE_API_KEY to use the keyed endpoint.", status)
+        raise AuthError(
+            f"{self.source}: access denied (HTTP {status}: {message}). Set a valid key in the "
+            "environment (COMTRADE_API_KEY for UN Comtrade: a free key from "
+            "comtradedeveloper.un.org), or unset it to use the keyless preview.", status)
+
+    def _delay(self, attempt: int) -> float:
+        base = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return base * (0.5 + random.random() / 2)
+
+    def _backoff(self, attempt: int, problem: str) -> None:
+        if attempt > self.max_retries:
+            return
+        delay = self._delay(attempt)
+        log.warning("%s: %s; retry %d/%d in %.1fs", self.source, problem, attempt,
+                    self.max_retries, delay)
+        self.sleep(delay)
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.secret_values:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def _path(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _error_message(body: bytes) -> str:
+    text = body[:500].decode("utf-8", "replace").strip()
+    match = re.search(r'"message"\s*:\s*"([^"]*)"', text)
+    if match:
+        return match.group(1)
+    return text[:200] or "(empty body)"
+
+
+def _retry_after(header: str | None, message: str) -> float:
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            pass
+    match = re.search(r"in (\d+) seconds?", message)
+    return float(match.group(1)) if match else 0.0
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Fail fast, with the way out, when the API host cannot be reached at all."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from .errors import TradevizError
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise TradevizError(
+            f"cannot reach {host}:{port} ({exc.__class__.__name__}: {exc}). No network? "
+            "To try tradeviz offline, run `make demo` (or `tradeviz demo`): it builds every "
+            "table, chart and notebook from synthetic data, labelled as such.") from None

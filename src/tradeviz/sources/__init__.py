@@ -1,0 +1,1 @@
+"""One module per data source; all share tradeviz.http and tradeviz.raw_store."""

@@ -1,0 +1,70 @@
+"""Shared fixtures: the recorded corpus, a data directory, and emulators on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tradeviz.emulators.comtrade import ComtradeEmulator, Faults
+from tradeviz.emulators.server import ServedApp, find_corpus
+from tradeviz.http import HttpClient
+from tradeviz.raw_store import RawStore
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    return find_corpus()
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "data"
+    monkeypatch.setenv("TRADEVIZ_DATA_DIR", str(d))
+    monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
+    return d
+
+
+@pytest.fixture
+def store(data_dir) -> RawStore:
+    return RawStore(data_dir / "raw")
+
+
+class Sleeps(list):
+    """Records requested sleeps instead of sleeping, so retry tests run instantly."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def fast_client(sleeps):
+    def make(source: str = "comtrade", **kw) -> HttpClient:
+        kw.setdefault("rps", 1000.0)
+        return HttpClient(source, sleep=sleeps, **kw)
+    return make
+
+
+@pytest.fixture
+def comtrade_api(corpus, monkeypatch):
+    """Start a Comtrade emulator; returns a factory so tests can set caps and faults."""
+    running: list[ServedApp] = []
+
+    def start(**kw) -> ComtradeEmulator:
+        if "faults" in kw and isinstance(kw["faults"], list):
+            kw["faults"] = Faults(schedule=kw["faults"])
+        app = ComtradeEmulator(corpus=corpus, **kw)
+        served = ServedApp(app).__enter__()
+        running.append(served)
+        app.url = served.url
+        monkeypatch.setenv("TRADEVIZ_COMTRADE_URL", served.url)
+        return app
+
+    yield start
+    for served in running:
+        served.__exit__(None, None, None)

@@ -1,0 +1,221 @@
+"""The Comtrade fetcher end to end against the local emulator (real HTTP, parsing, retries)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tradeviz.errors import TruncatedResultError
+from tradeviz.raw_store import RawStore, sha256_hex
+from tradeviz.sources import comtrade
+from tradeviz.sources.comtrade import ComtradeFetcher, Query
+
+RECORDED = "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
+
+
+def _fetcher(store, fast_client, **kw) -> ComtradeFetcher:
+    return ComtradeFetcher(store, client=fast_client(), progress=False, **kw)
+
+
+def _complete(store: RawStore) -> list[dict]:
+    return [s.record for s in store.snapshots("comtrade") if s.complete]
+
+
+def test_emulated_rows_have_the_recorded_v1_fields_and_types(corpus, comtrade_api):
+    recorded = json.loads((corpus / "comtrade" / RECORDED).read_bytes())
+    api = comtrade_api()
+    row = api.row("A", 156, 398, "2020", "X", "854143", 1234.0, "H6")
+    real = recorded["data"][0]
+    assert list(row) == list(real)  # same fields, same order
+    for key, value in real.items():
+        if value is not None and row[key] is not None:
+            assert type(row[key]) is type(value), key
+
+
+def test_recorded_query_is_replayed_byte_for_byte(corpus, store, fast_client, comtrade_api):
+    comtrade_api()
+    groups = comtrade.custom_plan(("2010",), "total", ["CHN"], ["32", "276"])
+    stats = _fetcher(store, fast_client).run(groups, "A")
+    assert stats.calls == 1 and stats.rows == 4
+    (snap,) = list(store.snapshots("comtrade"))
+    assert snap.sha256 == sha256_hex((corpus / "comtrade" / RECORDED).read_bytes())
+    assert snap.record["synthetic"] is False
+
+
+def test_every_call_pins_breakdowns_and_sends_the_cap(store, fast_client, comtrade_api):
+    api = comtrade_api()
+    groups = comtrade.default_plan(("2021", "2020"), "2")
+    _fetcher(store, fast_client).run(groups, "A")
+    assert api.calls >= 3
+    for path, params, _ in api.log:
+        assert path == "/public/v1/preview/C/A/HS"
+        assert params["customsCode"] == "C00" and params["motCode"] == "0"
+        assert params["partner2Code"] == "0" and params["breakdownMode"] == "classic"
+        assert params["includeDesc"] == "true" and params["maxRecords"] == "500"
+
+
+def test_unpinned_queries_return_breakdown_rows_that_double_count(comtrade_api, fast_client):
+    api = comtrade_api()
+    base = {"reporterCode": "156", "partnerCode": "795", "period": "2020", "cmdCode": "TOTAL",
+            "flowCode": "M"}
+    pinned = fast_client().get(api.url + "/public/v1/preview/C/A/HS",
+                               params={**base, **comtrade.PINNED}, validate=comtrade.validate_body)
+    loose = fast_client().get(api.url + "/public/v1/preview/C/A/HS", params=base,
+                              validate=comtrade.validate_body)
+    total = pinned.parsed["data"][0]["primaryValue"]
+    assert pinned.parsed["count"] == 1
+    assert loose.parsed["count"] > 1
+    assert sum(r["primaryValue"] for r in loose.parsed["data"]) > 1.5 * total
+
+
+def test_preview_cap_truncation_is_split_never_stored_complete(store, fast_client, comtrade_api):
+    api = comtrade_api()
+    groups = comtrade.custom_plan(("2020",), "4", ["CHN"], ["KAZ", "KGZ"])
+    fetcher = _fetcher(store, fast_client)
+    stats = fetcher.run(groups, "A")
+    records = [s.record for s in store.snapshots("comtrade")]
+    truncated = [r for r in records if not r["complete"]]
+    assert truncated and stats.truncated == len(truncated)
+    assert all(r["count"] == 500 for r in truncated)
+    assert all(r["count"] < 500 for r in records if r["complete"])
+    # the complete pieces hold exactly the rows the API has for the whole query
+    truth = Query("A", (156,), (398, 417), ("2020",), ("AG4",))
+    full = api._data("A", {k.lower(): v for k, v in truth.params().items()}, 10**9)[0]
+    expected = json.loads(full)["count"]
+    assert expected > 500
+    assert sum(r["records"] for r in _complete(store)) == expected == stats.rows
+
+
+def test_hs6_split_falls_back_to_chapters(store, fast_client, comtrade_api):
+    comtrade_api()
+    groups = comtrade.custom_plan(("2021",), "6", ["CHN"], ["TKM"])
+    fetcher = _fetcher(store, fast_client)
+    fetcher.run(groups, "A")
+    explicit = [r for r in _complete(store) if not r["params"]["cmdCode"].startswith("AG")]
+    assert explicit, "HS6 rows over the cap must be fetched chapter by chapter"
+    assert any(s.source == "comtrade_reference" for s in store.snapshots())
+    assert all(len(r["params"]["cmdCode"]) < 3000 for r in explicit)
+
+
+def test_unsplittable_truncation_is_an_error(store, fast_client, comtrade_api):
+    comtrade_api()
+    groups = comtrade.custom_plan(("2020",), "total", ["CHN"], ["KAZ"])
+    fetcher = _fetcher(store, fast_client, max_records=1)
+    with pytest.raises(TruncatedResultError, match="cannot be split"):
+        fetcher.run(groups, "A")
+    assert not _complete(store)
+
+
+def test_rerun_makes_no_call_and_refresh_refetches(store, fast_client, comtrade_api):
+    api = comtrade_api()
+    groups = comtrade.default_plan(("2020", "2019"), "2")
+    first = _fetcher(store, fast_client).run(groups, "A")
+    calls = api.calls
+    second = _fetcher(store, fast_client).run(groups, "A")
+    assert api.calls == calls and second.calls == 0
+    assert second.rows == first.rows
+    third = _fetcher(store, fast_client, refresh=True).run(groups, "A")
+    assert third.calls == first.calls
+
+
+def test_empty_result_is_a_complete_snapshot(store, fast_client, comtrade_api):
+    api = comtrade_api()
+    groups = comtrade.custom_plan(("2020",), "total", ["TKM"], ["CHN"])  # TKM did not report
+    stats = _fetcher(store, fast_client).run(groups, "A")
+    (snap,) = list(store.snapshots("comtrade"))
+    assert stats.calls == 1 and snap.complete and snap.record["count"] == 0
+    _fetcher(store, fast_client).run(groups, "A")
+    assert api.calls == 1
+
+
+def test_rows_come_in_the_revision_reported(store, fast_client, comtrade_api):
+    comtrade_api()
+    periods = comtrade.periods_for(range(2010, 2024), "A")
+    _fetcher(store, fast_client).run(comtrade.custom_plan(periods, "total", ["CHN"], ["KAZ"]),
+                                     "A")
+    revs = set()
+    for snap in store.snapshots("comtrade"):
+        revs |= {r["classificationCode"] for r in json.loads(store.read(snap))["data"]}
+    assert {"H3", "H4", "H5", "H6"} <= revs
+
+
+def test_key_goes_in_header_and_never_to_disk_or_logs(store, fast_client, comtrade_api,
+                                                     caplog, data_dir):
+    key = "tv-secret-0123456789"
+    api = comtrade_api(valid_keys={key}, faults=["500", "429"])
+    caplog.set_level(logging.DEBUG)
+    fetcher = _fetcher(store, fast_client, api_key=key)
+    fetcher.run(comtrade.default_plan(("2021",), "2"), "A")
+    for path, params, headers in api.log:
+        assert path.startswith("/data/v1/get/")
+        assert headers["Ocp-Apim-Subscription-Key"] == key
+        assert key not in json.dumps(params)
+    assert key not in caplog.text
+    for f in Path(data_dir).rglob("*"):
+        if f.is_file():
+            assert key.encode() not in f.read_bytes(), f
+
+
+def test_wrong_key_message_never_contains_the_key(store, fast_client, comtrade_api):
+    comtrade_api(valid_keys={"right"})
+    fetcher = _fetcher(store, fast_client, api_key="wrong-key-xyz")
+    with pytest.raises(Exception) as err:
+        fetcher.run(comtrade.default_plan(("2021",), "total"), "A")
+    assert "invalid subscription key" in str(err.value)
+    assert "wrong-key-xyz" not in str(err.value)
+
+
+def test_default_years_are_last_ten_complete_years():
+    assert comtrade.parse_years(None, date(2026, 11, 27)) == list(range(2016, 2026))
+    assert comtrade.parse_years("2019-2021") == [2019, 2020, 2021]
+    with pytest.raises(ValueError, match="--years"):
+        comtrade.parse_years("2021-2019")
+    assert comtrade.periods_for([2025], "M", date(2025, 4, 2)) == ("202503", "202502", "202501")
+
+
+def test_killed_fetch_leaves_no_partial_snapshot_and_resumes(tmp_path, comtrade_api):
+    api = comtrade_api(valid_keys={"k"})
+    env = {**os.environ, "TRADEVIZ_DATA_DIR": str(tmp_path / "killed"),
+           "TRADEVIZ_COMTRADE_URL": api.url, "TRADEVIZ_COMTRADE_RPS": "200",
+           "COMTRADE_API_KEY": "k"}
+    cmd = [sys.executable, "-m", "tradeviz.cli", "fetch", "comtrade", "--years", "2019-2021",
+           "--level", "2", "--max-records", "150"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = tmp_path / "killed" / "raw" / "manifest.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists() and manifest.read_text().count("\n") >= 8:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "fetch finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    store = RawStore(tmp_path / "killed" / "raw")
+    for f in (tmp_path / "killed" / "raw" / "comtrade").iterdir():
+        if not f.name.startswith(".tmp-"):
+            assert sha256_hex(f.read_bytes()) == f.stem  # every snapshot whole
+    before = {s.record["query_key"] for s in store.snapshots("comtrade")}
+    calls_before = api.calls
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    resumed_calls = api.calls - calls_before
+    assert not list((tmp_path / "killed" / "raw").rglob(".tmp-*"))
+    after = {s.record["query_key"] for s in store.snapshots("comtrade")}
+    # a clean, uninterrupted run of the same plan
+    env_clean = {**env, "TRADEVIZ_DATA_DIR": str(tmp_path / "clean")}
+    calls_before = api.calls
+    subprocess.run(cmd, env=env_clean, check=True, capture_output=True)
+    clean_calls = api.calls - calls_before
+    clean = {s.record["query_key"] for s in RawStore(tmp_path / "clean" / "raw")
+             .snapshots("comtrade")}
+    assert after == clean
+    assert resumed_calls <= clean_calls - len(before) + 1  # only what was missing
+    assert resumed_calls < clean_calls
