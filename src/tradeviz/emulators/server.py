@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -30,7 +31,10 @@ def find_corpus() -> Path:
 class ServedApp:
     """A running emulator: `.url` is its base URL; use as a context manager."""
 
-    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0,
+                 quiet: bool = True):
+        if quiet:
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.server = make_server(host, port, app, threaded=True)
         self.url = f"http://{host}:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

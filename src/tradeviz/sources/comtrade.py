@@ -45,7 +45,7 @@ PREVIEW_CAP = 500
 KEYED_CAP = 100_000
 URL_LIMIT = 4000
 MAX_PERIODS_PER_CALL = 12
-FILL = 0.9  # aim batches at 90 % of the cap so growth between periods rarely truncates
+FILL = 0.95  # aim batches just under the cap; periods are fetched newest (largest) first
 SYNTHETIC_HEADER = "X-Tradeviz-Synthetic"
 
 
@@ -174,6 +174,7 @@ class FetchStats:
     cached: int = 0
     rows: int = 0
     truncated: int = 0
+    calls_by_group: dict[str, int] = field(default_factory=dict)
     snapshots: list[Snapshot] = field(default_factory=list)
 
 
@@ -211,7 +212,7 @@ class ComtradeFetcher:
         removed = self.store.remove_stale_temp_files()
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted fetch", removed)
-        estimate = sum(self._estimate_calls(g, None) for g in groups)
+        estimate = sum(len(g.periods) if g.cmd != "TOTAL" else 1 for g in groups)
         if self._progress:
             self._bar = tqdm(total=estimate, unit="call", desc="comtrade", leave=True)
         try:
@@ -222,41 +223,55 @@ class ComtradeFetcher:
                 self._bar.close()
         return self.stats
 
-    def _estimate_calls(self, group: PlanGroup, per_period: float | None) -> int:
-        n = len(group.periods)
-        if group.cmd == "TOTAL":
-            per_period = len(group.reporters) * len(group.partners) * len(FLOWS)
-        if not per_period:
-            return n  # unknown until the first response: one call per period at worst
-        per_call = max(1, min(MAX_PERIODS_PER_CALL, int(self.cap * FILL // per_period)))
-        return math.ceil(n / per_call)
-
     def _run_group(self, group: PlanGroup, freq: str) -> None:
-        pending = list(group.periods)
-        per_period: float | None = None
-        while pending:
-            k = self._batch_size(group, per_period)
-            batch, pending = pending[:k], pending[k:]
+        """Fetch a group newest period first, sizing each batch from the rows seen so far."""
+        periods = list(group.periods)
+        history: list[tuple[float, float]] = []  # (mid-position of a batch, rows per period)
+        calls_before = self.stats.calls
+        start = 0
+        while start < len(periods):
+            k = self._batch_size(group, history, start)
+            batch = periods[start:start + k]
             query = Query(freq, group.reporters, group.partners, tuple(batch), (group.cmd,))
             rows = self._fetch(query)
-            per_period = max(per_period or 0.0, rows / len(batch))
+            history.append((start + (k - 1) / 2, max(rows / k, 1.0)))
+            start += k
             if self._bar is not None:
                 done = self._bar.n
-                rest = PlanGroup(group.name, group.reporters, group.partners, group.cmd,
-                                 tuple(pending))
-                self._bar.total = max(done, done + (self._estimate_calls(rest, per_period)
-                                                    if pending else 0))
+                left = len(periods) - start
+                self._bar.total = max(done, done + (math.ceil(left * history[-1][1]
+                                                              / (self.cap * FILL)) if left
+                                                    else 0))
                 self._bar.refresh()
+        self.stats.calls_by_group[group.name] = self.stats.calls - calls_before
 
-    def _batch_size(self, group: PlanGroup, per_period: float | None) -> int:
+    def _batch_size(self, group: PlanGroup, history: list[tuple[float, float]],
+                    start: int) -> int:
+        """How many periods the next call can hold under the record cap.
+
+        TOTAL queries have an exact bound. Otherwise the first call takes one period, and
+        later ones extrapolate rows per period linearly from the last two batches (older
+        periods usually hold fewer rows); a wrong guess only costs a split, never data."""
+        left = len(group.periods) - start
         if group.cmd == "TOTAL":
             per_period = len(group.reporters) * len(group.partners) * len(FLOWS)
-            k = (self.cap - 1) // per_period  # the exact bound: never truncated
-        elif per_period is None:
-            k = 1
-        else:
-            k = int(self.cap * FILL // max(per_period, 1.0))
-        return max(1, min(k, MAX_PERIODS_PER_CALL))
+            return max(1, min((self.cap - 1) // per_period, MAX_PERIODS_PER_CALL, left))
+        if not history:
+            return 1
+        mid, avg = history[-1]
+        slope = 0.0
+        if len(history) >= 2:
+            mid0, avg0 = history[-2]
+            slope = (avg - avg0) / (mid - mid0)
+        budget = self.cap * FILL
+        total, k = 0.0, 0
+        while k < min(left, MAX_PERIODS_PER_CALL):
+            estimate = max(avg + slope * (start + k - mid), avg * 0.5)
+            if k and total + estimate > budget:
+                break
+            total += estimate
+            k += 1
+        return max(1, k)
 
     # -- one query, split while truncated -----------------------------------------------
     def _fetch(self, query: Query) -> int:

@@ -1,0 +1,201 @@
+"""`tradeviz build`: the raw layer to processed/flows.parquet, mirror.parquet, focus.parquet.
+
+Reads only raw/ (manifest and snapshots), so it can be rerun alone; the same raw layer
+always yields the same tables (rows sorted by key, no timestamps in the files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.errors
+
+from . import __version__
+from .comtrade_rows import ParseReport, parse_comtrade
+from .errors import BuildError
+from .mirror import build_mirror
+from .parquet_io import write_parquet, write_text_atomic
+from .raw_store import RawStore, Snapshot
+from .schema import FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
+from .sources import wits
+
+log = logging.getLogger(__name__)
+DATA_SOURCES = ("comtrade", "wits", "imf")
+
+
+@dataclass
+class BuildReport:
+    snapshots: int = 0
+    rows_by_source: dict[str, int] = field(default_factory=dict)
+    duplicates_dropped: int = 0
+    breakdown_rows_dropped: int = 0
+    other_flow_rows_dropped: int = 0
+    truncated_snapshots_ignored: int = 0
+    missing_cells: list[dict] = field(default_factory=list)
+    empty_periods: list[str] = field(default_factory=list)
+    chapter_checks: dict = field(default_factory=dict)
+    unmapped_wits_partners: list[str] = field(default_factory=list)
+    synthetic: bool = False
+    focus: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
+    """Every complete snapshot parsed; duplicates of a key keep the newest snapshot."""
+    frames: list[pd.DataFrame] = []
+    parse_report = ParseReport()
+    snaps = [s for s in store.snapshots() if s.source in DATA_SOURCES]
+    snaps.sort(key=lambda s: s.record.get("fetched_at", ""))  # stable: manifest order ties
+    seen: set[str] = set()
+    for order, snap in enumerate(snaps):
+        if not snap.complete:
+            report.truncated_snapshots_ignored += 1
+            continue
+        if snap.sha256 in seen and snap.source != "comtrade":
+            continue
+        path = str(store.root / snap.path)
+        body = store.read(snap)
+        frame = _parse(snap, body, path, parse_report)
+        if snap.source == "wits":
+            report.unmapped_wits_partners = sorted(
+                set(report.unmapped_wits_partners) | set(snap.record.get("unmapped_partners",
+                                                                         [])))
+        seen.add(snap.sha256)
+        report.snapshots += 1
+        if len(frame):
+            frame["_order"] = order
+            frames.append(frame)
+    report.breakdown_rows_dropped = parse_report.breakdown_rows
+    report.other_flow_rows_dropped = parse_report.other_flow_rows
+    if parse_report.unknown_codes:
+        raise BuildError(f"Comtrade country codes without ISO3: "
+                         f"{sorted(parse_report.unknown_codes)}. Fix: run "
+                         "`tradeviz fetch comtrade-reference` so the build can map them")
+    if not frames:
+        return conform(empty_frame(FLOWS_FIELDS), FLOWS_FIELDS)
+    flows = pd.concat(frames, ignore_index=True)
+    before = len(flows)
+    flows = flows.sort_values("_order", kind="stable").drop_duplicates(
+        list(FLOWS_KEY), keep="last")
+    report.duplicates_dropped = before - len(flows)
+    flows = conform(flows, FLOWS_FIELDS)
+    flows = flows.sort_values(list(FLOWS_KEY), ignore_index=True, na_position="first")
+    report.rows_by_source = {k: int(v) for k, v in flows["source"].value_counts().items()}
+    report.synthetic = bool(flows["synthetic"].any())
+    return flows
+
+
+def _parse(snap: Snapshot, body: bytes, path: str, parse_report: ParseReport) -> pd.DataFrame:
+    if snap.source == "comtrade":
+        return parse_comtrade(body, snap, path, parse_report, {})
+    if snap.source == "wits":
+        return wits.parse_wits(body, snap, path)
+    from .sources import imf
+
+    return imf.parse_imf(body, snap, path)
+
+
+def validate(df: pd.DataFrame, table: str) -> None:
+    try:
+        pandera_schema(table).validate(df.reset_index(drop=True))
+    except pandera.errors.SchemaError as exc:
+        raise BuildError(f"{table} fails its schema: {exc}") from None
+
+
+def planned_cells(store: RawStore) -> pd.DataFrame:
+    """Reporter × period cells the Comtrade fetch plan asked for (from the manifest)."""
+    from .countries import BY_COMTRADE
+
+    cells = set()
+    for snap in store.snapshots("comtrade"):
+        params = snap.record.get("params", {})
+        freq = snap.record.get("freq", "A")
+        for rep in str(params.get("reporterCode", "")).split(","):
+            for period in str(params.get("period", "")).split(","):
+                if rep and period:
+                    iso = BY_COMTRADE[int(rep)].iso3 if int(rep) in BY_COMTRADE else rep
+                    cells.add((freq, iso, period))
+    return pd.DataFrame(sorted(cells), columns=["freq", "reporter", "period"])
+
+
+def check_coverage(flows: pd.DataFrame, store: RawStore, report: BuildReport,
+                   allow_empty_periods: bool) -> None:
+    plan = planned_cells(store)
+    if plan.empty:
+        return
+    ct = flows[flows["source"] == "comtrade"]
+    period = ct["year"].astype(str) + ct["month"].map(
+        lambda m: "" if pd.isna(m) else f"{int(m):02d}")
+    have = set(zip(ct["freq"], ct["reporter"], period, strict=True))
+    missing = [r for r in plan.itertuples(index=False)
+               if (r.freq, r.reporter, r.period) not in have]
+    report.missing_cells = [{"freq": r.freq, "reporter": r.reporter, "period": r.period}
+                            for r in missing]
+    with_rows = {(f, p) for f, _, p in have}
+    empty = sorted({f"{r.freq} {r.period}" for r in plan.itertuples(index=False)
+                    if (r.freq, r.period) not in with_rows})
+    report.empty_periods = empty
+    if empty and not allow_empty_periods:
+        raise BuildError(
+            f"planned period(s) {', '.join(empty)} have no rows from any reporter (not yet "
+            "released, or the fetch went wrong). Fix: fetch other --years, or wait for the "
+            "release and run `tradeviz fetch comtrade --refresh`; `tradeviz build "
+            "--allow-empty-periods` builds anyway")
+
+
+def check_chapters(flows: pd.DataFrame, report: BuildReport, tolerance: float = 1e-6) -> None:
+    """HS2 chapters must sum to TOTAL where both were fetched for the same cell."""
+    cell = ["source", "freq", "year", "month", "reporter", "partner", "flow"]
+    totals = flows[flows["hs_level"] == 0].groupby(cell, dropna=False)["value_usd"].sum()
+    chapters = flows[flows["hs_level"] == 2].groupby(cell, dropna=False)["value_usd"].sum()
+    both = totals.to_frame("total").join(chapters.to_frame("chapters"), how="inner")
+    rel = (both["chapters"] - both["total"]).abs() / both["total"].where(both["total"] > 0)
+    bad = both[rel.fillna(0) > tolerance]
+    report.chapter_checks = {
+        "cells_compared": int(len(both)),
+        "cells_off": int(len(bad)),
+        "worst": [{**dict(zip(cell, k, strict=True)), "total": float(r.total),
+                   "chapters": float(r.chapters)} for k, r in bad.head(10).iterrows()],
+    }
+
+
+def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
+    store = RawStore(data_dir / "raw")
+    if not store.manifest_path.exists():
+        raise BuildError(f"no raw data in {store.root} (manifest.jsonl missing). Fix: run "
+                         "`tradeviz fetch comtrade` (or `tradeviz demo` offline) first")
+    report = BuildReport()
+    flows = load_flows(store, report)
+    validate(flows, "flows")
+    check_coverage(flows, store, report, allow_empty_periods)
+    check_chapters(flows, report)
+    mirror = build_mirror(flows)
+    validate(mirror, "mirror")
+    out = data_dir / "processed"
+    meta = {
+        "tool": f"tradeviz {__version__}",
+        "raw_manifest_sha256": hashlib.sha256(store.manifest_path.read_bytes()).hexdigest(),
+        "sources": sorted(report.rows_by_source),
+        "synthetic": report.synthetic,
+    }
+    if report.synthetic:
+        meta["note"] = "contains synthetic data (demo, emulator or benchmark), not statistics"
+    write_parquet(flows, out / "flows.parquet", {**meta, "table": "flows"})
+    write_parquet(mirror, out / "mirror.parquet", {**meta, "table": "mirror"})
+    from .focus import build_focus
+
+    focus, coverage = build_focus(flows)
+    validate(focus, "focus")
+    write_parquet(focus, out / "focus.parquet", {**meta, "table": "focus"})
+    write_parquet(coverage, out / "focus_coverage.parquet", {**meta, "table": "focus_coverage"})
+    report.focus = {"rows": int(len(focus))}
+    write_text_atomic(out / "build_report.json",
+                      json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str))
+    return report

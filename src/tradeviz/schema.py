@@ -1,0 +1,203 @@
+"""Every processed table's columns, described once; schemas and the data dictionary are
+generated from here (as PUDL does with its field metadata)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+FLOW_NAMES = {"M": "import", "X": "export", "RM": "re-import", "RX": "re-export"}
+HS_REVISIONS = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
+SOURCES = ("comtrade", "wits", "imf")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    dtype: str  # pandas dtype name
+    description: str
+    unit: str = ""
+    origin: str = ""
+    nullable: bool = False
+    allowed: tuple | None = None
+    non_negative: bool = False
+
+
+FLOWS_FIELDS: tuple[Field, ...] = (
+    Field("source", "str", "Data source the row was built from.", "",
+          "manifest `source`", allowed=SOURCES),
+    Field("freq", "str", "Frequency: A annual, Q quarterly, M monthly.", "",
+          "Comtrade `freqCode`; IMF `FREQUENCY`; WITS always A", allowed=("A", "Q", "M")),
+    Field("year", "int16", "Reference year.", "year", "Comtrade `refYear`; IMF/WITS period"),
+    Field("month", "Int8", "Reference month 1-12; null for annual data (Comtrade refMonth 52) "
+          "and for quarterly data.", "month", "Comtrade `refMonth`", nullable=True),
+    Field("quarter", "Int8", "Reference quarter 1-4 for quarterly data, else null.", "quarter",
+          "IMF `TIME_PERIOD`", nullable=True),
+    Field("reporter", "str", "Reporting country, ISO3.", "",
+          "Comtrade `reporterCode` via the Comtrade reference list; WITS `Reporter Name` via "
+          "country_converter; IMF `COUNTRY`"),
+    Field("partner", "str", "Partner country, ISO3; World is WLD. Never summed with country "
+          "rows.", "", "Comtrade `partnerCode` (0 = WLD); WITS `Partner Name`; IMF "
+          "`COUNTERPART_COUNTRY` (G001 = WLD)"),
+    Field("flow", "str", "Trade flow as the reporter declares it.", "",
+          "Comtrade `flowCode` M/X/RM/RX; IMF indicator MG*/XG*; WITS Trade Flow",
+          allowed=tuple(FLOW_NAMES.values())),
+    Field("hs_rev", "str", "HS revision the reporter used (H0 = HS1992 ... H6 = HS2022); "
+          "null for sources without HS detail.", "", "Comtrade `classificationCode`",
+          nullable=True, allowed=HS_REVISIONS),
+    Field("hs_code", "str", "HS code as a string with leading zeros: TOTAL, or 2, 4 or 6 "
+          "digits.", "", "Comtrade `cmdCode`; TOTAL for IMF and WITS"),
+    Field("hs_level", "int8", "Digits of hs_code: 0 for TOTAL, else 2, 4 or 6.", "digits",
+          "Comtrade `aggrLevel`", allowed=(0, 2, 4, 6)),
+    Field("value_usd", "float64", "Trade value: CIF for imports, FOB for exports (as the "
+          "reporter values them).", "USD", "Comtrade `primaryValue`; WITS US$ thousand x 1000; "
+          "IMF `OBS_VALUE` (full dollars)", non_negative=True),
+    Field("cif_usd", "float64", "CIF value where reported.", "USD", "Comtrade `cifvalue`; IMF "
+          "MG_CIF_USD", nullable=True, non_negative=True),
+    Field("fob_usd", "float64", "FOB value where reported.", "USD", "Comtrade `fobvalue`; IMF "
+          "XG_FOB_USD / MG_FOB_USD", nullable=True, non_negative=True),
+    Field("net_weight_kg", "float64", "Net weight.", "kg", "Comtrade `netWgt`", nullable=True,
+          non_negative=True),
+    Field("qty", "float64", "Quantity in qty_unit.", "qty_unit", "Comtrade `qty`",
+          nullable=True, non_negative=True),
+    Field("qty_unit", "str", "Unit of qty (Comtrade abbreviation, e.g. kg, u).", "",
+          "Comtrade `qtyUnitAbbr`", nullable=True),
+    Field("is_estimated", "bool", "True when the value is an estimate rather than reported "
+          "by the country (Comtrade isReported false; IMF DERIVATION_TYPE other than "
+          "reported).", "", "Comtrade `isReported`; IMF `DERIVATION_TYPE`"),
+    Field("derivation", "str", "IMF derivation attribute (how the value was obtained).", "",
+          "IMF `DERIVATION_TYPE`", nullable=True),
+    Field("overlap", "str", "IMF overlap attribute.", "", "IMF `OVERLAP`", nullable=True),
+    Field("synthetic", "bool", "True when the row comes from synthetic data (demo, emulator, "
+          "benchmark), never from a statistics office.", "", "manifest `synthetic`"),
+    Field("snapshot", "str", "sha256 of the raw file the row was read from.", "",
+          "manifest `sha256`"),
+)
+FLOWS_KEY = ("source", "freq", "year", "month", "quarter", "reporter", "partner", "flow",
+             "hs_rev", "hs_code")
+
+MIRROR_FIELDS: tuple[Field, ...] = (
+    Field("direction", "str", "Which way the goods go: CHN->XXX (China exports) or XXX->CHN "
+          "(China imports).", "", "derived"),
+    Field("exporter", "str", "Exporting country, ISO3.", "", "flows.reporter / partner"),
+    Field("importer", "str", "Importing country, ISO3.", "", "flows.reporter / partner"),
+    Field("freq", "str", "Frequency (A or M).", "", "flows.freq", allowed=("A", "M")),
+    Field("year", "int16", "Reference year.", "year", "flows.year"),
+    Field("month", "Int8", "Reference month, null for annual.", "month", "flows.month",
+          nullable=True),
+    Field("hs_code", "str", "Product compared: the code at match_level, or the original code "
+          "of an unmatched row.", "", "flows.hs_code"),
+    Field("match_level", "int8", "HS digits at which the two sides were compared (6 or 4; 2 or "
+          "0 when only those were fetched).", "digits", "derived", allowed=(0, 2, 4, 6)),
+    Field("exporter_rev", "str", "HS revision of the exporter's report.", "", "flows.hs_rev",
+          nullable=True),
+    Field("importer_rev", "str", "HS revision of the importer's report.", "", "flows.hs_rev",
+          nullable=True),
+    Field("status", "str", "matched: both sides compared; exporter_only / importer_only: one "
+          "side reported nothing for the product; unmatched_revision: the code's meaning "
+          "differs between the two revisions, so it is listed but not compared.", "",
+          "derived",
+          allowed=("matched", "exporter_only", "importer_only", "unmatched_revision")),
+    Field("exporter_fob_usd", "float64", "Exports as the exporter reports them (FOB).", "USD",
+          "flows.value_usd of the exporter's export rows", nullable=True, non_negative=True),
+    Field("importer_cif_usd", "float64", "Imports as the importer reports them (CIF).", "USD",
+          "flows.value_usd of the importer's import rows", nullable=True, non_negative=True),
+    Field("gap_usd", "float64", "importer_cif_usd minus exporter_fob_usd (matched rows).",
+          "USD", "derived", nullable=True),
+    Field("ratio", "float64", "importer_cif_usd / exporter_fob_usd (matched rows, exporter "
+          "value > 0).", "ratio", "derived", nullable=True),
+    Field("synthetic", "bool", "True when either side is synthetic data.", "", "flows"),
+)
+MIRROR_KEY = ("direction", "freq", "year", "month", "hs_code", "match_level", "status")
+
+FOCUS_FIELDS: tuple[Field, ...] = (
+    Field("area", "str", "Focus area (see `tradeviz tags list`).", "", "package tag rules"),
+    Field("subarea", "str", "Sub-tag within the area (e.g. ICT category), or empty.", "",
+          "package tag rules"),
+    Field("match", "str", "full: the rule covers the whole code; partial: the code also "
+          "covers other goods, or an HS6 rule was rolled up to a coarser fetched code.", "",
+          "package tag rules", allowed=("full", "partial")),
+    Field("rule_id", "str", "Identifier of the rule that tagged the row.", "",
+          "package tag rules"),
+    *(f for f in FLOWS_FIELDS if f.name in (
+        "source", "freq", "year", "month", "quarter", "reporter", "partner", "flow", "hs_rev",
+        "hs_code", "hs_level", "value_usd", "synthetic", "snapshot")),
+)
+FOCUS_KEY = ("area", "source", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev",
+             "hs_code")
+
+TABLES = {
+    "flows": (FLOWS_FIELDS, FLOWS_KEY,
+              "One row per source, frequency, period, reporter, partner, flow, HS revision "
+              "and HS code."),
+    "mirror": (MIRROR_FIELDS, MIRROR_KEY,
+               "China's and each Central Asian partner's reports of the same trade, side by "
+               "side, in both directions."),
+    "focus": (FOCUS_FIELDS, FOCUS_KEY,
+              "Flow rows at the fetched leaf level, one row per focus area they belong to."),
+}
+
+
+def empty_frame(fields: tuple[Field, ...]) -> pd.DataFrame:
+    return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields})
+
+
+def conform(df: pd.DataFrame, fields: tuple[Field, ...]) -> pd.DataFrame:
+    """Columns in schema order with schema dtypes (missing nullable columns added)."""
+    out = {}
+    for f in fields:
+        if f.name in df:
+            out[f.name] = df[f.name].astype(f.dtype)
+        else:
+            out[f.name] = pd.Series(index=df.index, dtype=f.dtype)
+    return pd.DataFrame(out, index=df.index)
+
+
+def pandera_schema(table: str) -> pa.DataFrameSchema:
+    fields, key, _ = TABLES[table]
+    columns = {}
+    for f in fields:
+        checks = []
+        if f.allowed is not None:
+            checks.append(pa.Check.isin(list(f.allowed)))
+        if f.non_negative:
+            checks.append(pa.Check.ge(0))
+        columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=f.nullable)
+    # Key uniqueness as a frame-level check: pandera's `unique=` fails to report duplicates
+    # under pandas 3 when key columns hold nulls.
+    checks = [pa.Check(lambda df, key=list(key): ~df.duplicated(key, keep=False),
+                       name=f"unique key ({', '.join(key)})")]
+    if "hs_code" in columns and "hs_level" in columns:
+        checks.append(pa.Check(_hs_code_matches_level, name="hs_code consistent with hs_level",
+                               error="hs_code must be TOTAL at level 0, else level digits"))
+    return pa.DataFrameSchema(columns, checks=checks, strict=True, name=table)
+
+
+def _hs_code_matches_level(df: pd.DataFrame) -> pd.Series:
+    code = df["hs_code"].astype(str)
+    level = df["hs_level"].astype(int)
+    total = (code == "TOTAL") & (level == 0)
+    digits = code.str.fullmatch(r"\d+") & (code.str.len() == level)
+    return total | digits
+
+
+def data_dictionary() -> str:
+    """Markdown data dictionary of every processed table, generated from the fields above."""
+    lines = ["# Data dictionary", "",
+             "Generated from `src/tradeviz/schema.py` by `tradeviz dictionary`; do not edit by "
+             "hand. Files live in `$TRADEVIZ_DATA_DIR/processed/`.", ""]
+    for table, (fields, key, summary) in TABLES.items():
+        lines += [f"## `{table}.parquet`", "", summary, "",
+                  f"Key (unique): {', '.join(f'`{k}`' for k in key)}.", "",
+                  "| column | type | unit | nullable | description | origin |",
+                  "|---|---|---|---|---|---|"]
+        for f in fields:
+            desc = f.description
+            if f.allowed is not None:
+                desc += " Allowed: " + ", ".join(f"`{a}`" for a in f.allowed) + "."
+            lines.append(f"| `{f.name}` | {f.dtype} | {f.unit} | {'yes' if f.nullable else 'no'}"
+                         f" | {desc} | {f.origin} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,248 @@
+"""`tradeviz build` on a raw layer fetched from the emulator, plus WITS and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tradeviz.build import build
+from tradeviz.cli import main
+from tradeviz.errors import BuildError, SnapshotError
+from tradeviz.parquet_io import read_meta
+from tradeviz.raw_store import RawStore
+from tradeviz.schema import FLOWS_FIELDS, data_dictionary
+from tradeviz.sources import comtrade
+
+
+@pytest.fixture
+def fetched(data_dir, store, fast_client, comtrade_api):
+    """Default plan at HS4 for two years plus a China-pair HS2+TOTAL query, via the preview."""
+    comtrade_api()
+    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k",
+                                       max_records=20_000, progress=False)
+    fetcher.run(comtrade.default_plan(("2021", "2020"), "4"), "A")
+    for level in ("2", "total"):
+        comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
+            comtrade.custom_plan(("2021",), level, ["CHN"], ["TKM"]), "A")
+    return data_dir
+
+
+def _raw_records(store: RawStore) -> list[dict]:
+    out = []
+    for snap in store.snapshots("comtrade"):
+        if snap.complete:
+            out += json.loads(store.read(snap))["data"]
+    return out
+
+
+def test_flows_sum_equals_raw_records_exactly(fetched, store):
+    build(fetched)
+    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    raw = _raw_records(store)
+    assert len(flows) == len(raw)
+    assert flows["value_usd"].sum() == pytest.approx(sum(r["primaryValue"] for r in raw),
+                                                     rel=1e-12)
+    assert list(flows.columns) == [f.name for f in FLOWS_FIELDS]
+    assert flows["hs_code"].str.len().isin([2, 4, 5]).all()  # 5 = "TOTAL"
+    assert set(flows.loc[flows["partner"] == "WLD", "hs_code"]) == {"TOTAL"}
+    assert flows["month"].isna().all()  # refMonth 52 = annual
+    assert read_meta(fetched / "processed" / "flows.parquet")["synthetic"] is True
+    assert flows["synthetic"].all()
+
+
+def test_mirror_sums_equal_raw_exports_and_imports(fetched, store):
+    build(fetched)
+    mirror = pd.read_parquet(fetched / "processed" / "mirror.parquet")
+    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    china_x = flows[(flows.reporter == "CHN") & (flows.flow == "export")
+                    & (flows.partner != "WLD") & (flows.hs_level == 4)]
+    ca_m = flows[(flows.partner == "CHN") & (flows.flow == "import") & (flows.hs_level == 4)]
+    out = mirror[mirror.direction.str.startswith("CHN->")]
+    assert out["exporter_fob_usd"].sum() == pytest.approx(china_x["value_usd"].sum(), rel=1e-12)
+    assert out["importer_cif_usd"].sum() == pytest.approx(ca_m["value_usd"].sum(), rel=1e-12)
+    assert {"CHN->KAZ", "KAZ->CHN"} <= set(mirror["direction"])
+    matched = mirror[mirror.status == "matched"]
+    assert (matched["gap_usd"] == matched["importer_cif_usd"] - matched["exporter_fob_usd"]).all()
+
+
+def test_mirror_never_joins_changed_codes_across_revisions():
+    from tradeviz.mirror import build_mirror
+
+    base = {"source": "comtrade", "freq": "A", "year": 2022, "month": pd.NA, "quarter": pd.NA,
+            "hs_level": 6, "synthetic": False}
+    rows = [
+        {**base, "reporter": "CHN", "partner": "KGZ", "flow": "export", "hs_rev": "H6",
+         "hs_code": "852411", "value_usd": 100.0},  # flat panel modules (HS2022)
+        {**base, "reporter": "KGZ", "partner": "CHN", "flow": "import", "hs_rev": "H5",
+         "hs_code": "852410", "value_usd": 7.0},  # what an older revision holds under 8524
+        {**base, "reporter": "CHN", "partner": "KGZ", "flow": "export", "hs_rev": "H6",
+         "hs_code": "851713", "value_usd": 50.0},  # smartphones, H6 code
+        {**base, "reporter": "KGZ", "partner": "CHN", "flow": "import", "hs_rev": "H5",
+         "hs_code": "851712", "value_usd": 40.0},  # same goods, H5 code
+    ]
+    mirror = build_mirror(pd.DataFrame(rows)).set_index("hs_code")
+    assert mirror.loc["8524", "status"] == "unmatched_revision"
+    assert pd.isna(mirror.loc["8524", "gap_usd"])
+    assert mirror.loc["8517", "status"] == "matched" and mirror.loc["8517", "match_level"] == 4
+    assert mirror.loc["8517", "gap_usd"] == -10.0
+
+
+def test_same_raw_layer_same_table(fetched):
+    build(fetched)
+    first = (fetched / "processed" / "flows.parquet").read_bytes()
+    build(fetched)
+    assert (fetched / "processed" / "flows.parquet").read_bytes() == first
+
+
+def test_duplicate_snapshots_keep_newest_and_are_counted(fetched, store, fast_client):
+    # refetch one query: same keys, newer snapshot
+    comtrade.ComtradeFetcher(store, client=fast_client(), progress=False, refresh=True).run(
+        comtrade.custom_plan(("2021",), "total", ["CHN"], ["TKM"]), "A")
+    report = build(fetched)
+    assert report.duplicates_dropped == 4  # TKM TOTAL rows of M, X, RM, RX
+
+
+def test_breakdown_rows_are_dropped_and_counted(fetched, store, comtrade_api):
+    api = comtrade_api()
+    from werkzeug.test import Client
+
+    resp = Client(api).get("/public/v1/preview/C/A/HS?reporterCode=156&partnerCode=795"
+                           "&period=2019&cmdCode=TOTAL&flowCode=M")
+    store.save("comtrade", resp.data, "json", {"query_key": "loose", "complete": True,
+                                               "params": {}, "synthetic": True})
+    report = build(fetched, allow_empty_periods=True)
+    assert report.breakdown_rows_dropped == 7
+    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    assert len(flows[(flows.year == 2019)]) == 1
+
+
+def test_chapters_sum_to_total_check(fetched):
+    report = build(fetched)
+    assert report.chapter_checks["cells_compared"] == 4
+    assert report.chapter_checks["cells_off"] == 0
+
+
+def test_missing_cells_reported_and_empty_period_fails(fetched, store, fast_client):
+    report = build(fetched)
+    assert {"freq": "A", "reporter": "TKM", "period": "2021"} in report.missing_cells
+    comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
+        comtrade.custom_plan(("2021", "1990"), "total", ["UZB"], ["CHN"]), "A")
+    with pytest.raises(BuildError, match="A 1990"):
+        build(fetched)
+    assert build(fetched, allow_empty_periods=True).empty_periods == ["A 1990"]
+
+
+def test_corrupted_snapshot_names_file_and_fix(fetched, store):
+    snap = next(s for s in store.snapshots("comtrade") if s.complete)
+    path = store.root / snap.path
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(SnapshotError) as err:
+        build(fetched)
+    assert str(path) in str(err.value) and "--refresh" in str(err.value)
+
+
+def test_schema_rejects_bad_rows(fetched):
+    from tradeviz.build import validate
+
+    build(fetched)
+    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    bad = flows.copy()
+    bad.loc[bad.index[0], "value_usd"] = -5.0
+    with pytest.raises(BuildError, match="value_usd"):
+        validate(bad, "flows")
+    bad = flows.copy()
+    bad.loc[bad.index[0], "hs_code"] = "12345"
+    with pytest.raises(BuildError, match="hs_code"):
+        validate(bad, "flows")
+    with pytest.raises(BuildError, match="unique key"):
+        validate(pd.concat([flows, flows.head(1)]), "flows")
+
+
+def test_no_raw_layer_says_what_to_run(data_dir):
+    with pytest.raises(BuildError, match="tradeviz fetch comtrade"):
+        build(data_dir)
+
+
+def test_wits_import_kazakhstan_2021(data_dir, corpus):
+    files = sorted((corpus / "wits" / "partner-timeseries").glob("*-WITS-*"))
+    result = CliRunner().invoke(main, ["import", "wits", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    assert "Other Asia, nes" in result.output  # unmapped names are listed
+    report = build(data_dir)
+    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    kaz = flows[(flows.source == "wits") & (flows.reporter == "KAZ") & (flows.partner == "CHN")
+                & (flows.year == 2021)]
+    # the XLSX (imported last, so kept) carries more digits than the CSV's three decimals
+    assert [round(v / 1000, 3) for v in kaz["value_usd"]] == [8_228_456.853]
+    assert kaz["hs_code"].tolist() == ["TOTAL"] and kaz["flow"].tolist() == ["import"]
+    assert report.duplicates_dropped > 0  # CSV and XLSX hold the same rows
+    assert "Unspecified" in report.unmapped_wits_partners
+    tkm = flows[(flows.source == "wits") & (flows.reporter == "TKM") & (flows.partner == "CHN")]
+    assert tkm.set_index("year")["value_usd"].get(2000) == 16_427_085.0
+
+
+def test_wits_csv_values_convert_exactly(data_dir, corpus):
+    csv = corpus / "wits" / "partner-timeseries" / "Kazakhstan-WITS-Partner-Timeseries.csv"
+    assert CliRunner().invoke(main, ["import", "wits", str(csv)]).exit_code == 0
+    build(data_dir)
+    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    kaz = flows[(flows.partner == "CHN") & (flows.year == 2021)]
+    assert kaz["value_usd"].tolist() == [8_228_456_853.0]
+
+
+def test_wits_rejects_a_file_that_is_not_a_download(data_dir, tmp_path):
+    bad = tmp_path / "notes.csv"
+    bad.write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["import", "wits", str(bad)])
+    assert result.exit_code == 1 and "Partner-Timeseries" in result.output
+
+
+def test_check_prints_table(data_dir, tmp_path):
+    rows = []
+    for partner, x, m in [("KAZ", 24.7e9, 16.3e9), ("KGZ", 19.72e9, 0.08e9),
+                          ("TJK", 3.68e9, 0.25e9), ("TKM", 1.0e9, 9.6e9),
+                          ("UZB", 12.4e9, 1.6e9)]:
+        for flow, v in (("export", x), ("import", m)):
+            rows.append({"source": "comtrade", "freq": "A", "year": 2023, "reporter": "CHN",
+                         "partner": partner, "flow": flow, "hs_level": 0, "value_usd": v,
+                         "synthetic": False, "month": pd.NA, "quarter": pd.NA})
+    rows[0]["value_usd"] *= 1.05  # KAZ exports 5 % off
+    (data_dir / "processed").mkdir(parents=True)
+    pd.DataFrame(rows).to_parquet(data_dir / "processed" / "flows.parquet")
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    lines = {ln[:34].strip(): ln for ln in result.output.splitlines()}
+    assert lines["Kyrgyzstan 2023 total"].endswith("pass")
+    assert lines["Kazakhstan 2023 China exports"].endswith("FAIL")
+    assert "+5.0%" in lines["Kazakhstan 2023 China exports"]
+    assert lines["Central Asia 2024 total"].endswith("no data")
+    strict = CliRunner().invoke(main, ["check", "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_data_dictionary_is_generated_and_current():
+    text = data_dictionary()
+    for f in FLOWS_FIELDS:
+        assert f"`{f.name}`" in text
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"
+    assert committed.read_text() == text, "run `tradeviz dictionary` to regenerate"
+
+
+def test_published_totals_file_is_well_formed():
+    from pathlib import Path
+
+    from tradeviz.checks import load_published
+
+    df = load_published(Path(__file__).resolve().parents[1] / "data" / "reference"
+                        / "published_totals.csv")
+    assert df["figure"].is_unique
+    assert set(df["flow"]) <= {"total", "export", "import"}
+    assert (df["value_usd"] > 1e7).all()
+    assert df.loc[df.figure == "Central Asia 2023 total", "value_usd"].item() == 89.4e9
+    assert shutil.which  # the file is read by `tradeviz check` (see test_check_prints_table)
