@@ -25,6 +25,13 @@ run: $(STAMP)
 	$(BIN)/tradeviz build
 	$(BIN)/tradeviz check
 
+demo: $(STAMP)
+	$(BIN)/tradeviz demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/fetch_plan.py
+	$(BIN)/python bench/build.py
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
