@@ -85,3 +85,16 @@ def test_emulator_rate_limit_is_honoured_by_client(comtrade_api):
     client.get(api.url + PREVIEW, params=Q)
     got = client.get(api.url + PREVIEW, params=Q)  # too fast: 429, real wait, retry
     assert got.status == 200 and got.attempts == 2
+
+
+def test_unreachable_host_points_to_the_offline_demo():
+    import socket
+
+    from tradeviz.errors import TradevizError
+    from tradeviz.http import check_reachable
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(TradevizError, match="make demo"):
+        check_reachable(f"http://127.0.0.1:{port}", timeout=1)
