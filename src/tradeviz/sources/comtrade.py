@@ -355,12 +355,13 @@ class ComtradeFetcher:
             "be split further. Raise --max-records or set COMTRADE_API_KEY for the keyed tier.")
 
     def _split_by_chapter(self, query: Query) -> list[Query]:
+        """Explicit code lists, in chapter order, for a query already down to one reporter,
+        partner, flow and period: such a query returns at most one row per code, so lists
+        of fewer codes than the cap can never be truncated (URL length permitting)."""
         level = int(query.cmd[0][2:])
-        chapters = self._codes_by_chapter(level)
-        out: list[Query] = []
-        for codes in chapters.values():
-            out.extend(self._chunk_codes(query, codes))
-        log.info("comtrade: split %s into %d chapter queries", query.describe(), len(out))
+        codes = [c for chapter in self._codes_by_chapter(level).values() for c in chapter]
+        out = self._chunk_codes(query, codes)
+        log.info("comtrade: split %s into %d code-list queries", query.describe(), len(out))
         return out
 
     def _codes_by_chapter(self, level: int) -> dict[str, list[str]]:
@@ -376,16 +377,19 @@ class ComtradeFetcher:
         return chapters
 
     def _chunk_codes(self, query: Query, codes: list[str]) -> list[Query]:
-        """Explicit code lists that keep each URL under the length limit."""
+        """Consecutive code lists of fewer than `cap` codes whose URL fits the limit."""
         out: list[Query] = []
         chunk: list[str] = []
+        base = self._url_length(replace(query, cmd=("",)))
+        length = base
         for code in codes:
-            trial = replace(query, cmd=tuple([*chunk, code]))
-            if chunk and self._url_length(trial) > URL_LIMIT:
+            extra = len(code) + (3 if chunk else 0)  # a comma is encoded as %2C
+            if chunk and (len(chunk) >= self.cap - 1 or length + extra > URL_LIMIT):
                 out.append(replace(query, cmd=tuple(chunk)))
-                chunk = [code]
+                chunk, length = [code], base + len(code)
             else:
                 chunk.append(code)
+                length += extra
         if chunk:
             out.append(replace(query, cmd=tuple(chunk)))
         return out
