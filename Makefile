@@ -24,6 +24,12 @@ run: $(STAMP)
 	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz build
 	$(BIN)/tradeviz check
+	$(BIN)/tradeviz charts --out $(OUT)/charts --format png,svg,pdf
+	$(BIN)/tradeviz notebooks --out $(OUT)/notebooks
+
+# JupyterLab on notebooks/ with this project's environment as the kernel.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 demo: $(STAMP)
 	$(BIN)/tradeviz demo
@@ -31,6 +37,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/fetch_plan.py
 	$(BIN)/python bench/build.py
+	$(BIN)/python bench/notebooks.py
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

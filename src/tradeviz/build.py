@@ -166,6 +166,13 @@ def check_chapters(flows: pd.DataFrame, report: BuildReport, tolerance: float = 
     }
 
 
+def _fetch_dates(store: RawStore) -> list[str]:
+    """First and last fetch date of the snapshots, for chart captions."""
+    dates = sorted(str(s.record.get("fetched_at", ""))[:10] for s in store.snapshots()
+                   if s.source in DATA_SOURCES and s.record.get("fetched_at"))
+    return [dates[0], dates[-1]] if dates else []
+
+
 def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
     store = RawStore(data_dir / "raw")
     if not store.manifest_path.exists():
@@ -184,6 +191,7 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
         "raw_manifest_sha256": hashlib.sha256(store.manifest_path.read_bytes()).hexdigest(),
         "sources": sorted(report.rows_by_source),
         "synthetic": report.synthetic,
+        "fetched_at": _fetch_dates(store),
     }
     if report.synthetic:
         meta["note"] = "contains synthetic data (demo, emulator or benchmark), not statistics"

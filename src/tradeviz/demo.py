@@ -1,37 +1,30 @@
-"""Offline demo: the whole fetch -> build -> check pipeline against the local Comtrade
-emulator, into a separate data directory. Every row is synthetic and labelled so."""
+"""Offline demo: a synthetic raw layer (exact Comtrade v1 format, calibrated to published
+totals), then build, charts and notebooks. Everything it writes is labelled synthetic."""
 
 from __future__ import annotations
 
-import logging
+import shutil
 from pathlib import Path
 
 from .build import BuildReport, build
-from .emulators.comtrade import ComtradeEmulator
-from .emulators.server import ServedApp
-from .http import HttpClient
-from .raw_store import RawStore
-from .sources import comtrade
-
-log = logging.getLogger(__name__)
+from .demo_data import write_demo_raw
 
 
-def run_demo(data_dir: Path, years: range = range(2016, 2024)) -> BuildReport:
-    emulator = ComtradeEmulator()
-    with ServedApp(emulator) as served:
-        import os
+def run_demo(data_dir: Path, out: Path, notebooks: bool = True,
+             formats: tuple[str, ...] = ("png",)) -> tuple[BuildReport, list[Path]]:
+    from .charts import Tables, all_charts, export
 
-        previous = os.environ.get("TRADEVIZ_COMTRADE_URL")
-        os.environ["TRADEVIZ_COMTRADE_URL"] = served.url
-        try:
-            store = RawStore(data_dir / "raw")
-            fetcher = comtrade.ComtradeFetcher(
-                store, client=HttpClient("comtrade", rps=50.0), api_key="demo-key")
-            periods = comtrade.periods_for(list(years), "A")
-            fetcher.run(comtrade.default_plan(periods, "6"), "A")
-        finally:
-            if previous is None:
-                os.environ.pop("TRADEVIZ_COMTRADE_URL", None)
-            else:
-                os.environ["TRADEVIZ_COMTRADE_URL"] = previous
-    return build(data_dir)
+    raw = data_dir / "raw"
+    if raw.exists():
+        shutil.rmtree(raw)  # the demo layer is regenerated whole, never mixed
+    write_demo_raw(raw)
+    report = build(data_dir)
+    tables = Tables.load(data_dir / "processed")
+    written: list[Path] = []
+    for chart in all_charts(tables):
+        written += export(chart, out / "charts", formats)
+    if notebooks:
+        from .notebook_runner import run_notebooks
+
+        written += run_notebooks(out / "notebooks", data_dir)
+    return report, written
