@@ -208,6 +208,6 @@ def check_reachable(url: str, timeout: float = 5.0) -> None:
     except OSError as exc:
         raise TradevizError(
             f"cannot reach {host}:{port} ({exc.__class__.__name__}: {exc}). No network? "
-            "To try tradeviz offline, run `make demo` (or `tradeviz demo`): it fetches from a "
-            "local emulator and builds every table from synthetic data, labelled as such."
+            "To try tradeviz offline, run `make demo` (or `tradeviz demo`): it builds every "
+            "table, chart and notebook from synthetic data, labelled as such."
         ) from None
