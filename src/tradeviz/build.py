@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pandera.errors
+import pyarrow as pa
 
 from . import __version__
 from .comtrade_rows import ParseReport, parse_comtrade
@@ -49,20 +50,19 @@ class BuildReport:
 
 def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     """Every complete snapshot parsed; duplicates of a key keep the newest snapshot."""
-    frames: list[pd.DataFrame] = []
+    parts: list[pa.Table] = []
     parse_report = ParseReport()
     snaps = [s for s in store.snapshots() if s.source in DATA_SOURCES]
     snaps.sort(key=lambda s: s.record.get("fetched_at", ""))  # stable: manifest order ties
     seen: set[str] = set()
-    for order, snap in enumerate(snaps):
+    for snap in snaps:
         if not snap.complete:
             report.truncated_snapshots_ignored += 1
             continue
         if snap.sha256 in seen and snap.source != "comtrade":
             continue
         path = str(store.root / snap.path)
-        body = store.read(snap)
-        frame = _parse(snap, body, path, parse_report)
+        frame = _parse(snap, [store.read(snap)], path, parse_report)
         if snap.source == "wits":
             report.unmapped_wits_partners = sorted(
                 set(report.unmapped_wits_partners) | set(snap.record.get("unmapped_partners",
@@ -70,31 +70,46 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
         seen.add(snap.sha256)
         report.snapshots += 1
         if len(frame):
-            frame["_order"] = order
-            frames.append(frame)
+            parts.append(_compact(frame))
+        del frame
     report.breakdown_rows_dropped = parse_report.breakdown_rows
     report.other_flow_rows_dropped = parse_report.other_flow_rows
     if parse_report.unknown_codes:
         raise BuildError(f"Comtrade country codes without ISO3: "
                          f"{sorted(parse_report.unknown_codes)}. Fix: run "
                          "`tradeviz fetch comtrade-reference` so the build can map them")
-    if not frames:
+    if not parts:
         return conform(empty_frame(FLOWS_FIELDS), FLOWS_FIELDS)
-    flows = pd.concat(frames, ignore_index=True)
-    before = len(flows)
-    flows = flows.sort_values("_order", kind="stable").drop_duplicates(
-        list(FLOWS_KEY), keep="last")
-    report.duplicates_dropped = before - len(flows)
-    flows = conform(flows, FLOWS_FIELDS)
+    # Frames are in snapshot order (oldest first), so keep="last" keeps the newest.
+    joined = pa.concat_tables(parts, promote_options="permissive")
+    parts.clear()
+    flows = conform(joined.to_pandas(), FLOWS_FIELDS)
+    del joined
+    dup = flows.duplicated(list(FLOWS_KEY), keep="last")
+    report.duplicates_dropped = int(dup.sum())
+    if report.duplicates_dropped:
+        flows = flows[~dup]
     flows = flows.sort_values(list(FLOWS_KEY), ignore_index=True, na_position="first")
     report.rows_by_source = {k: int(v) for k, v in flows["source"].value_counts().items()}
     report.synthetic = bool(flows["synthetic"].any())
     return flows
 
 
-def _parse(snap: Snapshot, body: bytes, path: str, parse_report: ParseReport) -> pd.DataFrame:
+def _compact(frame: pd.DataFrame) -> pa.Table:
+    """A parsed part as Arrow with repetitive strings dictionary-encoded: the parts of a
+    large build then take a fraction of the final table's memory until they are joined."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    columns = [c.dictionary_encode() if pa.types.is_string(c.type)
+               or pa.types.is_large_string(c.type) else c for c in table.columns]
+    return pa.table(columns, names=table.column_names)
+
+
+def _parse(snap: Snapshot, holder: list[bytes], path: str,
+           parse_report: ParseReport) -> pd.DataFrame:
+    """Parse one snapshot; `holder` carries its bytes so the parser can free them early."""
     if snap.source == "comtrade":
-        return parse_comtrade(body, snap, path, parse_report, {})
+        return parse_comtrade(holder, snap, path, parse_report, {})
+    body = holder.pop()
     if snap.source == "wits":
         return wits.parse_wits(body, snap, path)
     from .sources import imf
@@ -197,6 +212,7 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
         meta["note"] = "contains synthetic data (demo, emulator or benchmark), not statistics"
     write_parquet(flows, out / "flows.parquet", {**meta, "table": "flows"})
     write_parquet(mirror, out / "mirror.parquet", {**meta, "table": "mirror"})
+    del mirror  # written: free it before the focus tables are made
     from .focus import build_focus
 
     focus, coverage = build_focus(flows)

@@ -26,16 +26,63 @@ class ParseReport:
     unknown_codes: set = field(default_factory=set)
 
 
-def parse_comtrade(body: bytes, snap: Snapshot, path: str, report: ParseReport,
+_DECODER = json.JSONDecoder()
+_WS = " \t\r\n"
+
+
+def read_columns(body: bytes | list[bytes]) -> dict[str, list]:
+    """The `data` records of a v1 envelope as one list per needed column.
+
+    Decodes one record at a time, so a 100,000-row response never exists as 100,000 dicts
+    (the build's peak memory is otherwise dominated by them). The rest of the envelope is
+    parsed too, and its `count` must equal the records read. Given a one-item list, the
+    bytes are taken out of it, so they are freed once decoded."""
+    if isinstance(body, list):
+        body = body.pop()
+    text = body.decode("utf-8")
+    del body
+    start = text.find('"data":[')
+    if start < 0:
+        raise ValueError("no data array")
+    cols: dict[str, list] = {c: [] for c in COLUMNS}
+    appenders = [(c, cols[c].append) for c in COLUMNS]
+    i = start + len('"data":[')
+    n = 0
+    while True:
+        while text[i] in _WS:
+            i += 1
+        if text[i] == "]":
+            break
+        record, i = _DECODER.raw_decode(text, i)
+        get = record.get
+        for col, append in appenders:
+            append(get(col))
+        n += 1
+        while text[i] in _WS:
+            i += 1
+        if text[i] == ",":
+            i += 1
+        elif text[i] != "]":
+            raise ValueError(f"unexpected {text[i]!r} after record {n}")
+    envelope = json.loads(text[:start] + '"data":null' + text[i + 1:])
+    if envelope.get("count") != n:
+        raise ValueError(f"count {envelope.get('count')} but {n} records")
+    return cols
+
+
+def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str, report: ParseReport,
                    iso_lookup: dict[int, str]) -> pd.DataFrame:
+    """Rows of one snapshot; pass the bytes in a one-item list to let them be freed early."""
+    holder = body if isinstance(body, list) else [body]
+    del body
     try:
-        doc = json.loads(body)
-        records = doc["data"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        cols = read_columns(holder)
+    except (ValueError, UnicodeDecodeError, IndexError, AttributeError) as exc:
         raise SnapshotError(
             f"raw snapshot {path} is not a readable Comtrade response ({exc.__class__.__name__}:"
             f" {exc}). Fix: delete it and run `tradeviz fetch comtrade --refresh`") from None
-    raw = pd.DataFrame.from_records(records, columns=COLUMNS)
+    raw = pd.DataFrame(cols, columns=COLUMNS)
+    del cols
     if raw.empty:
         return raw
     breakdown = ((raw["customsCode"].fillna("C00") != "C00") | (raw["motCode"].fillna(0) != 0)

@@ -123,7 +123,8 @@ def leaf_rows(flows: pd.DataFrame) -> pd.DataFrame:
 
 def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """focus rows (one per leaf row and area) and the coverage report per year."""
-    leaves = leaf_rows(flows)
+    needed = [f.name for f in FOCUS_FIELDS if f.name in flows.columns]
+    leaves = leaf_rows(flows[needed])
     pairs = leaves[["hs_rev", "hs_code"]].drop_duplicates()
     tag_rows = [
         {"hs_rev": rev, "hs_code": code, "area": t.area, "subarea": t.subarea,
@@ -136,20 +137,20 @@ def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     focus = conform(focus, FOCUS_FIELDS).sort_values(
         ["area", "source", "freq", "year", "month", "reporter", "partner", "flow", "hs_code"],
         ignore_index=True)
-    return focus, coverage(leaves, focus)
+    tagged_pairs = pd.MultiIndex.from_frame(tags[["hs_rev", "hs_code"]].drop_duplicates())
+    return focus, coverage(leaves, focus, tagged_pairs)
 
 
-def coverage(leaves: pd.DataFrame, focus: pd.DataFrame) -> pd.DataFrame:
-    """Share of leaf trade value in each area, and untagged, per source, freq, year, flow."""
+def coverage(leaves: pd.DataFrame, focus: pd.DataFrame,
+             tagged_pairs: pd.MultiIndex) -> pd.DataFrame:
+    """Share of leaf trade value in each area, and untagged, per source, freq, year, flow.
+    A row is untagged when its (hs_rev, hs_code) has no tag at all."""
     by = ["source", "freq", "year", "flow"]
     total = leaves.groupby(by)["value_usd"].sum().rename("total_usd")
     area = focus.groupby([*by, "area"])["value_usd"].sum().rename("value_usd")
     partial = focus[focus["match"] == "partial"].groupby([*by, "area"])["value_usd"].sum()
-    tagged_keys = ["source", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev",
-                   "hs_code"]
-    tagged = leaves.merge(focus[tagged_keys].drop_duplicates(), on=tagged_keys, how="left",
-                          indicator=True)
-    untagged = tagged[tagged["_merge"] == "left_only"].groupby(by)["value_usd"].sum()
+    pairs = pd.MultiIndex.from_frame(leaves[["hs_rev", "hs_code"]])
+    untagged = leaves[~pairs.isin(tagged_pairs)].groupby(by)["value_usd"].sum()
     out = area.to_frame().join(partial.rename("partial_usd")).reset_index()
     extra = untagged.rename("value_usd").reset_index().assign(area="untagged")
     out = pd.concat([out, extra], ignore_index=True)

@@ -167,12 +167,24 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
         columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=f.nullable)
     # Key uniqueness as a frame-level check: pandera's `unique=` fails to report duplicates
     # under pandas 3 when key columns hold nulls.
-    checks = [pa.Check(lambda df, key=list(key): ~df.duplicated(key, keep=False),
+    checks = [pa.Check(lambda df, key=list(key): ~duplicated_keys(df, key),
                        name=f"unique key ({', '.join(key)})")]
     if "hs_code" in columns and "hs_level" in columns:
         checks.append(pa.Check(_hs_code_matches_level, name="hs_code consistent with hs_level",
                                error="hs_code must be TOTAL at level 0, else level digits"))
     return pa.DataFrameSchema(columns, checks=checks, strict=True, name=table)
+
+
+def duplicated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
+    """Rows whose key occurs more than once. Rows are hashed first (8 bytes each), and only
+    rows sharing a hash are compared exactly, so a large table is not copied to check it."""
+    hashed = pd.util.hash_pandas_object(df[key], index=False)
+    suspect = hashed.duplicated(keep=False)
+    out = pd.Series(False, index=df.index)
+    if suspect.any():
+        sub = df.loc[suspect, key]
+        out.loc[sub.index] = sub.duplicated(keep=False)
+    return out
 
 
 def _hs_code_matches_level(df: pd.DataFrame) -> pd.Series:
