@@ -93,13 +93,15 @@ def floor_seconds(ndjson: Path, out: Path) -> float:
 
 
 def timed_build(data_dir: Path) -> tuple[float, float]:
-    code = ("import resource,sys,time;from pathlib import Path;from tradeviz.build import build;"
+    """Build in a fresh process; peak memory is its VmHWM. (ru_maxrss would not do: Linux
+    keeps it across execve, so a child reports the parent's peak if that was higher.)"""
+    code = ("import sys,time;from pathlib import Path;from tradeviz.build import build;"
             "t=time.perf_counter();build(Path(sys.argv[1]),allow_empty_periods=True);"
             "print(time.perf_counter()-t);"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     out = subprocess.run([sys.executable, "-c", code, str(data_dir)], check=True,
                          capture_output=True, text=True).stdout.split()
-    return float(out[0]), float(out[1]) * 1024  # ru_maxrss is KiB on Linux
+    return float(out[0]), float(out[1]) * 1024  # VmHWM is in kB
 
 
 def main() -> None:

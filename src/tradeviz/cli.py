@@ -112,6 +112,33 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
                f"manifest {store.manifest_path}")
 
 
+@fetch.command("imf", epilog=ENV_HELP)
+@click.option("--years", default=None, metavar="RANGE",
+              help="Years as 2015-2025 (default: the last ten years and the current one).")
+@click.option("--freq", type=click.Choice(["A", "Q", "M"]), default="M", show_default=True,
+              help="Annual, quarterly or monthly series.")
+@click.option("--refresh", is_flag=True, help="Fetch again queries already stored.")
+def fetch_imf(years: str | None, freq: str, refresh: bool) -> None:
+    """Fetch IMF IMTS bilateral goods trade (formerly DOTS) for China and the five Central
+    Asian countries: exports FOB, imports CIF (and FOB where given), against each other and
+    against World, from the SDMX 3.0 API. Values are full US dollars; IMF estimates for
+    non-reporters (Turkmenistan) keep their DERIVATION_TYPE."""
+    from datetime import date
+
+    from .http import check_reachable
+    from .raw_store import RawStore
+    from .sources import comtrade, imf
+
+    year_list = comtrade.parse_years(years) if years else list(
+        range(date.today().year - 10, date.today().year + 1))
+    check_reachable(config.imf_url())
+    store = RawStore(config.raw_dir())
+    fetcher = imf.ImfFetcher(store, refresh=refresh)
+    fetcher.run(year_list, (freq,))
+    click.echo(f"imf: {fetcher.calls} calls, {fetcher.cached} queries already stored, "
+               f"{fetcher.observations} observations; manifest {store.manifest_path}")
+
+
 @fetch.command("comtrade-reference")
 @click.option("--refresh", is_flag=True, help="Download the lists again.")
 def fetch_comtrade_reference(refresh: bool) -> None:
@@ -387,6 +414,27 @@ def emulate_comtrade(port: int, rps: float | None, fault_rate: float, preview_ca
                            keyed_cap=keyed_cap)
     served = ServedApp(app, port=port)
     click.echo(f"Comtrade emulator (synthetic data) on {served.url}; Ctrl-C to stop")
+    with contextlib.suppress(KeyboardInterrupt):
+        served.serve_forever()
+
+
+@emulate.command("imf")
+@click.option("--port", type=int, default=8766, show_default=True)
+@click.option("--fault-rate", type=float, default=0.0, show_default=True,
+              help="Share of calls answered with a 429, a 500 or a truncated body.")
+def emulate_imf(port: int, fault_rate: float) -> None:
+    """Serve an emulated IMF SDMX 3.0 API (IMTS) on 127.0.0.1 until interrupted.
+
+    Point the fetcher at it with TRADEVIZ_IMF_URL=http://127.0.0.1:PORT.
+    """
+    import contextlib
+
+    from .emulators.comtrade import Faults
+    from .emulators.imf import ImfEmulator
+    from .emulators.server import ServedApp
+
+    served = ServedApp(ImfEmulator(faults=Faults(rate=fault_rate)), port=port)
+    click.echo(f"IMF emulator (synthetic data) on {served.url}; Ctrl-C to stop")
     with contextlib.suppress(KeyboardInterrupt):
         served.serve_forever()
 

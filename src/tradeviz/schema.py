@@ -64,9 +64,9 @@ FLOWS_FIELDS: tuple[Field, ...] = (
           nullable=True, non_negative=True),
     Field("qty_unit", "str", "Unit of qty (Comtrade abbreviation, e.g. kg, u).", "",
           "Comtrade `qtyUnitAbbr`", nullable=True),
-    Field("is_estimated", "bool", "True when the value is an estimate rather than reported "
-          "by the country (Comtrade isReported false; IMF DERIVATION_TYPE other than "
-          "reported).", "", "Comtrade `isReported`; IMF `DERIVATION_TYPE`"),
+    Field("is_estimated", "bool", "True when Comtrade marks the value as not reported by the "
+          "country (isReported false). Always false for IMF and WITS rows: for IMF read "
+          "`derivation`, whose codes the IMF defines.", "", "Comtrade `isReported`"),
     Field("derivation", "str", "IMF derivation attribute (how the value was obtained).", "",
           "IMF `DERIVATION_TYPE`", nullable=True),
     Field("overlap", "str", "IMF overlap attribute.", "", "IMF `OVERLAP`", nullable=True),
