@@ -78,6 +78,19 @@ def test_usd_scale_and_mirror_chart():
     assert "China reports 4.0x" in " ".join(t.get_text() for t in ax.texts)
 
 
+def test_imf_charts_compare_sources_and_show_latest_months(demo):
+    root, _, _ = demo
+    tables = charts.Tables.load(root / "data" / "processed")
+    chart = charts.imf_vs_comtrade(tables.flows, tables.ctx)
+    assert chart.data["difference"].abs().max() < 0.05  # demo vintages differ by <= 3 %
+    assert set(chart.data["country"]) == {"KAZ", "KGZ", "TJK", "TKM", "UZB"}
+    assert "IMF IMTS" in chart.caption and len(chart.sources) == 2
+    latest = charts.latest_months(tables.flows, tables.ctx)
+    assert latest.data["period"].nunique() == 12
+    assert latest.data["period"].max() == "2025-09"
+    assert latest.caption.split("Source: ")[1].startswith("IMF IMTS")
+
+
 def test_events_are_cited_data():
     ev = charts.events()
     assert {"BRI announced (Astana)", "Xi'an summit", "KAZ joins WTO"} <= set(ev["label"])
@@ -107,7 +120,8 @@ def test_demo_is_synthetic_everywhere_and_calibrated(demo):
                                            / "reference" / "published_totals.csv"))
     assert (result["status"] != "FAIL").all()
     assert (result["status"] == "pass").sum() >= 30
-    gas = flows[(flows.reporter == "CHN") & (flows.partner == "TKM") & (flows.flow == "import")]
+    gas = flows[(flows.source == "comtrade") & (flows.reporter == "CHN")
+                & (flows.partner == "TKM") & (flows.flow == "import")]
     assert gas.groupby("hs_code")["value_usd"].sum().idxmax() == "271121"
 
 
@@ -116,7 +130,8 @@ def test_export_writes_every_promised_file(demo):
     out = root / "out" / "charts"
     names = {c for c in ("total_trade", "china_share", "focus_composition",
                          "top_products_exports", "top_products_imports", "energy_minerals",
-                         "agriculture_imports", "ict_exports", "mirror_gaps")}
+                         "agriculture_imports", "ict_exports", "mirror_gaps",
+                         "imf_vs_comtrade", "latest_months")}
     for name in names:
         for ext in ("png", "svg", "pdf", "csv", "json"):
             assert (out / f"{name}.{ext}").stat().st_size > 0, (name, ext)
@@ -146,7 +161,7 @@ def test_charts_cli_formats_and_errors(demo, monkeypatch, tmp_path):
     res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "c"), "--format",
                                     "svg", "--countries", "KAZ,TKM", "--years", "2020-2024"])
     assert res.exit_code == 0, res.output
-    assert len(list((tmp_path / "c").glob("*.svg"))) == 9
+    assert len(list((tmp_path / "c").glob("*.svg"))) == 11
     data = pd.read_csv(tmp_path / "c" / "total_trade.csv")
     assert set(data["country"]) == {"KAZ", "TKM"} and data["year"].min() == 2020
     res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "d"), "--format", "gif"])
@@ -156,7 +171,8 @@ def test_charts_cli_formats_and_errors(demo, monkeypatch, tmp_path):
 def test_notebooks_committed_without_outputs_and_with_parameters():
     books = sorted(NOTEBOOKS.glob("*.ipynb"))
     assert [b.stem for b in books] == ["01_overview", "02_focus_areas", "03_energy_minerals",
-                                       "04_agriculture", "05_digital_trade", "06_mirror_gaps"]
+                                       "04_agriculture", "05_digital_trade", "06_mirror_gaps",
+                                       "07_imf_comparison"]
     for book in books:
         nb = nbformat.read(book, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -171,7 +187,7 @@ def test_every_notebook_executes_on_demo_data(demo, tmp_path):
     root, _, _ = demo
     written = run_notebooks(tmp_path / "nb", root / "data",
                             parameters={"years": [2018, 2024]})
-    assert len(written) == 12
+    assert len(written) == 14
     for path in written:
         if path.suffix == ".ipynb":
             nb = nbformat.read(path, as_version=4)

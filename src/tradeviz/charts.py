@@ -43,6 +43,7 @@ AREA_LABELS = {"energy": "Energy", "critical_minerals": "Critical minerals",
 PRIMARY_ORDER = ("energy", "critical_minerals", "new_energy_equipment", "ict", "agriculture",
                  "infrastructure", "ecommerce_consumer")
 SIZE = (11, 6.5)
+IMF_SOURCE = "IMF International Trade in Goods by partner (IMTS), SDMX 3.0 (api.imf.org)"
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Chart:
     caption: str
     filters: dict
     snapshots: list[str]
+    sources: tuple[str, ...] = ("UN Comtrade API v1 (comtradeapi.un.org)",)
 
 
 @dataclass
@@ -126,12 +128,13 @@ def usd_scale(max_value: float) -> tuple[float, str]:
     return 1.0, "USD"
 
 
-def caption(ctx: Context, side: str, synthetic: bool = False) -> str:
+def caption(ctx: Context, side: str, synthetic: bool = False,
+            source: str = "UN Comtrade") -> str:
     fetched = ""
     if ctx.fetched_at:
         a, b = ctx.fetched_at
         fetched = f"; fetched {a}" + ("" if a == b else f" to {b}")
-    text = f"Source: UN Comtrade, {side}{fetched}. Chart: {ctx.tool}."
+    text = f"Source: {source}, {side}{fetched}. Chart: {ctx.tool}."
     if ctx.synthetic or synthetic:
         text = "SYNTHETIC DEMO DATA, not statistics. " + text
     return text
@@ -526,6 +529,97 @@ def mirror_gaps(mirror: pd.DataFrame, ctx: Context) -> Chart:
                  {"direction": "CHN->partner", "freq": "A"}, [])
 
 
+def _imf_monthly(flows: pd.DataFrame) -> pd.DataFrame:
+    return flows[(flows["source"] == "imf") & (flows["freq"] == "M")
+                 & (flows["reporter"] == CHINA.iso3) & flows["partner"].isin(CA_ISO3)
+                 & flows["flow"].isin(["export", "import"])]
+
+
+def imf_vs_comtrade(flows: pd.DataFrame, ctx: Context) -> Chart:
+    """China-reported annual totals with each country: UN Comtrade against IMF IMTS
+    (months summed; only years with all twelve months)."""
+    ct = _annual(flows)
+    ct = pair_totals(ct[(ct["reporter"] == CHINA.iso3) & ct["partner"].isin(CA_ISO3)
+                        & ct["flow"].isin(["export", "import"])])
+    ct = ct.groupby(["partner", "flow", "year"])["value_usd"].sum().rename("comtrade_usd")
+    m = _imf_monthly(flows)
+    full = m.groupby(["partner", "flow", "year"]).agg(imf_usd=("value_usd", "sum"),
+                                                      months=("month", "nunique"))
+    full = full[full["months"] == 12]["imf_usd"]
+    data = pd.concat([ct, full], axis=1, join="inner").reset_index().rename(
+        columns={"partner": "country"})
+    data["difference"] = data["imf_usd"] / data["comtrade_usd"] - 1
+    title = "China's trade with Central Asia: UN Comtrade vs. IMF (both China-reported)"
+    fig, axes = _figure(title, 2, 3, sharex=True)
+    div, unit = usd_scale(data[["comtrade_usd", "imf_usd"]].max().max() if len(data) else 0)
+    for ax, iso in zip(axes, CA_ISO3, strict=False):
+        d = data[data["country"] == iso].sort_values("year")
+        ax.set_title(COUNTRY_NAMES[iso], fontsize=11, loc="left")
+        if d.empty:
+            _empty(ax, "no years in both sources")
+            continue
+        for flow, style in (("export", "-"), ("import", ":")):
+            f = d[d["flow"] == flow]
+            ax.plot(f["year"], f["comtrade_usd"] / div, color=COUNTRY_COLORS[iso], lw=2,
+                    ls=style, label=f"Comtrade, China's {flow}s")
+            ax.plot(f["year"], f["imf_usd"] / div, color="#333333", lw=1, ls=style,
+                    marker="o", ms=3, label=f"IMF, China's {flow}s")
+        ax.set_ylabel(unit)
+        ax.grid(axis="y", alpha=0.3)
+    axes[5].axis("off")
+    if len(data):
+        worst = data.loc[data["difference"].abs().idxmax()]
+        axes[5].text(0.5, 0.2, f"Largest difference: {COUNTRY_NAMES[worst['country']]} "
+                     f"{worst['flow']}s {int(worst['year'])}, {worst['difference']:+.1%}",
+                     ha="center", fontsize=8, transform=axes[5].transAxes)
+    handles, labels = next((a.get_legend_handles_labels() for a in axes[:5] if a.lines),
+                           ([], []))
+    axes[5].legend(handles, labels, loc="center", frameon=False, fontsize=9)
+    text = caption(ctx, "China-reported; Comtrade annual, IMF monthly summed",
+                   source="UN Comtrade and IMF IMTS")
+    _finish(fig, text)
+    return Chart("imf_vs_comtrade", title, fig, data, text,
+                 {"reporter": "CHN", "sources": ["comtrade", "imf"]}, _snapshots(m),
+                 (IMF_SOURCE, "UN Comtrade API v1 (comtradeapi.un.org)"))
+
+
+def latest_months(flows: pd.DataFrame, ctx: Context, months: int = 12) -> Chart:
+    """The latest twelve months of China's trade with each country (IMF, monthly)."""
+    m = _imf_monthly(flows).copy()
+    m["period"] = pd.to_datetime(dict(year=m["year"], month=m["month"].astype(int), day=1))
+    last = m["period"].max()
+    window = m[m["period"] > last - pd.DateOffset(months=months)] if len(m) else m
+    data = window.groupby(["partner", "period", "flow"])["value_usd"].sum().reset_index()
+    data = data.rename(columns={"partner": "country"})
+    span = (f"{data['period'].min():%b %Y} to {data['period'].max():%b %Y}" if len(data)
+            else "no data")
+    title = f"Latest {months} months: China's monthly trade with Central Asia ({span})"
+    fig, axes = _figure(title, 1, 2)
+    for ax, flow in zip(axes, ("export", "import"), strict=True):
+        d = data[data["flow"] == flow]
+        ax.set_title(f"China's {flow}s", loc="left", fontsize=11)
+        if d.empty:
+            _empty(ax, "no IMF monthly data")
+            continue
+        div, unit = usd_scale(data["value_usd"].max())
+        for iso, g in d.groupby("country"):
+            ax.plot(g["period"], g["value_usd"] / div, color=COUNTRY_COLORS[iso], lw=2,
+                    marker="o", ms=3, label=COUNTRY_NAMES[iso])
+        ax.set_ylabel(unit + " per month")
+        ax.grid(axis="y", alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=9)
+    data = data.assign(period=data["period"].dt.strftime("%Y-%m"))
+    text = caption(ctx, "China-reported, monthly (exports FOB, imports CIF)",
+                   source="IMF IMTS")
+    _finish(fig, text)
+    return Chart("latest_months", title, fig, data, text,
+                 {"reporter": "CHN", "source": "imf", "freq": "M", "months": months},
+                 _snapshots(window), (IMF_SOURCE,))
+
+
 def all_charts(tables: Tables) -> list[Chart]:
     ctx = tables.ctx
     return [
@@ -538,6 +632,8 @@ def all_charts(tables: Tables) -> list[Chart]:
         agriculture_imports(tables.focus, ctx),
         ict_exports(tables.focus, ctx),
         mirror_gaps(tables.mirror, ctx),
+        imf_vs_comtrade(tables.flows, ctx),
+        latest_months(tables.flows, ctx),
     ]
 
 
@@ -556,7 +652,7 @@ def export(chart: Chart, out: Path, formats: tuple[str, ...] = ("png",),
     write_text_atomic(csv, chart.data.to_csv(index=False))
     sidecar = {
         "chart": chart.name, "title": chart.title, "caption": chart.caption,
-        "sources": ["UN Comtrade API v1 (comtradeapi.un.org)"],
+        "sources": list(chart.sources),
         "snapshots": chart.snapshots, "raw_manifest_sha256": raw_manifest,
         "filters": chart.filters, "tool": f"tradeviz {__version__}",
         "synthetic": "SYNTHETIC" in chart.caption, "data_file": csv.name,

@@ -195,4 +195,66 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
                 "http_status": None, "records": len(rows), "count": len(rows),
                 "complete": True, "synthetic": True,
                 "fetched_at": f"{YEARS[-1] + 1}-06-30T00:00:00Z"})
+    write_demo_imf(store)
     return store
+
+
+# Monthly seasonality of trade (January-February dip around the Lunar New Year).
+SEASON = np.array([0.8, 0.75, 1.0, 1.02, 1.05, 1.05, 1.03, 1.04, 1.04, 1.0, 1.08, 1.14])
+SEASON = SEASON / SEASON.sum()
+IMF_LAST = (2025, 9)  # the demo's IMF series run a year past Comtrade's, as IMF data do
+
+
+def _imf_annual(reporter: str, partner: str, indicator: str, year: int) -> float | None:
+    """Annual USD of one IMF series, consistent with the demo's Comtrade figures."""
+    y = min(year, 2024)
+    grow = 1.08 ** (year - 2024) if year > 2024 else 1.0
+    if reporter == "CHN" and partner != "G001":
+        exports, imports = china_flows(partner, y)
+        return grow * (exports if indicator == "XG_FOB_USD" else imports)
+    if reporter == "CHN":
+        x, m = _interp(y, CHINA_WORLD)
+        return grow * 1e9 * (x if indicator == "XG_FOB_USD" else m)
+    exports, imports = china_flows(reporter, y)
+    m_ratio, x_ratio = MIRROR.get(reporter, (0.5, 0.9))  # TKM: IMF estimates from mirrors
+    if partner == "CHN":
+        return grow * (imports * x_ratio if indicator == "XG_FOB_USD" else exports * m_ratio)
+    share = CHINA_SHARE.get(reporter, 0.2)
+    return grow * (imports * x_ratio / share if indicator == "XG_FOB_USD"
+                   else exports * m_ratio / share)
+
+
+def write_demo_imf(store: RawStore, seed: int = 2025) -> None:
+    """Monthly IMF IMTS series 2014-01 to 2025-09 in the SDMX-ML layout of the real API."""
+    from .emulators.imf import render_xml
+    from .sources.imf import ImfQuery
+
+    rng = np.random.default_rng(seed)
+    for country in ("CHN", *CA_ISO3):
+        query = ImfQuery(country, "M", YEARS[0], IMF_LAST[0])
+        partners = [p for p in (*CA_ISO3, "CHN") if p != country] + ["G001"]
+        if country != "CHN":
+            partners = ["CHN", "G001"]
+        series = []
+        for partner in partners:
+            for indicator in ("XG_FOB_USD", "MG_CIF_USD"):
+                obs = []
+                for year in range(YEARS[0], IMF_LAST[0] + 1):
+                    annual = _imf_annual(country, partner, indicator, year)
+                    noise = rng.uniform(0.97, 1.03)  # IMF and Comtrade vintages differ
+                    for m in range(1, 13):
+                        if (year, m) > IMF_LAST:
+                            break
+                        obs.append({"TIME_PERIOD": f"{year}-M{m:02d}",
+                                    "OBS_VALUE": str(round(annual * SEASON[m - 1] * noise)),
+                                    "DERIVATION_TYPE": "E" if country == "TKM" else "M"})
+                series.append({"COUNTRY": country, "INDICATOR": indicator,
+                               "COUNTERPART_COUNTRY": partner, "FREQUENCY": "M",
+                               "OVERLAP": "OL", "SCALE": "6", "obs": obs})
+        body = render_xml(series).encode()
+        store.save("imf", body, "xml", {
+            "endpoint": "synthetic demo (tradeviz demo), no API call",
+            "params": {"key": query.key, **query.params()}, "query_key": query.identity,
+            "freq": "M", "http_status": None, "complete": True, "format": "sdmx-ml",
+            "records": sum(len(s["obs"]) for s in series), "synthetic": True,
+            "fetched_at": "2025-11-15T00:00:00Z"})
