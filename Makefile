@@ -22,6 +22,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
+	$(BIN)/tradeviz fetch imf --freq M
 	$(BIN)/tradeviz build
 	$(BIN)/tradeviz check
 	$(BIN)/tradeviz charts --out $(OUT)/charts --format png,svg,pdf

@@ -81,10 +81,12 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     if not parts:
         return conform(empty_frame(FLOWS_FIELDS), FLOWS_FIELDS)
     # Frames are in snapshot order (oldest first), so keep="last" keeps the newest.
+    # Frames are joined in snapshot order (oldest first): keep="last" keeps the newest.
     joined = pa.concat_tables(parts, promote_options="permissive")
     parts.clear()
     flows = conform(joined.to_pandas(), FLOWS_FIELDS)
     del joined
+    pa.default_memory_pool().release_unused()  # hand the parts' memory back before sorting
     dup = flows.duplicated(list(FLOWS_KEY), keep="last")
     report.duplicates_dropped = int(dup.sum())
     if report.duplicates_dropped:
