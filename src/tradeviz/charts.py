@@ -183,6 +183,22 @@ def _empty(ax, message: str) -> None:
     ax.tick_params(left=False, labelleft=False, bottom=False, labelbottom=False)
 
 
+def _short(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _country_panels(axes, data: pd.DataFrame, sort_by: str, empty_message: str):
+    """Small multiples: yields (axes, country, its rows) for each Central Asian country with
+    rows; every panel gets the country's name, and empty panels say why they are empty."""
+    for ax, iso in zip(axes, CA_ISO3, strict=False):
+        rows = data[data["country"] == iso].sort_values(sort_by)
+        ax.set_title(COUNTRY_NAMES[iso], fontsize=11, loc="left")
+        if rows.empty:
+            _empty(ax, empty_message)
+            continue
+        yield ax, iso, rows
+
+
 def _annual(flows: pd.DataFrame) -> pd.DataFrame:
     return flows[(flows["source"] == "comtrade") & (flows["freq"] == "A")]
 
@@ -214,12 +230,7 @@ def total_trade(flows: pd.DataFrame, ctx: Context) -> Chart:
     fig, axes = _figure(title, 2, 3, sharex=True)
     div, unit = usd_scale(data[["exports_usd", "imports_usd"]].abs().max().max()
                           if len(data) else 0)
-    for ax, iso in zip(axes, CA_ISO3, strict=False):
-        d = data[data["country"] == iso].sort_values("year")
-        ax.set_title(COUNTRY_NAMES[iso], fontsize=11, loc="left")
-        if d.empty:
-            _empty(ax, "no data")
-            continue
+    for ax, iso, d in _country_panels(axes, data, "year", "no data"):
         color = COUNTRY_COLORS[iso]
         ax.bar(d["year"], d["balance_usd"] / div, color="#cccccc", width=0.7,
                label="Balance (China's surplus)")
@@ -364,13 +375,8 @@ def top_products(flows: pd.DataFrame, focus: pd.DataFrame, ctx: Context, flow: s
     title = f"China's top {n} products: {verb} each country, {year}"
     fig, axes = _figure(title, 2, 3)
     div, unit = usd_scale(data["value_usd"].max() if len(data) else 0)
-    for ax, iso in zip(axes, CA_ISO3, strict=False):
-        d = data[data["country"] == iso].sort_values("value_usd")
-        ax.set_title(COUNTRY_NAMES[iso], fontsize=11, loc="left")
-        if d.empty:
-            _empty(ax, "no data")
-            continue
-        labels = [f"{c} {'' if pd.isna(sub) else sub[:24]}".strip()
+    for ax, _iso, d in _country_panels(axes, data, "value_usd", "no data"):
+        labels = [f"{c} {'' if pd.isna(sub) else _short(sub)}".strip()
                   for c, sub in zip(d["hs_code"], d["subarea"], strict=True)]
         ax.barh(labels, d["value_usd"] / div, color=[AREA_COLORS[a] for a in d["area"]])
         ax.set_xlabel(unit)
@@ -501,12 +507,7 @@ def mirror_gaps(mirror: pd.DataFrame, ctx: Context) -> Chart:
     fig, axes = _figure(title, 2, 3, sharex=True)
     div, unit = usd_scale(data[["china_reported_usd", "partner_reported_usd"]].max().max()
                           if len(data) else 0)
-    for ax, iso in zip(axes, CA_ISO3, strict=False):
-        d = data[data["country"] == iso].sort_values("year")
-        ax.set_title(COUNTRY_NAMES[iso], fontsize=11, loc="left")
-        if d.empty:
-            _empty(ax, "partner reports no imports\nfrom China")
-            continue
+    for ax, iso, d in _country_panels(axes, data, "year", "partner reports no imports\nfrom China"):
         color = COUNTRY_COLORS[iso]
         ax.fill_between(d["year"], d["partner_reported_usd"] / div,
                         d["china_reported_usd"] / div, color=color, alpha=0.15)
@@ -552,12 +553,7 @@ def imf_vs_comtrade(flows: pd.DataFrame, ctx: Context) -> Chart:
     title = "China's trade with Central Asia: UN Comtrade vs. IMF (both China-reported)"
     fig, axes = _figure(title, 2, 3, sharex=True)
     div, unit = usd_scale(data[["comtrade_usd", "imf_usd"]].max().max() if len(data) else 0)
-    for ax, iso in zip(axes, CA_ISO3, strict=False):
-        d = data[data["country"] == iso].sort_values("year")
-        ax.set_title(COUNTRY_NAMES[iso], fontsize=11, loc="left")
-        if d.empty:
-            _empty(ax, "no years in both sources")
-            continue
+    for ax, iso, d in _country_panels(axes, data, "year", "no years in both sources"):
         for flow, style in (("export", "-"), ("import", ":")):
             f = d[d["flow"] == flow]
             ax.plot(f["year"], f["comtrade_usd"] / div, color=COUNTRY_COLORS[iso], lw=2,
