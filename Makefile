@@ -30,7 +30,7 @@ run: $(STAMP)
 
 # JupyterLab on notebooks/ with this project's environment as the kernel.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks
 
 demo: $(STAMP)
 	$(BIN)/tradeviz demo
