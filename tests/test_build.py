@@ -246,3 +246,21 @@ def test_published_totals_file_is_well_formed():
     assert (df["value_usd"] > 1e7).all()
     assert df.loc[df.figure == "Central Asia 2023 total", "value_usd"].item() == 89.4e9
     assert shutil.which  # the file is read by `tradeviz check` (see test_check_prints_table)
+
+
+@pytest.mark.parametrize("chunk", [7, 333, 8 << 20])
+def test_records_are_read_identically_whatever_the_chunk(corpus, monkeypatch, chunk):
+    from tradeviz import comtrade_rows
+
+    monkeypatch.setattr(comtrade_rows, "CHUNK", chunk)
+    for name in ("data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json", "HS-60a6ad.json",
+                 "data_v1_get_S_A_EB_CHN_2010_empty.R-body.json"):
+        body = (corpus / "comtrade" / name).read_bytes()
+        doc = json.loads(body)
+        want = {c: [r.get(c) for r in doc["data"]] for c in comtrade_rows.COLUMNS}
+        assert comtrade_rows.read_columns(body) == want
+    body = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
+    for bad in (body[:-40], body.replace(b"},{", b"}{", 1),
+                body.replace(b'"count":4', b'"count":5')):
+        with pytest.raises(ValueError):
+            comtrade_rows.read_columns(bad)

@@ -12,9 +12,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-import pandera.errors
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import __version__
 from .comtrade_rows import ParseReport, parse_comtrade
@@ -81,20 +82,33 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     if not parts:
         return conform(empty_frame(FLOWS_FIELDS), FLOWS_FIELDS)
     # Frames are in snapshot order (oldest first), so keep="last" keeps the newest.
-    # Frames are joined in snapshot order (oldest first): keep="last" keeps the newest.
+    # Sort in Arrow on the key columns alone (short strings), reorder the compact table,
+    # then decode its dictionaries once: pandas wraps the result without another copy.
+    # `_seq` keeps snapshot order within a key, so keep="last" keeps the newest snapshot.
     joined = pa.concat_tables(parts, promote_options="permissive")
     parts.clear()
+    keys = {k: _decoded(joined.column(k)) for k in FLOWS_KEY}
+    keys["_seq"] = pa.array(np.arange(joined.num_rows))
+    order = pc.sort_indices(pa.table(keys), sort_keys=[
+        (k, "ascending", "at_start") for k in (*FLOWS_KEY, "_seq")])
+    del keys
+    joined = joined.take(order)
+    joined = pa.table([_decoded(c) for c in joined.columns], names=joined.column_names)
     flows = conform(joined.to_pandas(), FLOWS_FIELDS)
     del joined
-    pa.default_memory_pool().release_unused()  # hand the parts' memory back before sorting
+    pa.default_memory_pool().release_unused()
     dup = flows.duplicated(list(FLOWS_KEY), keep="last")
     report.duplicates_dropped = int(dup.sum())
     if report.duplicates_dropped:
-        flows = flows[~dup]
-    flows = flows.sort_values(list(FLOWS_KEY), ignore_index=True, na_position="first")
+        flows = flows[~dup].reset_index(drop=True)
     report.rows_by_source = {k: int(v) for k, v in flows["source"].value_counts().items()}
     report.synthetic = bool(flows["synthetic"].any())
     return flows
+
+
+def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) \
+        else column
 
 
 def _compact(frame: pd.DataFrame) -> pa.Table:
@@ -120,6 +134,8 @@ def _parse(snap: Snapshot, holder: list[bytes], path: str,
 
 
 def validate(df: pd.DataFrame, table: str) -> None:
+    import pandera.errors
+
     try:
         pandera_schema(table).validate(df.reset_index(drop=True))
     except pandera.errors.SchemaError as exc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import pandera.pandas as pa
 
 FLOW_NAMES = {"M": "import", "X": "export", "RM": "re-import", "RX": "re-export"}
 HS_REVISIONS = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
@@ -155,7 +154,11 @@ def conform(df: pd.DataFrame, fields: tuple[Field, ...]) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def pandera_schema(table: str) -> pa.DataFrameSchema:
+def pandera_schema(table: str):
+    """The pandera schema of a table (imported here: the build only needs it after its
+    memory peak, and the CLI's other commands never)."""
+    import pandera.pandas as pa
+
     fields, key, _ = TABLES[table]
     columns = {}
     for f in fields:
