@@ -93,7 +93,14 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
         (k, "ascending", "at_start") for k in (*FLOWS_KEY, "_seq")])
     del keys
     joined = joined.take(order)
-    joined = pa.table([_decoded(c) for c in joined.columns], names=joined.column_names)
+    del order
+    names, columns = joined.column_names, list(joined.columns)
+    del joined
+    for i, column in enumerate(columns):  # each compact column is released as it is decoded
+        columns[i] = _decoded(column)
+        del column
+    joined = pa.table(columns, names=names)
+    del columns
     flows = conform(joined.to_pandas(), FLOWS_FIELDS)
     del joined
     pa.default_memory_pool().release_unused()
@@ -137,7 +144,8 @@ def validate(df: pd.DataFrame, table: str) -> None:
     import pandera.errors
 
     try:
-        pandera_schema(table).validate(df.reset_index(drop=True))
+        # inplace: the schema coerces nothing, so validating need not copy the table
+        pandera_schema(table).validate(df.reset_index(drop=True), inplace=True)
     except pandera.errors.SchemaError as exc:
         raise BuildError(f"{table} fails its schema: {exc}") from None
 

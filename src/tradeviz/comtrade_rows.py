@@ -28,7 +28,7 @@ class ParseReport:
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
-CHUNK = 8 << 20  # bytes of the response decoded to text at a time
+CHUNK = 8388608  # bytes of the response decoded to text at a time
 
 
 def read_columns(body: bytes | list[bytes]) -> dict[str, list]:

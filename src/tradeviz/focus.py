@@ -115,10 +115,11 @@ def tags_for(rev: str, code: str, rules: tuple[Rule, ...] | None = None) -> list
 
 def leaf_rows(flows: pd.DataFrame) -> pd.DataFrame:
     """HS rows at the finest level fetched per cell; never TOTAL or World rows."""
-    hs = flows[(flows["hs_level"] > 0) & (flows["partner"] != "WLD") & flows["hs_rev"].notna()]
+    hs = (flows["hs_level"] > 0) & (flows["partner"] != "WLD") & flows["hs_rev"].notna()
     cell = ["source", "freq", "year", "month", "reporter", "partner", "flow"]
-    top = hs.groupby(cell, dropna=False)["hs_level"].transform("max")
-    return hs[hs["hs_level"] == top]
+    top = flows["hs_level"].where(hs).groupby([flows[c] for c in cell], dropna=False) \
+        .transform("max")
+    return flows[hs & (flows["hs_level"] == top)]
 
 
 def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -133,10 +134,9 @@ def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ]
     tags = pd.DataFrame(tag_rows, columns=["hs_rev", "hs_code", "area", "subarea", "match",
                                            "rule_id"])
-    focus = leaves.merge(tags, on=["hs_rev", "hs_code"], how="inner")
-    focus = conform(focus, FOCUS_FIELDS).sort_values(
-        ["area", "source", "freq", "year", "month", "reporter", "partner", "flow", "hs_code"],
-        ignore_index=True)
+    # An inner merge keeps the left rows' order (flows are sorted by key), and tags come in
+    # rule order: the same flows always give the same rows in the same order, unsorted.
+    focus = conform(leaves.merge(tags, on=["hs_rev", "hs_code"], how="inner"), FOCUS_FIELDS)
     tagged_pairs = pd.MultiIndex.from_frame(tags[["hs_rev", "hs_code"]].drop_duplicates())
     return focus, coverage(leaves, focus, tagged_pairs)
 

@@ -26,6 +26,8 @@ def write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
     try:
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, path)
+        del table
+        pa.default_memory_pool().release_unused()  # the copy made for writing
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

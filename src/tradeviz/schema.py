@@ -179,15 +179,9 @@ def pandera_schema(table: str):
 
 
 def duplicated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
-    """Rows whose key occurs more than once. Rows are hashed first (8 bytes each), and only
-    rows sharing a hash are compared exactly, so a large table is not copied to check it."""
-    hashed = pd.util.hash_pandas_object(df[key], index=False)
-    suspect = hashed.duplicated(keep=False)
-    out = pd.Series(False, index=df.index)
-    if suspect.any():
-        sub = df.loc[suspect, key]
-        out.loc[sub.index] = sub.duplicated(keep=False)
-    return out
+    """Rows whose key occurs more than once (pandas factorizes each key column, so this
+    costs a few integer arrays, not a copy of the table)."""
+    return df.duplicated(key, keep=False)
 
 
 def _hs_code_matches_level(df: pd.DataFrame) -> pd.Series:
