@@ -243,6 +243,7 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
 
     focus, coverage = build_focus(flows)
     validate(focus, "focus")
+    validate(coverage, "focus_coverage")
     write_parquet(focus, out / "focus.parquet", {**meta, "table": "focus"})
     write_parquet(coverage, out / "focus_coverage.parquet", {**meta, "table": "focus_coverage"})
     report.focus = {"rows": int(len(focus))}

@@ -14,7 +14,7 @@ from importlib import resources
 import pandas as pd
 import yaml
 
-from .schema import FOCUS_FIELDS, HS_REVISIONS, conform
+from .schema import COVERAGE_FIELDS, FOCUS_FIELDS, HS_REVISIONS, conform
 
 AREAS = ("energy", "critical_minerals", "new_energy_equipment", "agriculture", "ict",
          "infrastructure", "ecommerce_consumer")
@@ -157,4 +157,5 @@ def coverage(leaves: pd.DataFrame, focus: pd.DataFrame,
     out = out.merge(total.reset_index(), on=by, how="left")
     out["partial_usd"] = out["partial_usd"].fillna(0.0)
     out["share"] = out["value_usd"] / out["total_usd"]
-    return out.sort_values([*by, "area"], ignore_index=True)
+    out = out.sort_values([*by, "area"], ignore_index=True)
+    return conform(out, COVERAGE_FIELDS)

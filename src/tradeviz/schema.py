@@ -127,6 +127,25 @@ FOCUS_FIELDS: tuple[Field, ...] = (
 FOCUS_KEY = ("area", "source", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev",
              "hs_code")
 
+COVERAGE_FIELDS: tuple[Field, ...] = (
+    *(f for f in FLOWS_FIELDS if f.name in ("source", "freq", "year", "flow")),
+    Field("area", "str", "Focus area, or `untagged` for leaf rows no rule covers.", "",
+          "package tag rules", allowed=(*("energy", "critical_minerals",
+                                           "new_energy_equipment", "agriculture", "ict",
+                                           "infrastructure", "ecommerce_consumer"),
+                                         "untagged")),
+    Field("value_usd", "float64", "Value of the leaf rows in the area (areas overlap: a "
+          "product in two areas counts in both).", "USD", "sum of focus.value_usd",
+          non_negative=True),
+    Field("partial_usd", "float64", "Part of value_usd tagged through `partial` rules.", "USD",
+          "sum of focus.value_usd where match = partial", non_negative=True),
+    Field("total_usd", "float64", "Value of all leaf rows of the source, freq, year and flow.",
+          "USD", "sum of flows.value_usd over leaf rows", non_negative=True),
+    Field("share", "float64", "value_usd / total_usd.", "ratio", "derived", nullable=True,
+          non_negative=True),
+)
+COVERAGE_KEY = ("source", "freq", "year", "flow", "area")
+
 TABLES = {
     "flows": (FLOWS_FIELDS, FLOWS_KEY,
               "One row per source, frequency, period, reporter, partner, flow, HS revision "
@@ -136,6 +155,10 @@ TABLES = {
                "side, in both directions."),
     "focus": (FOCUS_FIELDS, FOCUS_KEY,
               "Flow rows at the fetched leaf level, one row per focus area they belong to."),
+    "focus_coverage": (COVERAGE_FIELDS, COVERAGE_KEY,
+                       "Coverage report of the tagging: each focus area's share of leaf-row "
+                       "trade value, and the untagged share, per source, frequency, year and "
+                       "flow."),
 }
 
 
