@@ -264,3 +264,32 @@ def test_records_are_read_identically_whatever_the_chunk(corpus, monkeypatch, ch
                 body.replace(b'"count":4', b'"count":5')):
         with pytest.raises(ValueError):
             comtrade_rows.read_columns(bad)
+
+
+def test_fast_reader_matches_the_record_reader_and_falls_back(corpus, comtrade_api):
+    from tradeviz import comtrade_rows as cr
+
+    api = comtrade_api()
+    emulated = api._data("A", {"reportercode": "156", "partnercode": "398,417",
+                               "period": "2021", "cmdcode": "AG6", "includedesc": "true"},
+                         10**6)[0]
+    recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
+                ).read_bytes()
+    for body in (recorded, emulated):
+        assert cr._read_arrow([body])[0] is not None  # compact bodies take the fast path
+        fast = cr.read_frame(body)
+        slow = pd.DataFrame(cr.read_columns([body]), columns=cr.COLUMNS)
+        assert len(fast) == len(slow) > 0
+        for col in cr.COLUMNS:
+            a, b = fast[col].astype(object), slow[col].astype(object)
+            assert [None if pd.isna(x) else x for x in a] == \
+                [None if pd.isna(x) else x for x in b], col
+    tricky = recorded.replace(b'"cmdDesc":"All Commodities"', b'"cmdDesc":"All},{Goods"', 1)
+    assert cr._read_arrow([tricky])[0] is None  # a split inside a string is never trusted
+    assert len(cr.read_frame(tricky)) == 4
+    pretty = (corpus / "comtrade" / "HS-60a6ad.json").read_bytes()
+    assert cr._read_arrow([pretty])[0] is None and len(cr.read_frame(pretty)) == 4
+    wrong_count = recorded.replace(b'"count":4', b'"count":5', 1)
+    assert cr._read_arrow([wrong_count])[0] is None
+    with pytest.raises(ValueError, match="count 5 but 4"):
+        cr.read_frame(wrong_count)

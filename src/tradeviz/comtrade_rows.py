@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pj
 
 from .countries import BY_COMTRADE, WORLD_ISO3
 from .errors import SnapshotError
@@ -24,6 +27,62 @@ class ParseReport:
     breakdown_rows: int = 0
     other_flow_rows: int = 0
     unknown_codes: set = field(default_factory=set)
+
+
+# Types of the needed fields; the fast reader parses only these and ignores the rest.
+ARROW_SCHEMA = pa.schema([
+    ("freqCode", pa.string()), ("refYear", pa.int64()), ("refMonth", pa.int64()),
+    ("reporterCode", pa.int64()), ("reporterISO", pa.string()), ("partnerCode", pa.int64()),
+    ("partnerISO", pa.string()), ("partner2Code", pa.int64()), ("flowCode", pa.string()),
+    ("classificationCode", pa.string()), ("cmdCode", pa.string()), ("aggrLevel", pa.int64()),
+    ("customsCode", pa.string()), ("motCode", pa.int64()), ("primaryValue", pa.float64()),
+    ("cifvalue", pa.float64()), ("fobvalue", pa.float64()), ("netWgt", pa.float64()),
+    ("qty", pa.float64()), ("qtyUnitAbbr", pa.string()), ("isReported", pa.bool_()),
+])
+
+
+def read_frame(body: bytes | list[bytes]) -> pd.DataFrame:
+    """The needed columns of a v1 response: pyarrow's JSON reader when the body is compact
+    JSON it can take, else the record-by-record reader. Either way the envelope's `count`
+    must equal the rows read. Given a one-item list, the bytes are released early."""
+    holder = body if isinstance(body, list) else [body]
+    del body
+    fast, keep = _read_arrow(holder)
+    if fast is not None:
+        return fast.to_pandas()
+    return pd.DataFrame(read_columns([keep]), columns=COLUMNS)
+
+
+def _read_arrow(holder: list[bytes]) -> tuple[pa.Table | None, bytes | None]:
+    """Records as JSON lines (`},{` between records becomes `}\n{`) read by pyarrow.
+
+    A `},{` inside a string would cut that string, and the line no longer parses; any
+    reader error, type surprise or count mismatch returns None (use the slow reader, with
+    the bytes handed back). On success the original bytes are already released."""
+    body = holder.pop()
+    marker = body.find(b'"data":[')
+    close = body.rfind(b"]")
+    if marker < 0 or close < marker:
+        return None, body
+    try:
+        envelope = json.loads(body[:marker] + b'"data":null' + body[close + 1:])
+        count = envelope["count"]
+    except (ValueError, KeyError, TypeError):
+        return None, body
+    lines = body[marker + len(b'"data":['):close].replace(b"},{", b"}\n{")
+    if not lines.strip():
+        return (ARROW_SCHEMA.empty_table() if count == 0 else None), body
+    try:
+        table = pj.read_json(
+            io.BytesIO(lines), read_options=pj.ReadOptions(use_threads=False),
+            parse_options=pj.ParseOptions(explicit_schema=ARROW_SCHEMA,
+                                          unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None, body
+    del lines
+    if table.num_rows != count:
+        return None, body
+    return table.select(COLUMNS), None
 
 
 _DECODER = json.JSONDecoder()
@@ -108,13 +167,11 @@ def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str, report:
     holder = body if isinstance(body, list) else [body]
     del body
     try:
-        cols = read_columns(holder)
+        raw = read_frame(holder)
     except (ValueError, UnicodeDecodeError, IndexError, AttributeError) as exc:
         raise SnapshotError(
             f"raw snapshot {path} is not a readable Comtrade response ({exc.__class__.__name__}:"
             f" {exc}). Fix: delete it and run `tradeviz fetch comtrade --refresh`") from None
-    raw = pd.DataFrame(cols, columns=COLUMNS)
-    del cols
     if raw.empty:
         return raw
     breakdown = ((raw["customsCode"].fillna("C00") != "C00") | (raw["motCode"].fillna(0) != 0)

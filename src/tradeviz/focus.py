@@ -113,44 +113,52 @@ def tags_for(rev: str, code: str, rules: tuple[Rule, ...] | None = None) -> list
     return list(best.values())
 
 
-def leaf_rows(flows: pd.DataFrame) -> pd.DataFrame:
+def leaf_mask(flows: pd.DataFrame) -> pd.Series:
     """HS rows at the finest level fetched per cell; never TOTAL or World rows."""
     hs = (flows["hs_level"] > 0) & (flows["partner"] != "WLD") & flows["hs_rev"].notna()
     cell = ["source", "freq", "year", "month", "reporter", "partner", "flow"]
     top = flows["hs_level"].where(hs).groupby([flows[c] for c in cell], dropna=False) \
         .transform("max")
-    return flows[hs & (flows["hs_level"] == top)]
+    return hs & (flows["hs_level"] == top)
+
+
+def leaf_rows(flows: pd.DataFrame) -> pd.DataFrame:
+    return flows[leaf_mask(flows)]
 
 
 def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """focus rows (one per leaf row and area) and the coverage report per year."""
-    needed = [f.name for f in FOCUS_FIELDS if f.name in flows.columns]
-    leaves = leaf_rows(flows[needed])
-    pairs = leaves[["hs_rev", "hs_code"]].drop_duplicates()
+    """focus rows (one per leaf row and area) and the coverage report per year.
+
+    Only rows that some rule tags are copied (with all focus columns); totals and untagged
+    sums come from narrow selections, so a large table is not duplicated here."""
+    leaf = leaf_mask(flows)
+    key = ["hs_rev", "hs_code"]
+    pairs = flows.loc[leaf, key].drop_duplicates()
     tag_rows = [
         {"hs_rev": rev, "hs_code": code, "area": t.area, "subarea": t.subarea,
          "match": t.match, "rule_id": t.rule.id}
         for rev, code in pairs.itertuples(index=False) for t in tags_for(rev, code)
     ]
-    tags = pd.DataFrame(tag_rows, columns=["hs_rev", "hs_code", "area", "subarea", "match",
-                                           "rule_id"])
+    tags = pd.DataFrame(tag_rows, columns=[*key, "area", "subarea", "match", "rule_id"])
+    tagged_pairs = pd.MultiIndex.from_frame(tags[key].drop_duplicates())
+    tagged = leaf & pd.MultiIndex.from_frame(flows[key]).isin(tagged_pairs)
+    needed = [f.name for f in FOCUS_FIELDS if f.name in flows.columns]
     # An inner merge keeps the left rows' order (flows are sorted by key), and tags come in
     # rule order: the same flows always give the same rows in the same order, unsorted.
-    focus = conform(leaves.merge(tags, on=["hs_rev", "hs_code"], how="inner"), FOCUS_FIELDS)
-    tagged_pairs = pd.MultiIndex.from_frame(tags[["hs_rev", "hs_code"]].drop_duplicates())
-    return focus, coverage(leaves, focus, tagged_pairs)
+    focus = conform(flows.loc[tagged, needed].merge(tags, on=key, how="inner"), FOCUS_FIELDS)
+    return focus, coverage(flows, leaf, tagged, focus)
 
 
-def coverage(leaves: pd.DataFrame, focus: pd.DataFrame,
-             tagged_pairs: pd.MultiIndex) -> pd.DataFrame:
+def coverage(flows: pd.DataFrame, leaf: pd.Series, tagged: pd.Series,
+             focus: pd.DataFrame) -> pd.DataFrame:
     """Share of leaf trade value in each area, and untagged, per source, freq, year, flow.
     A row is untagged when its (hs_rev, hs_code) has no tag at all."""
     by = ["source", "freq", "year", "flow"]
-    total = leaves.groupby(by)["value_usd"].sum().rename("total_usd")
+    narrow = flows.loc[leaf, [*by, "value_usd"]]
+    total = narrow.groupby(by)["value_usd"].sum().rename("total_usd")
+    untagged = narrow[~tagged[leaf]].groupby(by)["value_usd"].sum()
     area = focus.groupby([*by, "area"])["value_usd"].sum().rename("value_usd")
     partial = focus[focus["match"] == "partial"].groupby([*by, "area"])["value_usd"].sum()
-    pairs = pd.MultiIndex.from_frame(leaves[["hs_rev", "hs_code"]])
-    untagged = leaves[~pairs.isin(tagged_pairs)].groupby(by)["value_usd"].sum()
     out = area.to_frame().join(partial.rename("partial_usd")).reset_index()
     extra = untagged.rename("value_usd").reset_index().assign(area="untagged")
     out = pd.concat([out, extra], ignore_index=True)
