@@ -46,7 +46,8 @@ def main() -> None:
     print(f"tradeviz charts (png)          {charts:6.1f} s   target < 15 s  "
           f"{'PASS' if charts < 15 else 'FAIL'}")
     print(f"tradeviz charts (png,svg,pdf)  {charts_all:6.1f} s")
-    print(f"tradeviz notebooks (6)         {notebooks:6.1f} s   target < 60 s  "
+    count = len(list((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.ipynb")))
+    print(f"tradeviz notebooks ({count})         {notebooks:6.1f} s   target < 60 s  "
           f"{'PASS' if notebooks < 60 else 'FAIL'}")
 
 
