@@ -40,6 +40,10 @@ AREA_LABELS = {"energy": "Energy", "critical_minerals": "Critical minerals",
                "new_energy_equipment": "New-energy equipment", "agriculture": "Agriculture",
                "ict": "ICT goods", "infrastructure": "Infrastructure",
                "ecommerce_consumer": "E-commerce consumer goods", "other": "Other / untagged"}
+ICT_COLORS = {"communication equipment": "#1f77b4",
+              "computers and peripheral equipment": "#17becf",
+              "consumer electronic equipment": "#9467bd", "electronic components": "#aec7e8",
+              "miscellaneous ICT goods": "#393b79"}
 PRIMARY_ORDER = ("energy", "critical_minerals", "new_energy_equipment", "ict", "agriculture",
                  "infrastructure", "ecommerce_consumer")
 SIZE = (11, 6.5)
@@ -454,44 +458,44 @@ def energy_minerals(focus: pd.DataFrame, ctx: Context) -> Chart:
                  _snapshots(gas, mins))
 
 
-def agriculture_imports(focus: pd.DataFrame, ctx: Context) -> Chart:
-    """China's agricultural imports (WTO AoA products) from each Central Asian country."""
-    f = _area_rows(focus, "agriculture", "import")
-    t = f.pivot_table(index="year", columns="partner", values="value_usd", aggfunc="sum",
+def _area_by_year(focus: pd.DataFrame, ctx: Context, *, name: str, area: str, flow: str,
+                  by: str, label: str, title: str, colors: dict, names: dict | None,
+                  empty: str, side: str) -> Chart:
+    """One focus area's China-reported flow per year, stacked by `by` (partner or sub-area)."""
+    f = _area_rows(focus, area, flow)
+    t = f.pivot_table(index="year", columns=by, values="value_usd", aggfunc="sum",
                       fill_value=0.0)
-    data = t.stack().rename("value_usd").reset_index().rename(columns={"partner": "country"})
-    title = "China's agricultural imports from Central Asia (WTO Agreement on Agriculture scope)"
+    data = t.stack().rename("value_usd").reset_index().rename(columns={by: label})
     fig, (ax,) = _figure(title, figsize=(10, 6))
     if t.empty:
-        _empty(ax, "no agricultural imports")
+        _empty(ax, empty)
     else:
-        _stacked_bars(ax, t, COUNTRY_COLORS, COUNTRY_NAMES)
+        _stacked_bars(ax, t, colors, names)
         _draw_events(ax)
-    text = caption(ctx, "China-reported imports (CIF); AoA Annex 1 products, fish excluded")
+    text = caption(ctx, side)
     _finish(fig, text)
-    return Chart("agriculture_imports", title, fig, data, text,
-                 {"reporter": "CHN", "flow": "import", "area": "agriculture"}, _snapshots(f))
+    return Chart(name, title, fig, data, text,
+                 {"reporter": "CHN", "flow": flow, "area": area}, _snapshots(f))
+
+
+def agriculture_imports(focus: pd.DataFrame, ctx: Context) -> Chart:
+    """China's agricultural imports (WTO AoA products) from each Central Asian country."""
+    return _area_by_year(
+        focus, ctx, name="agriculture_imports", area="agriculture", flow="import",
+        by="partner", label="country", colors=COUNTRY_COLORS, names=COUNTRY_NAMES,
+        title="China's agricultural imports from Central Asia (WTO Agreement on Agriculture "
+              "scope)", empty="no agricultural imports",
+        side="China-reported imports (CIF); AoA Annex 1 products, fish excluded")
 
 
 def ict_exports(focus: pd.DataFrame, ctx: Context) -> Chart:
     """China's ICT goods exports to Central Asia by OECD/UNCTAD category."""
-    f = _area_rows(focus, "ict", "export")
-    t = f.pivot_table(index="year", columns="subarea", values="value_usd", aggfunc="sum",
-                      fill_value=0.0)
-    data = t.stack().rename("value_usd").reset_index().rename(columns={"subarea": "category"})
-    title = "China's ICT goods exports to Central Asia, by category"
-    fig, (ax,) = _figure(title, figsize=(10, 6))
-    palette = dict(zip(sorted(t.columns), ["#1f77b4", "#17becf", "#9467bd", "#aec7e8",
-                                           "#393b79"], strict=False))
-    if t.empty:
-        _empty(ax, "no ICT exports")
-    else:
-        _stacked_bars(ax, t, palette)
-        _draw_events(ax)
-    text = caption(ctx, "China-reported exports (FOB); OECD/UNCTAD ICT goods, core blocks")
-    _finish(fig, text)
-    return Chart("ict_exports", title, fig, data, text,
-                 {"reporter": "CHN", "flow": "export", "area": "ict"}, _snapshots(f))
+    return _area_by_year(
+        focus, ctx, name="ict_exports", area="ict", flow="export", by="subarea",
+        label="category", colors=ICT_COLORS, names=None,
+        title="China's ICT goods exports to Central Asia, by category",
+        empty="no ICT exports",
+        side="China-reported exports (FOB); OECD/UNCTAD ICT goods, core blocks")
 
 
 def mirror_gaps(mirror: pd.DataFrame, ctx: Context) -> Chart:
