@@ -80,7 +80,7 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
                          f"{sorted(parse_report.unknown_codes)}. Fix: run "
                          "`tradeviz fetch comtrade-reference` so the build can map them")
     if not parts:
-        return conform(empty_frame(FLOWS_FIELDS), FLOWS_FIELDS)
+        return empty_frame(FLOWS_FIELDS)
     # Frames are in snapshot order (oldest first), so keep="last" keeps the newest.
     # Sort in Arrow on the key columns alone (short strings), reorder the compact table,
     # then decode its dictionaries once: pandas wraps the result without another copy.
