@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 USER_AGENT = f"tradeviz/{__version__} (China-Central Asia trade analytics; python-requests)"
+# Set by tradeviz's own emulators on generated responses, so their data is stored as
+# synthetic and never passes for statistics.
+SYNTHETIC_HEADER = "X-Tradeviz-Synthetic"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 
@@ -63,6 +66,10 @@ class Fetched:
     headers: Mapping[str, str]
     parsed: object = None
     attempts: int = 1
+
+    @property
+    def synthetic(self) -> bool:
+        return self.headers.get(SYNTHETIC_HEADER, "").lower() in ("1", "true")
 
 
 @dataclass

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 from werkzeug.wrappers import Request, Response
 
-from .server import SYNTHETIC_HEADER, find_corpus
+from ..http import SYNTHETIC_HEADER
+from .server import find_corpus
 
 COUNTRIES = {
     0: ("W00", "World"), 156: ("CHN", "China"), 398: ("KAZ", "Kazakhstan"),

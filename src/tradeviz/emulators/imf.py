@@ -17,8 +17,9 @@ from xml.sax.saxutils import quoteattr
 
 from werkzeug.wrappers import Request, Response
 
+from ..http import SYNTHETIC_HEADER
 from .comtrade import Faults
-from .server import SYNTHETIC_HEADER, find_corpus
+from .server import find_corpus
 
 RECORDED_KEY = "USA.XG_FOB_USD.G001+G998.A"
 RECORDED_FILE = "api.imf.org_sdmx3_data_IMTS_USA.XG_FOB_USD.G001+G998.A.body.xml"

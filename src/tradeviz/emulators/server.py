@@ -10,8 +10,6 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-SYNTHETIC_HEADER = "X-Tradeviz-Synthetic"
-
 
 def find_corpus() -> Path:
     """The recorded responses: $TRADEVIZ_CORPUS_DIR, else ../shared/corpus beside the repo."""

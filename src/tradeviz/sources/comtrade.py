@@ -46,7 +46,6 @@ KEYED_CAP = 100_000
 URL_LIMIT = 4000
 MAX_PERIODS_PER_CALL = 12
 FILL = 0.95  # aim batches just under the cap; periods are fetched newest (largest) first
-SYNTHETIC_HEADER = "X-Tradeviz-Synthetic"
 
 
 @dataclass(frozen=True)
@@ -309,7 +308,7 @@ class ComtradeFetcher:
             "count": count,
             "max_records": self.cap,
             "complete": not truncated,
-            "synthetic": got.headers.get(SYNTHETIC_HEADER, "").lower() in ("1", "true"),
+            "synthetic": got.synthetic,
         }
         snap = self.store.save(SOURCE, got.body, "json", meta)
         self.stats.snapshots.append(snap)

@@ -33,7 +33,6 @@ SOURCE = "imf"
 DATAFLOW = "/external/sdmx/3.0/data/dataflow/IMF.STA/IMTS/+"
 INDICATORS = ("XG_FOB_USD", "MG_CIF_USD", "MG_FOB_USD")
 WORLD = "G001"
-SYNTHETIC_HEADER = "X-Tradeviz-Synthetic"
 PARTNER_CODES = {"G001": "WLD", "W00": "WLD"}
 FLOW_OF = {"XG": "export", "MG": "import", "TXG": "export", "TMG": "import"}
 
@@ -284,18 +283,18 @@ class ImfFetcher:
         headers = {"Accept": "application/xml"}
         try:
             got = self.client.get(url, params=q.params(), headers=headers, validate=_validate)
-            body, status, rows, hdrs = got.body, got.status, len(got.parsed), got.headers
+            body, status, rows, synthetic = got.body, got.status, len(got.parsed), got.synthetic
         except HttpError as exc:
             if exc.status != 404:
                 raise
             # SDMX answers 404 "NoResultsFound" when a key has no data: an empty result.
-            body, status, rows, hdrs = b"<NoResultsFound/>", 404, 0, {}
+            body, status, rows, synthetic = b"<NoResultsFound/>", 404, 0, False
         self.calls += 1
         meta = {"endpoint": f"{DATAFLOW}/{q.key}", "base_url": self.base_url,
                 "params": {"key": q.key, **q.params()}, "query_key": q.identity,
                 "freq": q.freq, "http_status": status, "records": rows, "complete": True,
                 "format": "sdmx-ml",
-                "synthetic": hdrs.get(SYNTHETIC_HEADER, "").lower() in ("1", "true")}
+                "synthetic": synthetic}
         self.store.save(SOURCE, body, "xml", meta)
         self.observations += rows
         log.info("imf: fetched %s: %d observations", q.key, rows)
