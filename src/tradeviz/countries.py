@@ -5,7 +5,11 @@ Comtrade codes are Comtrade's own (they equal M49 for these six); World is 0 the
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -43,3 +47,27 @@ def comtrade_code(iso3: str) -> int:
         return int(key)
     accepted = ", ".join([*BY_ISO3, WORLD_ISO3])
     raise ValueError(f"unknown country code {iso3!r}; use ISO3 ({accepted}) or a Comtrade number")
+
+
+@lru_cache(maxsize=4096)
+def to_iso3(name: str, src: str | None = None) -> str | None:
+    """A country name (or, with src="ISO2", a 2-letter code) to ISO3 via country_converter;
+    None when it is not a country (regions, "Unspecified", "Other Asia, nes")."""
+    kwargs = {"src": src} if src else {}
+    iso = _converter().convert(names=name, to="ISO3", not_found=None, **kwargs)
+    return iso if isinstance(iso, str) and re.fullmatch(r"[A-Z]{3}", iso) else None
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    """country_converter with its own table, loaded so that blank cells stay strings:
+    under pandas 3 its loader turns blank ISO2 cells into NaN and fails compiling them."""
+    import country_converter as coco
+    import pandas as pd
+
+    logging.getLogger("country_converter").setLevel(logging.ERROR)
+    table = Path(coco.__file__).parent / "country_data.tsv"
+    data = pd.read_csv(table, sep="\t", encoding="utf-8", keep_default_na=False,
+                       na_values=[""], dtype={"ISO2": str, "regex": str})
+    data["ISO2"] = data["ISO2"].fillna("(?!)")  # never matches, as an empty code should
+    return coco.CountryConverter(country_data=data)

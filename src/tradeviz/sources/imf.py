@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .. import config
-from ..countries import ALL_SIX
+from ..countries import ALL_SIX, to_iso3
 from ..errors import BadResponseError, HttpError, SnapshotError
 from ..http import HttpClient
 from ..raw_store import RawStore, Snapshot, query_key
@@ -175,10 +175,7 @@ def _iso3(code: str, iso2: bool) -> str:
     if code in PARTNER_CODES:
         return PARTNER_CODES[code]
     if iso2:
-        from .wits import _converter
-
-        iso = _converter().convert(names=code, src="ISO2", to="ISO3", not_found=None)
-        return iso if isinstance(iso, str) else code
+        return to_iso3(code, src="ISO2") or code
     return code
 
 

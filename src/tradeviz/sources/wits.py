@@ -12,11 +12,11 @@ import io
 import logging
 import re
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
+from ..countries import to_iso3
 from ..errors import SnapshotError, TradevizError
 from ..raw_store import RawStore, Snapshot, query_key
 
@@ -51,27 +51,9 @@ def read_table(data: bytes, ext: str, name: str) -> pd.DataFrame:
     return frame
 
 
-@lru_cache(maxsize=4096)
 def name_to_iso3(name: str) -> str | None:
     special = SPECIAL_NAMES.get(name.strip().lower())
-    if special:
-        return special
-    iso = _converter().convert(names=name, to="ISO3", not_found=None)
-    return iso if isinstance(iso, str) and re.fullmatch(r"[A-Z]{3}", iso) else None
-
-
-@lru_cache(maxsize=1)
-def _converter():
-    """country_converter with its own table, loaded so that blank cells stay strings:
-    under pandas 3 its loader turns blank ISO2 cells into NaN and fails compiling them."""
-    import country_converter as coco
-
-    logging.getLogger("country_converter").setLevel(logging.ERROR)
-    table = Path(coco.__file__).parent / "country_data.tsv"
-    data = pd.read_csv(table, sep="\t", encoding="utf-8", keep_default_na=False,
-                       na_values=[""], dtype={"ISO2": str, "regex": str})
-    data["ISO2"] = data["ISO2"].fillna("(?!)")  # never matches, as an empty code should
-    return coco.CountryConverter(country_data=data)
+    return special or to_iso3(name)
 
 
 def import_files(store: RawStore, paths: list[Path]) -> list[tuple[Snapshot, list[str]]]:
