@@ -77,8 +77,9 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     report.other_flow_rows_dropped = parse_report.other_flow_rows
     if parse_report.unknown_codes:
         raise BuildError(f"Comtrade country codes without ISO3: "
-                         f"{sorted(parse_report.unknown_codes)}. Fix: run "
-                         "`tradeviz fetch comtrade-reference` so the build can map them")
+                         f"{sorted(parse_report.unknown_codes)}: their rows carry no "
+                         "reporterISO/partnerISO (fetched without includeDesc). Fix: run "
+                         "`tradeviz fetch comtrade --refresh`")
     if not parts:
         return empty_frame(FLOWS_FIELDS)
     # Frames are in snapshot order (oldest first), so keep="last" keeps the newest.
@@ -131,7 +132,7 @@ def _parse(snap: Snapshot, holder: list[bytes], path: str,
            parse_report: ParseReport) -> pd.DataFrame:
     """Parse one snapshot; `holder` carries its bytes so the parser can free them early."""
     if snap.source == "comtrade":
-        return parse_comtrade(holder, snap, path, parse_report, {})
+        return parse_comtrade(holder, snap, path, parse_report)
     body = holder.pop()
     if snap.source == "wits":
         return wits.parse_wits(body, snap, path)

@@ -161,8 +161,8 @@ def read_columns(body: bytes | list[bytes]) -> dict[str, list]:
     return cols
 
 
-def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str, report: ParseReport,
-                   iso_lookup: dict[int, str]) -> pd.DataFrame:
+def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str,
+                   report: ParseReport) -> pd.DataFrame:
     """Rows of one snapshot; pass the bytes in a one-item list to let them be freed early."""
     holder = body if isinstance(body, list) else [body]
     del body
@@ -188,8 +188,8 @@ def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str, report:
         "year": raw["refYear"].astype("int16"),
         "month": month.astype("Int8"),
         "quarter": pd.array([pd.NA] * len(raw), dtype="Int8"),
-        "reporter": _iso(raw["reporterCode"], raw["reporterISO"], iso_lookup, report),
-        "partner": _iso(raw["partnerCode"], raw["partnerISO"], iso_lookup, report),
+        "reporter": _iso(raw["reporterCode"], raw["reporterISO"], report),
+        "partner": _iso(raw["partnerCode"], raw["partnerISO"], report),
         "flow": raw["flowCode"].map(FLOW_NAMES),
         "hs_rev": raw["classificationCode"].astype(str),
         "hs_code": raw["cmdCode"].astype(str),
@@ -207,13 +207,11 @@ def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str, report:
     return out
 
 
-def _iso(codes: pd.Series, isos: pd.Series, lookup: dict[int, str],
-         report: ParseReport) -> pd.Series:
-    known = {0: WORLD_ISO3, **{c: k.iso3 for c, k in BY_COMTRADE.items()}, **lookup}
-    mapped = codes.map(known)
-    from_rows = isos.where(~isos.isin(["W00", None, ""]), np.nan) if isos is not None else None
-    if from_rows is not None:
-        mapped = mapped.fillna(from_rows)
+def _iso(codes: pd.Series, isos: pd.Series, report: ParseReport) -> pd.Series:
+    """ISO3 of Comtrade country codes: our six and World by code, others from the row's own
+    ISO field (present because every fetch sends includeDesc=true)."""
+    known = {0: WORLD_ISO3, **{c: k.iso3 for c, k in BY_COMTRADE.items()}}
+    mapped = codes.map(known).fillna(isos.where(~isos.isin(["W00", None, ""]), np.nan))
     missing = codes[mapped.isna()]
     report.unknown_codes |= set(missing.astype(int).tolist())
     return mapped.astype("str")
