@@ -23,7 +23,7 @@ from .errors import BuildError
 from .mirror import build_mirror
 from .parquet_io import write_parquet, write_text_atomic
 from .raw_store import RawStore, Snapshot
-from .schema import FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
+from .schema import FLOW_CELL, FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
 from .sources import wits
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def check_coverage(flows: pd.DataFrame, store: RawStore, report: BuildReport,
 
 def check_chapters(flows: pd.DataFrame, report: BuildReport, tolerance: float = 1e-6) -> None:
     """HS2 chapters must sum to TOTAL where both were fetched for the same cell."""
-    cell = ["source", "freq", "year", "month", "reporter", "partner", "flow"]
+    cell = list(FLOW_CELL)
     totals = flows[flows["hs_level"] == 0].groupby(cell, dropna=False)["value_usd"].sum()
     chapters = flows[flows["hs_level"] == 2].groupby(cell, dropna=False)["value_usd"].sum()
     both = totals.to_frame("total").join(chapters.to_frame("chapters"), how="inner")

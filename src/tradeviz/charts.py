@@ -26,6 +26,7 @@ from . import __version__  # noqa: E402
 from .countries import CA_ISO3, CHINA  # noqa: E402
 from .focus import AREAS, leaf_rows  # noqa: E402
 from .parquet_io import read_meta  # noqa: E402
+from .schema import FLOWS_KEY  # noqa: E402
 from .totals import pair_totals  # noqa: E402
 
 COUNTRY_COLORS = {"KAZ": "#1f77b4", "KGZ": "#d62728", "TJK": "#2ca02c", "TKM": "#9467bd",
@@ -305,8 +306,7 @@ def china_share(flows: pd.DataFrame, ctx: Context) -> Chart:
 def primary_area(focus: pd.DataFrame) -> pd.DataFrame:
     """One area per leaf row (first in PRIMARY_ORDER), so stacked charts never double count."""
     rank = {a: i for i, a in enumerate(PRIMARY_ORDER)}
-    keys = ["source", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev",
-            "hs_code"]
+    keys = list(FLOWS_KEY)
     f = focus.assign(_rank=focus["area"].map(rank)).sort_values("_rank", kind="stable")
     return f.drop_duplicates(keys)[[*keys, "area", "subarea"]]
 
@@ -316,8 +316,7 @@ def focus_composition(flows: pd.DataFrame, focus: pd.DataFrame, ctx: Context) ->
     leaves = leaf_rows(_annual(flows))
     leaves = leaves[(leaves["reporter"] == CHINA.iso3) & leaves["partner"].isin(CA_ISO3)
                     & leaves["flow"].isin(["export", "import"])]
-    keys = ["source", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev",
-            "hs_code"]
+    keys = list(FLOWS_KEY)
     tagged = leaves.merge(primary_area(focus).drop(columns="subarea"), on=keys, how="left")
     tagged["area"] = tagged["area"].fillna("other")
     table = tagged.pivot_table(index="year", columns="area", values="value_usd",
@@ -366,8 +365,7 @@ def top_products(flows: pd.DataFrame, focus: pd.DataFrame, ctx: Context, flow: s
                     & (leaves["flow"] == flow)]
     year = int(leaves["year"].max()) if len(leaves) else None
     rows = leaves[leaves["year"] == year] if year else leaves
-    keys = ["source", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev",
-            "hs_code"]
+    keys = list(FLOWS_KEY)
     rows = rows.merge(primary_area(focus), on=keys, how="left")
     rows["area"] = rows["area"].fillna("other")
     top = (rows.sort_values("value_usd", ascending=False).groupby("partner").head(n)

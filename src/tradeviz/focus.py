@@ -14,7 +14,7 @@ from importlib import resources
 import pandas as pd
 import yaml
 
-from .schema import COVERAGE_FIELDS, FOCUS_FIELDS, HS_REVISIONS, conform
+from .schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, HS_REVISIONS, conform
 
 AREAS = ("energy", "critical_minerals", "new_energy_equipment", "agriculture", "ict",
          "infrastructure", "ecommerce_consumer")
@@ -116,8 +116,7 @@ def tags_for(rev: str, code: str, rules: tuple[Rule, ...] | None = None) -> list
 def leaf_mask(flows: pd.DataFrame) -> pd.Series:
     """HS rows at the finest level fetched per cell; never TOTAL or World rows."""
     hs = (flows["hs_level"] > 0) & (flows["partner"] != "WLD") & flows["hs_rev"].notna()
-    cell = ["source", "freq", "year", "month", "reporter", "partner", "flow"]
-    top = flows["hs_level"].where(hs).groupby([flows[c] for c in cell], dropna=False) \
+    top = flows["hs_level"].where(hs).groupby([flows[c] for c in FLOW_CELL], dropna=False) \
         .transform("max")
     return hs & (flows["hs_level"] == top)
 

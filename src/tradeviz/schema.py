@@ -76,6 +76,8 @@ FLOWS_FIELDS: tuple[Field, ...] = (
 )
 FLOWS_KEY = ("source", "freq", "year", "month", "quarter", "reporter", "partner", "flow",
              "hs_rev", "hs_code")
+# A flow cell: everything in the key but the product, i.e. one reporter-partner-flow-period.
+FLOW_CELL = FLOWS_KEY[:-2]
 
 MIRROR_FIELDS: tuple[Field, ...] = (
     Field("direction", "str", "Which way the goods go: CHN->XXX (China exports) or XXX->CHN "

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-CELL = ["source", "freq", "year", "month", "quarter", "reporter", "partner", "flow"]
+from .schema import FLOW_CELL
+
+CELL = list(FLOW_CELL)
 
 
 def pair_totals(flows: pd.DataFrame) -> pd.DataFrame:
