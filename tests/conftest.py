@@ -12,6 +12,15 @@ from tradeviz.http import HttpClient
 from tradeviz.raw_store import RawStore
 
 
+@pytest.fixture(autouse=True)
+def no_real_apis(monkeypatch):
+    """Every test starts pointed at a closed local port: one that forgets to start an
+    emulator fails at once instead of reaching a real API."""
+    monkeypatch.setenv("TRADEVIZ_COMTRADE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("TRADEVIZ_IMF_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     return find_corpus()
