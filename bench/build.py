@@ -27,7 +27,7 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from tradeviz.emulators.comtrade import ComtradeEmulator
-from tradeviz.raw_store import RawStore, query_key
+from tradeviz.store.raw import RawStore, query_key
 
 ROWS_PER_SNAPSHOT = 100_000
 
@@ -95,7 +95,7 @@ def floor_seconds(ndjson: Path, out: Path) -> float:
 def timed_build(data_dir: Path) -> tuple[float, float]:
     """Build in a fresh process; peak memory is its VmHWM. (ru_maxrss would not do: Linux
     keeps it across execve, so a child reports the parent's peak if that was higher.)"""
-    code = ("import sys,time;from pathlib import Path;from tradeviz.build import build;"
+    code = ("import sys,time;from pathlib import Path;from tradeviz.transform.build import build;"
             "t=time.perf_counter();build(Path(sys.argv[1]),allow_empty_periods=True);"
             "print(time.perf_counter()-t);"
             "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")

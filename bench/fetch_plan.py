@@ -21,9 +21,9 @@ from pathlib import Path
 
 from tradeviz.emulators.comtrade import ComtradeEmulator
 from tradeviz.emulators.server import ServedApp
-from tradeviz.http import HttpClient
-from tradeviz.raw_store import RawStore
-from tradeviz.sources import comtrade
+from tradeviz.extract import comtrade
+from tradeviz.extract.http import HttpClient
+from tradeviz.store.raw import RawStore
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tradeviz.build import build
-from tradeviz.demo_data import write_demo_raw
+from tradeviz.demo.data import write_demo_raw
+from tradeviz.transform.build import build
 
 TRADEVIZ = [sys.executable, "-m", "tradeviz.cli"]
 

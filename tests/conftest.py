@@ -8,8 +8,8 @@ import pytest
 
 from tradeviz.emulators.comtrade import ComtradeEmulator, Faults
 from tradeviz.emulators.server import ServedApp, find_corpus
-from tradeviz.http import HttpClient
-from tradeviz.raw_store import RawStore
+from tradeviz.extract.http import HttpClient
+from tradeviz.store.raw import RawStore
 
 
 @pytest.fixture(autouse=True)

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tradeviz.build import build
 from tradeviz.cli import main
 from tradeviz.errors import BuildError, SnapshotError
-from tradeviz.parquet_io import read_meta
-from tradeviz.raw_store import RawStore
+from tradeviz.extract import comtrade
 from tradeviz.schema import FLOWS_FIELDS, data_dictionary
-from tradeviz.sources import comtrade
+from tradeviz.store.parquet import read_meta
+from tradeviz.store.raw import RawStore
+from tradeviz.transform.build import build
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_mirror_sums_equal_raw_exports_and_imports(fetched, store):
 
 
 def test_mirror_never_joins_changed_codes_across_revisions():
-    from tradeviz.mirror import build_mirror
+    from tradeviz.transform.mirror import build_mirror
 
     base = {"source": "comtrade", "freq": "A", "year": 2022, "month": pd.NA, "quarter": pd.NA,
             "hs_level": 6, "synthetic": False}
@@ -146,7 +146,7 @@ def test_corrupted_snapshot_names_file_and_fix(fetched, store):
 
 
 def test_schema_rejects_bad_rows(fetched):
-    from tradeviz.build import validate
+    from tradeviz.transform.build import validate
 
     build(fetched)
     flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
@@ -235,12 +235,10 @@ def test_data_dictionary_is_generated_and_current():
 
 
 def test_published_totals_file_is_well_formed():
-    from pathlib import Path
 
-    from tradeviz.checks import load_published
+    from tradeviz.analysis.checks import load_published
 
-    df = load_published(Path(__file__).resolve().parents[1] / "data" / "reference"
-                        / "published_totals.csv")
+    df = load_published()
     assert df["figure"].is_unique
     assert set(df["flow"]) <= {"total", "export", "import"}
     assert (df["value_usd"] > 1e7).all()
@@ -250,7 +248,7 @@ def test_published_totals_file_is_well_formed():
 
 @pytest.mark.parametrize("chunk", [7, 333, 8 << 20])
 def test_records_are_read_identically_whatever_the_chunk(corpus, monkeypatch, chunk):
-    from tradeviz import comtrade_rows
+    from tradeviz.transform import comtrade as comtrade_rows
 
     monkeypatch.setattr(comtrade_rows, "CHUNK", chunk)
     for name in ("data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json", "HS-60a6ad.json",
@@ -267,7 +265,7 @@ def test_records_are_read_identically_whatever_the_chunk(corpus, monkeypatch, ch
 
 
 def test_fast_reader_matches_the_record_reader_and_falls_back(corpus, comtrade_api):
-    from tradeviz import comtrade_rows as cr
+    from tradeviz.transform import comtrade as cr
 
     api = comtrade_api()
     emulated = api._data("A", {"reportercode": "156", "partnercode": "398,417",

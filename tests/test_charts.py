@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from tradeviz import charts
 from tradeviz.cli import main
-from tradeviz.parquet_io import read_meta
+from tradeviz.store.parquet import read_meta
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -99,7 +99,7 @@ def test_events_are_cited_data():
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from tradeviz.demo import run_demo
+    from tradeviz.demo.run import run_demo
 
     root = tmp_path_factory.mktemp("demo")
     report, written = run_demo(root / "data", root / "out", notebooks=False,
@@ -113,11 +113,10 @@ def test_demo_is_synthetic_everywhere_and_calibrated(demo):
     manifest = [json.loads(x) for x in (root / "data" / "raw" / "manifest.jsonl").open()]
     assert manifest and all(m["synthetic"] for m in manifest)
     assert read_meta(root / "data" / "processed" / "flows.parquet")["synthetic"] is True
-    from tradeviz.checks import compare, load_published
+    from tradeviz.analysis.checks import compare, load_published
 
     flows = pd.read_parquet(root / "data" / "processed" / "flows.parquet")
-    result = compare(flows, load_published(Path(__file__).resolve().parents[1] / "data"
-                                           / "reference" / "published_totals.csv"))
+    result = compare(flows, load_published())
     assert (result["status"] != "FAIL").all()
     assert (result["status"] == "pass").sum() >= 30
     gas = flows[(flows.source == "comtrade") & (flows.reporter == "CHN")

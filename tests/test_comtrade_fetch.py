@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tradeviz.errors import TruncatedResultError
-from tradeviz.raw_store import RawStore, sha256_hex
-from tradeviz.sources import comtrade
-from tradeviz.sources.comtrade import ComtradeFetcher, Query
+from tradeviz.extract import comtrade
+from tradeviz.extract.comtrade import ComtradeFetcher, Query
+from tradeviz.store.raw import RawStore, sha256_hex
 
 RECORDED = "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tradeviz.build import build
 from tradeviz.cli import main
-from tradeviz.focus import AREAS, RulesError, load_rules, parse_rules, tags_for
-from tradeviz.sources import comtrade, comtrade_reference
+from tradeviz.extract import comtrade, comtrade_reference
+from tradeviz.transform.build import build
+from tradeviz.transform.focus import AREAS, RulesError, load_rules, parse_rules, tags_for
 
 
 def areas(rev: str, code: str) -> dict[str, str]:

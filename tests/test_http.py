@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tradeviz.errors import AuthError, HttpError, QuotaExceededError
-from tradeviz.http import USER_AGENT, HttpClient, RateLimiter
-from tradeviz.sources.comtrade import validate_body
+from tradeviz.extract.comtrade import validate_body
+from tradeviz.extract.http import USER_AGENT, HttpClient, RateLimiter
 
 PREVIEW = "/public/v1/preview/C/A/HS"
 Q = {"reporterCode": "156", "partnerCode": "398", "period": "2020", "cmdCode": "TOTAL",
@@ -91,7 +91,7 @@ def test_unreachable_host_points_to_the_offline_demo():
     import socket
 
     from tradeviz.errors import TradevizError
-    from tradeviz.http import check_reachable
+    from tradeviz.extract.http import check_reachable
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

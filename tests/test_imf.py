@@ -8,12 +8,12 @@ import json
 import pandas as pd
 import pytest
 
-from tradeviz.build import build
 from tradeviz.emulators.comtrade import Faults
 from tradeviz.emulators.imf import ImfEmulator, render_json, render_xml
 from tradeviz.emulators.server import ServedApp
-from tradeviz.raw_store import RawStore, Snapshot
-from tradeviz.sources import imf
+from tradeviz.extract import imf
+from tradeviz.store.raw import RawStore, Snapshot
+from tradeviz.transform.build import build
 
 OPENBB = "imf/openbb/"
 XML = OPENBB + "api.imf.org_sdmx3_data_IMTS_USA.XG_FOB_USD.G001+G998.A.body.xml"

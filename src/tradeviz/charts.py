@@ -22,12 +22,12 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from . import __version__  # noqa: E402
-from .countries import CA_ISO3, CHINA  # noqa: E402
-from .focus import AREAS, leaf_rows  # noqa: E402
-from .parquet_io import read_meta  # noqa: E402
-from .schema import FLOWS_KEY  # noqa: E402
-from .totals import pair_totals  # noqa: E402
+from tradeviz import __version__  # noqa: E402
+from tradeviz.analysis.totals import pair_totals  # noqa: E402
+from tradeviz.schema import FLOWS_KEY  # noqa: E402
+from tradeviz.store.parquet import read_meta  # noqa: E402
+from tradeviz.transform.focus import AREAS, leaf_rows  # noqa: E402
+from tradeviz.vocab.countries import CA_ISO3, CHINA  # noqa: E402
 
 COUNTRY_COLORS = {"KAZ": "#1f77b4", "KGZ": "#d62728", "TJK": "#2ca02c", "TKM": "#9467bd",
                   "UZB": "#ff7f0e", "CHN": "#8c564b"}
@@ -638,7 +638,7 @@ def all_charts(tables: Tables) -> list[Chart]:
 def export(chart: Chart, out: Path, formats: tuple[str, ...] = ("png",),
            raw_manifest: str | None = None) -> list[Path]:
     """Write the chart in each format, the CSV of exactly what it plots, a JSON sidecar."""
-    from .parquet_io import write_text_atomic
+    from tradeviz.store.parquet import write_text_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, config
-from .errors import TradevizError
+from tradeviz import __version__, config
+from tradeviz.errors import TradevizError
 
 log = logging.getLogger("tradeviz")
 
@@ -86,9 +86,9 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
     results that reach the cap are split and fetched again, never stored as
     complete. A rerun fetches only what is missing.
     """
-    from .http import check_reachable
-    from .raw_store import RawStore
-    from .sources import comtrade
+    from tradeviz.extract import comtrade
+    from tradeviz.extract.http import check_reachable
+    from tradeviz.store.raw import RawStore
 
     year_list = comtrade.parse_years(years)
     periods = comtrade.periods_for(year_list, freq)
@@ -125,9 +125,9 @@ def fetch_imf(years: str | None, freq: str, refresh: bool) -> None:
     non-reporters (Turkmenistan) keep their DERIVATION_TYPE."""
     from datetime import date
 
-    from .http import check_reachable
-    from .raw_store import RawStore
-    from .sources import comtrade, imf
+    from tradeviz.extract import comtrade, imf
+    from tradeviz.extract.http import check_reachable
+    from tradeviz.store.raw import RawStore
 
     year_list = comtrade.parse_years(years) if years else list(
         range(date.today().year - 10, date.today().year + 1))
@@ -143,9 +143,9 @@ def fetch_imf(years: str | None, freq: str, refresh: bool) -> None:
 @click.option("--refresh", is_flag=True, help="Download the lists again.")
 def fetch_comtrade_reference(refresh: bool) -> None:
     """Download the Comtrade HS reference lists (HS.json, H0…H6) into the raw layer."""
-    from .http import HttpClient
-    from .raw_store import RawStore
-    from .sources import comtrade_reference
+    from tradeviz.extract import comtrade_reference
+    from tradeviz.extract.http import HttpClient
+    from tradeviz.store.raw import RawStore
 
     store = RawStore(config.raw_dir())
     client = HttpClient("comtrade_reference", rps=config.comtrade_rps())
@@ -164,7 +164,7 @@ def build_cmd(allow_empty_periods: bool) -> None:
     schema; prints a report (rows, duplicates, missing reporter-period cells, HS2-vs-TOTAL
     consistency, focus-area coverage) and writes it to processed/build_report.json.
     """
-    from .build import build
+    from tradeviz.transform.build import build
 
     report = build(config.data_dir(), allow_empty_periods=allow_empty_periods)
     out = config.processed_dir()
@@ -212,30 +212,23 @@ def _print_coverage(path: Path) -> None:
 
 @main.command("check")
 @click.option("--published", type=click.Path(path_type=Path), default=None,
-              help="Published figures CSV (default data/reference/published_totals.csv).")
+              help="Published figures CSV (default: the table shipped with tradeviz).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a figure fails.")
 def check_cmd(published: Path | None, strict: bool) -> None:
     """Compare China-reported totals in flows.parquet with published China Customs figures
     (pass within 2 %)."""
     import pandas as pd
 
-    from .checks import compare, format_table, load_published
+    from tradeviz.analysis.checks import compare, format_table, load_published
 
     flows_path = config.processed_dir() / "flows.parquet"
     if not flows_path.exists():
         raise FileNotFoundError(f"{flows_path} missing; run `tradeviz build` first")
-    ref = published or _reference_file()
-    result = compare(pd.read_parquet(flows_path), load_published(ref))
+    result = compare(pd.read_parquet(flows_path), load_published(published))
     click.echo(format_table(result))
     if strict and (result["status"] == "FAIL").any():
         sys.exit(1)
 
-
-def _reference_file() -> Path:
-    here = Path("data/reference/published_totals.csv")
-    if here.exists():
-        return here
-    return Path(__file__).resolve().parents[2] / "data" / "reference" / "published_totals.csv"
 
 
 @main.group("import")
@@ -248,8 +241,8 @@ def import_group() -> None:
 def import_wits(files: tuple[Path, ...]) -> None:
     """Import World Bank WITS Partner-Timeseries downloads (.csv with BOM or .xlsx,
     US$ thousand) so that `tradeviz build` includes them as source 'wits'."""
-    from .raw_store import RawStore
-    from .sources import wits
+    from tradeviz.extract import wits
+    from tradeviz.store.raw import RawStore
 
     store = RawStore(config.raw_dir())
     for snap, unmapped in wits.import_files(store, list(files)):
@@ -271,7 +264,7 @@ def tags() -> None:
               help="HS revision the code is read in.")
 def tags_explain(code: str, rev: str) -> None:
     """Which focus areas CODE belongs to in revision --rev, by which rule and source."""
-    from .focus import tags_for
+    from tradeviz.transform.focus import tags_for
 
     found = tags_for(rev, code.strip())
     if not found:
@@ -292,7 +285,7 @@ def tags_explain(code: str, rev: str) -> None:
               type=click.Choice(["H0", "H1", "H2", "H3", "H4", "H5", "H6"]))
 def tags_list(area: str, rev: str) -> None:
     """The codes (prefixes) of AREA in revision --rev, with rule, match and source kind."""
-    from .focus import load_rules
+    from tradeviz.transform.focus import load_rules
 
     for r in load_rules():
         if r.area == area and rev in r.revisions:
@@ -306,8 +299,8 @@ def tags_list(area: str, rev: str) -> None:
               show_default=True)
 def dictionary_cmd(out: Path) -> None:
     """Write the data dictionary of every processed table (generated from the schema)."""
-    from .parquet_io import write_text_atomic
-    from .schema import data_dictionary
+    from tradeviz.schema import data_dictionary
+    from tradeviz.store.parquet import write_text_atomic
 
     write_text_atomic(out, data_dictionary())
     click.echo(f"wrote {out}")
@@ -329,15 +322,15 @@ def demo_cmd(data_dir: Path, out: Path, no_notebooks: bool) -> None:
     """
     import pandas as pd
 
-    from .checks import compare, format_table, load_published
-    from .demo import run_demo
+    from tradeviz.analysis.checks import compare, format_table, load_published
+    from tradeviz.demo.run import run_demo
 
     report, written = run_demo(data_dir, out, notebooks=not no_notebooks)
     processed = data_dir / "processed"
     click.echo(f"SYNTHETIC demo data: {sum(report.rows_by_source.values()):,} flow rows in "
                f"{processed}; {len(written)} files under {out}")
     result = compare(pd.read_parquet(processed / "flows.parquet"),
-                     load_published(_reference_file()))
+                     load_published())
     click.echo("published-figures check (the synthetic data is calibrated to them):")
     click.echo(format_table(result))
 
@@ -353,8 +346,8 @@ def demo_cmd(data_dir: Path, out: Path, no_notebooks: bool) -> None:
 def charts_cmd(out: Path, formats: str, years: str | None, countries: str | None) -> None:
     """Export every chart from processed/, each with a CSV of exactly the data plotted and
     a JSON sidecar (sources, snapshot hashes, filters, tool version)."""
-    from .charts import Tables, all_charts, export, filtered
-    from .parquet_io import read_meta
+    from tradeviz.charts import Tables, all_charts, export, filtered
+    from tradeviz.store.parquet import read_meta
 
     fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     bad = set(fmts) - {"png", "svg", "pdf"}
@@ -381,7 +374,7 @@ def charts_cmd(out: Path, formats: str, years: str | None, countries: str | None
 def notebooks_cmd(out: Path) -> None:
     """Execute every notebook in notebooks/ on $TRADEVIZ_DATA_DIR/processed and write the
     executed notebooks and their HTML to --out."""
-    from .notebook_runner import run_notebooks
+    from tradeviz.notebook_runner import run_notebooks
 
     written = run_notebooks(out, config.data_dir())
     click.echo(f"wrote {len(written)} files to {out}")
@@ -407,8 +400,8 @@ def emulate_comtrade(port: int, rps: float | None, fault_rate: float, preview_ca
     Point the fetcher at it with TRADEVIZ_COMTRADE_URL=http://127.0.0.1:PORT.
     Generated responses are synthetic and marked so in the manifest.
     """
-    from .emulators.comtrade import ComtradeEmulator, Faults
-    from .emulators.server import ServedApp
+    from tradeviz.emulators.comtrade import ComtradeEmulator, Faults
+    from tradeviz.emulators.server import ServedApp
 
     app = ComtradeEmulator(rps=rps, faults=Faults(rate=fault_rate), preview_cap=preview_cap,
                            keyed_cap=keyed_cap)
@@ -429,9 +422,9 @@ def emulate_imf(port: int, fault_rate: float) -> None:
     """
     import contextlib
 
-    from .emulators.comtrade import Faults
-    from .emulators.imf import ImfEmulator
-    from .emulators.server import ServedApp
+    from tradeviz.emulators.comtrade import Faults
+    from tradeviz.emulators.imf import ImfEmulator
+    from tradeviz.emulators.server import ServedApp
 
     served = ServedApp(ImfEmulator(faults=Faults(rate=fault_rate)), port=port)
     click.echo(f"IMF emulator (synthetic data) on {served.url}; Ctrl-C to stop")

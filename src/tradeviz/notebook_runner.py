@@ -9,7 +9,10 @@ log = logging.getLogger(__name__)
 
 
 def notebooks_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The analysis notebooks shipped inside the package (tradeviz/notebooks)."""
+    from importlib import resources
+
+    return Path(str(resources.files("tradeviz").joinpath("notebooks")))
 
 
 def run_notebooks(out: Path, data_dir: Path, source: Path | None = None,

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from werkzeug.wrappers import Request, Response
 
-from ..http import SYNTHETIC_HEADER
-from .server import find_corpus
+from tradeviz.emulators.server import find_corpus
+from tradeviz.extract.http import SYNTHETIC_HEADER
 
 COUNTRIES = {
     0: ("W00", "World"), 156: ("CHN", "China"), 398: ("KAZ", "Kazakhstan"),

@@ -17,9 +17,9 @@ from xml.sax.saxutils import quoteattr
 
 from werkzeug.wrappers import Request, Response
 
-from ..http import SYNTHETIC_HEADER
-from .comtrade import Faults
-from .server import find_corpus
+from tradeviz.emulators.comtrade import Faults
+from tradeviz.emulators.server import find_corpus
+from tradeviz.extract.http import SYNTHETIC_HEADER
 
 RECORDED_KEY = "USA.XG_FOB_USD.G001+G998.A"
 RECORDED_FILE = "api.imf.org_sdmx3_data_IMTS_USA.XG_FOB_USD.G001+G998.A.body.xml"

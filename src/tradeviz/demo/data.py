@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .countries import BY_ISO3, CA_ISO3
-from .raw_store import RawStore, query_key
+from tradeviz.store.raw import RawStore, query_key
+from tradeviz.vocab.countries import BY_ISO3, CA_ISO3
 
 YEARS = tuple(range(2014, 2025))
 # China-reported total trade with each partner, USD bn (published where available).
@@ -226,8 +226,8 @@ def _imf_annual(reporter: str, partner: str, indicator: str, year: int) -> float
 
 def write_demo_imf(store: RawStore, seed: int = 2025) -> None:
     """Monthly IMF IMTS series 2014-01 to 2025-09 in the SDMX-ML layout of the real API."""
-    from .emulators.imf import render_xml
-    from .sources.imf import ImfQuery
+    from tradeviz.emulators.imf import render_xml
+    from tradeviz.extract.imf import ImfQuery
 
     rng = np.random.default_rng(seed)
     for country in ("CHN", *CA_ISO3):

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..countries import to_iso3
-from ..errors import SnapshotError, TradevizError
-from ..raw_store import RawStore, Snapshot, query_key
+from tradeviz.errors import SnapshotError, TradevizError
+from tradeviz.store.raw import RawStore, Snapshot, query_key
+from tradeviz.vocab.countries import to_iso3
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import requests
 
-from . import __version__
-from .errors import (
+from tradeviz import __version__
+from tradeviz.errors import (
     AuthError,
     BadResponseError,
     HttpError,
@@ -205,7 +205,7 @@ def check_reachable(url: str, timeout: float = 5.0) -> None:
     import socket
     from urllib.parse import urlsplit
 
-    from .errors import TradevizError
+    from tradeviz.errors import TradevizError
 
     parts = urlsplit(url)
     host = parts.hostname or ""

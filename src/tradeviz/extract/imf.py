@@ -21,11 +21,11 @@ from decimal import Decimal
 import pandas as pd
 from tqdm import tqdm
 
-from .. import config
-from ..countries import ALL_SIX, to_iso3
-from ..errors import BadResponseError, HttpError, SnapshotError
-from ..http import HttpClient
-from ..raw_store import RawStore, Snapshot, query_key
+from tradeviz import config
+from tradeviz.errors import BadResponseError, HttpError, SnapshotError
+from tradeviz.extract.http import HttpClient
+from tradeviz.store.raw import RawStore, Snapshot, query_key
+from tradeviz.vocab.countries import ALL_SIX, to_iso3
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pj
 
-from .countries import BY_COMTRADE, WORLD_ISO3
-from .errors import SnapshotError
-from .raw_store import Snapshot
-from .schema import FLOW_NAMES
+from tradeviz.errors import SnapshotError
+from tradeviz.schema import FLOW_NAMES
+from tradeviz.store.raw import Snapshot
+from tradeviz.vocab.countries import BY_COMTRADE, WORLD_ISO3
 
 COLUMNS = ["freqCode", "refYear", "refMonth", "reporterCode", "reporterISO", "partnerCode",
            "partnerISO", "partner2Code", "flowCode", "classificationCode", "cmdCode",

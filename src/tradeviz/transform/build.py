@@ -17,14 +17,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__
-from .comtrade_rows import ParseReport, parse_comtrade
-from .errors import BuildError
-from .mirror import build_mirror
-from .parquet_io import write_parquet, write_text_atomic
-from .raw_store import RawStore, Snapshot
-from .schema import FLOW_CELL, FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
-from .sources import wits
+from tradeviz import __version__
+from tradeviz.errors import BuildError
+from tradeviz.extract import wits
+from tradeviz.schema import FLOW_CELL, FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
+from tradeviz.store.parquet import write_parquet, write_text_atomic
+from tradeviz.store.raw import RawStore, Snapshot
+from tradeviz.transform.comtrade import ParseReport, parse_comtrade
+from tradeviz.transform.mirror import build_mirror
 
 log = logging.getLogger(__name__)
 DATA_SOURCES = ("comtrade", "wits", "imf")
@@ -136,7 +136,7 @@ def _parse(snap: Snapshot, holder: list[bytes], path: str,
     body = holder.pop()
     if snap.source == "wits":
         return wits.parse_wits(body, snap, path)
-    from .sources import imf
+    from tradeviz.extract import imf
 
     return imf.parse_imf(body, snap, path)
 
@@ -153,7 +153,7 @@ def validate(df: pd.DataFrame, table: str) -> None:
 
 def planned_cells(store: RawStore) -> pd.DataFrame:
     """Reporter × period cells the Comtrade fetch plan asked for (from the manifest)."""
-    from .countries import BY_COMTRADE
+    from tradeviz.vocab.countries import BY_COMTRADE
 
     cells = set()
     for snap in store.snapshots("comtrade"):
@@ -240,7 +240,7 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
     write_parquet(flows, out / "flows.parquet", {**meta, "table": "flows"})
     write_parquet(mirror, out / "mirror.parquet", {**meta, "table": "mirror"})
     del mirror  # written: free it before the focus tables are made
-    from .focus import build_focus
+    from tradeviz.transform.focus import build_focus
 
     focus, coverage = build_focus(flows)
     validate(focus, "focus")

@@ -22,12 +22,19 @@ from datetime import date
 import requests
 from tqdm import tqdm
 
-from .. import config
-from ..countries import BY_COMTRADE, CA_ISO3, CENTRAL_ASIA, CHINA, WORLD_COMTRADE, comtrade_code
-from ..errors import BadResponseError, HttpError, TruncatedResultError
-from ..http import HttpClient
-from ..raw_store import RawStore, Snapshot, query_key
-from . import comtrade_reference
+from tradeviz import config
+from tradeviz.errors import BadResponseError, HttpError, TruncatedResultError
+from tradeviz.extract import comtrade_reference
+from tradeviz.extract.http import HttpClient
+from tradeviz.store.raw import RawStore, Snapshot, query_key
+from tradeviz.vocab.countries import (
+    BY_COMTRADE,
+    CA_ISO3,
+    CENTRAL_ASIA,
+    CHINA,
+    WORLD_COMTRADE,
+    comtrade_code,
+)
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .build import BuildReport, build
-from .demo_data import write_demo_raw
+from tradeviz.demo.data import write_demo_raw
+from tradeviz.transform.build import BuildReport, build
 
 
 def run_demo(data_dir: Path, out: Path, notebooks: bool = True,
              formats: tuple[str, ...] = ("png",)) -> tuple[BuildReport, list[Path]]:
-    from .charts import Tables, all_charts, export
+    from tradeviz.charts import Tables, all_charts, export
 
     raw = data_dir / "raw"
     if raw.exists():
@@ -24,7 +24,7 @@ def run_demo(data_dir: Path, out: Path, notebooks: bool = True,
     for chart in all_charts(tables):
         written += export(chart, out / "charts", formats)
     if notebooks:
-        from .notebook_runner import run_notebooks
+        from tradeviz.notebook_runner import run_notebooks
 
         written += run_notebooks(out / "notebooks", data_dir)
     return report, written

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .raw_store import atomic_write_bytes
+from tradeviz.store.raw import atomic_write_bytes
 
 META_KEY = b"tradeviz"
 

@@ -14,7 +14,7 @@ from importlib import resources
 import pandas as pd
 import yaml
 
-from .schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, HS_REVISIONS, conform
+from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, HS_REVISIONS, conform
 
 AREAS = ("energy", "critical_minerals", "new_energy_equipment", "agriculture", "ict",
          "infrastructure", "ecommerce_consumer")

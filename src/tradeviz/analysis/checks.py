@@ -1,22 +1,30 @@
 """Published-figures check: China-reported totals in flows.parquet against the China
-Customs headline figures shipped in data/reference/published_totals.csv."""
+Customs headline figures shipped with the package (tradeviz/data/published_totals.csv)."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from .countries import CA_ISO3
-from .totals import pair_totals
+from tradeviz.analysis.totals import pair_totals
+from tradeviz.vocab.countries import CA_ISO3
 
 TOLERANCE = 0.02
 
 
-def load_published(path: Path) -> pd.DataFrame:
+def published_path() -> Path:
+    """The published-figures table shipped inside the package."""
+    return Path(str(resources.files("tradeviz.data").joinpath("published_totals.csv")))
+
+
+def load_published(path: Path | None = None) -> pd.DataFrame:
+    """Published figures: the shipped table, or `path` (same columns) when given."""
+    path = Path(path) if path is not None else published_path()
     if not path.exists():
-        raise FileNotFoundError(f"{path}: published figures file missing; it ships with the "
-                                "repository (data/reference/published_totals.csv)")
+        raise FileNotFoundError(f"{path}: published figures file missing; pass --published "
+                                "FILE or reinstall tradeviz (it ships the default table)")
     return pd.read_csv(path, dtype={"year": int, "value_usd": float}, keep_default_na=False)
 
 

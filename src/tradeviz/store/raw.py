@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import SnapshotError
+from tradeviz.errors import SnapshotError
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import logging
 
 import pandas as pd
 
-from .. import config
-from ..errors import BadResponseError, HttpError
-from ..http import HttpClient
-from ..raw_store import RawStore, Snapshot, query_key
+from tradeviz import config
+from tradeviz.errors import BadResponseError, HttpError
+from tradeviz.extract.http import HttpClient
+from tradeviz.store.raw import RawStore, Snapshot, query_key
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .countries import CA_ISO3, CHINA
-from .schema import HS_REVISIONS, MIRROR_FIELDS, conform
+from tradeviz.schema import HS_REVISIONS, MIRROR_FIELDS, conform
+from tradeviz.vocab.countries import CA_ISO3, CHINA
 
 GROUP = ["exporter", "importer", "freq", "year", "month"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .schema import FLOW_CELL
+from tradeviz.schema import FLOW_CELL
 
 CELL = list(FLOW_CELL)
 

@@ -1,1 +1,0 @@
-"""One module per data source; all share tradeviz.http and tradeviz.raw_store."""
