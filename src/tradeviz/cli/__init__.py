@@ -1,0 +1,41 @@
+"""The `tradeviz` command line: fetch, import, build, check, tags, charts, notebooks, demo.
+
+Each command group lives in its own module; this one holds the top-level group."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from tradeviz import __version__
+from tradeviz.cli import build, emulate, fetch, outputs, tags
+from tradeviz.cli._common import ENV_HELP, _Group
+
+
+@click.group(cls=_Group, epilog=ENV_HELP)
+@click.version_option(__version__, prog_name="tradeviz")
+@click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
+def main(verbose: bool) -> None:
+    """China–Central Asia trade statistics: fetch raw snapshots, build Parquet tables,
+    reconcile mirrors, tag focus areas, chart and export."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    # urllib3 would log full URLs at debug level; keys never travel in URLs, but stay quiet.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+main.add_command(fetch.fetch)
+main.add_command(build.build_cmd)
+main.add_command(build.check_cmd)
+main.add_command(build.import_group)
+main.add_command(tags.tags)
+main.add_command(tags.dictionary_cmd)
+main.add_command(outputs.demo_cmd)
+main.add_command(outputs.charts_cmd)
+main.add_command(outputs.notebooks_cmd)
+main.add_command(emulate.emulate)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,108 @@
+"""`tradeviz build`, `check`, `import`: raw snapshots to checked Parquet tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tradeviz import config
+
+
+@click.command("build")
+@click.option("--allow-empty-periods", is_flag=True,
+              help="Build even when a planned period has no rows from any reporter.")
+def build_cmd(allow_empty_periods: bool) -> None:
+    """Build processed/flows.parquet, mirror.parquet and focus.parquet from raw/.
+
+    Reads only the raw layer (manifest and snapshots); validates every table against its
+    schema; prints a report (rows, duplicates, missing reporter-period cells, HS2-vs-TOTAL
+    consistency, focus-area coverage) and writes it to processed/build_report.json.
+    """
+    from tradeviz.transform.build import build
+
+    report = build(config.data_dir(), allow_empty_periods=allow_empty_periods)
+    out = config.processed_dir()
+    click.echo(f"built {out / 'flows.parquet'}: " + ", ".join(
+        f"{src} {n:,} rows" for src, n in sorted(report.rows_by_source.items())))
+    if report.synthetic:
+        click.echo("NOTE: the raw layer contains synthetic data; outputs are labelled so.")
+    click.echo(f"snapshots read: {report.snapshots}; duplicate keys dropped (older "
+               f"snapshot): {report.duplicates_dropped}; breakdown rows dropped: "
+               f"{report.breakdown_rows_dropped}; truncated snapshots ignored: "
+               f"{report.truncated_snapshots_ignored}")
+    cc = report.chapter_checks
+    click.echo(f"HS2 chapters vs TOTAL: {cc.get('cells_compared', 0)} cells compared, "
+               f"{cc.get('cells_off', 0)} off")
+    if report.missing_cells:
+        by_rep: dict[str, list[str]] = {}
+        for c in report.missing_cells:
+            by_rep.setdefault(c["reporter"], []).append(c["period"])
+        click.echo("planned reporter-period cells with no rows (information, not an error):")
+        for rep, periods in sorted(by_rep.items()):
+            click.echo(f"  {rep}: {', '.join(sorted(periods))}")
+    if report.empty_periods:
+        click.echo(f"WARNING: periods with no rows at all: {', '.join(report.empty_periods)}")
+    if report.unmapped_wits_partners:
+        click.echo("WITS partner names without ISO3 (left out of flows): "
+                   + "; ".join(report.unmapped_wits_partners))
+    click.echo(f"wrote {out / 'mirror.parquet'}, {out / 'focus.parquet'}, "
+               f"{out / 'focus_coverage.parquet'}, {out / 'build_report.json'}")
+    _print_coverage(out / "focus_coverage.parquet")
+
+
+def _print_coverage(path: Path) -> None:
+    import pandas as pd
+
+    cov = pd.read_parquet(path)
+    if cov.empty:
+        click.echo("focus coverage: no HS-level rows to tag")
+        return
+    value = cov.groupby(["year", "area"])["value_usd"].sum().unstack("area").fillna(0)
+    totals = (cov.drop_duplicates(["source", "freq", "year", "flow"])
+              .groupby("year")["total_usd"].sum())
+    click.echo("focus-area share of leaf-row trade value per year, % (areas overlap):")
+    click.echo((value.div(totals, axis=0) * 100).round(1).to_string())
+
+
+@click.command("check")
+@click.option("--published", type=click.Path(path_type=Path), default=None,
+              help="Published figures CSV (default: the table shipped with tradeviz).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when a figure fails.")
+def check_cmd(published: Path | None, strict: bool) -> None:
+    """Compare China-reported totals in flows.parquet with published China Customs figures
+    (pass within 2 %)."""
+    import pandas as pd
+
+    from tradeviz.analysis.checks import compare, format_table, load_published
+
+    flows_path = config.processed_dir() / "flows.parquet"
+    if not flows_path.exists():
+        raise FileNotFoundError(f"{flows_path} missing; run `tradeviz build` first")
+    result = compare(pd.read_parquet(flows_path), load_published(published))
+    click.echo(format_table(result))
+    if strict and (result["status"] == "FAIL").any():
+        sys.exit(1)
+
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import downloaded files into the raw layer."""
+
+
+@import_group.command("wits")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_wits(files: tuple[Path, ...]) -> None:
+    """Import World Bank WITS Partner-Timeseries downloads (.csv with BOM or .xlsx,
+    US$ thousand) so that `tradeviz build` includes them as source 'wits'."""
+    from tradeviz.extract import wits
+    from tradeviz.store.raw import RawStore
+
+    store = RawStore(config.raw_dir())
+    for snap, unmapped in wits.import_files(store, list(files)):
+        click.echo(f"{snap.record['params']['file']}: {snap.record['records']:,} rows "
+                   f"({', '.join(snap.record['params']['reporters'])}) -> {snap.path}")
+        if unmapped:
+            click.echo(f"  partner names without ISO3, left out of flows: {'; '.join(unmapped)}")

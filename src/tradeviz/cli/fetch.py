@@ -1,0 +1,111 @@
+"""`tradeviz fetch`: download statistics into raw snapshots."""
+
+from __future__ import annotations
+
+import click
+
+from tradeviz import config
+from tradeviz.cli._common import ENV_HELP, log, split_list
+
+
+@click.group(epilog=ENV_HELP)
+def fetch() -> None:
+    """Download statistics into immutable raw snapshots under $TRADEVIZ_DATA_DIR/raw."""
+
+
+@fetch.command("comtrade", epilog=ENV_HELP)
+@click.option("--years", default=None, metavar="RANGE",
+              help="Years as 2015-2024 or 2019,2021 (default: the last ten complete years).")
+@click.option("--level", type=click.Choice(["total", "2", "4", "6"]), default="6",
+              show_default=True, help="HS detail: TOTAL only, or all codes at 2/4/6 digits.")
+@click.option("--freq", type=click.Choice(["A", "M"]), default="A", show_default=True,
+              help="Annual or monthly data.")
+@click.option("--reporters", default=None, metavar="ISO3,...",
+              help="Reporters to fetch instead of the default plan (default CHN when "
+                   "--partners is given).")
+@click.option("--partners", default=None, metavar="ISO3,...",
+              help="Partners to fetch instead of the default plan (WLD = World; default the "
+                   "five Central Asian countries when --reporters is given).")
+@click.option("--max-records", type=int, default=None,
+              help="Records per call (default: the tier's cap, 500 keyless, 100000 keyed).")
+@click.option("--refresh", is_flag=True,
+              help="Fetch again even queries that already have a complete snapshot.")
+def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | None,
+                   partners: str | None, max_records: int | None, refresh: bool) -> None:
+    """Fetch China–Central Asia flows from UN Comtrade (API v1).
+
+    \b
+    Default plan, for every period, flows M, X, RM, RX:
+      China (156) with each of KAZ, KGZ, TJK, TKM, UZB at --level;
+      each of those five as reporter with China as partner at --level;
+      all six reporters with World (partner 0) at TOTAL, for shares.
+    Without COMTRADE_API_KEY the keyless preview is used (500 rows a call);
+    results that reach the cap are split and fetched again, never stored as
+    complete. A rerun fetches only what is missing.
+    """
+    from tradeviz.extract import comtrade
+    from tradeviz.extract.http import check_reachable
+    from tradeviz.store.raw import RawStore
+
+    year_list = comtrade.parse_years(years)
+    periods = comtrade.periods_for(year_list, freq)
+    if not periods:
+        raise click.UsageError("no complete period in --years for --freq M yet")
+    if reporters or partners:
+        groups = comtrade.custom_plan(periods, level, split_list(reporters), split_list(partners))
+    else:
+        groups = comtrade.default_plan(periods, level)
+    key = config.comtrade_key()
+    check_reachable(config.comtrade_url())
+    store = RawStore(config.raw_dir())
+    fetcher = comtrade.ComtradeFetcher(store, api_key=key, max_records=max_records,
+                                       refresh=refresh)
+    log.info("comtrade: %s endpoint %s, %d record cap, years %s-%s, freq %s, level %s",
+             "keyed" if key else "keyless preview", config.comtrade_url(), fetcher.cap,
+             year_list[0], year_list[-1], freq, level)
+    stats = fetcher.run(groups, freq)
+    click.echo(f"comtrade: {stats.calls} calls, {stats.cached} queries already complete, "
+               f"{stats.rows} rows, {stats.truncated} truncated responses split; "
+               f"manifest {store.manifest_path}")
+
+
+@fetch.command("imf", epilog=ENV_HELP)
+@click.option("--years", default=None, metavar="RANGE",
+              help="Years as 2015-2025 (default: the last ten years and the current one).")
+@click.option("--freq", type=click.Choice(["A", "Q", "M"]), default="M", show_default=True,
+              help="Annual, quarterly or monthly series.")
+@click.option("--refresh", is_flag=True, help="Fetch again queries already stored.")
+def fetch_imf(years: str | None, freq: str, refresh: bool) -> None:
+    """Fetch IMF IMTS bilateral goods trade (formerly DOTS) for China and the five Central
+    Asian countries: exports FOB, imports CIF (and FOB where given), against each other and
+    against World, from the SDMX 3.0 API. Values are full US dollars; IMF estimates for
+    non-reporters (Turkmenistan) keep their DERIVATION_TYPE."""
+    from datetime import date
+
+    from tradeviz.extract import comtrade, imf
+    from tradeviz.extract.http import check_reachable
+    from tradeviz.store.raw import RawStore
+
+    year_list = comtrade.parse_years(years) if years else list(
+        range(date.today().year - 10, date.today().year + 1))
+    check_reachable(config.imf_url())
+    store = RawStore(config.raw_dir())
+    fetcher = imf.ImfFetcher(store, refresh=refresh)
+    fetcher.run(year_list, (freq,))
+    click.echo(f"imf: {fetcher.calls} calls, {fetcher.cached} queries already stored, "
+               f"{fetcher.observations} observations; manifest {store.manifest_path}")
+
+
+@fetch.command("comtrade-reference")
+@click.option("--refresh", is_flag=True, help="Download the lists again.")
+def fetch_comtrade_reference(refresh: bool) -> None:
+    """Download the Comtrade HS reference lists (HS.json, H0…H6) into the raw layer."""
+    from tradeviz.extract import comtrade_reference
+    from tradeviz.extract.http import HttpClient
+    from tradeviz.store.raw import RawStore
+
+    store = RawStore(config.raw_dir())
+    client = HttpClient("comtrade_reference", rps=config.comtrade_rps())
+    got = comtrade_reference.fetch_reference(store, client, refresh=refresh)
+    for name, snap in got.items():
+        click.echo(f"{name}: {snap.record.get('records')} codes ({snap.path})")

@@ -1,0 +1,61 @@
+"""`tradeviz tags` and `dictionary`: focus-area rules and the data dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def tags() -> None:
+    """Focus-area tags of HS codes (rules shipped as cited data)."""
+
+
+@tags.command("explain")
+@click.argument("code")
+@click.option("--rev", default="H6", show_default=True,
+              type=click.Choice(["H0", "H1", "H2", "H3", "H4", "H5", "H6"]),
+              help="HS revision the code is read in.")
+def tags_explain(code: str, rev: str) -> None:
+    """Which focus areas CODE belongs to in revision --rev, by which rule and source."""
+    from tradeviz.transform.focus import tags_for
+
+    found = tags_for(rev, code.strip())
+    if not found:
+        click.echo(f"{code} ({rev}): no focus area")
+        return
+    for t in found:
+        r = t.rule
+        click.echo(f"{code} ({rev}): {t.area} ({t.subarea}), match {t.match}")
+        click.echo(f"  rule {r.id}: code {t.rule_code}" + (f"; {r.note}" if r.note else ""))
+        click.echo(f"  source ({r.kind}): {r.source_title} <{r.source_url}>")
+
+
+@tags.command("list")
+@click.argument("area", type=click.Choice(["energy", "critical_minerals",
+                                           "new_energy_equipment", "agriculture", "ict",
+                                           "infrastructure", "ecommerce_consumer"]))
+@click.option("--rev", default="H6", show_default=True,
+              type=click.Choice(["H0", "H1", "H2", "H3", "H4", "H5", "H6"]))
+def tags_list(area: str, rev: str) -> None:
+    """The codes (prefixes) of AREA in revision --rev, with rule, match and source kind."""
+    from tradeviz.transform.focus import load_rules
+
+    for r in load_rules():
+        if r.area == area and rev in r.revisions:
+            excl = f" except {','.join(r.exclude)}" if r.exclude else ""
+            click.echo(f"{r.id:34} {r.match:7} {r.kind:8} {r.subarea}: "
+                       f"{', '.join(r.codes)}{excl}")
+
+
+@click.command("dictionary")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/data_dictionary.md"),
+              show_default=True)
+def dictionary_cmd(out: Path) -> None:
+    """Write the data dictionary of every processed table (generated from the schema)."""
+    from tradeviz.schema import data_dictionary
+    from tradeviz.store.parquet import write_text_atomic
+
+    write_text_atomic(out, data_dictionary())
+    click.echo(f"wrote {out}")
