@@ -21,7 +21,7 @@ from pathlib import Path
 from tradeviz.demo.data import write_demo_raw
 from tradeviz.transform.build import build
 
-TRADEVIZ = [sys.executable, "-m", "tradeviz.cli"]
+TRADEVIZ = [sys.executable, "-m", "tradeviz"]
 
 
 def timed(args: list[str], env: dict) -> float:

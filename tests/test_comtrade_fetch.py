@@ -187,7 +187,7 @@ def test_killed_fetch_leaves_no_partial_snapshot_and_resumes(tmp_path, comtrade_
     env = {**os.environ, "TRADEVIZ_DATA_DIR": str(tmp_path / "killed"),
            "TRADEVIZ_COMTRADE_URL": api.url, "TRADEVIZ_COMTRADE_RPS": "200",
            "COMTRADE_API_KEY": "k"}
-    cmd = [sys.executable, "-m", "tradeviz.cli", "fetch", "comtrade", "--years", "2019-2021",
+    cmd = [sys.executable, "-m", "tradeviz", "fetch", "comtrade", "--years", "2019-2021",
            "--level", "2", "--max-records", "150"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = tmp_path / "killed" / "raw" / "manifest.jsonl"

@@ -27,28 +27,22 @@ from tradeviz.analysis.totals import pair_totals  # noqa: E402
 from tradeviz.schema import FLOWS_KEY  # noqa: E402
 from tradeviz.store.parquet import read_meta  # noqa: E402
 from tradeviz.transform.focus import AREAS, leaf_rows  # noqa: E402
-from tradeviz.vocab.countries import CA_ISO3, CHINA  # noqa: E402
+from tradeviz.vocab.areas import AREA_KEYS, COLORS, LABELS  # noqa: E402
+from tradeviz.vocab.countries import ALL_SIX, CA_ISO3, CHINA  # noqa: E402
+from tradeviz.vocab.flows import SOURCES  # noqa: E402
 
 COUNTRY_COLORS = {"KAZ": "#1f77b4", "KGZ": "#d62728", "TJK": "#2ca02c", "TKM": "#9467bd",
                   "UZB": "#ff7f0e", "CHN": "#8c564b"}
-COUNTRY_NAMES = {"KAZ": "Kazakhstan", "KGZ": "Kyrgyzstan", "TJK": "Tajikistan",
-                 "TKM": "Turkmenistan", "UZB": "Uzbekistan", "CHN": "China"}
-AREA_COLORS = {"energy": "#8c564b", "critical_minerals": "#7f7f7f",
-               "new_energy_equipment": "#2ca02c", "agriculture": "#bcbd22", "ict": "#1f77b4",
-               "infrastructure": "#ff7f0e", "ecommerce_consumer": "#e377c2",
-               "other": "#d9d9d9"}
-AREA_LABELS = {"energy": "Energy", "critical_minerals": "Critical minerals",
-               "new_energy_equipment": "New-energy equipment", "agriculture": "Agriculture",
-               "ict": "ICT goods", "infrastructure": "Infrastructure",
-               "ecommerce_consumer": "E-commerce consumer goods", "other": "Other / untagged"}
+COUNTRY_NAMES = {c.iso3: c.name for c in ALL_SIX}
+AREA_COLORS = COLORS
+AREA_LABELS = LABELS
 ICT_COLORS = {"communication equipment": "#1f77b4",
               "computers and peripheral equipment": "#17becf",
               "consumer electronic equipment": "#9467bd", "electronic components": "#aec7e8",
               "miscellaneous ICT goods": "#393b79"}
-PRIMARY_ORDER = ("energy", "critical_minerals", "new_energy_equipment", "ict", "agriculture",
-                 "infrastructure", "ecommerce_consumer")
+PRIMARY_ORDER = AREA_KEYS
 SIZE = (11, 6.5)
-IMF_SOURCE = "IMF International Trade in Goods by partner (IMTS), SDMX 3.0 (api.imf.org)"
+IMF_SOURCE = SOURCES["imf"]
 
 
 @dataclass
@@ -75,7 +69,7 @@ class Chart:
     caption: str
     filters: dict
     snapshots: list[str]
-    sources: tuple[str, ...] = ("UN Comtrade API v1 (comtradeapi.un.org)",)
+    sources: tuple[str, ...] = (SOURCES["comtrade"],)
 
 
 @dataclass

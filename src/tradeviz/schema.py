@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-FLOW_NAMES = {"M": "import", "X": "export", "RM": "re-import", "RX": "re-export"}
-HS_REVISIONS = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
-SOURCES = ("comtrade", "wits", "imf")
+from tradeviz.vocab.flows import FLOWS, SOURCE_KEYS
+from tradeviz.vocab.revisions import HS_REVISIONS
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Field:
 
 FLOWS_FIELDS: tuple[Field, ...] = (
     Field("source", "str", "Data source the row was built from.", "",
-          "manifest `source`", allowed=SOURCES),
+          "manifest `source`", allowed=SOURCE_KEYS),
     Field("freq", "str", "Frequency: A annual, Q quarterly, M monthly.", "",
           "Comtrade `freqCode`; IMF `FREQUENCY`; WITS always A", allowed=("A", "Q", "M")),
     Field("year", "int16", "Reference year.", "year", "Comtrade `refYear`; IMF/WITS period"),
@@ -42,7 +41,7 @@ FLOWS_FIELDS: tuple[Field, ...] = (
           "`COUNTERPART_COUNTRY` (G001 = WLD)"),
     Field("flow", "str", "Trade flow as the reporter declares it.", "",
           "Comtrade `flowCode` M/X/RM/RX; IMF indicator MG*/XG*; WITS Trade Flow",
-          allowed=tuple(FLOW_NAMES.values())),
+          allowed=FLOWS),
     Field("hs_rev", "str", "HS revision the reporter used (H0 = HS1992 ... H6 = HS2022); "
           "null for sources without HS detail.", "", "Comtrade `classificationCode`",
           nullable=True, allowed=HS_REVISIONS),

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from tradeviz.vocab.areas import AREA_KEYS
+from tradeviz.vocab.revisions import HS_REVISIONS
+
 
 @click.group()
 def tags() -> None:
@@ -15,7 +18,7 @@ def tags() -> None:
 @tags.command("explain")
 @click.argument("code")
 @click.option("--rev", default="H6", show_default=True,
-              type=click.Choice(["H0", "H1", "H2", "H3", "H4", "H5", "H6"]),
+              type=click.Choice(HS_REVISIONS),
               help="HS revision the code is read in.")
 def tags_explain(code: str, rev: str) -> None:
     """Which focus areas CODE belongs to in revision --rev, by which rule and source."""
@@ -33,11 +36,9 @@ def tags_explain(code: str, rev: str) -> None:
 
 
 @tags.command("list")
-@click.argument("area", type=click.Choice(["energy", "critical_minerals",
-                                           "new_energy_equipment", "agriculture", "ict",
-                                           "infrastructure", "ecommerce_consumer"]))
+@click.argument("area", type=click.Choice(AREA_KEYS))
 @click.option("--rev", default="H6", show_default=True,
-              type=click.Choice(["H0", "H1", "H2", "H3", "H4", "H5", "H6"]))
+              type=click.Choice(HS_REVISIONS))
 def tags_list(area: str, rev: str) -> None:
     """The codes (prefixes) of AREA in revision --rev, with rule, match and source kind."""
     from tradeviz.transform.focus import load_rules

@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from tradeviz.errors import SnapshotError
-from tradeviz.schema import FLOW_NAMES
 from tradeviz.store.raw import Snapshot
 from tradeviz.vocab.countries import BY_COMTRADE, WORLD_ISO3
+from tradeviz.vocab.flows import FLOW_NAMES
 
 COLUMNS = ["freqCode", "refYear", "refMonth", "reporterCode", "reporterISO", "partnerCode",
            "partnerISO", "partner2Code", "flowCode", "classificationCode", "cmdCode",

@@ -14,10 +14,9 @@ from importlib import resources
 import pandas as pd
 import yaml
 
-from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, HS_REVISIONS, conform
-
-AREAS = ("energy", "critical_minerals", "new_energy_equipment", "agriculture", "ict",
-         "infrastructure", "ecommerce_consumer")
+from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, conform
+from tradeviz.vocab.areas import AREA_KEYS as AREAS
+from tradeviz.vocab.revisions import HS_REVISIONS
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from tradeviz.schema import HS_REVISIONS, MIRROR_FIELDS, conform
+from tradeviz.schema import MIRROR_FIELDS, conform
 from tradeviz.vocab.countries import CA_ISO3, CHINA
+from tradeviz.vocab.revisions import HS_REVISIONS
 
 GROUP = ["exporter", "importer", "freq", "year", "month"]
 

@@ -1,0 +1,16 @@
+"""Trade flows and data sources: the one registry of their codes and names."""
+
+from __future__ import annotations
+
+# Comtrade flowCode -> the canonical `flow` column.
+FLOW_NAMES: dict[str, str] = {"M": "import", "X": "export", "RM": "re-import",
+                              "RX": "re-export"}
+FLOWS: tuple[str, ...] = tuple(FLOW_NAMES.values())
+
+# Data sources: key (the `source` column and raw-store folder) -> citation for captions.
+SOURCES: dict[str, str] = {
+    "comtrade": "UN Comtrade API v1 (comtradeapi.un.org)",
+    "wits": "World Bank WITS, Partner-Timeseries downloads",
+    "imf": "IMF International Trade in Goods by partner (IMTS), SDMX 3.0 (api.imf.org)",
+}
+SOURCE_KEYS: tuple[str, ...] = tuple(SOURCES)
