@@ -10,8 +10,8 @@ files in place:
 - codes.parquet        rev, code, description (Comtrade text without its "<code> - " prefix
                        and indentation dashes), parent, is_leaf, level, unit
 - correlation.parquet  newer_rev, older_rev, newer, older, relation (UNSD, newer on the left)
-- conversion.parquet   rev, code, h6, relation: UNSD's conversion tables HS2022 -> older
-                       revision (one older code per HS2022 code)
+- conversion.parquet   newer_rev, older_rev, newer, older, relation: UNSD's conversion
+                       tables for all 21 pairs (one older code per newer code)
 - bec.parquet          rev, code, bec, bec_description, sna_class, relation
 
 Run: `.venv/bin/python scripts/build_hs_reference.py [--corpus DIR] [--out DIR]`.
@@ -83,10 +83,12 @@ def correlation(corpus: Path) -> pd.DataFrame:
 
 def conversion(corpus: Path) -> pd.DataFrame:
     parts = []
-    for rev in REVS[:-1]:
-        df = read_csv(corpus / "correlation" / f"H6_to_{rev}.csv")
-        parts.append(pd.DataFrame({"rev": rev, "code": df[rev], "h6": df["H6"],
-                                   "relation": df["relation"]}))
+    for i, older in enumerate(REVS):
+        for newer in REVS[i + 1:]:
+            df = read_csv(corpus / "correlation" / f"{newer}_to_{older}.csv")
+            parts.append(pd.DataFrame({"newer_rev": newer, "older_rev": older,
+                                       "newer": df[newer], "older": df[older],
+                                       "relation": df["relation"]}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -125,8 +127,8 @@ def check(tables: dict[str, pd.DataFrame]) -> dict:
     for link in REQUIRED_LINKS:
         if link not in links:
             problems.append(f"correlation: required link {link} missing")
-    if conv.duplicated(["rev", "h6"]).any():
-        problems.append("conversion: an HS2022 code has two targets in one revision")
+    if conv.duplicated(["newer_rev", "older_rev", "newer"]).any():
+        problems.append("conversion: a newer code has two targets in one revision")
     if b.duplicated(["rev", "code", "bec"]).any():
         problems.append("bec: duplicate rows")
     if problems:

@@ -1,0 +1,315 @@
+"""The HS nomenclature of every revision, as shipped in tradeviz/data/hs/ (built from UN
+Comtrade's lists and UNSD's tables by scripts/build_hs_reference.py).
+
+One place answers: does code C exist in revision R; its description, parent, level, unit;
+its BEC Rev.4 class and SNA end use; the codes it correlates with in another revision
+(adjacent UNSD tables, chained), with the relation; the connected correlation groups the
+mirror compares over; each code's HS2022 equivalent for long series. A bare code is never
+an identifier: every look-up takes the revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from tradeviz.errors import TradevizError
+from tradeviz.vocab.revisions import HS_REVISIONS, LATEST
+
+# A newer code linked to more older codes than this is a catch-all of UNSD's table (HS2022
+# e-waste 8549xx and display modules 8524xx link to 483-1019 HS2017 codes; HS2017 MCOs
+# 854231-9 to 159): for groups and conversion only its conversion-table link is kept,
+# otherwise every group of the two revisions would merge into one.
+HUB_DEGREE = 100
+GENERIC = {"other", "other:", "parts", "parts:", "other parts", "other, n.e.s."}
+
+
+class UnknownCodeError(TradevizError):
+    """An HS code that does not exist in the revision it was given in."""
+
+
+@dataclass(frozen=True)
+class HsCode:
+    rev: str
+    code: str
+    description: str
+    parent: str
+    level: int
+    unit: str | None
+    is_leaf: bool
+
+
+def _read(name: str) -> pd.DataFrame:
+    path = resources.files("tradeviz.data").joinpath("hs").joinpath(f"{name}.parquet")
+    with path.open("rb") as fh:
+        return pd.read_parquet(fh)
+
+
+@lru_cache(maxsize=1)
+def codes() -> pd.DataFrame:
+    """Every code of every revision: rev, code, description, parent, is_leaf, level, unit,
+    legacy (Comtrade's non-WCO breakdowns), short (the chart label)."""
+    df = _read("codes")
+    df["short"] = _short_texts(df)
+    return df
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[tuple[str, str], int]:
+    df = codes()
+    return {k: i for i, k in enumerate(zip(df["rev"], df["code"], strict=True))}
+
+
+@lru_cache(maxsize=1)
+def correlation() -> pd.DataFrame:
+    """UNSD's full correlation of each adjacent pair: newer_rev, older_rev, newer, older,
+    relation (newer on the left: n:1 = several newer codes to one older code)."""
+    return _read("correlation")
+
+
+@lru_cache(maxsize=1)
+def conversion() -> pd.DataFrame:
+    """UNSD's conversion tables (one older code per newer code), all 21 pairs."""
+    return _read("conversion")
+
+
+@lru_cache(maxsize=1)
+def bec_table() -> pd.DataFrame:
+    return _read("bec")
+
+
+def exists(code: str, rev: str) -> bool:
+    return (rev, code) in _index()
+
+
+def revisions_of(code: str) -> list[str]:
+    """The revisions in which `code` exists (in order)."""
+    return [r for r in HS_REVISIONS if (r, code) in _index()]
+
+
+def check_code(code: str, rev: str) -> HsCode:
+    """The code's record, or UnknownCodeError naming the revisions where it exists."""
+    i = _index().get((rev, code))
+    if i is None:
+        where = revisions_of(code)
+        hint = (f"it exists in {', '.join(where)}" if where
+                else "it exists in no HS revision H0-H6")
+        raise UnknownCodeError(f"HS code {code!r} does not exist in {rev}; {hint}. "
+                               "Fix: pass --rev with one of those revisions, or "
+                               f"`tradeviz hs search` for the goods")
+    row = codes().iloc[i]
+    return HsCode(rev, code, row["description"], row["parent"], int(row["level"]),
+                  row["unit"], bool(row["is_leaf"]))
+
+
+def description(code: str, rev: str) -> str:
+    return check_code(code, rev).description
+
+
+def parent(code: str, rev: str) -> str:
+    return check_code(code, rev).parent
+
+
+def unit(code: str, rev: str) -> str | None:
+    return check_code(code, rev).unit
+
+
+def level(code: str, rev: str) -> int:
+    return check_code(code, rev).level
+
+
+def hs6_under(prefix: str, rev: str) -> list[str]:
+    """The WCO HS6 codes of `rev` under a 2- or 4-digit prefix (or the code itself)."""
+    c = codes()
+    sel = (c["rev"] == rev) & (c["level"] == 6) & ~c["legacy"] & c["code"].str.startswith(
+        prefix)
+    return sorted(c.loc[sel, "code"])
+
+
+def bec(code: str, rev: str) -> pd.DataFrame:
+    """BEC Rev.4 classes of an HS6 code (several for `n:n` codes): bec, bec_description,
+    sna_class (capital / intermediate / consumption goods, or not classified), relation.
+    Empty for HS1992 (UNSD publishes no HS1992 table) and for codes above HS6."""
+    check_code(code, rev)
+    b = bec_table()
+    return b[(b["rev"] == rev) & (b["code"] == code)].reset_index(drop=True)
+
+
+def _short_texts(df: pd.DataFrame, width: int = 44) -> pd.Series:
+    """Readable description: generic 'Other'/'Parts' get their parent's text in brackets;
+    whitespace collapsed; cut at `width` characters with an ellipsis."""
+    text = df["description"].str.replace(r"\s+", " ", regex=True).str.strip()
+    parent_text = pd.Series(dict(zip(zip(df["rev"], df["code"], strict=True), text,
+                                     strict=True)))
+    keys = pd.MultiIndex.from_arrays([df["rev"], df["parent"]])
+    ptext = pd.Series(parent_text.reindex(keys).to_numpy(), index=df.index)
+    generic = text.str.lower().isin(GENERIC) & ptext.notna()
+    text = text.where(~generic, text.str.rstrip(":") + " (" + ptext.fillna("") + ")")
+    long = text.str.len() > width
+    return text.where(~long, text.str.slice(0, width - 1).str.rstrip(" ,;:(") + "…")
+
+
+def short_label(code: str, rev: str | None) -> str:
+    """'code + trimmed description' for charts and tables; the bare code when unknown."""
+    i = _index().get((rev, code)) if rev else None
+    return code if i is None else f"{code} {codes()['short'].iat[i]}"
+
+
+def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
+    """Vectorised short_label over columns (e.g. a frame's hs_rev and hs_code)."""
+    c = codes()
+    table = pd.Series(c["short"].to_numpy(),
+                      index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
+    keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
+    short = pd.Series(table.reindex(keys).to_numpy(), index=code.index)
+    return (code.astype(str) + " " + short).where(short.notna(), code.astype(str))
+
+
+def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
+    """Full descriptions for columns of revisions and codes (null where unknown)."""
+    c = codes()
+    table = pd.Series(c["description"].to_numpy(),
+                      index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
+    keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
+    return pd.Series(table.reindex(keys).to_numpy(), index=code.index, dtype="str")
+
+
+def search(text: str, rev: str = LATEST, limit: int = 50) -> pd.DataFrame:
+    """Codes of `rev` whose description contains every word of `text` (case-insensitive)."""
+    c = codes()
+    sel = c["rev"] == rev
+    for word in text.lower().split():
+        sel &= c["description"].str.lower().str.contains(word, regex=False)
+    return c.loc[sel, ["code", "level", "description"]].head(limit).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ correlation chains
+
+def _flip(relation: pd.Series) -> pd.Series:
+    return relation.map({"1:1": "1:1", "1:n": "n:1", "n:1": "1:n", "n:n": "n:n"})
+
+
+def _step(a: str, b: str, pruned: bool) -> pd.DataFrame:
+    """Links of adjacent revisions a -> b: columns src, dst, relation (src:dst)."""
+    newer, older = (a, b) if HS_REVISIONS.index(a) > HS_REVISIONS.index(b) else (b, a)
+    corr = correlation()
+    t = corr[(corr["newer_rev"] == newer) & (corr["older_rev"] == older)]
+    if pruned:
+        degree = t.groupby("newer")["older"].transform("size")
+        conv = conversion()
+        conv = conv[(conv["newer_rev"] == newer) & (conv["older_rev"] == older)]
+        keep = pd.MultiIndex.from_frame(conv[["newer", "older"]])
+        in_conv = pd.MultiIndex.from_frame(t[["newer", "older"]]).isin(keep)
+        t = t[(degree <= HUB_DEGREE) | in_conv]
+    if a == newer:
+        return pd.DataFrame({"src": t["newer"], "dst": t["older"], "relation": t["relation"]})
+    return pd.DataFrame({"src": t["older"], "dst": t["newer"],
+                         "relation": _flip(t["relation"])})
+
+
+@lru_cache(maxsize=64)
+def links(from_rev: str, to_rev: str, pruned: bool = False) -> pd.DataFrame:
+    """Codes of `from_rev` linked to codes of `to_rev` through UNSD's adjacent correlation
+    tables, chained: columns src, dst, relation (1:1, 1:n, n:1, n:n seen from src). Adjacent
+    pairs keep UNSD's relation; chained pairs get it from the composed links. `pruned` keeps
+    only the conversion link of catch-all codes (see HUB_DEGREE)."""
+    i, j = HS_REVISIONS.index(from_rev), HS_REVISIONS.index(to_rev)
+    if i == j:
+        c = codes()
+        six = c.loc[(c["rev"] == from_rev) & (c["level"] == 6), "code"]
+        return pd.DataFrame({"src": six, "dst": six, "relation": "1:1"}).reset_index(drop=True)
+    step = 1 if j > i else -1
+    revs = HS_REVISIONS[i:j + step:step]
+    out = _step(revs[0], revs[1], pruned)
+    if len(revs) == 2:
+        return out.reset_index(drop=True)
+    for a, b in zip(revs[1:-1], revs[2:], strict=True):
+        nxt = _step(a, b, pruned)[["src", "dst"]].rename(columns={"src": "mid", "dst": "to"})
+        out = out[["src", "dst"]].rename(columns={"dst": "mid"}).merge(nxt, on="mid")
+        out = out[["src", "to"]].rename(columns={"to": "dst"}).drop_duplicates()
+    many_dst = out.groupby("src")["dst"].transform("size") > 1
+    many_src = out.groupby("dst")["src"].transform("size") > 1
+    out["relation"] = np.where(many_src, "n", "1") + ":" + np.where(many_dst, "n", "1")
+    return out.sort_values(["src", "dst"]).reset_index(drop=True)
+
+
+def correlated(code: str, rev: str, to_rev: str) -> pd.DataFrame:
+    """The codes of `to_rev` that `code` (in `rev`) correlates with: code, relation,
+    description."""
+    check_code(code, rev)
+    t = links(rev, to_rev)
+    t = t[t["src"] == code].rename(columns={"dst": "code"})[["code", "relation"]]
+    t["description"] = descriptions(pd.Series(to_rev, index=t.index), t["code"])
+    return t.reset_index(drop=True)
+
+
+def _components(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """Connected-component label (smallest node index) of n nodes joined by edges u-v."""
+    label = np.arange(n)
+    while True:
+        old = label.copy()
+        m = np.minimum(label[u], label[v])
+        np.minimum.at(label, u, m)
+        np.minimum.at(label, v, m)
+        label = label[label]
+        if np.array_equal(label, old):
+            return label
+
+
+@lru_cache(maxsize=64)
+def groups(rev_a: str, rev_b: str, level: int = 6) -> pd.DataFrame:
+    """Connected groups of codes of two revisions at `level` digits: codes linked through
+    any 1:n, n:1 or n:n relation of the chained tables share a group (catch-all links
+    pruned, see HUB_DEGREE). Columns rev, code, group ("<rev>:<code>" of the group's first
+    member, revision order then code). Codes of both revisions are all present, unlinked
+    ones alone in their group."""
+    i, j = sorted((HS_REVISIONS.index(rev_a), HS_REVISIONS.index(rev_b)))
+    revs = HS_REVISIONS[i:j + 1]
+    c = codes()
+    nodes = c.loc[c["rev"].isin(revs) & (c["level"] == level), ["rev", "code"]]
+    edges = []
+    for older, newer in zip(revs[:-1], revs[1:], strict=True):
+        s = _step(newer, older, pruned=True)
+        edges.append(pd.DataFrame({"rev_u": newer, "u": s["src"].str[:level],
+                                   "rev_v": older, "v": s["dst"].str[:level]}))
+    e = pd.concat(edges, ignore_index=True).drop_duplicates() if edges else \
+        pd.DataFrame(columns=["rev_u", "u", "rev_v", "v"])
+    keys = pd.concat([nodes, e[["rev_u", "u"]].set_axis(["rev", "code"], axis=1),
+                      e[["rev_v", "v"]].set_axis(["rev", "code"], axis=1)]).drop_duplicates()
+    keys = keys.sort_values(["rev", "code"], key=lambda s: s.map(
+        {r: k for k, r in enumerate(HS_REVISIONS)}) if s.name == "rev" else s,
+        ignore_index=True)
+    idx = pd.MultiIndex.from_frame(keys)
+    u = idx.get_indexer(pd.MultiIndex.from_arrays([e["rev_u"], e["u"]]))
+    v = idx.get_indexer(pd.MultiIndex.from_arrays([e["rev_v"], e["v"]]))
+    label = _components(u, v, len(keys))
+    names = keys["rev"] + ":" + keys["code"]
+    keys["group"] = names.to_numpy()[label]
+    ends = keys[keys["rev"].isin({rev_a, rev_b})]
+    return ends.reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def to_latest() -> pd.DataFrame:
+    """Each HS6 code of every revision with its HS2022 code: rev, code, hs6_h6, converted.
+    `exact` when the code's pruned chain reaches one HS2022 code (1:1 or n:1); `approx` when
+    it was split (1:n or n:n): then the first target in UNSD's conversion table (the smallest
+    HS2022 code converted back to it), else the smallest linked code."""
+    c = codes()
+    parts = [pd.DataFrame({"rev": LATEST, "code": c.loc[(c["rev"] == LATEST)
+                                                        & (c["level"] == 6), "code"]})
+             .assign(hs6_h6=lambda d: d["code"], converted="exact")]
+    conv = conversion()
+    for rev in HS_REVISIONS[:-1]:
+        t = links(rev, LATEST, pruned=True)
+        n = t.groupby("src")["dst"].agg(["size", "min"])
+        back = conv[(conv["newer_rev"] == LATEST) & (conv["older_rev"] == rev)] \
+            .groupby("older")["newer"].min()
+        first = back.reindex(n.index).fillna(n["min"])
+        parts.append(pd.DataFrame({"rev": rev, "code": n.index, "hs6_h6": first.to_numpy(),
+                                   "converted": np.where(n["size"] == 1, "exact", "approx")}))
+    return pd.concat(parts, ignore_index=True)
