@@ -4,35 +4,40 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeviz.store.raw import atomic_write_bytes
+from tradeviz.store.durable import atomic_write_bytes, fsync_dir, os_errors, tmp_name
 
 META_KEY = b"tradeviz"
 
 
 def write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
     merged = {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, sort_keys=True)
               .encode()}
     table = table.replace_schema_metadata(merged)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-        del table
-        pa.default_memory_pool().release_unused()  # the copy made for writing
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with os_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_name(path.parent, ".parquet")
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        fsync_dir(path.parent)
+    del table
+    pa.default_memory_pool().release_unused()  # the copy made for writing
 
 
 def read_meta(path: Path) -> dict:

@@ -1,31 +1,58 @@
 """Immutable raw snapshots: exact response bytes named by content hash, plus a manifest.
 
 Layout under $TRADEVIZ_DATA_DIR/raw/:
-  manifest.jsonl           one JSON line per snapshot (never rewritten, only appended)
-  <source>/<sha256>.<ext>  the exact bytes a source returned
+  manifest.jsonl              one JSON line per snapshot or retirement (only ever appended)
+  <source>/<sha256>.<ext>.gz  the exact bytes a source returned, gzip-compressed; the name and
+                              the manifest's sha256 are those of the UNCOMPRESSED bytes
+  <source>/<sha256>.<ext>     the same, uncompressed (stores written before compression;
+                              `tradeviz raw compact` converts them, atomically per file)
 
-Writes are atomic (temporary file, fsync, rename), so a fetch killed at any moment leaves
-either a whole snapshot or none. A manifest line is written only after its snapshot exists.
+Manifest semantics (modelled on SQLite's journal and git's object store):
+* per query key, the newest complete snapshot wins; older lines are superseded, never edited;
+* a `retired` record (`{"retired": sha256, "reason": …}`) retires earlier lines of that
+  snapshot, e.g. after `tradeviz raw verify --fix` found it damaged;
+* only a torn LAST line (a writer killed mid-line) is tolerated, with a warning; the next
+  append cuts it off. A malformed line anywhere else, or a byte-order mark, is an error naming
+  the line and the command that fixes it.
+
+Writes are atomic (pid-named temporary file, fsync, rename), so a fetch killed at any moment
+leaves either a whole snapshot or none; a manifest line is one write + fsync, after its file.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import logging
 import os
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from tradeviz.errors import SnapshotError
+from tradeviz.store.durable import (
+    TMP_PREFIX,
+    atomic_write_bytes,
+    os_errors,
+    remove_dead_temp_files,
+    write_all,
+)
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.jsonl"
-TMP_PREFIX = ".tmp-"
+GZ = ".gz"
+VERIFY_FIX = "`tradeviz raw verify --fix`"
+__all__ = ["MANIFEST", "TMP_PREFIX", "ManifestError", "RawStore", "Snapshot",
+           "atomic_write_bytes", "query_key", "sha256_hex"]
+
+
+class ManifestError(SnapshotError):
+    """The manifest itself is damaged (not a snapshot): the build must not guess."""
 
 
 def sha256_hex(data: bytes) -> str:
@@ -39,23 +66,19 @@ def query_key(source: str, params: dict[str, object]) -> str:
     return sha256_hex(canonical.encode())[:24]
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _as_bool(value: object) -> bool | None:
+    """JSON booleans, and the strings "true"/"false" some hand edits produce; else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,7 @@ class Snapshot:
     """One manifest line."""
 
     record: dict
+    line: int = 0
 
     @property
     def sha256(self) -> str:
@@ -78,97 +102,292 @@ class Snapshot:
 
     @property
     def complete(self) -> bool:
-        return bool(self.record.get("complete", True))
+        value = _as_bool(self.record.get("complete", True))
+        return bool(value)
+
+    @property
+    def key(self) -> str:
+        """The query key, or a key of its own for lines that have none."""
+        return self.record.get("query_key") or f"{self.sha256}@{self.line}"
+
+
+@dataclass
+class Manifest:
+    """The parsed manifest: live snapshot lines in order, retired lines, and warnings."""
+
+    live: list[Snapshot] = field(default_factory=list)
+    retired: list[tuple[Snapshot, str]] = field(default_factory=list)
+    torn_tail: bool = False
+    lines: int = 0
+
+
+def parse_manifest(data: bytes, name: str = MANIFEST) -> Manifest:
+    """Strict reading: see the module docstring for what is tolerated."""
+    out = Manifest()
+    fix = (f"Fix: run {VERIFY_FIX} (it sets the bad line aside, keeping a backup of the "
+           "manifest), then rerun")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ManifestError(f"{name} line 1 starts with a UTF-8 byte-order mark (an editor "
+                            f"saved it). {fix}")
+    raw_lines = data.split(b"\n")
+    ends_with_newline = data.endswith(b"\n")
+    if ends_with_newline:
+        raw_lines.pop()
+    out.lines = len(raw_lines)
+    entries: list[Snapshot] = []
+    for lineno, raw in enumerate(raw_lines, 1):
+        if not raw.strip():
+            continue
+        last = lineno == len(raw_lines)
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if last and not ends_with_newline:
+                log.warning("%s line %d is incomplete (a writer was interrupted); ignored",
+                            name, lineno)
+                out.torn_tail = True
+                continue
+            raise ManifestError(f"{name} line {lineno} is not valid JSON ({exc}). {fix}") \
+                from None
+        problem = _record_problem(record)
+        if problem:
+            raise ManifestError(f"{name} line {lineno} {problem}. {fix}")
+        if "retired" in record:
+            sha, key = record["retired"], record.get("query_key")
+            keep = []
+            for snap in entries:
+                if snap.sha256 == sha and (key is None or snap.record.get("query_key") == key):
+                    out.retired.append((snap, str(record.get("reason", ""))))
+                else:
+                    keep.append(snap)
+            entries = keep
+            continue
+        entries.append(Snapshot(record, lineno))
+    out.live = entries
+    return out
+
+
+def _record_problem(record: object) -> str | None:
+    if not isinstance(record, dict):
+        return f"is a JSON {type(record).__name__}, not an object"
+    if "retired" in record:
+        return None if isinstance(record["retired"], str) else "retires a non-string sha256"
+    missing = [k for k in ("source", "sha256", "path") if not isinstance(record.get(k), str)]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    if "complete" in record and _as_bool(record["complete"]) is None:
+        return f"has complete={record['complete']!r} (neither true nor false)"
+    return None
 
 
 class RawStore:
     """The raw layer of one data directory."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, compress: bool = True):
         self.root = Path(root)
+        self.compress = compress
 
     @property
     def manifest_path(self) -> Path:
         return self.root / MANIFEST
 
-    def remove_stale_temp_files(self) -> int:
-        """Delete temporary files left by a killed run; they never count as snapshots."""
-        removed = 0
-        if self.root.exists():
-            for tmp in self.root.rglob(f"{TMP_PREFIX}*"):
-                tmp.unlink(missing_ok=True)
-                removed += 1
-        return removed
+    # -- reading the manifest ----------------------------------------------------------
+    def manifest(self) -> Manifest:
+        if not self.manifest_path.exists():
+            return Manifest()
+        with os_errors(self.manifest_path, "read"):
+            data = self.manifest_path.read_bytes()
+        return parse_manifest(data, str(self.manifest_path))
 
+    def snapshots(self, source: str | None = None) -> Iterator[Snapshot]:
+        """Live (not retired) manifest lines in order; a torn last line is skipped."""
+        for snap in self.manifest().live:
+            if source is None or snap.source == source:
+                yield snap
+
+    def latest_by_query(self, source: str) -> dict[str, Snapshot]:
+        """Per query key, the newest complete snapshot whose file is present, else the newest
+        present one (incomplete): what a fetcher may reuse instead of calling again."""
+        latest: dict[str, Snapshot] = {}
+        for snap in self.snapshots(source):
+            key = snap.record.get("query_key")
+            if not key or self.locate(snap) is None:
+                continue
+            old = latest.get(key)
+            if old is None or snap.complete or not old.complete:
+                latest[key] = snap
+        return latest
+
+    def current_snapshots(self, sources: Iterable[str]) -> list[Snapshot]:
+        """What a build reads: per query key the newest complete line (or, if none is
+        complete, the newest line), in manifest order. An empty or missing manifest while
+        snapshot files exist is an error, never an empty build."""
+        wanted = set(sources)
+        manifest = self.manifest()
+        if not manifest.live and not manifest.retired:
+            files = self.snapshot_files()
+            if files:
+                state = "missing" if not self.manifest_path.exists() else "empty"
+                raise ManifestError(
+                    f"{self.manifest_path} is {state} but {len(files)} snapshot file(s) exist "
+                    f"under {self.root}: building would publish empty tables. Fix: restore "
+                    "the manifest from a backup, or refetch (`tradeviz fetch comtrade "
+                    "--refresh`); `tradeviz raw verify` lists the files")
+        best: dict[str, Snapshot] = {}
+        for snap in manifest.live:
+            if snap.source not in wanted:
+                continue
+            old = best.get(snap.key)
+            if old is None or snap.complete or not old.complete:
+                best[snap.key] = snap
+        return sorted(best.values(), key=lambda s: s.line)
+
+    def snapshot_files(self) -> list[Path]:
+        if not self.root.exists():
+            return []
+        return sorted(p for p in self.root.glob("*/*")
+                      if p.is_file() and not p.name.startswith(TMP_PREFIX))
+
+    # -- files -------------------------------------------------------------------------
+    def locate(self, snap: Snapshot) -> Path | None:
+        """The snapshot's file, compressed or not (a compact may have converted it)."""
+        path = self.root / snap.path
+        plain = path.with_name(path.name[:-len(GZ)]) if path.name.endswith(GZ) else path
+        for candidate in (plain.with_name(plain.name + GZ), plain):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def open(self, snap: Snapshot) -> BinaryIO:
+        """A stream of the snapshot's uncompressed bytes (not checked: see `read`)."""
+        path = self.locate(snap)
+        if path is None:
+            raise self._missing(snap)
+        return _open_file(path)
+
+    def read(self, snap: Snapshot, verify: bool = True) -> bytes:
+        """The snapshot's uncompressed bytes, checked against the manifest hash."""
+        path = self.locate(snap)
+        if path is None:
+            raise self._missing(snap)
+        try:
+            data = read_file(path)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise self._damaged(snap, path, f"cannot be read ({exc})") from None
+        if verify and sha256_hex(data) != snap.sha256:
+            raise self._damaged(snap, path, f"its sha256 does not match the manifest "
+                                f"({len(data)} bytes, {snap.record.get('bytes')} recorded)")
+        return data
+
+    def _missing(self, snap: Snapshot) -> SnapshotError:
+        return SnapshotError(
+            f"raw snapshot {self.root / snap.path} (manifest line {snap.line}) is listed in "
+            f"the manifest but missing. Fix: {VERIFY_FIX} (retires it and refetches), or "
+            f"{_refetch_hint(snap.source)}")
+
+    def _damaged(self, snap: Snapshot, path: Path, why: str) -> SnapshotError:
+        return SnapshotError(
+            f"raw snapshot {path} (manifest line {snap.line}) is corrupted: {why}. Fix: "
+            f"{VERIFY_FIX} (retires it and refetches), or delete the file and run "
+            f"{_refetch_hint(snap.source)}")
+
+    # -- writing -----------------------------------------------------------------------
     def save(self, source: str, body: bytes, ext: str, meta: dict) -> Snapshot:
-        """Store `body` (if not already there) and append its manifest line."""
+        """Store `body` (unless a whole copy is already there) and append its manifest line."""
         digest = sha256_hex(body)
-        rel = f"{source}/{digest}.{ext}"
-        target = self.root / rel
-        if not (target.exists() and target.stat().st_size == len(body)):
-            atomic_write_bytes(target, body)
+        plain = f"{source}/{digest}.{ext}"
+        rel = plain + GZ if self.compress else plain
+        existing = next((r for r in (plain + GZ, plain) if self._holds(r, digest)), None)
+        if existing is None:
+            data = gzip.compress(body, compresslevel=6, mtime=0) if self.compress else body
+            atomic_write_bytes(self.root / rel, data)
+        else:
+            rel = existing
         record = {"source": source, **meta, "sha256": digest, "bytes": len(body), "path": rel}
         record.setdefault("fetched_at", utc_now())
         self._append(record)
         return Snapshot(record)
 
-    def _append(self, record: dict) -> None:
-        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    def _holds(self, rel: str, digest: str) -> bool:
+        path = self.root / rel
+        if not path.is_file():
+            return False
         try:
-            # A killed run may have left a line without its newline: start a fresh one.
-            size = os.fstat(fd).st_size
-            if size:
-                with open(self.manifest_path, "rb") as fh:
-                    fh.seek(size - 1)
-                    if fh.read(1) != b"\n":
-                        line = "\n" + line
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            return sha256_hex(read_file(path)) == digest
+        except (OSError, EOFError, gzip.BadGzipFile):
+            return False
 
-    def snapshots(self, source: str | None = None) -> Iterator[Snapshot]:
-        """Manifest lines in order; a line cut by a killed run is skipped with a warning."""
-        if not self.manifest_path.exists():
+    def retire(self, snap: Snapshot, reason: str) -> None:
+        """Append a record retiring `snap` (the line itself is never edited)."""
+        self._append({"retired": snap.sha256, "query_key": snap.record.get("query_key"),
+                      "source": snap.source, "reason": reason, "at": utc_now()})
+
+    def _append(self, record: dict) -> None:
+        """One write of the whole line, then fsync."""
+        line = (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        path = self.manifest_path
+        with os_errors(path):
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                self._cut_torn_tail(fd)
+                write_all(fd, line, path)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def _cut_torn_tail(self, fd: int) -> None:
+        """A line without its newline was cut by a killed writer: drop it before appending,
+        so it can never end up in the middle of the manifest."""
+        size = os.fstat(fd).st_size
+        if not size or os.pread(fd, 1, size - 1) == b"\n":
             return
-        with open(self.manifest_path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    log.warning("%s line %d is incomplete (a fetch was interrupted); ignored",
-                                self.manifest_path, lineno)
-                    continue
-                if source is None or record.get("source") == source:
-                    yield Snapshot(record)
+        tail_start = size
+        while tail_start > 0:
+            chunk = os.pread(fd, min(4096, tail_start), max(0, tail_start - 4096))
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                tail_start = tail_start - len(chunk) + nl + 1
+                break
+            tail_start -= len(chunk)
+        log.warning("%s: dropping an incomplete last line (%d bytes) left by an interrupted "
+                    "writer", self.manifest_path, size - tail_start)
+        os.ftruncate(fd, tail_start)
 
-    def latest_by_query(self, source: str) -> dict[str, Snapshot]:
-        """Newest manifest line per query key whose snapshot file is present."""
-        latest: dict[str, Snapshot] = {}
-        for snap in self.snapshots(source):
-            key = snap.record.get("query_key")
-            if key and (self.root / snap.path).exists():
-                latest[key] = snap
-        return latest
+    def remove_stale_temp_files(self) -> int:
+        """Delete temporary files of writers that are gone (never a live process's)."""
+        return remove_dead_temp_files(self.root)
 
-    def read(self, snap: Snapshot, verify: bool = True) -> bytes:
-        """The snapshot's bytes, checked against the manifest hash."""
-        path = self.root / snap.path
-        fix = _refetch_hint(snap.source)
-        if not path.exists():
-            raise SnapshotError(f"raw snapshot {path} is listed in the manifest but missing. "
-                                f"Fix: {fix}")
-        data = path.read_bytes()
-        if verify and sha256_hex(data) != snap.sha256:
-            raise SnapshotError(
-                f"raw snapshot {path} is corrupted: its sha256 does not match the manifest "
-                f"({len(data)} bytes on disk, {snap.record.get('bytes')} recorded). "
-                f"Fix: delete the file and run {fix}")
-        return data
+    def compact(self, snap: Snapshot) -> bool:
+        """Replace an uncompressed snapshot by its .gz form (atomic: the .gz is written
+        whole and checked before the plain file goes). False when nothing was to do."""
+        path = self.locate(snap)
+        if path is None or path.name.endswith(GZ):
+            return False
+        body = self.read(snap)
+        target = path.with_name(path.name + GZ)
+        atomic_write_bytes(target, gzip.compress(body, compresslevel=6, mtime=0))
+        if sha256_hex(read_file(target)) != snap.sha256:  # pragma: no cover - disk fault
+            target.unlink(missing_ok=True)
+            raise SnapshotError(f"compacting {path} produced a bad copy; kept the original")
+        with os_errors(path):
+            path.unlink()
+        return True
+
+
+def _open_file(path: Path) -> BinaryIO:
+    if path.name.endswith(GZ):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def read_file(path: Path) -> bytes:
+    """A snapshot file's uncompressed bytes, streamed through the decompressor."""
+    with _open_file(path) as fh:
+        buf = io.BytesIO()
+        while chunk := fh.read(1 << 20):
+            buf.write(chunk)
+        return buf.getvalue()
 
 
 def _refetch_hint(source: str) -> str:

@@ -22,6 +22,7 @@ from tradeviz.errors import BuildError
 from tradeviz.extract import wits
 from tradeviz.schema import FLOW_CELL, FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
 from tradeviz.store.parquet import write_parquet, write_text_atomic
+from tradeviz.store.processed import Generation
 from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform.comtrade import ParseReport, parse_comtrade
 from tradeviz.transform.mirror import build_mirror
@@ -53,7 +54,7 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     """Every complete snapshot parsed; duplicates of a key keep the newest snapshot."""
     parts: list[pa.Table] = []
     parse_report = ParseReport()
-    snaps = [s for s in store.snapshots() if s.source in DATA_SOURCES]
+    snaps = store.current_snapshots(DATA_SOURCES)  # newest complete line per query key
     snaps.sort(key=lambda s: s.record.get("fetched_at", ""))  # stable: manifest order ties
     seen: set[str] = set()
     for snap in snaps:
@@ -174,7 +175,7 @@ def check_coverage(flows: pd.DataFrame, store: RawStore, report: BuildReport,
         return
     ct = flows[flows["source"] == "comtrade"]
     period = ct["year"].astype(str) + ct["month"].map(
-        lambda m: "" if pd.isna(m) else f"{int(m):02d}")
+        lambda m: "" if pd.isna(m) else f"{int(m):02d}").astype(str)  # str even when empty
     have = set(zip(ct["freq"], ct["reporter"], period, strict=True))
     missing = [r for r in plan.itertuples(index=False)
                if (r.freq, r.reporter, r.period) not in have]
@@ -217,9 +218,10 @@ def _fetch_dates(store: RawStore) -> list[str]:
 
 def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
     store = RawStore(data_dir / "raw")
-    if not store.manifest_path.exists():
-        raise BuildError(f"no raw data in {store.root} (manifest.jsonl missing). Fix: run "
-                         "`tradeviz fetch comtrade` (or `tradeviz demo` offline) first")
+    if not any(True for _ in store.snapshots()) and not store.snapshot_files():
+        raise BuildError(f"no raw data in {store.root} (manifest.jsonl missing or empty). "
+                         "Fix: run `tradeviz fetch comtrade` (or `tradeviz demo` offline) "
+                         "first")
     report = BuildReport()
     flows = load_flows(store, report)
     validate(flows, "flows")
@@ -227,7 +229,8 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
     check_chapters(flows, report)
     mirror = build_mirror(flows)
     validate(mirror, "mirror")
-    out = data_dir / "processed"
+    generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
+    out = generation.path
     meta = {
         "tool": f"tradeviz {__version__}",
         "raw_manifest_sha256": hashlib.sha256(store.manifest_path.read_bytes()).hexdigest(),
@@ -250,4 +253,5 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
     report.focus = {"rows": int(len(focus))}
     write_text_atomic(out / "build_report.json",
                       json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str))
+    generation.publish()
     return report

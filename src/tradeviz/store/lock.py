@@ -1,0 +1,65 @@
+"""One writer per data directory: an advisory `fcntl.flock` on `<data_dir>/.tradeviz.lock`.
+
+Held by fetch, import, build and `raw verify --fix`; readers (charts, notebooks) never take
+it. The kernel releases a flock when its process dies, so the lock of a killed process is
+taken over at once; the file only carries the holder's pid and command, for the message
+the second writer prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from tradeviz.errors import TradevizError
+from tradeviz.store.durable import os_errors, remove_dead_temp_files, write_all
+
+LOCK_NAME = ".tradeviz.lock"
+
+
+class DataDirLocked(TradevizError):
+    """Another live tradeviz process is writing to the same data directory."""
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return "pid ?, command unknown"
+    return f"pid {info.get('pid', '?')}, command {info.get('command', 'unknown')!r}"
+
+
+@contextlib.contextmanager
+def lock(data_dir: Path, command: str | None = None) -> Iterator[Path]:
+    """Hold the data dir's writer lock for the block, or fail at once naming the holder.
+
+    Under the lock, temporary files left by dead writers are removed (never those of a
+    live process)."""
+    data_dir = Path(data_dir)
+    path = data_dir / LOCK_NAME
+    with os_errors(data_dir, "lock"):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataDirLocked(
+                f"another tradeviz process ({_holder(path)}) holds the data dir {data_dir}; "
+                "wait for it to finish (or stop it) and rerun") from None
+        cmd = command or " ".join(["tradeviz", *sys.argv[1:]])
+        info = json.dumps({"pid": os.getpid(), "command": cmd}).encode()
+        with os_errors(path):
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            write_all(fd, info, path)
+        remove_dead_temp_files(data_dir / "raw")
+        remove_dead_temp_files(data_dir / "processed")
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
