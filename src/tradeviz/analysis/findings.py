@@ -1,0 +1,218 @@
+"""Findings as sentences built from the numbers at run time: the latest year's total and its
+change, the largest partner and product, the fastest-growing focus area, China's share, the
+mirror gap, the latest months.
+
+Each function takes one tidy frame from `tradeviz.Dataset` and returns a sentence, or ""
+when the data do not show the thing (too few years, no rows): nothing is hard-coded and
+nothing is claimed that the data do not support. Notebooks and the HTML report use the same
+functions, so they say the same thing about the same tables.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tradeviz.analysis.formatting import pct, usd
+from tradeviz.vocab.areas import LABELS as AREA_LABELS
+from tradeviz.vocab.countries import BY_ISO3
+
+CA5 = "CA5"
+
+
+def country_name(iso3: str) -> str:
+    if iso3 == CA5:
+        return "Central Asia (the five together)"
+    country = BY_ISO3.get(iso3)
+    return country.name if country else iso3
+
+
+def _change(new: float, old: float | None) -> float | None:
+    if old is None or pd.isna(old) or old == 0:
+        return None
+    return new / old - 1
+
+
+def _rise_or_fall(change: float) -> str:
+    return f"up {pct(change)}" if change >= 0 else f"down {pct(-change)}"
+
+
+def total_sentence(totals: pd.DataFrame, partner: str = CA5) -> str:
+    """'In 2024 China's trade with X was USD 94.8 bn (exports USD 64 bn, imports USD 31 bn),
+    up 5.1% on 2023.' From `Dataset.totals()` rows of one partner."""
+    rows = totals[totals["partner"] == partner].sort_values("year")
+    rows = rows[rows["total_usd"] > 0]
+    if rows.empty:
+        return ""
+    last = rows.iloc[-1]
+    year = int(last["year"])
+    text = (f"In {year} China's reported trade with {country_name(partner)} was "
+            f"{usd(last['total_usd'])} (China's exports {usd(last['exports_usd'])}, "
+            f"imports {usd(last['imports_usd'])})")
+    prev = rows[rows["year"] == year - 1]
+    change = _change(last["total_usd"], prev["total_usd"].iloc[0] if len(prev) else None)
+    if change is not None:
+        text += f", {_rise_or_fall(change)} on {year - 1}"
+    return text + "."
+
+
+def balance_sentence(totals: pd.DataFrame, partner: str = CA5) -> str:
+    """Who runs the surplus in the latest year, and how large it is."""
+    rows = totals[(totals["partner"] == partner) & (totals["total_usd"] > 0)]
+    if rows.empty:
+        return ""
+    last = rows.sort_values("year").iloc[-1]
+    bal = float(last["balance_usd"])
+    if bal == 0:
+        return f"In {int(last['year'])} China's trade with {country_name(partner)} balanced."
+    side = "surplus" if bal > 0 else "deficit"
+    return (f"China ran a {side} of {usd(abs(bal))} with {country_name(partner)} in "
+            f"{int(last['year'])}.")
+
+
+def largest_partner_sentence(totals: pd.DataFrame) -> str:
+    """The largest Central Asian partner in the latest year and its share of the five."""
+    rows = totals[(totals["partner"] != CA5) & (totals["total_usd"] > 0)]
+    if rows.empty:
+        return ""
+    year = int(rows["year"].max())
+    latest = rows[rows["year"] == year].sort_values("total_usd", ascending=False)
+    top = latest.iloc[0]
+    whole = latest["total_usd"].sum()
+    text = (f"{country_name(top['partner'])} was China's largest Central Asian partner in "
+            f"{year} ({usd(top['total_usd'])}")
+    if len(latest) > 1:
+        text += f", {pct(top['total_usd'] / whole, 0)} of China's trade with the {len(latest)}"
+        text += " countries shown"
+    return text + ")."
+
+
+def fastest_growth_sentence(totals: pd.DataFrame, window: int = 5) -> str:
+    """The partner whose trade with China grew fastest (compound annual rate) over the
+    latest `window` years that every partner shown has."""
+    rows = totals[(totals["partner"] != CA5) & (totals["total_usd"] > 0)]
+    years = sorted(rows["year"].unique())
+    if len(years) < 2:
+        return ""
+    last = int(years[-1])
+    first = max(int(years[0]), last - window)
+    t = rows.pivot_table(index="partner", columns="year", values="total_usd")
+    if first not in t or last not in t:
+        return ""
+    t = t[[first, last]].dropna()
+    t = t[t[first] > 0]
+    if len(t) < 2:
+        return ""
+    cagr = (t[last] / t[first]) ** (1 / (last - first)) - 1
+    best = cagr.idxmax()
+    return (f"Fastest growth {first}–{last}: {country_name(best)}, "
+            f"{pct(cagr[best], signed=True)} a year (from {usd(t.loc[best, first])} to "
+            f"{usd(t.loc[best, last])}).")
+
+
+def top_product_sentence(top: pd.DataFrame, partner: str, flow: str) -> str:
+    """The largest product of one flow from `Dataset.top_products()`."""
+    if top.empty:
+        return ""
+    row = top.sort_values("value_usd", ascending=False).iloc[0]
+    desc = str(row.get("description") or "").strip()
+    what = f"HS {row['hs_code']}" + (f" ({_short(desc)})" if desc else "")
+    verb = "exported to" if flow == "export" else "imported from"
+    text = (f"The largest product China {verb} {country_name(partner)} in "
+            f"{int(row['year']) if 'year' in row else ''} was {what}: {usd(row['value_usd'])}")
+    share = row.get("share")
+    if share is not None and not pd.isna(share):
+        text += f", {pct(share)} of the flow"
+    return text.replace(" in  was", " was") + "."
+
+
+def fastest_area_sentence(areas: pd.DataFrame, window: int = 5) -> str:
+    """The focus area whose value grew fastest over the latest `window` years, from
+    `Dataset.by_area()`: attributable (match `full`) values only, both flows together,
+    areas with a value at both ends only."""
+    rows = areas[(areas["match"] == "full") & (areas["area"] != "other")]
+    if rows.empty:
+        return ""
+    t = rows.groupby(["area", "year"])["value_usd"].sum().unstack("year")
+    years = sorted(t.columns)
+    if len(years) < 2:
+        return ""
+    last = int(years[-1])
+    first = max(int(years[0]), last - window)
+    if first not in t:
+        return ""
+    t = t[[first, last]].dropna()
+    t = t[(t[first] > 0) & (t[last] > 0)]
+    if t.empty:
+        return ""
+    cagr = (t[last] / t[first]) ** (1 / (last - first)) - 1
+    best = cagr.idxmax()
+    return (f"Fastest-growing focus area {first}–{last}: {AREA_LABELS.get(best, best)}, "
+            f"{pct(cagr[best], signed=True)} a year, to {usd(t.loc[best, last])} in {last}.")
+
+
+def share_sentence(shares: pd.DataFrame, country: str | None = None) -> str:
+    """China's share of a country's trade in the latest year, from both reporting sides
+    (`Dataset.shares()`); without `country`, the country where the share is highest."""
+    rows = shares if country is None else shares[shares["country"] == country]
+    rows = rows.dropna(subset=["share_partner_reported"])
+    if rows.empty:
+        return ""
+    year = int(rows["year"].max())
+    latest = rows[rows["year"] == year]
+    if country is None:
+        top = latest.sort_values("share_partner_reported", ascending=False).iloc[0]
+        return (f"China's share of a Central Asian country's trade was highest for "
+                f"{country_name(top['country'])} in {year}: "
+                f"{pct(top['share_partner_reported'], 0)} by its own reports"
+                + _other_side(top) + ".")
+    row = latest.iloc[0]
+    return (f"China took {pct(row['share_partner_reported'], 0)} of "
+            f"{country_name(country)}'s reported trade in {year}" + _other_side(row) + ".")
+
+
+def _other_side(row) -> str:
+    other = row.get("share_china_reported")
+    if other is None or pd.isna(other):
+        return ""
+    return (f"; China's own figures for that trade come to {pct(other, 0)} of the country's "
+            "reported world total")
+
+
+def mirror_sentence(mirror: pd.DataFrame, country: str | None = None) -> str:
+    """The largest mirror gap in the latest year both sides report (`Dataset.mirror()`:
+    gap_usd = importer's CIF minus exporter's FOB, ratio = importer / exporter)."""
+    rows = mirror if country is None else mirror[mirror["country"] == country]
+    rows = rows[(rows["exporter_fob_usd"] > 0) & (rows["importer_cif_usd"] > 0)]
+    if rows.empty:
+        return ""
+    year = int(rows["year"].max())
+    latest = rows[rows["year"] == year]
+    row = latest.loc[latest["gap_usd"].abs().idxmax()]
+    exp, imp = country_name(row["exporter"]), country_name(row["importer"])
+    more = "more" if row["gap_usd"] > 0 else "less"
+    return (f"Largest mirror gap in {year}: {imp} reported imports from {exp} of "
+            f"{usd(row['importer_cif_usd'])}, {usd(abs(row['gap_usd']))} {more} than the "
+            f"{usd(row['exporter_fob_usd'])} {exp} reported exporting (ratio "
+            f"{row['ratio']:.2f}).")
+
+
+def ytd_sentence(ytd: pd.DataFrame, partner: str = CA5) -> str:
+    """Year to date against the same months of the previous year, total trade
+    (`Dataset.year_to_date()`)."""
+    rows = ytd[(ytd["partner"] == partner) & (ytd["measure"] == "total")]
+    rows = rows.dropna(subset=["change"])
+    if rows.empty:
+        return ""
+    row = rows.iloc[-1]
+    year = int(row["year"])
+    return (f"Year to date ({row['period']}, source {_source_name(row['source'])}): "
+            f"{usd(row['ytd_usd'])} with {country_name(partner)}, "
+            f"{_rise_or_fall(row['change'])} on the same months of {year - 1}.")
+
+
+def _source_name(key: str) -> str:
+    return {"imf": "IMF IMTS", "comtrade": "UN Comtrade"}.get(str(key), str(key))
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
