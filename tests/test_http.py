@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tradeviz.errors import AuthError, HttpError, QuotaExceededError
-from tradeviz.extract.comtrade import validate_body
 from tradeviz.extract.http import USER_AGENT, HttpClient, RateLimiter
+from tradeviz.extract.v1_rows import validate_v1 as validate_body
 
 PREVIEW = "/public/v1/preview/C/A/HS"
 Q = {"reporterCode": "156", "partnerCode": "398", "period": "2020", "cmdCode": "TOTAL",
@@ -98,3 +98,159 @@ def test_unreachable_host_points_to_the_offline_demo():
         port = sock.getsockname()[1]
     with pytest.raises(TradevizError, match="make demo"):
         check_reachable(f"http://127.0.0.1:{port}", timeout=1)
+
+
+# -- secrets, redirects, bounded work (issue 14) -------------------------------------------
+import json  # noqa: E402
+import time  # noqa: E402
+
+from werkzeug.wrappers import Request, Response  # noqa: E402
+
+from tradeviz.emulators.server import ServedApp  # noqa: E402
+
+KEY = "s3cret-KEY-123"
+HEADER = {"Ocp-Apim-Subscription-Key": KEY}
+GOOD = json.dumps({"elapsedTime": "0", "count": 1, "error": "", "data": [{
+    "freqCode": "A", "refYear": 2020, "period": "2020", "reporterCode": 156,
+    "partnerCode": 398, "flowCode": "M", "cmdCode": "TOTAL", "classificationCode": "H5",
+    "primaryValue": 12.5}]}).encode()
+
+
+class Recorder:
+    """A WSGI app answering from a function of the request; keeps every request's headers."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.seen: list[dict] = []
+
+    def __call__(self, environ, start_response):
+        req = Request(environ)
+        self.seen.append({"url": req.url, "headers": dict(req.headers)})
+        return self.answer(req)(environ, start_response)
+
+
+def _served(answer) -> tuple[ServedApp, Recorder]:
+    app = Recorder(answer)
+    return ServedApp(app).__enter__(), app
+
+
+def test_cross_host_redirect_is_refused_and_key_never_sent_there(fast_client):
+    other, other_app = _served(lambda req: Response(GOOD))
+    home, _ = _served(lambda req: Response(status=302, headers={
+        "Location": other.url + "/steal"}))
+    try:
+        client = fast_client(secret_values=(KEY,))
+        with pytest.raises(HttpError, match="redirected to another host.*refused") as err:
+            client.get(home.url + PREVIEW, params=Q, headers=HEADER)
+        assert KEY not in str(err.value)
+        assert other_app.seen == []  # not even a request without the key
+    finally:
+        home.__exit__(None, None, None)
+        other.__exit__(None, None, None)
+
+
+def test_same_host_redirect_is_followed_and_final_url_recorded(fast_client):
+    def answer(req):
+        if req.path == PREVIEW:
+            return Response(status=307, headers={"Location": "/moved" + PREVIEW})
+        return Response(GOOD)
+    home, app = _served(answer)
+    try:
+        got = fast_client(secret_values=(KEY,)).get(home.url + PREVIEW, params=Q,
+                                                     headers=HEADER)
+        assert got.status == 200 and "/moved/" in got.url and KEY not in got.url
+        assert [s["headers"].get("Ocp-Apim-Subscription-Key") for s in app.seen] == [KEY, KEY]
+    finally:
+        home.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("status", [401, 404, 500])
+def test_key_echoed_in_error_bodies_is_scrubbed(fast_client, status):
+    body = json.dumps({"statusCode": status, "message": f"backend failed for key {KEY}"})
+    home, _ = _served(lambda req: Response(body, status=status))
+    try:
+        with pytest.raises(HttpError) as err:
+            fast_client(secret_values=(KEY,), max_retries=1).get(
+                home.url + PREVIEW, params=Q, headers=HEADER)
+        assert KEY not in str(err.value) and "***" in str(err.value)
+    finally:
+        home.__exit__(None, None, None)
+
+
+def test_key_echoed_in_a_200_body_is_refused_not_stored(fast_client):
+    home, _ = _served(lambda req: Response(GOOD.replace(b'"error": ""',
+                                                        f'"error": "{KEY}"'.encode())))
+    try:
+        with pytest.raises(HttpError, match="contains the API key") as err:
+            fast_client(secret_values=(KEY,)).get(home.url + PREVIEW, params=Q,
+                                                  headers=HEADER)
+        assert KEY not in str(err.value)
+    finally:
+        home.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("where", ["params", "url"])
+def test_key_in_url_is_refused_before_any_request(fast_client, where):
+    home, app = _served(lambda req: Response(GOOD))
+    try:
+        client = fast_client(secret_values=(KEY,))
+        with pytest.raises(HttpError, match="in a URL") as err:
+            if where == "params":
+                client.get(home.url + PREVIEW, params={**Q, "subscription-key": KEY})
+            else:
+                client.get(home.url + PREVIEW + "?subscription-key=" + KEY)
+        assert KEY not in str(err.value) and app.seen == []
+    finally:
+        home.__exit__(None, None, None)
+
+
+def test_trickling_response_fails_after_the_deadline(fast_client):
+    def trickle(req):
+        def gen():
+            for _ in range(100):
+                yield b" "
+                time.sleep(0.2)
+        return Response(gen(), headers={"Content-Length": "100"})
+    home, _ = _served(trickle)
+    try:
+        start = time.monotonic()
+        with pytest.raises(HttpError, match="deadline"):
+            fast_client(deadline=0.8, timeout=5, max_retries=1).get(home.url + PREVIEW)
+        assert time.monotonic() - start < 5  # two attempts of 0.8 s, not 20 s each
+    finally:
+        home.__exit__(None, None, None)
+
+
+def test_response_over_the_size_limit_is_refused(fast_client):
+    home, _ = _served(lambda req: Response(b"x" * 5000))
+    try:
+        with pytest.raises(HttpError, match="limit"):
+            fast_client(max_bytes=1000, max_retries=0).get(home.url + PREVIEW)
+    finally:
+        home.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("bad", [
+    {"primaryValue": float("nan")}, {"reporterCode": None}, {"cmdCode": None},
+    {"primaryValue": "12"}])
+def test_rows_failing_v1_types_are_retried_once_then_reported(fast_client, bad):
+    doc = json.loads(GOOD)
+    doc["data"][0].update(bad)
+    body = json.dumps(doc).encode()  # NaN is written as the bare token NaN
+    home, app = _served(lambda req: Response(body))
+    try:
+        with pytest.raises(HttpError, match="fail the v1 types twice") as err:
+            fast_client().get(home.url + PREVIEW, params=Q, validate=validate_body)
+        assert len(app.seen) == 2 and "reporterCode=156" in str(err.value)
+    finally:
+        home.__exit__(None, None, None)
+
+
+def test_row_missing_a_field_is_reported():
+    from tradeviz.extract.v1_rows import InvalidRowsError
+
+    doc = json.loads(GOOD)
+    del doc["data"][0]["flowCode"]
+    with pytest.raises(InvalidRowsError, match="lacks flowCode"):
+        validate_body(json.dumps(doc).encode())
+    assert validate_body(GOOD)["count"] == 1

@@ -2,6 +2,15 @@
 
 Sources pass a `validate` callback so that a 200 whose body is truncated or malformed is
 retried like a server error instead of being stored.
+
+Bounded and safe by construction:
+* every request has an overall deadline besides the per-read timeout (a server trickling a
+  byte every few seconds cannot hold a fetch for ever) and a maximum body size;
+* redirects are followed by hand, only to the same scheme, host and port: a redirect to
+  another host is refused when the request carries a secret (the Comtrade key travels in a
+  header, which requests would forward), and a secret is never put in a URL;
+* every message built from a server answer, and the recorded URL, are scrubbed of secrets;
+  a 200 body that echoes a secret is refused rather than stored.
 """
 
 from __future__ import annotations
@@ -14,8 +23,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 import requests
+import urllib3
 
 from tradeviz import __version__
 from tradeviz.errors import (
@@ -25,6 +36,7 @@ from tradeviz.errors import (
     QuotaExceededError,
     RateLimitError,
 )
+from tradeviz.extract.v1_rows import InvalidRowsError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,6 +46,14 @@ USER_AGENT = f"tradeviz/{__version__} (China-Central Asia trade analytics; pytho
 # synthetic and never passes for statistics.
 SYNTHETIC_HEADER = "X-Tradeviz-Synthetic"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+DEFAULT_DEADLINE = 300.0  # seconds for one request, connection to last byte
+DEFAULT_MAX_BYTES = 512 << 20  # a keyed 100,000-row Comtrade answer is about 100 MB
+
+
+class _TransferProblem(Exception):
+    """A response that went over its deadline or size while being read (retried)."""
 
 
 class RateLimiter:
@@ -87,6 +107,8 @@ class HttpClient:
     secret_values: tuple[str, ...] = ()
     session: requests.Session = field(default_factory=requests.Session)
     calls: int = 0
+    deadline: float = DEFAULT_DEADLINE
+    max_bytes: int = DEFAULT_MAX_BYTES
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.rps, sleep=self.sleep)
@@ -96,31 +118,44 @@ class HttpClient:
             headers: Mapping[str, str] | None = None,
             validate: Callable[[bytes], T] | None = None) -> Fetched:
         """GET with retries; returns Fetched with `parsed` = validate(body) if given."""
+        self._refuse_secret_in_url(url, params)
         last_problem = ""
+        invalid = 0
         for attempt in range(1, self.max_retries + 2):
             self.limiter.wait()
             self.calls += 1
             try:
-                resp = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
-                body = resp.content
+                resp, body = self._request(url, params, headers)
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as exc:
+                    requests.exceptions.ContentDecodingError, _TransferProblem) as exc:
                 last_problem = f"{type(exc).__name__}: {self._scrub(str(exc))}"
                 self._backoff(attempt, last_problem)
                 continue
             status = resp.status_code
+            final_url = self._scrub(resp.url)
             if status == 200:
+                self._refuse_echoed_secret(body, url)
                 if validate is None:
-                    return Fetched(resp.url, status, body, dict(resp.headers), None, attempt)
+                    return Fetched(final_url, status, body, dict(resp.headers), None, attempt)
                 try:
                     parsed = validate(body)
-                except BadResponseError as exc:
-                    last_problem = f"unreadable body ({exc})"
+                except InvalidRowsError as exc:
+                    invalid += 1
+                    if invalid > 1:  # the server gives the same bad rows: report, don't store
+                        raise HttpError(
+                            f"{self.source}: the answer to {final_url} has rows that fail the "
+                            f"v1 types twice ({self._scrub(str(exc))}); not stored. Rerun "
+                            "later, or leave this query out", status) from None
+                    last_problem = f"bad rows ({self._scrub(str(exc))})"
                     self._backoff(attempt, last_problem)
                     continue
-                return Fetched(resp.url, status, body, dict(resp.headers), parsed, attempt)
-            message = _error_message(body)
+                except BadResponseError as exc:
+                    last_problem = f"unreadable body ({self._scrub(str(exc))})"
+                    self._backoff(attempt, last_problem)
+                    continue
+                return Fetched(final_url, status, body, dict(resp.headers), parsed, attempt)
+            message = self._scrub(_error_message(body))
             if status == 429:
                 wait = _retry_after(resp.headers.get("Retry-After"), message)
                 if wait > self.max_retry_after:
@@ -143,6 +178,79 @@ class HttpClient:
                         f"{self._scrub(_path(url))}; last problem: {last_problem}. Rerun the "
                         "same command later: finished queries are kept and will not be fetched "
                         "again.")
+
+    def _request(self, url: str, params: Mapping[str, str] | None,
+                 headers: Mapping[str, str] | None) -> tuple[requests.Response, bytes]:
+        """One request under the deadline and size limit, following same-host redirects."""
+        start = time.monotonic()
+        origin = _origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = self.session.get(url, params=params, headers=headers, stream=True,
+                                    allow_redirects=False,
+                                    timeout=(min(self.timeout, self.deadline),
+                                             min(self.timeout, self.deadline)))
+            try:
+                if resp.status_code not in REDIRECT_STATUSES:
+                    return resp, self._read_body(resp, start)
+                target = urljoin(resp.url, resp.headers.get("Location", ""))
+            finally:
+                resp.close()
+            if _origin(target) != origin:
+                if self._carries_secret(headers):
+                    raise HttpError(
+                        f"{self.source}: the server redirected to another host "
+                        f"({urlsplit(target).hostname}); refused, because the request carries "
+                        "the API key, which is sent only to the configured host. Check the "
+                        "base URL (e.g. TRADEVIZ_COMTRADE_URL)", resp.status_code)
+                origin = _origin(target)
+            url, params = target, None
+        raise HttpError(f"{self.source}: more than {MAX_REDIRECTS} redirects from "
+                        f"{self._scrub(_path(url))}")
+
+    def _read_body(self, resp: requests.Response, start: float) -> bytes:
+        """The body, read as it arrives, checked against the deadline and the size limit."""
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise _TransferProblem(f"response of {int(declared):,} bytes is over the "
+                                   f"{self.max_bytes:,}-byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        raw = resp.raw
+        while True:
+            if time.monotonic() - start > self.deadline:
+                raise _TransferProblem(f"response not complete within the {self.deadline:g}s "
+                                       "deadline")
+            try:
+                chunk = raw.read1(1 << 16, decode_content=True)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _TransferProblem(f"{type(exc).__name__}: {exc}") from None
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise _TransferProblem(f"response over the {self.max_bytes:,}-byte limit")
+            chunks.append(chunk)
+        if time.monotonic() - start > self.deadline:
+            raise _TransferProblem(f"response not complete within the {self.deadline:g}s "
+                                   "deadline")
+        return b"".join(chunks)
+
+    def _carries_secret(self, headers: Mapping[str, str] | None) -> bool:
+        values = [*(headers or {}).values(), *self.session.headers.values()]
+        return any(s and s in str(v) for s in self.secret_values for v in values)
+
+    def _refuse_secret_in_url(self, url: str, params: Mapping[str, str] | None) -> None:
+        text = url + " " + " ".join(f"{k}={v}" for k, v in (params or {}).items())
+        for secret in self.secret_values:
+            if secret and (secret in text or quote_plus(secret) in text):
+                raise HttpError(f"{self.source}: refusing to send the API key in a URL "
+                                f"({self._scrub(_path(url))}); it travels only in a header")
+
+    def _refuse_echoed_secret(self, body: bytes, url: str) -> None:
+        for secret in self.secret_values:
+            if secret and secret.encode() in body:
+                raise HttpError(f"{self.source}: the answer from {self._scrub(_path(url))} "
+                                "contains the API key; refused, not stored")
 
     def _raise_auth(self, status: int, message: str) -> None:
         low = message.lower()
@@ -174,8 +282,15 @@ class HttpClient:
     def _scrub(self, text: str) -> str:
         for secret in self.secret_values:
             if secret:
-                text = text.replace(secret, "***")
+                for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                    text = text.replace(form, "***")
         return text
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _path(url: str) -> str:
