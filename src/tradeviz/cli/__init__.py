@@ -12,6 +12,7 @@ import click
 from tradeviz import __version__
 from tradeviz.cli import build, emulate, fetch, outputs, tags
 from tradeviz.cli._common import ENV_HELP, _Group
+from tradeviz.cli.raw import raw as raw_group
 
 
 @click.group(cls=_Group, epilog=ENV_HELP)
@@ -36,6 +37,7 @@ main.add_command(outputs.demo_cmd)
 main.add_command(outputs.charts_cmd)
 main.add_command(outputs.notebooks_cmd)
 main.add_command(emulate.emulate)
+main.add_command(raw_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from tradeviz import config
+from tradeviz.store.lock import writes_data_dir
 
 
 @click.command("build")
 @click.option("--allow-empty-periods", is_flag=True,
               help="Build even when a planned period has no rows from any reporter.")
+@writes_data_dir
 def build_cmd(allow_empty_periods: bool) -> None:
     """Build processed/flows.parquet, mirror.parquet and focus.parquet from raw/.
 
@@ -94,6 +96,7 @@ def import_group() -> None:
 
 @import_group.command("wits")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@writes_data_dir
 def import_wits(files: tuple[Path, ...]) -> None:
     """Import World Bank WITS Partner-Timeseries downloads (.csv with BOM or .xlsx,
     US$ thousand) so that `tradeviz build` includes them as source 'wits'."""

@@ -6,6 +6,7 @@ import click
 
 from tradeviz import config
 from tradeviz.cli._common import ENV_HELP, log, split_list
+from tradeviz.store.lock import writes_data_dir
 
 
 @click.group(epilog=ENV_HELP)
@@ -30,6 +31,7 @@ def fetch() -> None:
               help="Records per call (default: the tier's cap, 500 keyless, 100000 keyed).")
 @click.option("--refresh", is_flag=True,
               help="Fetch again even queries that already have a complete snapshot.")
+@writes_data_dir
 def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | None,
                    partners: str | None, max_records: int | None, refresh: bool) -> None:
     """Fetch China–Central Asia flows from UN Comtrade (API v1).
@@ -75,6 +77,7 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
 @click.option("--freq", type=click.Choice(["A", "Q", "M"]), default="M", show_default=True,
               help="Annual, quarterly or monthly series.")
 @click.option("--refresh", is_flag=True, help="Fetch again queries already stored.")
+@writes_data_dir
 def fetch_imf(years: str | None, freq: str, refresh: bool) -> None:
     """Fetch IMF IMTS bilateral goods trade (formerly DOTS) for China and the five Central
     Asian countries: exports FOB, imports CIF (and FOB where given), against each other and
@@ -98,6 +101,7 @@ def fetch_imf(years: str | None, freq: str, refresh: bool) -> None:
 
 @fetch.command("comtrade-reference")
 @click.option("--refresh", is_flag=True, help="Download the lists again.")
+@writes_data_dir
 def fetch_comtrade_reference(refresh: bool) -> None:
     """Download the Comtrade HS reference lists (HS.json, H0…H6) into the raw layer."""
     from tradeviz.extract import comtrade_reference

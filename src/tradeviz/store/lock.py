@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from tradeviz.errors import TradevizError
 from tradeviz.store.durable import os_errors, remove_dead_temp_files, write_all
 
 LOCK_NAME = ".tradeviz.lock"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class DataDirLocked(TradevizError):
@@ -63,3 +67,16 @@ def lock(data_dir: Path, command: str | None = None) -> Iterator[Path]:
         yield path
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def writes_data_dir(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorator for CLI commands that write the data dir: the body runs under `lock`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from tradeviz import config
+
+        with lock(config.data_dir()):
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,257 @@
+"""`tradeviz raw verify`: check every manifest line and snapshot, like `git fsck`, and
+repair what can be repaired (retire dead lines, set malformed manifest lines aside).
+
+Checks: the manifest parses (BOM, malformed lines, torn tail); each live line's file exists,
+its uncompressed bytes have the recorded sha256, it parses, and its record count matches;
+files no line refers to (orphans) and temporary files are listed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from tradeviz.store.durable import (
+    TMP_PREFIX,
+    atomic_write_bytes,
+    os_errors,
+    pid_alive,
+    remove_dead_temp_files,
+    tmp_owner,
+)
+from tradeviz.store.raw import (
+    GZ,
+    ManifestError,
+    RawStore,
+    Snapshot,
+    _record_problem,
+    read_file,
+    sha256_hex,
+)
+
+DAMAGE = ("missing", "damaged", "unreadable")
+COLUMNS = ("lines", "ok", "incomplete", "superseded", "missing", "damaged", "unreadable",
+           "retired")
+
+
+@dataclass
+class Finding:
+    snap: Snapshot
+    status: str  # ok, missing, damaged, unreadable
+    detail: str = ""
+    current: bool = True  # the line a build would read for its query key
+
+
+@dataclass
+class VerifyResult:
+    findings: list[Finding] = field(default_factory=list)
+    manifest_problems: list[str] = field(default_factory=list)
+    torn_tail: bool = False
+    retired: Counter = field(default_factory=Counter)
+    orphans: list[Path] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)
+
+    @property
+    def damaged(self) -> list[Finding]:
+        return [f for f in self.findings if f.status in DAMAGE]
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.damaged or self.manifest_problems or self.temp_files)
+
+    def table(self) -> str:
+        """One row per source, one column per status."""
+        counts: dict[str, Counter] = {}
+        for f in self.findings:
+            c = counts.setdefault(f.snap.source, Counter())
+            c["lines"] += 1
+            c[f.status] += 1
+            if f.status == "ok" and not f.snap.complete:
+                c["incomplete"] += 1
+            if not f.current:
+                c["superseded"] += 1
+        for source, n in self.retired.items():
+            counts.setdefault(source, Counter())["retired"] += n
+        head = f"{'source':20}" + "".join(f"{c:>11}" for c in COLUMNS)
+        rows = [head] + [f"{src:20}" + "".join(f"{c[col]:>11}" for col in COLUMNS)
+                         for src, c in sorted(counts.items())]
+        rows.append(f"manifest problems: {len(self.manifest_problems)}; torn last line: "
+                    f"{'yes' if self.torn_tail else 'no'}; orphan files: {len(self.orphans)}; "
+                    f"temporary files: {len(self.temp_files)}")
+        return "\n".join(rows)
+
+
+def verify(store: RawStore) -> VerifyResult:
+    """Check everything; changes nothing."""
+    result = VerifyResult()
+    try:
+        manifest = store.manifest()
+    except ManifestError as exc:
+        result.manifest_problems = [p for p, _ in _bad_lines(store)] or [str(exc)]
+        manifest = _lenient(store)
+    result.torn_tail = manifest.torn_tail
+    for snap, _ in manifest.retired:
+        result.retired[snap.source] += 1
+    current = {id(s) for s in store_current(manifest.live)}
+    for snap in manifest.live:
+        status, detail = check_snapshot(store, snap)
+        result.findings.append(Finding(snap, status, detail, id(snap) in current))
+    referenced = {Path(s.path).name.removesuffix(GZ) for s in manifest.live}
+    referenced |= {Path(s.path).name.removesuffix(GZ) for s, _ in manifest.retired}
+    result.orphans = [p for p in store.snapshot_files()
+                      if p.name.removesuffix(GZ) not in referenced]
+    if store.root.exists():
+        result.temp_files = sorted(store.root.rglob(f"{TMP_PREFIX}*"))
+    if not manifest.live and not manifest.retired and result.orphans \
+            and not result.manifest_problems:
+        result.manifest_problems.append(
+            f"{store.manifest_path} is missing or empty but {len(result.orphans)} snapshot "
+            "file(s) exist")
+    return result
+
+
+def store_current(live: list[Snapshot]) -> list[Snapshot]:
+    best: dict[str, Snapshot] = {}
+    for snap in live:
+        old = best.get(snap.key)
+        if old is None or snap.complete or not old.complete:
+            best[snap.key] = snap
+    return list(best.values())
+
+
+def check_snapshot(store: RawStore, snap: Snapshot) -> tuple[str, str]:
+    path = store.locate(snap)
+    if path is None:
+        return "missing", f"{store.root / snap.path} does not exist"
+    try:
+        data = read_file(path)
+    except (OSError, EOFError) as exc:
+        return "damaged", f"{path} cannot be read ({exc})"
+    if sha256_hex(data) != snap.sha256:
+        return "damaged", f"{path}: sha256 does not match ({len(data)} bytes, " \
+                          f"{snap.record.get('bytes')} recorded)"
+    problem = _parse_problem(snap, data)
+    if problem:
+        return "unreadable", f"{path}: {problem}"
+    return "ok", ""
+
+
+def _parse_problem(snap: Snapshot, data: bytes) -> str | None:
+    name = snap.path.removesuffix(GZ)
+    try:
+        if name.endswith(".json"):
+            doc = json.loads(data)
+            if snap.source == "comtrade":
+                if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+                    return "not a v1 envelope"
+                if doc.get("count") != len(doc["data"]):
+                    return f"count {doc.get('count')} but {len(doc['data'])} records"
+                recorded = snap.record.get("records")
+                if recorded is not None and recorded != len(doc["data"]):
+                    return f"{len(doc['data'])} records, manifest says {recorded}"
+        elif name.endswith(".xml"):
+            ElementTree.fromstring(data)
+    except (ValueError, ElementTree.ParseError) as exc:
+        return f"does not parse ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _bad_lines(store: RawStore) -> list[tuple[str, int]]:
+    """(problem, line number) for every line a strict read would stop at."""
+    data = store.manifest_path.read_bytes()
+    out = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        out.append(("line 1 starts with a UTF-8 byte-order mark", 0))
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    for n, raw in enumerate(lines, 1):
+        text = raw.removeprefix(b"\xef\xbb\xbf") if n == 1 else raw
+        if not text.strip():
+            continue
+        try:
+            problem = _record_problem(json.loads(text))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if n == len(lines) and not data.endswith(b"\n"):
+                continue  # a torn tail is tolerated
+            problem = "is not valid JSON"
+        if problem:
+            out.append((f"line {n} {problem}", n))
+    return out
+
+
+def _good_bytes(store: RawStore) -> bytes:
+    data = store.manifest_path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    bad = {n for _, n in _bad_lines(store)}
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    keep = [ln for n, ln in enumerate(lines, 1) if n not in bad]
+    return b"".join(ln + b"\n" for ln in keep)
+
+
+def _lenient(store: RawStore):
+    from tradeviz.store.raw import parse_manifest
+
+    return parse_manifest(_good_bytes(store), str(store.manifest_path))
+
+
+@dataclass
+class FixReport:
+    manifest_backup: Path | None = None
+    lines_set_aside: int = 0
+    retired: list[Finding] = field(default_factory=list)
+    refetched: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    temp_removed: int = 0
+
+
+def fix(store: RawStore, result: VerifyResult, refetch=None) -> FixReport:
+    """Repair: set malformed manifest lines aside (backup kept), retire damaged or missing
+    lines (damaged files are deleted), remove dead writers' temporary files, and, when
+    `refetch` is given, hand it the retired current lines to fetch again. Call under the
+    data-dir lock."""
+    report = FixReport()
+    if result.manifest_problems and store.manifest_path.exists():
+        backup = store.root / f"{store.manifest_path.name}.bak-{time.strftime('%Y%m%dT%H%M%S')}"
+        with os_errors(backup):
+            report.lines_set_aside = len(_bad_lines(store))
+            atomic_write_bytes(backup, store.manifest_path.read_bytes())
+            atomic_write_bytes(store.manifest_path, _good_bytes(store))
+        report.manifest_backup = backup
+    to_refetch: list[Snapshot] = []
+    for finding in result.damaged:
+        path = store.locate(finding.snap)
+        if finding.status == "damaged" and path is not None:
+            with os_errors(path):
+                path.unlink(missing_ok=True)
+        store.retire(finding.snap, f"raw verify: {finding.status}: {finding.detail}")
+        report.retired.append(finding)
+        if finding.current:
+            to_refetch.append(finding.snap)
+    report.temp_removed = remove_dead_temp_files(store.root)
+    if refetch is not None and to_refetch:
+        done, commands = refetch(store, to_refetch)
+        report.refetched += done
+        report.commands += commands
+    else:
+        report.commands += sorted({refetch_command(s) for s in to_refetch})
+    return report
+
+
+def refetch_command(snap: Snapshot) -> str:
+    """The command that fetches a retired snapshot's query again."""
+    if snap.source == "wits":
+        file = snap.record.get("params", {}).get("file", "FILE")
+        return f"tradeviz import wits {file}"
+    if snap.source == "comtrade_reference":
+        return "tradeviz fetch comtrade-reference --refresh"
+    return f"tradeviz fetch {snap.source}   (reruns fetch only the missing queries)"
+
+
+def temp_files_in_use(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if (pid := tmp_owner(p.name)) is not None and pid_alive(pid)]
