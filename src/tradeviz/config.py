@@ -1,17 +1,43 @@
-"""Settings read from the environment, in one place so every stage agrees on them."""
+"""Settings read from the environment (or the CLI's global options), in one place so every
+stage agrees on them."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from types import ModuleType
+
+from tradeviz.errors import ConfigError, MissingExtraError, MissingInputError
 
 DEFAULT_COMTRADE_URL = "https://comtradeapi.un.org"
 DEFAULT_IMF_URL = "https://api.imf.org"
+DEFAULT_DATA_DIR = Path("data")
+DATA_DIR_ENV = "TRADEVIZ_DATA_DIR"
+CORPUS_DIR_ENV = "TRADEVIZ_CORPUS_DIR"
+
+_data_dir_override: Path | None = None
+
+
+def set_data_dir(path: Path | str | None) -> None:
+    """The CLI's global --data-dir: takes precedence over $TRADEVIZ_DATA_DIR in this process
+    (None clears it). Commands pass the directory on explicitly (notebooks get it as a
+    papermill parameter), so the environment is left alone."""
+    global _data_dir_override
+    _data_dir_override = Path(path) if path is not None else None
+
+
+def data_dir_given() -> Path | None:
+    """The data directory the user chose (--data-dir or $TRADEVIZ_DATA_DIR), or None."""
+    if _data_dir_override is not None:
+        return _data_dir_override
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(env) if env else None
 
 
 def data_dir() -> Path:
-    """Root of raw/ and processed/: $TRADEVIZ_DATA_DIR, default ./data."""
-    return Path(os.environ.get("TRADEVIZ_DATA_DIR", "data"))
+    """Root of raw/ and processed/: --data-dir, else $TRADEVIZ_DATA_DIR, else ./data."""
+    return data_dir_given() or DEFAULT_DATA_DIR
 
 
 def raw_dir() -> Path:
@@ -20,6 +46,33 @@ def raw_dir() -> Path:
 
 def processed_dir() -> Path:
     return data_dir() / "processed"
+
+
+def corpus_dir(explicit: Path | str | None = None) -> Path:
+    """The recorded API responses the emulators replay: `explicit` (--corpus), else
+    $TRADEVIZ_CORPUS_DIR. There is no default: the corpus is not part of the package."""
+    env = os.environ.get(CORPUS_DIR_ENV, "").strip()
+    chosen = Path(explicit) if explicit else (Path(env) if env else None)
+    if chosen is None:
+        raise MissingInputError(
+            "no recorded corpus given; pass --corpus DIR or set TRADEVIZ_CORPUS_DIR to the "
+            "folder holding comtrade/ and imf/ (e.g. ../shared/corpus)")
+    if not (chosen / "comtrade").is_dir():
+        raise MissingInputError(
+            f"{chosen} is not a recorded corpus (no comtrade/ folder in it); pass --corpus or "
+            "set TRADEVIZ_CORPUS_DIR to the folder holding comtrade/ and imf/")
+    return chosen
+
+
+def require(module: str, extra: str) -> ModuleType:
+    """Import `module`, which only the optional extra `extra` installs; a missing one is a
+    MissingExtraError naming the pip command that fixes it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"this command needs {module.split('.')[0]}, which is not installed; "
+            f"install it with: pip install 'tradeviz[{extra}]'") from exc
 
 
 def comtrade_url() -> str:
@@ -51,7 +104,7 @@ def _positive_float(name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number; set it to e.g. 1 or 0.5") from None
+        raise ConfigError(f"{name}={raw!r} is not a number; set it to e.g. 1 or 0.5") from None
     if value <= 0:
-        raise ValueError(f"{name}={raw!r} must be > 0 (requests per second)")
+        raise ConfigError(f"{name}={raw!r} must be > 0 (requests per second)")
     return value

@@ -1,8 +1,33 @@
-"""Exceptions that carry a message a user can act on (what went wrong, and what to do)."""
+"""Exceptions that carry a message a user can act on (what went wrong, and what to do).
+
+The CLI prints a TradevizError as one line (`error: ...`, exit 1); any other exception is a
+bug or an unforeseen condition and is reported as such (its traceback with `-v`)."""
 
 
 class TradevizError(Exception):
     """Base class: every error the CLI reports without a traceback."""
+
+
+class InputError(TradevizError, ValueError):
+    """A value given by the user (option, environment variable, file) is not valid.
+    Also a ValueError, so library callers that catch ValueError keep working."""
+
+
+class ConfigError(InputError):
+    """An environment variable or setting holds a value that cannot be used."""
+
+
+class MissingInputError(TradevizError, FileNotFoundError):
+    """A file or directory a command needs is not there (e.g. build before charts)."""
+
+
+class MissingExtraError(TradevizError, ImportError):
+    """A command needs an optional extra that is not installed (`pip install 'tradeviz[x]'`)."""
+
+
+class DataDirError(TradevizError):
+    """The data directory cannot be used for what was asked (e.g. the demo would mix its
+    synthetic snapshots into a directory holding real ones)."""
 
 
 class HttpError(TradevizError):
