@@ -6,21 +6,28 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 
-from tradeviz import __version__
-from tradeviz.cli import build, emulate, fetch, outputs, tags
+from tradeviz import __version__, config
+from tradeviz.cli import build, emulate, fetch, outputs, tags, vocab
 from tradeviz.cli._common import ENV_HELP, _Group
 from tradeviz.cli.raw import raw as raw_group
 
 
 @click.group(cls=_Group, epilog=ENV_HELP)
 @click.version_option(__version__, prog_name="tradeviz")
-@click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
-def main(verbose: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show debug messages, and the traceback of any error.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar=config.DATA_DIR_ENV, show_envvar=True, default=None,
+              help="Directory holding raw/ and processed/, for every command "
+                   "(default ./data; the demo defaults to ./demo-data).")
+def main(verbose: bool, data_dir: Path | None) -> None:
     """China–Central Asia trade statistics: fetch raw snapshots, build Parquet tables,
     reconcile mirrors, tag focus areas, chart and export."""
+    config.set_data_dir(data_dir)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(levelname)s %(message)s", stream=sys.stderr)
     # urllib3 would log full URLs at debug level; keys never travel in URLs, but stay quiet.
@@ -36,8 +43,10 @@ main.add_command(tags.dictionary_cmd)
 main.add_command(outputs.demo_cmd)
 main.add_command(outputs.charts_cmd)
 main.add_command(outputs.notebooks_cmd)
+main.add_command(outputs.report_cmd)
 main.add_command(emulate.emulate)
 main.add_command(raw_group)
+main.add_command(vocab.countries_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,9 +1,19 @@
-"""What every command module shares: the environment help, error handling, list parsing."""
+"""What every command module shares: the environment help, error handling, list parsing.
+
+Error policy (documented in the README, "CLI global options"):
+- click usage errors (bad option values, from the types in cli/options.py): click's own
+  one-line `Error: ...`, exit 2;
+- TradevizError (a condition the user can act on): one line `error: ...`, exit 1; with -v
+  its traceback as well;
+- anything else is a bug or an unforeseen condition: without -v one line naming the
+  exception type plus a hint to rerun with -v, exit 1; with -v the full traceback.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 import click
 
@@ -14,27 +24,41 @@ log = logging.getLogger("tradeviz")
 ENV_HELP = """
 \b
 Environment:
-  TRADEVIZ_DATA_DIR      data directory holding raw/ and processed/ (default ./data)
+  TRADEVIZ_DATA_DIR      data directory holding raw/ and processed/ (default ./data;
+                         the global --data-dir option takes precedence)
   TRADEVIZ_COMTRADE_URL  Comtrade base URL (default https://comtradeapi.un.org)
   TRADEVIZ_COMTRADE_RPS  Comtrade requests per second (default 1)
   COMTRADE_API_KEY       Comtrade subscription key; sent only in the
                          Ocp-Apim-Subscription-Key header, never stored or logged
   TRADEVIZ_IMF_URL       IMF base URL (default https://api.imf.org)
   TRADEVIZ_IMF_RPS       IMF requests per second (default 1)
+  TRADEVIZ_CORPUS_DIR    recorded API responses for `tradeviz emulate` (or --corpus)
 """
 
 
 class _Group(click.Group):
+    """The top-level group: turns errors into messages by the policy above."""
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort,
+                SystemExit, KeyboardInterrupt):
+            raise
         except TradevizError as exc:
+            if ctx.params.get("verbose"):
+                traceback.print_exc()
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except (ValueError, FileNotFoundError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        except Exception as exc:
+            if ctx.params.get("verbose"):
+                raise
+            click.echo(f"unexpected error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("this is probably a bug; rerun with -v (tradeviz -v ...) to see the "
+                       "traceback", err=True)
+            sys.exit(1)
 
 
 def split_list(text: str | None) -> list[str] | None:
+    """Comma text to a list (kept for commands not yet on the types in cli/options.py)."""
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
