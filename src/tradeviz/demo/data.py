@@ -6,17 +6,20 @@ with a plausible product mix (pipeline gas dominates imports from Turkmenistan; 
 uranium, ferro-alloys and crude from Kazakhstan; consumer goods, machinery and vehicles in
 China's exports). Partner-reported mirrors are China's figures times typical mirror
 ratios. Every snapshot is marked synthetic in the manifest; nothing here is statistics.
+Records and bodies are written by tradeviz.formats, the same writers the emulators use.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from tradeviz.formats import comtrade_v1
+from tradeviz.formats.comtrade_v1 import WORLD, Party
+from tradeviz.formats.imf_sdmx import ImfQuery, render_xml
 from tradeviz.store.raw import RawStore, query_key
-from tradeviz.vocab.countries import BY_ISO3, CA_ISO3
+from tradeviz.vocab.countries import BY_ISO3, CA_ISO3, WORLD_ISO3
 
 YEARS = tuple(range(2014, 2025))
 # China-reported total trade with each partner, USD bn (published where available).
@@ -112,33 +115,21 @@ def _interp(year: int, table: dict[int, tuple[float, float]]) -> tuple[float, fl
     return x0 + t * (x1 - x0), m0 + t * (m1 - m0)
 
 
+def _party(iso3: str) -> Party:
+    if iso3 == WORLD_ISO3:
+        return WORLD
+    c = BY_ISO3[iso3]
+    return Party(c.comtrade, c.iso3, c.name)
+
+
 def _row(reporter: str, partner: str, flow: str, year: int, code: str, value: float,
          rev: str) -> dict:
-    rep = BY_ISO3[reporter]
-    par_code, par_iso, par_desc = (0, "W00", "World") if partner == "WLD" else (
-        BY_ISO3[partner].comtrade, partner, BY_ISO3[partner].name)
-    level = 0 if code == "TOTAL" else len(code)
-    imp = flow == "M"
-    weight = round(value / 2.9, 1) if level == 6 else None
-    return {
-        "typeCode": "C", "freqCode": "A", "refPeriodId": year * 10000 + 101, "refYear": year,
-        "refMonth": 52, "period": str(year), "reporterCode": rep.comtrade,
-        "reporterISO": reporter, "reporterDesc": rep.name, "flowCode": flow,
-        "flowDesc": "Import" if imp else "Export", "partnerCode": par_code,
-        "partnerISO": par_iso, "partnerDesc": par_desc, "partner2Code": 0,
-        "partner2ISO": "W00", "partner2Desc": "World", "classificationCode": rev,
-        "classificationSearchCode": "HS", "isOriginalClassification": True, "cmdCode": code,
-        "cmdDesc": "All Commodities" if code == "TOTAL" else f"HS {code} (synthetic demo)",
-        "aggrLevel": level, "isLeaf": level == 6, "customsCode": "C00",
-        "customsDesc": "TOTAL CPC", "mosCode": "0", "motCode": 0, "motDesc": "TOTAL MOT",
-        "qtyUnitCode": 8 if level == 6 else -1, "qtyUnitAbbr": "kg" if level == 6 else "N/A",
-        "qty": weight, "isQtyEstimated": False, "altQtyUnitCode": -1, "altQtyUnitAbbr": "N/A",
-        "altQty": None, "isAltQtyEstimated": False, "netWgt": weight,
-        "isNetWgtEstimated": False, "grossWgt": None, "isGrossWgtEstimated": False,
-        "cifvalue": value if imp else None, "fobvalue": None if imp else value,
-        "primaryValue": value, "legacyEstimationFlag": 0, "isReported": True,
-        "isAggregate": partner == "WLD",
-    }
+    """One annual v1 record; descriptions say synthetic, weights at a demo unit value."""
+    desc = "All Commodities" if code == "TOTAL" else f"HS {code} (synthetic demo)"
+    weight = round(value / 2.9, 1) if len(code) == 6 and code != "TOTAL" else None
+    return comtrade_v1.record(freq="A", period=str(year), reporter=_party(reporter),
+                              partner=_party(partner), flow=flow, cmd=code, cmd_desc=desc,
+                              value=value, rev=rev, weight=weight)
 
 
 def china_flows(partner: str, year: int) -> tuple[float, float]:
@@ -184,10 +175,8 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
         for reporters, partners, cmd, rows in groups:
             params = {"reporterCode": reporters, "partnerCode": partners,
                       "period": str(year), "cmdCode": cmd, "flowCode": "M,X,RM,RX",
-                      "customsCode": "C00", "motCode": "0", "partner2Code": "0",
-                      "breakdownMode": "classic", "includeDesc": "true"}
-            body = json.dumps({"elapsedTime": "0.00 secs", "count": len(rows), "data": rows,
-                               "error": ""}, separators=(",", ":")).encode()
+                      **comtrade_v1.PINNED}
+            body = comtrade_v1.envelope(rows, elapsed="0.00 secs")
             store.save("comtrade", body, "json", {
                 "endpoint": "synthetic demo (tradeviz demo), no API call", "tier": "demo",
                 "freq": "A", "params": params,
@@ -226,9 +215,6 @@ def _imf_annual(reporter: str, partner: str, indicator: str, year: int) -> float
 
 def write_demo_imf(store: RawStore, seed: int = 2025) -> None:
     """Monthly IMF IMTS series 2014-01 to 2025-09 in the SDMX-ML layout of the real API."""
-    from tradeviz.emulators.imf import render_xml
-    from tradeviz.extract.imf import ImfQuery
-
     rng = np.random.default_rng(seed)
     for country in ("CHN", *CA_ISO3):
         query = ImfQuery(country, "M", YEARS[0], IMF_LAST[0])

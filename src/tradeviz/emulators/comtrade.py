@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from tradeviz.emulators.server import find_corpus
 from tradeviz.extract.http import SYNTHETIC_HEADER
+from tradeviz.formats import comtrade_v1
 
 COUNTRIES = {
     0: ("W00", "World"), 156: ("CHN", "China"), 398: ("KAZ", "Kazakhstan"),
@@ -38,13 +39,29 @@ FLOW_DESC = {"M": "Import", "X": "Export", "RM": "Re-import", "RX": "Re-export"}
 # Years each reporter has data in Comtrade (Turkmenistan hardly reports; Uzbekistan since 2017).
 REPORTS = {156: (1992, 2100), 398: (1995, 2100), 417: (1995, 2100), 762: (2000, 2100),
            795: (1997, 2000), 860: (2017, 2100), 32: (1990, 2100), 276: (1990, 2100)}
-# HS6 lines per (reporter side, flow) around 2024; partner-side figures are smaller.
+# HS6 lines per (reporter side, flow) around 2024; partner-side figures are smaller. Sized
+# so that the default plan at HS6, 2019–2021, annual holds about 50,000 rows, the count an
+# independent emulator of the same panel gives (issue 12: 49,972).
 LINES = {
-    (156, "X"): {398: 4200, 417: 3800, 762: 2400, 795: 1500, 860: 3600},
-    (156, "M"): {398: 420, 417: 160, 762: 90, 795: 40, 860: 260},
-    ("CA", "M"): {398: 4000, 417: 3000, 762: 1800, 795: 1000, 860: 3300},
-    ("CA", "X"): {398: 350, 417: 180, 762: 60, 795: 30, 860: 220},
+    (156, "X"): {398: 2500, 417: 2250, 762: 1450, 795: 900, 860: 2150},
+    (156, "M"): {398: 250, 417: 95, 762: 55, 795: 25, 860: 155},
+    ("CA", "M"): {398: 2350, 417: 1750, 762: 1050, 795: 600, 860: 1950},
+    ("CA", "X"): {398: 210, 417: 105, 762: 35, 795: 20, 860: 130},
 }
+# Lines are not spread evenly over the HS: manufactures (plastics, textiles, footwear, metal
+# goods, machinery, vehicles, furniture, toys) hold most of them, food and minerals few.
+DENSE_CHAPTERS = {39, 40, 42, 48, 54, 55, 60, 61, 62, 63, 64, 69, 70, 73, 76, 82, 83, 84,
+                  85, 87, 90, 94, 95, 96}
+
+
+def chapter_weight(code: str) -> float:
+    """Relative chance that an HS6 code of this chapter is traded in a cell."""
+    chapter = int(code[:2])
+    if chapter in DENSE_CHAPTERS:
+        return 3.0
+    return 0.5 if chapter <= 27 else 1.0
+
+
 BREAKDOWNS = {
     "customsCode": [("C01", 0.8), ("C04", 0.2)],
     "motCode": [(3100, 0.3), (3200, 0.5), (9110, 0.2)],
@@ -107,6 +124,8 @@ class ComtradeEmulator:
         self._recorded_bytes = (self.corpus / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
                                 ).read_bytes()
         self._hs = self._load_hs()
+        self._leaves: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._level_sums: dict[tuple, dict[str, float]] = {}
 
     # -- reference data --------------------------------------------------------------------
     def _load_hs(self) -> dict[str, object]:
@@ -115,7 +134,8 @@ class ComtradeEmulator:
         texts = {r["id"]: r["text"] for r in doc["results"]}
         hs6 = sorted(r["id"] for r in doc["results"]
                      if r["aggrLevel"] == 6 and "LEGACY" not in r["text"])
-        return {"texts": texts, "hs6": np.array(hs6)}
+        weights = np.array([chapter_weight(c) for c in hs6])
+        return {"texts": texts, "hs6": np.array(hs6), "weights": weights / weights.sum()}
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -242,6 +262,14 @@ class ComtradeEmulator:
     def leaf_values(self, freq: str, reporter: int, partner: int, period: str,
                     flow: str) -> tuple[np.ndarray, np.ndarray]:
         """Deterministic HS6 codes and USD values of one reporter-partner-flow-period."""
+        key = (freq, reporter, partner, period, flow)
+        got = self._leaves.get(key)
+        if got is None:
+            got = self._leaves[key] = self._make_leaves(*key)
+        return got
+
+    def _make_leaves(self, freq: str, reporter: int, partner: int, period: str,
+                     flow: str) -> tuple[np.ndarray, np.ndarray]:
         year = int(period[:4])
         n = self.cell_lines(reporter, partner, flow, year)
         if n == 0:
@@ -250,7 +278,8 @@ class ComtradeEmulator:
                    .hexdigest()[:8], 16)
         rng = np.random.default_rng(seed)
         universe = self._hs["hs6"]
-        codes = np.sort(rng.choice(universe, size=min(n, len(universe)), replace=False))
+        codes = np.sort(rng.choice(universe, size=min(n, len(universe)), replace=False,
+                                   p=self._hs["weights"]))
         values = np.round(rng.lognormal(mean=11.5, sigma=2.2, size=len(codes)), 0) + 1
         if freq == "M":
             month = int(period[4:])
@@ -259,25 +288,33 @@ class ComtradeEmulator:
             codes, values = codes[keep], np.round(values[keep] / 7.0) + 1
         return codes, values
 
+    def _sums(self, cell: tuple, level: int) -> dict[str, float]:
+        """Values of one cell summed by HS code at `level` digits (cached: explicit code
+        lists ask for the same cells many times)."""
+        key = (*cell, level)
+        got = self._level_sums.get(key)
+        if got is None:
+            codes, values = self.leaf_values(*cell)
+            prefixes = np.array([c[:level] for c in codes])
+            uniq, inv = np.unique(prefixes, return_inverse=True)
+            sums = np.bincount(inv, weights=values)
+            got = self._level_sums[key] = dict(zip(uniq.tolist(), sums.tolist(), strict=True))
+        return got
+
     def _cell(self, freq: str, reporter: int, partner: int, period: str, flow: str,
               cmds: Sequence[str], pinned: dict[str, str | None]) -> list[dict]:
         codes, values = self.leaf_values(freq, reporter, partner, period, flow)
         if len(codes) == 0:
             return []
         series: dict[str, float] = {}
+        cell = (freq, reporter, partner, period, flow)
         for cmd in cmds:
             if cmd == "TOTAL":
                 series["TOTAL"] = float(values.sum())
             elif cmd.startswith("AG"):
-                level = int(cmd[2:])
-                prefixes = np.array([c[:level] for c in codes])
-                uniq, inv = np.unique(prefixes, return_inverse=True)
-                sums = np.bincount(inv, weights=values)
-                series.update(zip(uniq.tolist(), sums.tolist(), strict=True))
-            else:
-                mask = np.char.startswith(codes.astype(str), cmd)
-                if mask.any():
-                    series[cmd] = float(values[mask].sum())
+                series.update(self._sums(cell, int(cmd[2:])))
+            elif cmd in (sums := self._sums(cell, len(cmd))):
+                series[cmd] = sums[cmd]
         rev = revision(reporter, int(period[:4]))
         rows = []
         for cmd, value in series.items():
@@ -288,39 +325,17 @@ class ComtradeEmulator:
 
     def row(self, freq: str, reporter: int, partner: int, period: str, flow: str, cmd: str,
             value: float, rev: str) -> dict:
-        """One data row with the v1 field set, in the order of the recorded body."""
-        year = int(period[:4])
-        month = int(period[4:]) if freq == "M" else 52
+        """One data row with the v1 field set (formats/comtrade_v1.py, shared with the demo)."""
         level = 0 if cmd == "TOTAL" else len(cmd)
-        imp = flow in ("M", "RM")
         weight = round(value / 3.7, 1) if level == 6 else None
         rep_iso, rep_desc = COUNTRIES.get(reporter, (str(reporter), f"Country {reporter}"))
         par_iso, par_desc = COUNTRIES.get(partner, (str(partner), f"Country {partner}"))
         text = "All Commodities" if cmd == "TOTAL" else str(
             self._hs["texts"].get(cmd, cmd)).split(" - ", 1)[-1]
-        return {
-            "typeCode": "C", "freqCode": freq,
-            "refPeriodId": int(f"{year}{(month if freq == 'M' else 1):02d}01"),
-            "refYear": year, "refMonth": month, "period": period,
-            "reporterCode": reporter, "reporterISO": rep_iso, "reporterDesc": rep_desc,
-            "flowCode": flow, "flowDesc": FLOW_DESC[flow],
-            "partnerCode": partner, "partnerISO": par_iso, "partnerDesc": par_desc,
-            "partner2Code": 0, "partner2ISO": "W00", "partner2Desc": "World",
-            "classificationCode": rev, "classificationSearchCode": "HS",
-            "isOriginalClassification": True, "cmdCode": cmd, "cmdDesc": text,
-            "aggrLevel": level, "isLeaf": level == 6,
-            "customsCode": "C00", "customsDesc": "TOTAL CPC", "mosCode": "0",
-            "motCode": 0, "motDesc": "TOTAL MOT",
-            "qtyUnitCode": 8 if level == 6 else -1, "qtyUnitAbbr": "kg" if level == 6 else "N/A",
-            "qty": weight, "isQtyEstimated": False,
-            "altQtyUnitCode": -1, "altQtyUnitAbbr": "N/A", "altQty": None,
-            "isAltQtyEstimated": False,
-            "netWgt": weight, "isNetWgtEstimated": False,
-            "grossWgt": None, "isGrossWgtEstimated": False,
-            "cifvalue": value if imp else None, "fobvalue": None if imp else value,
-            "primaryValue": value, "legacyEstimationFlag": 0,
-            "isReported": True, "isAggregate": partner == 0,
-        }
+        return comtrade_v1.record(
+            freq=freq, period=period, reporter=comtrade_v1.Party(reporter, rep_iso, rep_desc),
+            partner=comtrade_v1.Party(partner, par_iso, par_desc), flow=flow, cmd=cmd,
+            cmd_desc=text, value=value, rev=rev, weight=weight)
 
 
 def _breakdowns(base: dict, pinned: dict[str, str | None]) -> list[dict]:

@@ -1,7 +1,8 @@
 """A local IMF SDMX 3.0 API (IMTS dataflow) for tests and trials without network.
 
 Replays the recorded USA query byte for byte; other keys get generated series in the same
-StructureSpecificData layout (or SDMX-JSON 2.0 when asked for JSON), labelled synthetic.
+StructureSpecificData layout (or SDMX-JSON 2.0 when asked for JSON), labelled synthetic,
+written by formats/imf_sdmx.py (the demo writes its raw layer with the same writers).
 Values are full US dollars with SCALE="6" as a display hint, as in the real service.
 Answers 404 when a key matches no series, and injects 429/500 faults like the Comtrade
 emulator. Turkmenistan's own series carry DERIVATION_TYPE="E" (IMF estimate).
@@ -10,22 +11,20 @@ emulator. Turkmenistan's own series carry DERIVATION_TYPE="E" (IMF estimate).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 from werkzeug.wrappers import Request, Response
 
 from tradeviz.emulators.comtrade import Faults
 from tradeviz.emulators.server import find_corpus
 from tradeviz.extract.http import SYNTHETIC_HEADER
+from tradeviz.formats.imf_sdmx import render_json, render_xml
+
+__all__ = ["ImfEmulator", "render_json", "render_xml"]
 
 RECORDED_KEY = "USA.XG_FOB_USD.G001+G998.A"
 RECORDED_FILE = "api.imf.org_sdmx3_data_IMTS_USA.XG_FOB_USD.G001+G998.A.body.xml"
-NS = ('xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/message" '
-      'xmlns:common="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common" '
-      'xmlns:ss="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/data/structurespecific"')
 SIZES = {"CHN": 4000, "KAZ": 80, "KGZ": 8, "TJK": 5, "TKM": 12, "UZB": 30, "USA": 3000}
 
 
@@ -112,51 +111,3 @@ def _observations(c: str, ind: str, p: str, f: str, lo: int, hi: int) -> list[di
     return [{"TIME_PERIOD": t, "OBS_VALUE": str(round(size * share * (1 + (y_i % 5) / 20))),
              "DERIVATION_TYPE": derivation}
             for y_i, (t, share) in enumerate(periods)]
-
-
-def render_xml(series: list[dict]) -> str:
-    """StructureSpecificData as the recorded IMTS body lays it out."""
-    parts = ['<?xml version=\'1.0\' encoding=\'UTF-8\'?>',
-             f"<message:StructureSpecificData {NS}><message:Header><message:ID>EMU</message:ID>"
-             "<message:Test>true</message:Test></message:Header>"
-             '<message:DataSet ss:structureRef="IMF.STA.DSD_IMTS.1.0.0" action="Replace">']
-    for s in series:
-        attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in s.items() if k != "obs")
-        parts.append(f"<Series {attrs}>")
-        for o in s["obs"]:
-            parts.append(f'<Obs OBS_VALUE="{o["OBS_VALUE"]}" DERIVATION_TYPE='
-                         f'"{o["DERIVATION_TYPE"]}" TIME_PERIOD="{o["TIME_PERIOD"]}"/>')
-        parts.append("</Series>")
-    parts.append("</message:DataSet></message:StructureSpecificData>")
-    return "".join(parts)
-
-
-def render_json(series: list[dict]) -> str:
-    """SDMX-JSON 2.0 data message in the layout of the recorded api.imf.org JSON body."""
-    dims = ["COUNTRY", "INDICATOR", "COUNTERPART_COUNTRY", "FREQUENCY"]
-    values = {d: sorted({s[d] for s in series}) for d in dims}
-    times = sorted({o["TIME_PERIOD"] for s in series for o in s["obs"]})
-    derivs = sorted({o["DERIVATION_TYPE"] for s in series for o in s["obs"]})
-    out_series = {}
-    for s in series:
-        key = ":".join(str(values[d].index(s[d])) for d in dims)
-        out_series[key] = {
-            "attributes": [0, 0],
-            "observations": {str(times.index(o["TIME_PERIOD"])):
-                             [o["OBS_VALUE"], derivs.index(o["DERIVATION_TYPE"])]
-                             for o in s["obs"]}}
-    structure = {
-        "dimensions": {
-            "series": [{"id": d, "keyPosition": i, "values": [{"id": v} for v in values[d]]}
-                       for i, d in enumerate(dims)],
-            "observation": [{"id": "TIME_PERIOD", "keyPosition": 4,
-                             "values": [{"value": t} for t in times]}]},
-        "attributes": {
-            "series": [{"id": "SCALE", "values": [{"id": "6"}]},
-                       {"id": "OVERLAP", "values": [{"id": "OL"}]}],
-            "observation": [{"id": "DERIVATION_TYPE", "values": [{"id": d} for d in derivs]}]},
-    }
-    doc = {"meta": {}, "data": {"dataSets": [{"structure": 0, "action": "Replace",
-                                              "series": out_series}],
-                                "structures": [structure]}}
-    return json.dumps(doc)

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from werkzeug.serving import make_server  # the package __init__ says which extra has it
+
+from tradeviz import config
 
 
-def find_corpus() -> Path:
-    """The recorded responses: $TRADEVIZ_CORPUS_DIR, else ../shared/corpus beside the repo."""
-    env = os.environ.get("TRADEVIZ_CORPUS_DIR")
-    candidates = [Path(env)] if env else []
-    repo = Path(__file__).resolve().parents[3]
-    candidates += [repo.parent / "shared" / "corpus", Path.cwd().parent / "shared" / "corpus"]
-    for cand in candidates:
-        if (cand / "comtrade").is_dir():
-            return cand
-    raise FileNotFoundError(
-        "recorded API responses not found (looked in "
-        + ", ".join(str(c) for c in candidates)
-        + "); set TRADEVIZ_CORPUS_DIR to the shared corpus folder")
+def find_corpus(explicit: Path | None = None) -> Path:
+    """The recorded responses: `explicit` (--corpus), else $TRADEVIZ_CORPUS_DIR; no default
+    inside the package (tests' conftest points the variable at ../shared/corpus)."""
+    return config.corpus_dir(explicit)
 
 
 class ServedApp:
