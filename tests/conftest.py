@@ -1,15 +1,33 @@
-"""Shared fixtures: the recorded corpus, a data directory, and emulators on 127.0.0.1."""
+"""Shared fixtures: the recorded corpus, a data directory, and emulators on 127.0.0.1.
+
+The corpus is $TRADEVIZ_CORPUS_DIR, else ../shared/corpus beside the repository (the package
+itself has no default). Tests that use it (the `corpus` fixture, directly or through an
+emulator) are marked `corpus` and skip with a reason when it is absent, unless
+TRADEVIZ_REQUIRE_CORPUS=1 (CI), where its absence is an error."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tradeviz.emulators.comtrade import ComtradeEmulator, Faults
-from tradeviz.emulators.server import ServedApp, find_corpus
+from tradeviz.emulators.server import ServedApp
 from tradeviz.extract.http import HttpClient
 from tradeviz.store.raw import RawStore
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("TRADEVIZ_CORPUS_DIR") or REPO.parent / "shared" / "corpus")
+HAVE_CORPUS = (CORPUS / "comtrade").is_dir()
+os.environ.setdefault("TRADEVIZ_CORPUS_DIR", str(CORPUS))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the corpus, so `-m "not corpus"` selects the others."""
+    for item in items:
+        if "corpus" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.corpus)
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +41,13 @@ def no_real_apis(monkeypatch):
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    return find_corpus()
+    if not HAVE_CORPUS:
+        reason = (f"recorded corpus not found at {CORPUS}; set TRADEVIZ_CORPUS_DIR to the "
+                  "shared corpus folder")
+        if os.environ.get("TRADEVIZ_REQUIRE_CORPUS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CORPUS
 
 
 @pytest.fixture

@@ -9,10 +9,13 @@ import pandas as pd
 import pytest
 
 from tradeviz.emulators.comtrade import Faults
-from tradeviz.emulators.imf import ImfEmulator, render_json, render_xml
+from tradeviz.emulators.imf import ImfEmulator
 from tradeviz.emulators.server import ServedApp
-from tradeviz.extract import imf
+from tradeviz.errors import BadResponseError
+from tradeviz.extract.imf import ImfFetcher
+from tradeviz.formats.imf_sdmx import render_json, render_xml
 from tradeviz.store.raw import RawStore, Snapshot
+from tradeviz.transform import imf
 from tradeviz.transform.build import build
 
 OPENBB = "imf/openbb/"
@@ -61,7 +64,7 @@ def test_emulator_json_and_xml_say_the_same():
 
 def test_malformed_body_is_refused(corpus):
     body = (corpus / XML).read_bytes()
-    with pytest.raises(imf.BadResponseError):
+    with pytest.raises(BadResponseError):
         imf.parse_sdmx_ml(body[: len(body) // 2])
 
 
@@ -74,7 +77,7 @@ def imf_api(corpus, monkeypatch):
 
 
 def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
-    fetcher = imf.ImfFetcher(store, client=fast_client("imf"), progress=False)
+    fetcher = ImfFetcher(store, client=fast_client("imf"), progress=False)
     fetcher.run([2023, 2024], ("M",))
     assert fetcher.calls == 6
     assert imf_api.calls == 9  # three faults retried
@@ -82,7 +85,7 @@ def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
         assert path.endswith(".M") and params["c[TIME_PERIOD]"] == "ge:2023-01-01+le:2024-12-31"
     snaps = list(store.snapshots("imf"))
     assert len(snaps) == 6 and all(s.complete and s.record["synthetic"] for s in snaps)
-    again = imf.ImfFetcher(store, client=fast_client("imf"), progress=False)
+    again = ImfFetcher(store, client=fast_client("imf"), progress=False)
     again.run([2023, 2024], ("M",))
     assert again.calls == 0 and imf_api.calls == 9
     build(data_dir)
@@ -106,7 +109,7 @@ def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
 
 
 def test_empty_key_is_a_complete_empty_snapshot(data_dir, store, fast_client, imf_api):
-    fetcher = imf.ImfFetcher(store, client=fast_client("imf"), progress=False)
+    fetcher = ImfFetcher(store, client=fast_client("imf"), progress=False)
     fetcher.run([1990, 1991], ("A",))  # the emulator has nothing before 2000
     snaps = list(store.snapshots("imf"))
     assert len(snaps) == 6 and all(s.record["http_status"] == 404 for s in snaps)

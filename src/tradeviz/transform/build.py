@@ -137,7 +137,7 @@ def _parse(snap: Snapshot, holder: list[bytes], path: str,
     body = holder.pop()
     if snap.source == "wits":
         return wits.parse_wits(body, snap, path)
-    from tradeviz.extract import imf
+    from tradeviz.transform import imf
 
     return imf.parse_imf(body, snap, path)
 
