@@ -8,6 +8,7 @@ import click
 
 from tradeviz import config
 from tradeviz.cli._common import split_list
+from tradeviz.cli.options import CA_ISO3_LIST, YEAR_SPAN
 
 
 @click.command("demo")
@@ -72,13 +73,54 @@ def charts_cmd(out: Path, formats: str, years: str | None, countries: str | None
     click.echo(f"wrote {count} charts ({', '.join(fmts)}, with .csv and .json) to {out}")
 
 
+def _view(years: tuple[int, int] | None, countries: list[str] | None):
+    """The Dataset of the chosen data directory, narrowed to the filters; a filter the data
+    cannot satisfy is a usage error (exit 2) naming the years the tables hold."""
+    import tradeviz
+    from tradeviz.analysis.filters import FilterError
+
+    ds = tradeviz.open(config.data_dir_given())
+    try:
+        return ds.filter(years=years, countries=countries)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--years/--countries") from None
+
+
 @click.command("notebooks")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("exports/notebooks"),
               show_default=True)
-def notebooks_cmd(out: Path) -> None:
-    """Execute every notebook in notebooks/ on $TRADEVIZ_DATA_DIR/processed and write the
-    executed notebooks and their HTML to --out."""
+@click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
+@click.option("--countries", type=CA_ISO3_LIST, default=None,
+              help="Restrict to some Central Asian countries (any case).")
+@click.option("--with-code", is_flag=True, help="Keep the code cells in the HTML (hidden by "
+              "default: the HTML reads as a report).")
+def notebooks_cmd(out: Path, years: tuple[int, int] | None, countries: list[str] | None,
+                  with_code: bool) -> None:
+    """Execute every notebook on the processed tables (--data-dir, else $TRADEVIZ_DATA_DIR,
+    else ./data) and write the executed notebooks and their HTML to --out."""
     from tradeviz.notebook_runner import run_notebooks
 
-    written = run_notebooks(out, config.data_dir())
+    ds = _view(years, countries)
+    params = {k: v for k, v in (("years", list(years) if years else None),
+                                ("countries", countries)) if v}
+    written = run_notebooks(out, ds.processed.parent, parameters=params, with_code=with_code)
     click.echo(f"wrote {len(written)} files to {out}")
+
+
+@click.command("report")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("exports/report"),
+              show_default=True)
+@click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
+@click.option("--countries", type=CA_ISO3_LIST, default=None,
+              help="Restrict to some Central Asian countries (any case).")
+def report_cmd(out: Path, years: tuple[int, int] | None, countries: list[str] | None) -> None:
+    """Write a self-contained static HTML report: headline findings and every chart, one
+    page per Central Asian country, CSV downloads and provenance. Opens from file:// with
+    no network; a previous report at --out is replaced whole."""
+    from tradeviz.report import write_report
+
+    ds = _view(years, countries)
+    written = write_report(ds, out)
+    note = " (SYNTHETIC demo data)" if ds.synthetic else ""
+    click.echo(f"wrote the report{note}: {len(written)} files to {out}; open "
+               f"{out / 'index.html'}")

@@ -1,0 +1,115 @@
+"""`tradeviz report`: one self-contained static site from the processed tables.
+
+index.html (headline findings, a table of totals, every chart), one page per Central Asian
+country (totals, China's share from both sides, top products both ways, focus areas,
+mirror), provenance.html (sources, snapshot hashes, fetch dates), the CSV of every table
+and chart under data/ and charts/, and one stylesheet. Relative links only, no scripts, no
+web fonts, no CDN: it opens from file:// with no network. The directory is built beside
+its target and swapped in whole."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tradeviz import __version__
+from tradeviz.report import pages
+from tradeviz.report.site import Section, render, staged_dir, stylesheet
+from tradeviz.vocab.countries import CA_ISO3
+
+log = logging.getLogger(__name__)
+
+# What to look at in each chart (shown above it); charts not listed show their caption only.
+CHART_LEADS = {
+    "total_trade": "Each panel is one country: the lines are China's exports and imports, "
+                   "the bars the balance. Look for the years where the lines part.",
+    "ca5_total": "The five countries together: the total, and how much of it is exports.",
+    "china_share": "China's share of each country's trade by the country's own reports; "
+                   "a rising line means China gained on the country's other partners.",
+    "focus_composition": "Which focus areas carry the trade, in value (left) and share "
+                         "(right); a band that widens on the right is gaining ground.",
+    "top_products_exports": "China's largest exports to each country in the latest year, "
+                            "coloured by focus area.",
+    "top_products_imports": "China's largest imports from each country in the latest year: "
+                            "a few commodities usually dominate.",
+    "energy_minerals": "Pipeline gas by exporting country, and critical minerals: watch how "
+                       "gas follows the pipelines' capacity and prices.",
+    "agriculture_imports": "China's agricultural imports by country of origin; still small "
+                           "next to energy, look at the growth.",
+    "ict_exports": "China's ICT goods exports by category: phones and computers dominate.",
+    "mirror_gaps": "What each side reports for the same trade; the further apart the two "
+                   "lines, the more trade one side does not record the same way.",
+    "imf_vs_comtrade": "How far the IMF's monthly totals, summed over the year, differ from "
+                       "Comtrade's annual figures for the same trade.",
+    "latest_months": "The latest twelve months, monthly: the most recent data there is.",
+}
+
+
+def write_report(ds, out: Path) -> list[Path]:
+    """Write the report for Dataset `ds` to `out` (replacing a previous report whole);
+    returns the files written."""
+    with staged_dir(out) as stage:
+        chart_sections = _charts(ds, stage)
+        site = [pages.index_page(ds, chart_sections)]
+        site += [pages.country_page(ds, iso) for iso in (ds.countries or CA_ISO3)]
+        site.append(pages.provenance_page(ds, pages.snapshot_table(ds)))
+        nav = [{"href": "index.html", "label": "Overview"}]
+        nav += [{"href": f"{iso}.html", "label": pages.F.country_name(iso)}
+                for iso in (ds.countries or CA_ISO3)]
+        nav.append({"href": "provenance.html", "label": "Provenance"})
+        footer = _footer(ds)
+        (stage / "style.css").write_text(stylesheet(), encoding="utf-8")
+        (stage / "data").mkdir(exist_ok=True)
+        for page in site:
+            for rel, text in page.csvs.items():
+                (stage / rel).write_text(text, encoding="utf-8")
+            html = render(page.template, page_title=page.title, nav=nav, current=page.file,
+                          synthetic=ds.synthetic, footer=footer, findings=page.findings,
+                          sections=page.sections, scope=_scope(ds), **page.extra)
+            (stage / page.file).write_text(html, encoding="utf-8")
+    written = sorted(p for p in out.rglob("*") if p.is_file())
+    log.debug("report: %d pages, %d files in %s", len(site), len(written), out)
+    return written
+
+
+def _charts(ds, stage: Path) -> list[Section]:
+    """Every chart as PNG with its CSV and JSON sidecar under charts/, and a section each."""
+    import json
+
+    from tradeviz.charts import Tables, all_charts, export, filtered
+
+    tables = Tables.load(ds.processed)
+    if ds.years or ds.countries:
+        tables = filtered(tables, ds.years, ds.countries)
+    out = stage / "charts"
+    manifest = ds.provenance.get("raw_manifest_sha256")
+    sections = []
+    for chart in all_charts(tables):
+        files = export(chart, out, ("png",), manifest)
+        names = {p.suffix: p.name for p in files}
+        meta = json.loads((out / names[".json"]).read_text("utf-8"))
+        sections.append(pages.chart_section(
+            chart.name, meta.get("title", chart.name), meta.get("caption", ""),
+            f"charts/{names['.png']}", f"charts/{names['.csv']}", f"charts/{names['.json']}",
+            CHART_LEADS.get(chart.name, "")))
+    return sections
+
+
+def _scope(ds) -> str:
+    parts = []
+    if ds.years:
+        parts.append(f"years {ds.years[0]}–{ds.years[1]}")
+    if ds.countries:
+        parts.append("countries " + ", ".join(ds.countries))
+    chosen = "; ".join(parts) if parts else "all years and all five countries in the tables"
+    return f"they cover {chosen}."
+
+
+def _footer(ds) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (f"Written {when} by tradeviz {__version__} from {ds.provenance.get('data_dir')}. "
+            "Values in US dollars, current prices; exports FOB, imports CIF.")
+    if ds.synthetic:
+        text = "SYNTHETIC DEMO DATA, not statistics. " + text
+    return text

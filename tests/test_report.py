@@ -1,0 +1,149 @@
+"""`tradeviz report` on the synthetic demo data, opened in a real browser (headless Chromium,
+the Debian package, driven by playwright): every page loads from file:// without console
+errors or failed requests, every image decodes, every link resolves to a file in the
+report, and a screenshot of each page is saved for a person to look at
+($TRADEVIZ_SCREENSHOTS, default the test's temporary directory)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tradeviz.cli import main
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = ["index.html", "KAZ.html", "KGZ.html", "TJK.html", "TKM.html", "UZB.html",
+         "provenance.html"]
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory) -> Path:
+    from tradeviz.demo.data import write_demo_raw
+    from tradeviz.transform.build import build
+
+    root = tmp_path_factory.mktemp("report-demo") / "data"
+    write_demo_raw(root / "raw")
+    build(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def report(demo_data, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "report"
+    res = CliRunner().invoke(main, ["--data-dir", str(demo_data), "report", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"to {out}" in res.output
+    return out
+
+
+def test_report_files_and_content(report, demo_data):
+    for page in PAGES:
+        text = (report / page).read_text("utf-8")
+        assert "SYNTHETIC DEMO DATA" in text, page  # banner on every page of demo data
+        assert not re.search(r'(src|href)="(https?:)?//', text), page  # nothing remote
+        assert "<script" not in text, page
+    index = (report / "index.html").read_text("utf-8")
+    # findings are built from the numbers: the CA5 total of the latest year appears in them
+    import tradeviz
+
+    ds = tradeviz.open(demo_data)
+    t = ds.totals()
+    last = t[t["partner"] == "CA5"].iloc[-1]
+    from tradeviz.analysis.formatting import usd
+
+    assert f"In {int(last['year'])} China's reported trade" in index
+    assert usd(last["total_usd"]) in index
+    # every chart is on the index, with its CSV beside it
+    charts = sorted(p.stem for p in (report / "charts").glob("*.png"))
+    assert len(charts) >= 11
+    for name in charts:
+        assert f'src="charts/{name}.png"' in index
+        assert (report / "charts" / f"{name}.csv").stat().st_size > 0
+    # the CSV of a country's totals holds the numbers the API returns
+    kaz = pd.read_csv(report / "data" / "KAZ_totals.csv")
+    api = ds.totals(partners=["KAZ"])
+    assert kaz["total_usd"].tolist() == pytest.approx(api["total_usd"].tolist())
+    snaps = pd.read_csv(report / "data" / "snapshots.csv")
+    assert set(snaps["sha256"]) == set(ds.provenance["snapshots"])
+    assert snaps["fetched_at"].notna().all() and snaps["synthetic"].all()
+
+
+def test_report_rewrites_whole_and_refuses_missing_tables(report, demo_data, tmp_path):
+    stray = report / "stray.txt"
+    stray.write_text("left over")
+    res = CliRunner().invoke(main, ["--data-dir", str(demo_data), "report", "--out",
+                                    str(report), "--countries", "kaz", "--years",
+                                    "2020-2024"])
+    assert res.exit_code == 0, res.output
+    assert not stray.exists()  # the old report was replaced whole
+    assert not list(report.parent.glob(".report.*"))  # no staging directory left behind
+    assert (report / "KAZ.html").exists() and not (report / "UZB.html").exists()
+    data = pd.read_csv(report / "data" / "totals.csv")
+    assert set(data["partner"]) == {"KAZ"} and data["year"].min() == 2020
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "empty"), "report",
+                                    "--out", str(tmp_path / "r")])
+    assert res.exit_code == 1
+    assert len(res.output.strip().splitlines()) == 1 and "tradeviz build" in res.output
+    assert not (tmp_path / "r").exists()
+    res = CliRunner().invoke(main, ["--data-dir", str(demo_data), "report", "--countries",
+                                    "XYZ", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "XYZ" in res.output
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed "
+                    "(apt-get install -y chromium; .ci/run installs it)")
+def test_report_opens_in_chromium(demo_data, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    out = tmp_path / "report"
+    res = CliRunner().invoke(main, ["--data-dir", str(demo_data), "report", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    shots = Path(os.environ.get("TRADEVIZ_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                    if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            page.on("request", lambda r: problems.append(f"network: {r.url}")
+                    if not r.url.startswith(("file://", "data:")) else None)
+            for name in PAGES:
+                page.goto((out / name).as_uri(), wait_until="load")
+                page.evaluate("Promise.all([...document.images].map(i => i.decode()))")
+                broken = page.evaluate(
+                    "[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+                    ".map(i => i.src)")
+                assert not broken, (name, broken)
+                assert page.locator("h1").count() == 1
+                assert "SYNTHETIC DEMO DATA" in page.inner_text(".banner")
+                for href in page.evaluate("[...document.querySelectorAll('a[href]')]"
+                                          ".map(a => a.href)"):
+                    url = urlparse(href)
+                    assert url.scheme == "file", (name, href)
+                    target = Path(unquote(url.path))
+                    assert target.is_file(), (name, href)
+                    assert out in target.parents, (name, href)
+                page.screenshot(path=str(shots / f"{Path(name).stem}.png"), full_page=True)
+            assert not problems, problems
+        finally:
+            browser.close()
+    assert len(list(shots.glob("*.png"))) == len(PAGES)
+
+
+def test_report_pages_have_no_unformatted_numbers(report):
+    """Tables show USD in bn/mn, percentages and separators, never 7.03e+10."""
+    for page in PAGES:
+        text = (report / page).read_text("utf-8")
+        assert not re.search(r"\d\.\d+e[+-]\d\d", text), page
