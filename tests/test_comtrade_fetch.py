@@ -17,7 +17,7 @@ import pytest
 from tradeviz.errors import TruncatedResultError
 from tradeviz.extract import comtrade
 from tradeviz.extract.comtrade import ComtradeFetcher, Query
-from tradeviz.store.raw import RawStore, sha256_hex
+from tradeviz.store.raw import RawStore, read_file, sha256_hex
 
 RECORDED = "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
 
@@ -202,7 +202,8 @@ def test_killed_fetch_leaves_no_partial_snapshot_and_resumes(tmp_path, comtrade_
     store = RawStore(tmp_path / "killed" / "raw")
     for f in (tmp_path / "killed" / "raw" / "comtrade").iterdir():
         if not f.name.startswith(".tmp-"):
-            assert sha256_hex(f.read_bytes()) == f.stem  # every snapshot whole
+            # every snapshot whole: named by the sha256 of its uncompressed bytes
+            assert sha256_hex(read_file(f)) == f.name.split(".")[0]
     before = {s.record["query_key"] for s in store.snapshots("comtrade")}
     calls_before = api.calls
     subprocess.run(cmd, env=env, check=True, capture_output=True)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import quote, quote_plus, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -49,7 +49,10 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 DEFAULT_DEADLINE = 300.0  # seconds for one request, connection to last byte
-DEFAULT_MAX_BYTES = 512 << 20  # a keyed 100,000-row Comtrade answer is about 100 MB
+DEFAULT_MAX_BYTES = 512 << 20
+# Substring tests for secrets shorter than this would match ordinary text (test keys like
+# "k"); real Comtrade keys are 32 characters.
+MIN_SECRET_SUBSTRING = 8  # a keyed 100,000-row Comtrade answer is about 100 MB
 
 
 class _TransferProblem(Exception):
@@ -240,15 +243,17 @@ class HttpClient:
         return any(s and s in str(v) for s in self.secret_values for v in values)
 
     def _refuse_secret_in_url(self, url: str, params: Mapping[str, str] | None) -> None:
-        text = url + " " + " ".join(f"{k}={v}" for k, v in (params or {}).items())
+        values = [str(v) for v in (params or {}).values()]
+        values += [v for _, v in parse_qsl(urlsplit(url).query)]
         for secret in self.secret_values:
-            if secret and (secret in text or quote_plus(secret) in text):
+            if secret and any(v == secret or (len(secret) >= MIN_SECRET_SUBSTRING
+                                              and secret in v) for v in values):
                 raise HttpError(f"{self.source}: refusing to send the API key in a URL "
                                 f"({self._scrub(_path(url))}); it travels only in a header")
 
     def _refuse_echoed_secret(self, body: bytes, url: str) -> None:
         for secret in self.secret_values:
-            if secret and secret.encode() in body:
+            if len(secret) >= MIN_SECRET_SUBSTRING and secret.encode() in body:
                 raise HttpError(f"{self.source}: the answer from {self._scrub(_path(url))} "
                                 "contains the API key; refused, not stored")
 
