@@ -12,10 +12,14 @@ OUT ?= exports
 
 .PHONY: run test demo lab bench venv clean
 
-$(STAMP): pyproject.toml
+# The exact versions in requirements.lock (every extra, tests and lint: what `run`, `lab`,
+# `demo`, `bench` and `test` need), then tradeviz itself without re-resolving.
+# Regenerate the lock after changing dependencies: $(BIN)/python scripts/update_lock.py
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -42,6 +46,7 @@ bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	# $(BIN)/ruff format --check src tests bench   # enable once `ruff format` is applied
 	$(BIN)/python -m pytest -q
 
 clean:
