@@ -1,11 +1,27 @@
-"""Execute the analysis notebooks with parameters (papermill) and export HTML (nbconvert)."""
+"""Execute the analysis notebooks with parameters (papermill) and export HTML (nbconvert).
+
+The executed HTML reads as a report: code cells are hidden unless `with_code` is set. Runs
+are quiet: the kernel talks over IPC (no "running over TCP without encryption" warning),
+papermill's progress lines stay at debug level, every chart image carries alt text (no
+nbconvert accessibility warning), and a failing cell is reported in one line naming the
+notebook, the cell and the error, with the executed notebook kept for the full traceback.
+"""
 
 from __future__ import annotations
 
+import base64
+import html
 import logging
+import time
 from pathlib import Path
 
+from tradeviz.errors import TradevizError
+
 log = logging.getLogger(__name__)
+
+
+class NotebookError(TradevizError):
+    """A notebook cell raised: names the notebook, the cell and the error."""
 
 
 def notebooks_dir() -> Path:
@@ -15,27 +31,87 @@ def notebooks_dir() -> Path:
     return Path(str(resources.files("tradeviz").joinpath("notebooks")))
 
 
-def run_notebooks(out: Path, data_dir: Path, source: Path | None = None,
-                  parameters: dict | None = None) -> list[Path]:
-    """Run every notebook in `source` against `data_dir`; write executed .ipynb and .html."""
+def check_tables(data_dir: Path | None) -> Path:
+    """The resolved data directory, or the same one-line error `tradeviz.open()` and every
+    CLI command give when its tables are missing: checked before any kernel starts."""
+    import tradeviz
+
+    return Path(tradeviz.open(data_dir).data_dir)
+
+
+def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,
+                  parameters: dict | None = None, with_code: bool = False) -> list[Path]:
+    """Run every notebook in `source` against `data_dir`; write executed .ipynb and .html
+    (code hidden unless `with_code`). Returns the files written, in order."""
     import nbformat
     import papermill as pm
-    from nbconvert import HTMLExporter
 
+    resolved = check_tables(data_dir)
     source = source or notebooks_dir()
     books = sorted(p for p in source.glob("[0-9][0-9]_*.ipynb"))
     if not books:
         raise FileNotFoundError(f"no notebooks (NN_name.ipynb) in {source}")
     out.mkdir(parents=True, exist_ok=True)
-    params = {"data_dir": str(Path(data_dir).resolve()), **(parameters or {})}
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    params = {"data_dir": str(resolved.resolve()), **(parameters or {})}
     written = []
     for book in books:
         target = out / book.name
-        log.info("notebook %s", book.name)
-        pm.execute_notebook(str(book), str(target), parameters=params, cwd=str(source),
-                            kernel_name="python3", progress_bar=False)
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(target, as_version=4))
-        html = target.with_suffix(".html")
-        html.write_text(body, encoding="utf-8")
-        written += [target, html]
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(str(book), str(target), parameters=params, cwd=str(source),
+                                kernel_name="python3", progress_bar=False,
+                                kernel_manager_class=_ipc_kernel_manager())
+        except pm.PapermillExecutionError as exc:
+            raise NotebookError(
+                f"{book.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                f"(full traceback in {target})") from None
+        html_path = target.with_suffix(".html")
+        _write_html(nbformat.read(target, as_version=4), html_path, with_code)
+        log.info("notebook %s: %.1f s", book.stem, time.perf_counter() - t0)
+        written += [target, html_path]
     return written
+
+
+def _write_html(nb, path: Path, with_code: bool) -> None:
+    from nbconvert import HTMLExporter
+
+    from tradeviz.store.parquet import write_text_atomic
+
+    _add_alt_text(nb)
+    exporter = HTMLExporter(exclude_input=not with_code,
+                            exclude_input_prompt=not with_code,
+                            exclude_output_prompt=not with_code)
+    body, _ = exporter.from_notebook_node(nb)
+    write_text_atomic(path, body)
+
+
+def _add_alt_text(nb) -> None:
+    """Give every PNG output an HTML rendering with alt text: the `alt` the notebook set in
+    the output's metadata (see tradeviz.analysis.display), else the notebook's title."""
+    title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
+                  if c.cell_type == "markdown" and c.source.strip()), "chart")
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            png = data.get("image/png")
+            if not png or "text/html" in data:
+                continue
+            if isinstance(png, bytes):
+                png = base64.b64encode(png).decode()
+            alt = output.get("metadata", {}).get("image/png", {}).get("alt") or f"{title}: chart"
+            data["text/html"] = (f'<img alt="{html.escape(alt)}" '
+                                 f'src="data:image/png;base64,{png.strip()}">')
+
+
+def _ipc_kernel_manager():
+    """A kernel manager whose kernel talks over IPC sockets in the runtime directory: local
+    only, and no "running over TCP without encryption" warning on every run."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.transport = "ipc"
+
+    return IpcKernelManager
