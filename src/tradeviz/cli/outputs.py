@@ -12,12 +12,13 @@ from tradeviz.cli.options import CA_ISO3_LIST, YEAR_SPAN
 
 
 @click.command("demo")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("demo-data"),
-              show_default=True, help="Where the synthetic raw and processed layers go.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the synthetic raw and processed layers go (default: the global "
+                   "--data-dir or $TRADEVIZ_DATA_DIR when set, else ./demo-data).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("demo-exports"),
               show_default=True, help="Where charts and executed notebooks go.")
 @click.option("--no-notebooks", is_flag=True, help="Skip executing the notebooks.")
-def demo_cmd(data_dir: Path, out: Path, no_notebooks: bool) -> None:
+def demo_cmd(data_dir: Path | None, out: Path, no_notebooks: bool) -> None:
     """Offline demo on SYNTHETIC data: writes a raw layer in the exact Comtrade v1 format
     (HS6, 2014-2024, calibrated to the published China Customs totals), then builds every
     table, exports every chart and runs every notebook. No network needed.
@@ -28,8 +29,9 @@ def demo_cmd(data_dir: Path, out: Path, no_notebooks: bool) -> None:
     import pandas as pd
 
     from tradeviz.analysis.checks import compare, format_table, load_published
-    from tradeviz.demo.run import run_demo
+    from tradeviz.demo.run import demo_data_dir, run_demo
 
+    data_dir = demo_data_dir(data_dir)
     report, written = run_demo(data_dir, out, notebooks=not no_notebooks)
     processed = data_dir / "processed"
     click.echo(f"SYNTHETIC demo data: {sum(report.rows_by_source.values()):,} flow rows in "
