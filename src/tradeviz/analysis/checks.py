@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradeviz.analysis.totals import pair_totals
+from tradeviz.errors import MissingInputError
 from tradeviz.vocab.countries import CA_ISO3
 
 TOLERANCE = 0.02
@@ -23,7 +24,7 @@ def load_published(path: Path | None = None) -> pd.DataFrame:
     """Published figures: the shipped table, or `path` (same columns) when given."""
     path = Path(path) if path is not None else published_path()
     if not path.exists():
-        raise FileNotFoundError(f"{path}: published figures file missing; pass --published "
+        raise MissingInputError(f"{path}: published figures file missing; pass --published "
                                 "FILE or reinstall tradeviz (it ships the default table)")
     return pd.read_csv(path, dtype={"year": int, "value_usd": float}, keep_default_na=False)
 

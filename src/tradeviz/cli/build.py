@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tradeviz import config
+from tradeviz.errors import MissingInputError
 from tradeviz.store.lock import writes_data_dir
 
 
@@ -81,7 +82,7 @@ def check_cmd(published: Path | None, strict: bool) -> None:
 
     flows_path = config.processed_dir() / "flows.parquet"
     if not flows_path.exists():
-        raise FileNotFoundError(f"{flows_path} missing; run `tradeviz build` first")
+        raise MissingInputError(f"{flows_path} missing; run `tradeviz build` first")
     result = compare(pd.read_parquet(flows_path), load_published(published))
     click.echo(format_table(result))
     if strict and (result["status"] == "FAIL").any():
