@@ -31,6 +31,7 @@ run: $(STAMP)
 	$(BIN)/tradeviz check
 	$(BIN)/tradeviz charts --out $(OUT)/charts --format png,svg,pdf
 	$(BIN)/tradeviz notebooks --out $(OUT)/notebooks
+	$(BIN)/tradeviz report --out $(OUT)/report
 
 # JupyterLab on notebooks/ with this project's environment as the kernel.
 lab: $(STAMP)

@@ -103,7 +103,7 @@ def demo(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("demo")
     report, written = run_demo(root / "data", root / "out", notebooks=False,
-                               formats=("png", "svg", "pdf"))
+                               formats=("png", "svg", "pdf"), report=False)
     return root, report, written
 
 

@@ -1,5 +1,6 @@
 """Offline demo: a synthetic raw layer (exact Comtrade v1 format, calibrated to published
-totals), then build, charts and notebooks. Everything it writes is labelled synthetic.
+totals), then build, charts, notebooks and the HTML report. Everything it writes is
+labelled synthetic.
 
 The demo replaces the raw layer of its data directory whole, so it refuses a directory
 that holds anything but its own synthetic snapshots (a real fetch is never overwritten)."""
@@ -46,9 +47,11 @@ def check_demo_dir(data_dir: Path) -> None:
 
 
 def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
-             formats: tuple[str, ...] = ("png",)) -> tuple[BuildReport, list[Path]]:
+             formats: tuple[str, ...] = ("png",), report: bool = True
+             ) -> tuple[BuildReport, list[Path]]:
     """Write the synthetic raw layer into `data_dir` (see demo_data_dir), build, export the
-    charts to out/charts and, with `notebooks`, run the notebooks into out/notebooks."""
+    charts to out/charts, with `notebooks` run the notebooks into out/notebooks, and with
+    `report` write the HTML report to out/report."""
     data_dir = demo_data_dir(data_dir)
     check_demo_dir(data_dir)
     if notebooks:
@@ -59,7 +62,7 @@ def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
     if raw.exists():
         shutil.rmtree(raw)  # the demo layer is regenerated whole, never mixed
     write_demo_raw(raw)
-    report = build(data_dir)
+    build_report = build(data_dir)
     tables = Tables.load(data_dir / "processed")
     written: list[Path] = []
     for chart in all_charts(tables):
@@ -68,4 +71,9 @@ def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
         from tradeviz.notebook_runner import run_notebooks
 
         written += run_notebooks(out / "notebooks", data_dir)
-    return report, written
+    if report:
+        from tradeviz.analysis.dataset import open_dataset
+        from tradeviz.report import write_report
+
+        written += write_report(open_dataset(data_dir), out / "report")
+    return build_report, written
