@@ -1,4 +1,5 @@
-"""Benchmark: `tradeviz notebooks` and `tradeviz charts` on the offline demo data.
+"""Benchmark: `tradeviz notebooks`, `tradeviz charts` and `tradeviz report` on the offline
+demo data.
 
 Targets (issue 5) on a 2-core machine: all notebooks under 60 s, all charts under 15 s.
 Each is timed as a user runs it: the CLI command in a fresh process.
@@ -40,6 +41,7 @@ def main() -> None:
         charts_all = timed(["charts", "--out", str(root / "charts3"), "--format",
                             "png,svg,pdf"], env)
         notebooks = timed(["notebooks", "--out", str(root / "nb")], env)
+        report = timed(["report", "--out", str(root / "report")], env)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print("demo data (synthetic), 2-core machine; each command in a fresh process")
@@ -49,6 +51,7 @@ def main() -> None:
     count = len(list((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.ipynb")))
     print(f"tradeviz notebooks ({count})         {notebooks:6.1f} s   target < 60 s  "
           f"{'PASS' if notebooks < 60 else 'FAIL'}")
+    print(f"tradeviz report                {report:6.1f} s   (every chart, 7 pages)")
 
 
 if __name__ == "__main__":
