@@ -106,7 +106,9 @@ def open_dataset(data_dir: str | Path | None = None) -> Dataset:
             f" missing; directory from {origin}); run `tradeviz build` after `tradeviz fetch`,"
             " or `tradeviz demo` for synthetic demo tables, or pass data_dir / set "
             "TRADEVIZ_DATA_DIR to a directory holding processed/")
-    return Dataset(processed=processed, origin=origin)
+    # Resolved once: a build that switches the processed/ generation meanwhile cannot mix
+    # two builds' tables in one Dataset.
+    return Dataset(processed=processed.resolve(), origin=origin)
 
 
 # ----------------------------------------------------------------------------- the Dataset
@@ -464,6 +466,34 @@ class Dataset:
         order = {p: i for i, p in enumerate([*CA_ISO3, CA5, CHINA.iso3, WORLD_ISO3])}
         out = out.assign(_o=out["partner"].map(order)).sort_values(["_o", "measure"])
         return out[YTD_COLUMNS].reset_index(drop=True)
+
+    def imf_vs_comtrade(self, years=None) -> pd.DataFrame:
+        """China-reported annual trade per country and flow from both sources: UN Comtrade
+        annual beside IMF IMTS monthly summed (years with all twelve months only), and the
+        difference IMF / Comtrade - 1."""
+        span = self._span(years)
+        ct = self.totals(years=years)
+        ct = ct[ct["partner"].isin(self._ca())].melt(
+            id_vars=["partner", "year"], value_vars=["exports_usd", "imports_usd"],
+            var_name="flow", value_name="comtrade_usd").dropna(subset=["comtrade_usd"])
+        ct["flow"] = ct["flow"].map({"exports_usd": "export", "imports_usd": "import"})
+        f = self.flows
+        f = f[(f["source"] == "imf") & (f["freq"] == "M") & (f["reporter"] == CHINA.iso3)
+              & f["partner"].isin(self._ca()) & f["flow"].isin(TRADE_FLOWS)]
+        if span:
+            f = f[f["year"].between(*span)]
+        cols = ["country", "flow", "year", "comtrade_usd", "imf_usd", "difference"]
+        if f.empty or ct.empty:
+            return pd.DataFrame(columns=cols)
+        imf = pair_totals(f).groupby(["partner", "flow", "year"], as_index=False).agg(
+            imf_usd=("value_usd", "sum"), months=("month", "nunique"))
+        imf = imf[imf["months"] == 12].drop(columns="months")
+        imf["year"] = imf["year"].astype(int)
+        out = ct.merge(imf, on=["partner", "flow", "year"], how="inner")
+        out["difference"] = out["imf_usd"] / out["comtrade_usd"].where(
+            out["comtrade_usd"] > 0) - 1
+        out = out.rename(columns={"partner": "country"})
+        return out[cols].sort_values(["country", "flow", "year"], ignore_index=True)
 
     # ------------------------------------------------------------------------------ mirror
     def mirror(self, freq: str = "A", countries=None, years=None) -> pd.DataFrame:

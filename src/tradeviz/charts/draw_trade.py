@@ -1,0 +1,205 @@
+"""Renderers for trade levels and shares: totals (with the CA5 panel), growth, China's share
+from both sides, IMF against Comtrade, the latest months. Each draws the frame its data
+function returned on a new Figure; none selects or reshapes data."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from tradeviz.charts.base import (
+    COUNTRY_COLORS,
+    COUNTRY_NAMES,
+    Info,
+    draw_events,
+    empty,
+    event_key,
+    events_in,
+    grid_for,
+    hide_unused,
+    new_figure,
+    panels,
+    usd_scale,
+    year_axis,
+)
+
+CA5 = "CA5"
+
+
+def _with_ca5(info: Info) -> tuple[str, ...]:
+    return (*info.countries, CA5) if info.all_countries else info.countries
+
+
+def _legend_or_key(fig: Figure, spare: list, handles: list, labels: list, key: str) -> None:
+    """The legend (and the events key) in the first spare panel, else under the figure."""
+    text = f"{key}" if key else ""
+    if spare:
+        ax = spare[0]
+        ax.legend(handles, labels, loc="upper center", frameon=False)
+        if text:
+            ax.text(0.5, 0.05, "Dotted lines: policy events\n" + text, ha="center",
+                    va="bottom", fontsize=7.5, color="#555555", transform=ax.transAxes)
+        return
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+    if text:
+        fig.text(0.99, 0.99, "Events: " + text.replace("\n", "; "), ha="right", va="top",
+                 fontsize=7, color="#555555")
+
+
+def _numbers(data: pd.DataFrame, countries: tuple[str, ...]) -> tuple[dict, str]:
+    if data.empty:
+        return {}, ""
+    lo, hi = float(data["year"].min()) - 0.5, float(data["year"].max()) + 0.5
+    return event_key(events_in(lo, hi, countries if CA5 not in countries else None))
+
+
+def total_trade(data: pd.DataFrame, info: Info) -> Figure:
+    """One panel per country (and Central Asia as a whole): exports and imports as lines,
+    the balance as bars; the CA5 panel has its own scale."""
+    shown = _with_ca5(info)
+    nrows, ncols = grid_for(len(shown) + 1)
+    fig, axes = new_figure(info, nrows, ncols, sharex=True)
+    div, unit = usd_scale(data.loc[data["partner"] != CA5, ["exports_usd", "imports_usd"]]
+                          .abs().max().max() if len(data) else 0)
+    numbers, key = _numbers(data, info.countries)
+    for ax, iso, d in panels(axes, shown, data, "partner", "no data"):
+        dv, un = usd_scale(d["total_usd"].max()) if iso == CA5 else (div, unit)
+        color = COUNTRY_COLORS[iso]
+        ax.bar(d["year"], d["balance_usd"] / dv, color="#cccccc", width=0.7,
+               label="Balance (China's surplus)")
+        ax.plot(d["year"], d["exports_usd"] / dv, color=color, marker="o",
+                label="China's exports")
+        ax.plot(d["year"], d["imports_usd"] / dv, color=color, ls="--", marker="o",
+                label="China's imports")
+        ax.axhline(0, color="#555555", lw=0.6)
+        ax.set_ylabel(un)
+        year_axis(ax)
+        draw_events(ax, None if iso == CA5 else (iso,), numbers=numbers)
+        if iso == CA5:
+            ax.set_title(COUNTRY_NAMES[CA5], fontweight="bold")
+    handles = [Line2D([], [], color="#555555", marker="o", label="China's exports"),
+               Line2D([], [], color="#555555", ls="--", marker="o", label="China's imports"),
+               Patch(color="#cccccc", label="Balance (China's surplus)")]
+    spare = hide_unused(axes, len(shown))
+    _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], key)
+    return fig
+
+
+def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
+    """Year-on-year change of total trade per country, as bars around zero."""
+    shown = _with_ca5(info)
+    nrows, ncols = grid_for(len(shown))
+    fig, axes = new_figure(info, nrows, ncols, sharex=True, sharey=True)
+    d0 = data.dropna(subset=["yoy"])
+    lim = max(0.25, float(d0["yoy"].abs().quantile(0.95)) * 1.15) * 100 if len(d0) else 50
+    for ax, iso, d in panels(axes, shown, d0, "partner", "fewer than two years"):
+        colors = ["#2b8cbe" if v >= 0 else "#d7301f" for v in d["yoy"]]
+        ax.bar(d["year"], d["yoy"] * 100, color=colors, width=0.7)
+        ax.axhline(0, color="#555555", lw=0.6)
+        ax.set_ylim(-lim, lim)
+        for x, v in zip(d["year"], d["yoy"], strict=True):  # beyond the axis: say the value
+            if abs(v * 100) > lim:
+                ax.annotate(f"{v:+.0%}", (x, lim if v > 0 else -lim), ha="center",
+                            va="top" if v > 0 else "bottom", fontsize=7, color="#222222")
+        last = d.iloc[-1]
+        ax.text(0.02, 0.97, f"CAGR {int(last['base_year'])}–{int(last['year'])}: "
+                f"{last['cagr']:+.1%}" if pd.notna(last["cagr"]) else "", fontsize=8,
+                transform=ax.transAxes, va="top")
+        ax.set_ylabel("% change on previous year")
+        year_axis(ax)
+        if iso == CA5:
+            ax.set_title(COUNTRY_NAMES[CA5], fontweight="bold")
+    hide_unused(axes, len(shown))
+    return fig
+
+
+def china_share(data: pd.DataFrame, info: Info) -> Figure:
+    """China's share of each country's trade: the country's own report against China's
+    report of the same trade, both over the country's reported World total."""
+    nrows, ncols = grid_for(len(info.countries) + 1)
+    fig, axes = new_figure(info, nrows, ncols, sharex=True, sharey=True)
+    top = data[["share_partner_reported", "share_china_reported"]].max().max() \
+        if len(data) else 0.5
+    top = max(0.5, float(top) * 1.15 if pd.notna(top) else 0.5) * 100
+    has = data.dropna(subset=["share_partner_reported", "share_china_reported"], how="all")
+    for ax, iso, d in panels(axes, info.countries, has, "country",
+                             "the country reports no\ntrade with the World"):
+        color = COUNTRY_COLORS[iso]
+        ax.plot(d["year"], d["share_partner_reported"] * 100, color=color, marker="o",
+                label="as the country reports it")
+        ax.plot(d["year"], d["share_china_reported"] * 100, color=color, ls="--",
+                marker="o", label="China's report over the country's World total")
+        last = d.dropna(subset=["share_partner_reported"]).tail(1)
+        for r in last.itertuples(index=False):
+            ax.annotate(f"{r.share_partner_reported:.0%}",
+                        (r.year, r.share_partner_reported * 100), xytext=(4, 0),
+                        textcoords="offset points", fontsize=8, va="center", color=color)
+        ax.set_ylim(0, top)
+        ax.set_ylabel("% of the country's trade")
+        year_axis(ax)
+        draw_events(ax, (iso,), labels=False)
+    handles = [Line2D([], [], color="#555555", marker="o",
+                      label="China's share as the country reports it"),
+               Line2D([], [], color="#555555", ls="--", marker="o",
+                      label="China-reported trade over the country's World total")]
+    spare = hide_unused(axes, len(info.countries))
+    _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], "")
+    return fig
+
+
+def imf_vs_comtrade(data: pd.DataFrame, info: Info) -> Figure:
+    """The two sources' difference in % per country (exports solid, imports dotted): a
+    line at zero means they agree."""
+    nrows, ncols = grid_for(len(info.countries) + 1)
+    fig, axes = new_figure(info, nrows, ncols, sharex=True, sharey=True)
+    lim = max(2.0, float(data["difference"].abs().max()) * 100 * 1.2) if len(data) else 5
+    for ax, iso, d in panels(axes, info.countries, data, "country", "no years in both sources"):
+        for flow, ls in (("export", "-"), ("import", ":")):
+            f = d[d["flow"] == flow]
+            ax.plot(f["year"], f["difference"] * 100, color=COUNTRY_COLORS[iso], ls=ls,
+                    marker="o", label=f"China's {flow}s")
+        ax.axhline(0, color="#555555", lw=0.8)
+        ax.set_ylim(-lim, lim)
+        ax.set_ylabel("IMF vs Comtrade, %")
+        year_axis(ax)
+    spare = hide_unused(axes, len(info.countries))
+    handles = [Line2D([], [], color="#555555", marker="o", label="China's exports"),
+               Line2D([], [], color="#555555", ls=":", marker="o", label="China's imports")]
+    _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], "")
+    if spare and len(data):
+        worst = data.loc[data["difference"].abs().idxmax()]
+        spare[0].text(0.5, 0.35, f"Largest difference: {COUNTRY_NAMES[worst['country']]},\n"
+                      f"China's {worst['flow']}s {int(worst['year'])}: "
+                      f"{worst['difference']:+.1%}", ha="center", fontsize=8,
+                      transform=spare[0].transAxes)
+    return fig
+
+
+def latest_months(data: pd.DataFrame, info: Info) -> Figure:
+    """China's monthly exports and imports with each country over the latest months."""
+    fig, axes = new_figure(info, 1, 2, sharey=False)
+    d = data[data["partner"] != CA5].copy()
+    if len(d):
+        d["period_dt"] = pd.to_datetime(d["period"] + "-01")
+    for ax, col, what in zip(axes, ("exports_usd", "imports_usd"), ("exports", "imports"),
+                             strict=True):
+        ax.set_title(f"China's {what}")
+        if d.empty or d[col].isna().all():
+            empty(ax, "no monthly data")
+            continue
+        div, unit = usd_scale(d[col].max())
+        for iso, g in d.groupby("partner", sort=False):
+            ax.plot(g["period_dt"], g[col] / div, color=COUNTRY_COLORS[iso], marker="o",
+                    label=COUNTRY_NAMES[iso])
+        ax.set_ylabel(unit + " per month")
+        ax.tick_params(axis="x", labelrotation=45)
+        import matplotlib.dates as mdates
+
+        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right center", frameon=False)
+    return fig
