@@ -30,7 +30,6 @@ from tradeviz.store.durable import (
 
 GENERATIONS = ".processed"
 LINK = "processed"
-KEEP = 2  # the current generation and the one before it
 
 
 def current_dir(data_dir: Path) -> Path:
@@ -58,21 +57,25 @@ class Generation:
 
     def publish(self) -> Path:
         """Rename the finished directory to its build id and point `processed` at it."""
-        build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+        now = time.time_ns()
+        build_id = (time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9))
+                    + f".{now % 10**9:09d}-{os.getpid()}")
         final = self.root / build_id
         link = self.data_dir / LINK
+        previous = Path(os.readlink(link)).name if link.is_symlink() else None
         with os_errors(link):
             for name in os.listdir(self.path):
                 _fsync_file(self.path / name)
             os.rename(self.path, final)
             if link.is_dir() and not link.is_symlink():  # a store from before generations
-                os.rename(link, self.root / f"legacy-{build_id}")
+                previous = f"legacy-{build_id}"
+                os.rename(link, self.root / previous)
             tmp_link = tmp_name(self.data_dir, "-link")
             os.symlink(Path(GENERATIONS) / build_id, tmp_link)
             os.replace(tmp_link, link)
             fsync_dir(self.data_dir)
         self.path = final
-        _prune(self.root, keep={build_id})
+        _prune(self.root, keep={build_id, previous})
         return final
 
     def discard(self) -> None:
@@ -96,9 +99,8 @@ def _remove_abandoned(root: Path) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
-def _prune(root: Path, keep: set[str]) -> None:
-    finished = sorted((e for e in root.iterdir() if not e.name.startswith(TMP_PREFIX)),
-                      key=lambda e: e.stat().st_mtime, reverse=True)
-    for old in finished[KEEP:]:
-        if old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+def _prune(root: Path, keep: set[str | None]) -> None:
+    """Remove finished generations other than the current and the previous one."""
+    for entry in root.iterdir():
+        if not entry.name.startswith(TMP_PREFIX) and entry.name not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
