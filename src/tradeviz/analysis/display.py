@@ -3,25 +3,16 @@ Markdown. Kept apart from the analysis so that the functions computing numbers n
 
 from __future__ import annotations
 
-import io
-
-from matplotlib.figure import Figure
-
-
-def chart_png(fig: Figure, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes (what the notebook and the report embed)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
 
 def show_chart(chart) -> None:
     """Display a chart (anything with .fig and .title) once, as a PNG whose alt text is its
     title and caption, so the exported HTML describes every image."""
     from IPython.display import Image, display
 
+    from tradeviz.charts.base import figure_png
+
     alt = f"{chart.title}. {getattr(chart, 'caption', '')}".strip()
-    display(Image(data=chart_png(chart.fig), format="png", metadata={"alt": alt}))
+    display(Image(data=figure_png(chart.fig), format="png", metadata={"alt": alt}))
 
 
 def say(*sentences: str) -> None:
@@ -39,3 +30,15 @@ def bullets(sentences: list[str]) -> None:
 
     if sentences:
         display(Markdown("\n".join(f"- {s}" for s in sentences)))
+
+
+def show_table(df, caption: str = "") -> None:
+    """Display a formatted table (see formatting.table) without the index."""
+    from IPython.display import HTML, display
+
+    cap = f"<caption style='caption-side: bottom; text-align: left'>{caption}</caption>" \
+        if caption else ""
+    html = df.to_html(index=False, escape=True, na_rep="–", border=0)
+    display(HTML(html.replace("<table", "<table style='font-size: 0.9em'", 1)
+                 .replace("</thead>", "</thead>" + cap, 1) if cap else html))
+

@@ -17,6 +17,7 @@ from tradeviz.vocab.areas import LABELS as AREA_LABELS
 from tradeviz.vocab.countries import BY_ISO3
 
 CA5 = "CA5"
+NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
 
 def country_name(iso3: str) -> str:
@@ -81,7 +82,8 @@ def largest_partner_sentence(totals: pd.DataFrame) -> str:
     text = (f"{country_name(top['partner'])} was China's largest Central Asian partner in "
             f"{year} ({usd(top['total_usd'])}")
     if len(latest) > 1:
-        text += f", {pct(top['total_usd'] / whole, 0)} of China's trade with the {len(latest)}"
+        count = NUMBERS.get(len(latest), str(len(latest)))
+        text += f", {pct(top['total_usd'] / whole, 0)} of China's trade with the {count}"
         text += " countries shown"
     return text + ")."
 

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 CHART_LEADS = {
     "total_trade": "Each panel is one country: the lines are China's exports and imports, "
                    "the bars the balance. Look for the years where the lines part.",
-    "ca5_total": "The five countries together: the total, and how much of it is exports.",
+    "trade_growth": "Change on the previous year, in percent: growth that the levels "
+                    "hide, and the years trade fell.",
     "china_share": "China's share of each country's trade by the country's own reports; "
                    "a rising line means China gained on the country's other partners.",
     "focus_composition": "Which focus areas carry the trade, in value (left) and share "
@@ -38,10 +39,12 @@ CHART_LEADS = {
     "agriculture_imports": "China's agricultural imports by country of origin; still small "
                            "next to energy, look at the growth.",
     "ict_exports": "China's ICT goods exports by category: phones and computers dominate.",
-    "mirror_gaps": "What each side reports for the same trade; the further apart the two "
-                   "lines, the more trade one side does not record the same way.",
+    "mirror_gaps": "What each side reports for the same trade, both directions; the further "
+                   "apart the two sides, the more trade one side does not record the same "
+                   "way.",
+    "mirror_chapters": "The HS chapters behind each direction's gap in the latest year.",
     "imf_vs_comtrade": "How far the IMF's monthly totals, summed over the year, differ from "
-                       "Comtrade's annual figures for the same trade.",
+                       "Comtrade's annual figures for the same trade, in percent.",
     "latest_months": "The latest twelve months, monthly: the most recent data there is.",
 }
 
@@ -74,25 +77,19 @@ def write_report(ds, out: Path) -> list[Path]:
 
 
 def _charts(ds, stage: Path) -> list[Section]:
-    """Every chart as PNG with its CSV and JSON sidecar under charts/, and a section each."""
-    import json
+    """Every chart of `ds` as PNG with its CSV and JSON sidecar under charts/, and a
+    section each."""
+    from tradeviz.charts import all_charts, export
 
-    from tradeviz.charts import Tables, all_charts, export, filtered
-
-    tables = Tables.load(ds.processed)
-    if ds.years or ds.countries:
-        tables = filtered(tables, ds.years, ds.countries)
     out = stage / "charts"
     manifest = ds.provenance.get("raw_manifest_sha256")
     sections = []
-    for chart in all_charts(tables):
-        files = export(chart, out, ("png",), manifest)
-        names = {p.suffix: p.name for p in files}
-        meta = json.loads((out / names[".json"]).read_text("utf-8"))
+    for chart in all_charts(ds):
+        export(chart, out, ("png",), manifest)
+        base = f"charts/{chart.name}"
         sections.append(pages.chart_section(
-            chart.name, meta.get("title", chart.name), meta.get("caption", ""),
-            f"charts/{names['.png']}", f"charts/{names['.csv']}", f"charts/{names['.json']}",
-            CHART_LEADS.get(chart.name, "")))
+            chart.name, chart.title, chart.caption, f"{base}.png", f"{base}.csv",
+            f"{base}.json", CHART_LEADS.get(chart.name, "")))
     return sections
 
 

@@ -84,9 +84,12 @@ def _card_line(totals: pd.DataFrame, iso: str) -> str:
 def _latest_totals_section(page: Page, ds, totals: pd.DataFrame) -> Section:
     growth = ds.growth("totals")
     latest = _with_growth(totals, growth)
+    since = "the first year"
     if not latest.empty:
         year = int(latest["year"].max())
         latest = latest[latest["year"] == year]
+        base = growth["base_year"].min() if len(growth) else None
+        since = str(int(base)) if base is not None and not pd.isna(base) else since
     shown = table(latest.assign(partner=latest["partner"].map(F.country_name))[
         ["partner", "year", "exports_usd", "imports_usd", "total_usd", "balance_usd", "yoy",
          "cagr"]],
@@ -95,7 +98,7 @@ def _latest_totals_section(page: Page, ds, totals: pd.DataFrame) -> Section:
         rename={"partner": "partner", "exports_usd": "China's exports",
                 "imports_usd": "China's imports", "total_usd": "total",
                 "balance_usd": "balance", "yoy": "total, change on year",
-                "cagr": "total, growth a year since first year"})
+                "cagr": f"total, growth a year since {since}"})
     lead = ("China-reported trade with each country in the latest year; the last row adds "
             "the five together. Compare the change on the year with the longer-run growth "
             "rate to see whether the latest year is typical.")
@@ -365,8 +368,9 @@ def chart_section(name: str, title: str, caption: str, image: str, csv: str | No
         downloads.append(Download(f"{name}.csv", csv))
     if meta:
         downloads.append(Download(f"{name}.json", meta))
+    # the caption is drawn in the image; the alt text carries it for readers without images
     return Section(f"chart-{name}", title, lead=lead, image=image, alt=f"{title}. {caption}",
-                   caption=caption, downloads=downloads)
+                   downloads=downloads)
 
 
 __all__ = ["Page", "chart_section", "country_page", "index_page", "pct", "provenance_page",
