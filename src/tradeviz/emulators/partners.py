@@ -159,12 +159,36 @@ def world_value(emulator: Emulator, country: int, flow: str, year: int) -> float
     return own / shares(country, flow, year)[CHINA]
 
 
+@lru_cache(maxsize=4096)
+def panel_values(emulator: Emulator, country: int, flow: str, year: int) -> dict[int, float]:
+    """USD value of a Central Asian country's exports ("X") or imports ("M") by partner code.
+
+    China and the other dominant partners are their share of World; a trade between two
+    Central Asian countries is pinned to what the one with the lower code says (flows
+    swapped, CIF/FOB adjusted), so the two reports of it agree; the tail of small partners
+    fills what is left, and "Areas, nes" keeps its share of World."""
+    world = world_value(emulator, country, flow, year)
+    base = shares(country, flow, year)
+    other = "M" if flow == "X" else "X"
+    pinned: dict[int, float] = {}
+    for partner in CA:
+        if partner < country:
+            theirs = panel_values(emulator, partner, other, year).get(country, 0.0)
+            if theirs > 0:
+                pinned[partner] = theirs / CIF_FACTOR if flow == "X" else theirs * CIF_FACTOR
+    dominant = {BY_ISO3[iso] for iso in DOMINANT[country]} | {AREAS_NES}
+    fixed = {k: world * v for k, v in base.items() if k in dominant and k not in pinned}
+    tail = {k: v for k, v in base.items() if k not in dominant and k not in pinned}
+    room = max(world - sum(fixed.values()) - sum(pinned.values()), 0.02 * world)
+    weight = sum(tail.values())
+    return {**fixed, **pinned, **{k: room * v / weight for k, v in tail.items()}}
+
+
 def true_value(emulator: Emulator, country: int, partner: int, flow: str, year: int) -> float:
     """What the Central Asian country traded with `partner` (0 = World) in its own terms."""
-    world = world_value(emulator, country, flow, year)
     if partner == 0:
-        return world
-    return world * shares(country, flow, year).get(partner, 0.0)
+        return world_value(emulator, country, flow, year)
+    return panel_values(emulator, country, flow, year).get(partner, 0.0)
 
 
 def _value(emulator: Emulator, reporter: int, partner: int, flow: str, year: int
