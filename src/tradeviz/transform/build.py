@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 
 from tradeviz import __version__
 from tradeviz.errors import BuildError
-from tradeviz.extract import wits
 from tradeviz.schema import FLOW_CELL, FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
 from tradeviz.store.parquet import write_parquet, write_text_atomic
 from tradeviz.store.processed import Generation
 from tradeviz.store.raw import RawStore, Snapshot
+from tradeviz.transform import wits
 from tradeviz.transform.comtrade import ParseReport, parse_comtrade
 from tradeviz.transform.mirror import build_mirror
 

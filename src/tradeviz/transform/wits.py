@@ -1,45 +1,80 @@
-"""World Bank WITS "Partner-Timeseries" downloads (CSV with BOM, or XLSX) into the raw layer.
+"""World Bank WITS "Partner-Timeseries" downloads (CSV with BOM, or XLSX): raw bytes to rows.
 
 The files hold a reporter's imports from every partner, all products, in US$ thousand.
-Partner names are mapped to ISO3 with country_converter; names it cannot map (regions,
-"Unspecified", "Other Asia, nes") are listed by the import and the build, never dropped
-silently.
+Partner names are mapped to ISO3 with country_converter, after WITS_NAMES (names it maps
+wrongly or not at all: US Minor Outlying Islands, and obsolete entities that keep codes of
+their own). The mapping must be injective within a file: two names that land on one code
+would overwrite each other's values, so the import stops naming both. Names that are not
+countries ("Unspecified", "Other Asia, nes") are listed by the import and the build, never
+dropped silently. No HTTP here: the build imports this module.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 import re
+import zipfile
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import pandas as pd
 
 from tradeviz.errors import SnapshotError, TradevizError
-from tradeviz.store.raw import RawStore, Snapshot, query_key
+from tradeviz.store.raw import Snapshot
 from tradeviz.vocab.countries import to_iso3
 
-log = logging.getLogger(__name__)
-
-SOURCE = "wits"
 ID_COLUMNS = ["Reporter Name", "Partner Name", "Trade Flow", "Product Group", "Indicator"]
-SPECIAL_NAMES = {"world": "WLD"}
+# Lower-case WITS name -> code. Obsolete entities keep WITS's own code (not a current ISO3),
+# so they never merge into their successor's row.
+WITS_NAMES = {
+    "world": "WLD",
+    "united states minor outlying i": "UMI",
+    "us msc.pac.i": "PUS",  # US Miscellaneous Pacific Islands (WITS code, obsolete)
+    "fm sudan": "SUD",  # Sudan before South Sudan's secession in 2011 (WITS code)
+    "belgium-luxembourg": "BLX",  # Belgium-Luxembourg Economic Union, until 1998
+    "netherlands antilles": "ANT",  # dissolved 2010 (ISO 3166-3)
+    "serbia, fr(serbia/montenegro)": "SCG",  # Serbia and Montenegro, until 2006 (ISO 3166-3)
+    "occ.pal.terr": "PSE",
+}
+MAX_UNPACKED = 64 << 20  # a WITS workbook unpacks to a few MB; refuse zip bombs before parsing
+
+
+def name_to_iso3(name: str) -> str | None:
+    special = WITS_NAMES.get(name.strip().lower())
+    return special or to_iso3(name)
+
+
+def check_unpacked_size(data: bytes, name: str, limit: int | None = None) -> None:
+    """An XLSX is a ZIP: sum the declared sizes of its members before anything unpacks it."""
+    limit = limit or MAX_UNPACKED
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile:
+        raise SnapshotError(f"{name} is not a readable XLSX file (not a ZIP archive). Fix: "
+                            "download it again from WITS") from None
+    if total > limit:
+        raise SnapshotError(f"{name} unpacks to {total / 1e6:,.0f} MB (limit "
+                            f"{limit / 1e6:,.0f} MB): not a WITS download; refused before "
+                            "parsing")
 
 
 def read_table(data: bytes, ext: str, name: str) -> pd.DataFrame:
     """The Partner-Timeseries sheet as strings (values kept exact for Decimal conversion)."""
+    if not data.strip():
+        raise SnapshotError(f"{name} is empty. Fix: download it again from WITS "
+                            "(Partner-Timeseries, CSV or XLSX)")
     try:
         if ext == "csv":
             frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
         elif ext == "xlsx":
+            check_unpacked_size(data, name)
             sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str)
             frame = sheets.get("Partner-Timeseries")
             if frame is None:
                 frame = next(iter(sheets.values()))
         else:
             raise TradevizError(f"{name}: WITS import reads .csv or .xlsx files, not .{ext}")
-    except (ValueError, UnicodeDecodeError, KeyError, OSError) as exc:
+    except (ValueError, UnicodeDecodeError, KeyError, OSError, zipfile.BadZipFile) as exc:
         raise SnapshotError(f"{name} is not a readable WITS download ({exc}). Fix: download "
                             "it again from WITS (Partner-Timeseries, CSV or XLSX)") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -48,33 +83,25 @@ def read_table(data: bytes, ext: str, name: str) -> pd.DataFrame:
         raise SnapshotError(f"{name} lacks the WITS Partner-Timeseries columns {missing}; found "
                             f"{list(frame.columns)[:8]}. Fix: export the Partner-Timeseries "
                             "table from WITS")
+    if frame.empty:
+        raise SnapshotError(f"{name} has the WITS header but no data rows. Fix: download it "
+                            "again from WITS with at least one year selected")
     return frame
 
 
-def name_to_iso3(name: str) -> str | None:
-    special = SPECIAL_NAMES.get(name.strip().lower())
-    return special or to_iso3(name)
-
-
-def import_files(store: RawStore, paths: list[Path]) -> list[tuple[Snapshot, list[str]]]:
-    """Copy each download's exact bytes into raw/wits with a manifest line."""
-    out = []
-    for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file")
-        data = path.read_bytes()
-        ext = path.suffix.lower().lstrip(".")
-        frame = read_table(data, ext, str(path))
-        rows, unmapped = parse_frame(frame, str(path))
-        reporters = sorted(set(rows["reporter"]))
-        meta = {"endpoint": "wits.worldbank.org Partner-Timeseries download",
-                "params": {"file": path.name, "reporters": reporters},
-                "query_key": query_key(SOURCE, {"file": path.name, "ext": ext}),
-                "records": len(rows), "complete": True, "http_status": None,
-                "format": ext, "unmapped_partners": unmapped, "synthetic": False}
-        out.append((store.save(SOURCE, data, ext, meta), unmapped))
-    return out
+def check_injective(iso: dict[str, str | None], name: str) -> None:
+    """Two source names on one code would overwrite each other: stop, naming both."""
+    by_code: dict[str, list[str]] = {}
+    for source_name, code in iso.items():
+        if code is not None:
+            by_code.setdefault(code, []).append(source_name)
+    clashes = {code: names for code, names in by_code.items() if len(names) > 1}
+    if clashes:
+        text = "; ".join(f"{' and '.join(repr(n) for n in sorted(names))} -> {code}"
+                         for code, names in sorted(clashes.items()))
+        raise SnapshotError(f"{name}: different names map to one country code ({text}), so "
+                            "their values would overwrite each other. Fix: add the right code "
+                            "for the extra name to WITS_NAMES in tradeviz/transform/wits.py")
 
 
 def parse_frame(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
@@ -89,8 +116,12 @@ def parse_frame(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]
     long = frame.melt(id_vars=ID_COLUMNS, value_vars=years, var_name="year",
                       value_name="value").dropna(subset=["value"])
     long = long[long["value"].str.strip() != ""]
+    if long.empty:
+        raise SnapshotError(f"{name} holds no values (no year column with a number). Fix: "
+                            "download it again from WITS with at least one year selected")
     names = sorted(set(long["Partner Name"]) | set(long["Reporter Name"]))
     iso = {n: name_to_iso3(n) for n in names}
+    check_injective({n: iso[n] for n in set(long["Partner Name"])}, name)
     unmapped = sorted(n for n, v in iso.items() if v is None)
     for reporter in set(long["Reporter Name"]):
         if iso[reporter] is None:
