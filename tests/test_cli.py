@@ -1,0 +1,219 @@
+"""The command line: parameter types, the global --data-dir, the error policy, the demo's
+data-directory rules, and which modules the offline commands import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tradeviz import config
+from tradeviz.cli import main
+from tradeviz.cli.options import (
+    AREA,
+    CA_ISO3_LIST,
+    CHART_FORMATS,
+    HS_CODE,
+    ISO3_LIST_WITH_WORLD,
+    REVISION,
+    YEAR_SPAN,
+    YEARS,
+)
+from tradeviz.demo.run import check_demo_dir, demo_data_dir
+from tradeviz.errors import DataDirError
+from tradeviz.store.raw import RawStore
+
+THIS_YEAR = date.today().year
+
+
+@click.command()
+@click.option("--years", type=YEARS)
+@click.option("--span", type=YEAR_SPAN)
+@click.option("--countries", type=ISO3_LIST_WITH_WORLD)
+@click.option("--ca", type=CA_ISO3_LIST)
+@click.option("--hs", type=HS_CODE)
+@click.option("--rev", type=REVISION)
+@click.option("--area", type=AREA)
+@click.option("--format", "fmt", type=CHART_FORMATS)
+def probe(**kw):
+    click.echo(json.dumps(kw))
+
+
+@pytest.fixture(autouse=True)
+def _no_data_dir_override(monkeypatch):
+    """Each invocation sets the global --data-dir; start and end every test without one."""
+    monkeypatch.delenv("TRADEVIZ_DATA_DIR", raising=False)
+    config.set_data_dir(None)
+    yield
+    config.set_data_dir(None)
+
+
+def _probe(*args: str):
+    return CliRunner().invoke(probe, list(args))
+
+
+def test_types_convert_before_the_command_runs():
+    res = _probe("--years", "2010, 2015-2017", "--span", "2018-2024", "--countries",
+                 "kaz,Wld,kaz", "--hs", "0901.11", "--rev", "hs2017", "--area", "ICT",
+                 "--format", "SVG,png")
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    assert got["years"] == [2010, 2015, 2016, 2017]
+    assert got["span"] == [2018, 2024]
+    assert got["countries"] == ["KAZ", "WLD"]  # any case, repeats dropped, order kept
+    assert got["hs"] == "090111"  # leading zero kept, dot dropped
+    assert got["rev"] == "H5"
+    assert got["area"] == "ict"
+    assert got["fmt"] == ["svg", "png"]
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (("--years", "abc"), ["'abc'", "2015-2024"]),
+    (("--years", "2030-2035"), ["'2030-2035'", f"1962-{THIS_YEAR}"]),
+    (("--years", "2024-2015"), ["'2024-2015'", "2015-2024"]),
+    (("--span", "2019,2021"), ["2019,2021", "one span"]),
+    (("--countries", "KAZ,XYZ"), ["'XYZ'", "tradeviz countries"]),
+    (("--ca", "RUS"), ["'RUS'", "KAZ, KGZ, TJK, TKM, UZB"]),
+    (("--hs", "123"), ["'123'", "2, 4 or 6 digits"]),
+    (("--rev", "H9"), ["'H9'", "H0, H1, H2, H3, H4, H5, H6"]),
+    (("--area", "space"), ["'space'", "energy", "critical_minerals"]),
+    (("--format", "gif"), ["'gif'", "png, svg, pdf"]),
+])
+def test_bad_values_fail_in_one_line_naming_value_and_valid_form(args, names):
+    res = _probe(*args)
+    assert res.exit_code == 2
+    error = [line for line in res.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and args[0] in error[0]
+    for name in names:
+        assert name in error[0]
+    assert "Traceback" not in res.output
+
+
+def test_unknown_country_suggests_close_codes():
+    res = _probe("--countries", "RUSS")
+    assert res.exit_code == 2 and "RUS" in res.output.split("closest:")[1]
+
+
+def test_global_data_dir_and_env_reach_every_command(tmp_path, monkeypatch):
+    runner = CliRunner()
+    res = runner.invoke(main, ["--data-dir", str(tmp_path / "a"), "check"])
+    assert res.exit_code == 1
+    assert str(tmp_path / "a" / "processed" / "flows.parquet") in res.output
+    monkeypatch.setenv("TRADEVIZ_DATA_DIR", str(tmp_path / "env"))
+    res = runner.invoke(main, ["check"])
+    assert str(tmp_path / "env" / "processed") in res.output
+    res = runner.invoke(main, ["--data-dir", str(tmp_path / "b"), "check"])
+    assert str(tmp_path / "b" / "processed") in res.output  # the option beats the variable
+
+
+def test_tradeviz_error_is_one_line_without_traceback(tmp_path):
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "check"])
+    assert res.exit_code == 1
+    assert res.output.strip().splitlines() == [
+        f"error: {tmp_path / 'processed' / 'flows.parquet'} missing; run `tradeviz build` first"]
+
+
+def test_unexpected_error_asks_for_v_and_v_shows_the_traceback(monkeypatch):
+    monkeypatch.setattr("tradeviz.vocab.countries.COUNTRIES", _Exploding())
+    res = CliRunner().invoke(main, ["countries"])
+    assert res.exit_code == 1
+    assert "unexpected error: RuntimeError: boom" in res.output
+    assert "rerun with -v" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["-v", "countries"])
+    assert res.exit_code == 1 and isinstance(res.exception, RuntimeError)  # not swallowed
+
+
+class _Exploding(tuple):
+    def __iter__(self):
+        raise RuntimeError("boom")
+
+
+def test_countries_command_lists_registry():
+    res = CliRunner().invoke(main, ["countries", "russia"])
+    assert res.exit_code == 0
+    assert res.output.splitlines()[1].split()[:3] == ["RUS", "643", "643"]
+
+
+def test_demo_data_dir_precedence(tmp_path, monkeypatch):
+    assert demo_data_dir(None) == Path("demo-data")
+    monkeypatch.setenv("TRADEVIZ_DATA_DIR", str(tmp_path / "env"))
+    assert demo_data_dir(None) == tmp_path / "env"
+    config.set_data_dir(tmp_path / "opt")
+    assert demo_data_dir(None) == tmp_path / "opt"
+    assert demo_data_dir(tmp_path / "explicit") == tmp_path / "explicit"
+
+
+def test_demo_refuses_a_data_dir_with_real_snapshots(tmp_path):
+    store = RawStore(tmp_path / "raw")
+    snap = store.save("comtrade", b'{"count":0,"data":[]}', "json",
+                      {"params": {"period": "2023"}, "synthetic": False, "complete": True})
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "demo", "--no-notebooks",
+                                    "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1
+    assert "non-synthetic raw snapshot" in res.output and "--data-dir" in res.output
+    assert store.locate(snap) is not None  # nothing was removed
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_accepts_an_empty_or_synthetic_data_dir(tmp_path):
+    check_demo_dir(tmp_path)  # no raw/ at all
+    store = RawStore(tmp_path / "raw")
+    store.save("comtrade", b'{"count":0,"data":[]}', "json",
+               {"params": {"period": "2023"}, "synthetic": True, "complete": True})
+    check_demo_dir(tmp_path)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "raw").mkdir()
+    (tmp_path / "other" / "raw" / "notes.txt").write_text("mine")
+    with pytest.raises(DataDirError, match="no manifest"):
+        check_demo_dir(tmp_path / "other")
+
+
+def test_python_m_tradeviz():
+    out = subprocess.run([sys.executable, "-m", "tradeviz", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "--data-dir" in out and "countries" in out
+
+
+# -- what the offline commands import -------------------------------------------------------
+NETWORK_MODULES = ("requests", "urllib3", "tradeviz.extract.http", "werkzeug",
+                   "tradeviz.emulators")
+RUN_AND_LIST = """
+import json, sys
+from tradeviz.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    print("MODULES=" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def _imports_of(*args: str, cwd: Path) -> set[str]:
+    proc = subprocess.run([sys.executable, "-c", RUN_AND_LIST, *args], capture_output=True,
+                          text=True, cwd=cwd)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("MODULES=")]
+    assert proc.returncode == 0 and line, proc.stderr[-2000:]
+    return set(json.loads(line[0].removeprefix("MODULES=")))
+
+
+def _network(mods: set[str]) -> list[str]:
+    return sorted(m for m in mods for n in NETWORK_MODULES if m == n or m.startswith(n + "."))
+
+
+@pytest.mark.slow
+def test_demo_build_charts_report_import_no_http_code(tmp_path):
+    data = str(tmp_path / "data")
+    demo = _imports_of("--data-dir", data, "demo", "--no-notebooks", "--out",
+                       str(tmp_path / "demo-out"), cwd=tmp_path)
+    assert _network(demo) == []  # the demo writes through tradeviz.formats, not an emulator
+    assert "tradeviz.formats.comtrade_v1" in demo
+    for args in (["build"], ["charts", "--out", str(tmp_path / "charts")],
+                 ["report", "--out", str(tmp_path / "report")]):
+        mods = _imports_of("--data-dir", data, *args, cwd=tmp_path)
+        assert _network(mods) == [], args
+        assert "tradeviz.transform.build" in mods or args[0] != "build"
