@@ -328,6 +328,31 @@ class Dataset:
         out["year"] = out["year"].astype(int)
         return out[SHARES_COLUMNS].sort_values(["country", "year"], ignore_index=True)
 
+    # ------------------------------------------------------------ partners (issue 13)
+    def partners(self, country: str, years=None, side: str = "best") -> pd.DataFrame:
+        """Value, share and rank of every partner and group (EU, EAEU, CA5, CHN_CA5) in a
+        Central Asian country's exports, imports and total, per year: side "reported"
+        (its own reports, with an `unallocated` row for the gap to its World row),
+        "mirror" (partners' reports, estimates) or "best" (own reports where it reported
+        that year, else mirror; `basis` says which). Needs the partners plan
+        (`tradeviz fetch comtrade --plan partners`). See tradeviz.analysis.partners."""
+        from tradeviz.analysis.partners import partners
+
+        span = self._span(years) or self.years
+        wanted = range(span[0], span[1] + 1) if span else None
+        return partners(self._frames.table("flows"), check_country(country, CA_ISO3),
+                        wanted, side)
+
+    def china_first_year(self, country: str, sides=("reported", "mirror")) -> pd.DataFrame:
+        """The year China became the country's first partner by total trade ("not yet"
+        when it is not first in the latest year), one row per side."""
+        from tradeviz.analysis.partners import china_first_year
+
+        flows = self._frames.table("flows")
+        if self.years:
+            flows = flows[flows["year"].between(*self.years)]
+        return china_first_year(flows, check_country(country, CA_ISO3), sides)
+
     # ------------------------------------------------------------------------ top products
     def top_products(self, country: str, flow: str = "export", year: int | None = None,
                      n: int = 10, reporter: str = "CHN") -> pd.DataFrame:

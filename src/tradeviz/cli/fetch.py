@@ -31,9 +31,15 @@ def fetch() -> None:
               help="Records per call (default: the tier's cap, 500 keyless, 100000 keyed).")
 @click.option("--refresh", is_flag=True,
               help="Fetch again even queries that already have a complete snapshot.")
+@click.option("--plan", "plan", type=click.Choice(["default", "partners"]), default="default",
+              show_default=True,
+              help="partners: each of the five with every partner (World included) at TOTAL "
+                   "and HS2 (--level 2, the default here, or total), and every reporter's "
+                   "trade with each of the five at TOTAL (mirror side).")
 @writes_data_dir
 def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | None,
-                   partners: str | None, max_records: int | None, refresh: bool) -> None:
+                   partners: str | None, max_records: int | None, refresh: bool,
+                   plan: str = "default") -> None:
     """Fetch China–Central Asia flows from UN Comtrade (API v1).
 
     \b
@@ -53,7 +59,17 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
     periods = comtrade.periods_for(year_list, freq)
     if not periods:
         raise click.UsageError("no complete period in --years for --freq M yet")
-    if reporters or partners:
+    if plan == "partners":  # issue 13 (tradeviz.extract.partners_plan)
+        from tradeviz.extract.partners_plan import partners_plan
+
+        if reporters or partners:
+            raise click.UsageError("--plan partners fixes reporters and partners; drop "
+                                   "--reporters/--partners")
+        try:
+            groups = partners_plan(periods, "2" if level == "6" else level)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    elif reporters or partners:
         groups = comtrade.custom_plan(periods, level, split_list(reporters), split_list(partners))
     else:
         groups = comtrade.default_plan(periods, level)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from werkzeug.wrappers import Request, Response
 
+from tradeviz.emulators import partners as partner_panel
 from tradeviz.emulators.server import find_corpus
 from tradeviz.extract.http import SYNTHETIC_HEADER
 from tradeviz.formats import comtrade_v1
@@ -220,7 +221,8 @@ class ComtradeEmulator:
         if reporters is None or periods is None:
             return _envelope([]), True
         if partners is None:
-            partners = [0, *[c for c in COUNTRIES if c not in (0, *reporters)]]
+            partners = [0, *[c for c in {**COUNTRIES, **partner_panel.PARTNERS}
+                             if c not in (0, *reporters)]]
         rows: list[dict] = []
         for reporter in reporters:
             for period in periods:
@@ -303,12 +305,15 @@ class ComtradeEmulator:
 
     def _cell(self, freq: str, reporter: int, partner: int, period: str, flow: str,
               cmds: Sequence[str], pinned: dict[str, str | None]) -> list[dict]:
-        codes, values = self.leaf_values(freq, reporter, partner, period, flow)
-        if len(codes) == 0:
+        # Central Asia's partners and their mirror reports come from the partner panel
+        panel = partner_panel.series(self, freq, reporter, partner, period, flow, cmds)
+        codes, values = ((), ()) if panel is not None else self.leaf_values(
+            freq, reporter, partner, period, flow)
+        if panel is None and len(codes) == 0:
             return []
-        series: dict[str, float] = {}
+        series: dict[str, float] = dict(panel or {})
         cell = (freq, reporter, partner, period, flow)
-        for cmd in cmds:
+        for cmd in cmds if panel is None else ():
             if cmd == "TOTAL":
                 series["TOTAL"] = float(values.sum())
             elif cmd.startswith("AG"):
@@ -328,8 +333,10 @@ class ComtradeEmulator:
         """One data row with the v1 field set (formats/comtrade_v1.py, shared with the demo)."""
         level = 0 if cmd == "TOTAL" else len(cmd)
         weight = round(value / 3.7, 1) if level == 6 else None
-        rep_iso, rep_desc = COUNTRIES.get(reporter, (str(reporter), f"Country {reporter}"))
-        par_iso, par_desc = COUNTRIES.get(partner, (str(partner), f"Country {partner}"))
+        rep_iso, rep_desc = COUNTRIES.get(reporter) or partner_panel.describe(reporter) or (
+            str(reporter), f"Country {reporter}")
+        par_iso, par_desc = COUNTRIES.get(partner) or partner_panel.describe(partner) or (
+            str(partner), f"Country {partner}")
         text = "All Commodities" if cmd == "TOTAL" else str(
             self._hs["texts"].get(cmd, cmd)).split(" - ", 1)[-1]
         return comtrade_v1.record(
