@@ -183,10 +183,10 @@ def test_default_years_are_last_ten_complete_years():
 
 
 def test_killed_fetch_leaves_no_partial_snapshot_and_resumes(tmp_path, comtrade_api):
-    api = comtrade_api(valid_keys={"k"})
+    api = comtrade_api(valid_keys={"tv-kill-test-key-0001"})
     env = {**os.environ, "TRADEVIZ_DATA_DIR": str(tmp_path / "killed"),
            "TRADEVIZ_COMTRADE_URL": api.url, "TRADEVIZ_COMTRADE_RPS": "200",
-           "COMTRADE_API_KEY": "k"}
+           "COMTRADE_API_KEY": "tv-kill-test-key-0001"}
     cmd = [sys.executable, "-m", "tradeviz", "fetch", "comtrade", "--years", "2019-2021",
            "--level", "2", "--max-records", "150"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,0 +1,108 @@
+"""One Comtrade v1 data call (`Query`), a block of the fetch plan (`PlanGroup`), the
+pinned parameters every call sends, and the check that a response is a whole v1 envelope.
+
+Pure: no HTTP, no raw store. The planner, the batch sizer and the executor all speak these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tradeviz.errors import BadResponseError
+from tradeviz.store.raw import query_key
+from tradeviz.vocab.countries import BY_COMTRADE, WORLD_COMTRADE
+
+SOURCE = "comtrade"
+FLOWS = ("M", "X", "RM", "RX")
+LEVELS = {"total": "TOTAL", "2": "AG2", "4": "AG4", "6": "AG6"}
+PINNED = {
+    "customsCode": "C00",
+    "motCode": "0",
+    "partner2Code": "0",
+    "breakdownMode": "classic",
+    "includeDesc": "true",
+}
+PREVIEW_CAP = 500
+KEYED_CAP = 100_000
+URL_LIMIT = 4000
+# Periods per call: no emulator enforces a limit and the live API is not known to (issue
+# 12), so it is off. Set an int (e.g. 12) only if the live API is shown to enforce one.
+MAX_PERIODS_PER_CALL: int | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """One API call's data filters (the tier, cap and key are not part of its identity)."""
+
+    freq: str
+    reporters: tuple[int, ...]
+    partners: tuple[int, ...]
+    periods: tuple[str, ...]
+    cmd: tuple[str, ...]
+    flows: tuple[str, ...] = FLOWS
+
+    def params(self) -> dict[str, str]:
+        return {
+            "reporterCode": ",".join(map(str, self.reporters)),
+            "partnerCode": ",".join(map(str, self.partners)),
+            "period": ",".join(self.periods),
+            "cmdCode": ",".join(self.cmd),
+            "flowCode": ",".join(self.flows),
+            **PINNED,
+        }
+
+    @property
+    def key(self) -> str:
+        return query_key(SOURCE, {"freq": self.freq, **self.params()})
+
+    @property
+    def explicit_codes(self) -> bool:
+        """True when cmd lists HS codes (not TOTAL or a whole level AG2/4/6)."""
+        return not any(c == "TOTAL" or c.startswith("AG") for c in self.cmd)
+
+    def upper_bound(self) -> int | None:
+        """Most rows this query can return, when its codes are explicit (not AG2/4/6)."""
+        if any(c.startswith("AG") for c in self.cmd):
+            return None
+        return (len(self.reporters) * len(self.partners) * len(self.periods) * len(self.cmd)
+                * len(self.flows))
+
+    def describe(self) -> str:
+        def names(codes: Iterable[int]) -> str:
+            return "+".join(BY_COMTRADE[c].iso3 if c in BY_COMTRADE else
+                            ("WLD" if c == WORLD_COMTRADE else str(c)) for c in codes)
+        periods = self.periods[0] if len(self.periods) == 1 else \
+            f"{self.periods[-1]}..{self.periods[0]}({len(self.periods)})"
+        cmd = self.cmd[0] if len(self.cmd) == 1 else \
+            f"{len(self.cmd)} codes {self.cmd[0]}..{self.cmd[-1]}"
+        return f"{names(self.reporters)}->{names(self.partners)} {periods} {cmd}"
+
+
+@dataclass(frozen=True)
+class PlanGroup:
+    """Reporters × partners at one HS level over all periods; batched into Queries."""
+
+    name: str
+    reporters: tuple[int, ...]
+    partners: tuple[int, ...]
+    cmd: str
+    periods: tuple[str, ...]
+
+    @property
+    def cells_per_period(self) -> int:
+        return len(self.reporters) * len(self.partners) * len(FLOWS)
+
+
+def validate_body(body: bytes) -> dict:
+    """Parse a v1 data response; anything that is not a whole envelope is unreadable."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadResponseError(f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list) or "count" not in doc:
+        raise BadResponseError("JSON without the v1 envelope {count, data, error}")
+    if doc["count"] != len(doc["data"]):
+        raise BadResponseError(f"count {doc['count']} but {len(doc['data'])} records")
+    return doc
