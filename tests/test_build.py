@@ -98,10 +98,22 @@ def test_same_raw_layer_same_table(fetched):
     assert (fetched / "processed" / "flows.parquet").read_bytes() == first
 
 
-def test_duplicate_snapshots_keep_newest_and_are_counted(fetched, store, fast_client):
-    # refetch one query: same keys, newer snapshot
+def test_refetched_query_supersedes_its_older_snapshot(fetched, store, fast_client):
+    before = build(fetched)
+    # refetch one query: same query key, newer manifest line; the older line is superseded
+    # and not read at all (issue 14: per query key the newest complete snapshot wins)
     comtrade.ComtradeFetcher(store, client=fast_client(), progress=False, refresh=True).run(
         comtrade.custom_plan(("2021",), "total", ["CHN"], ["TKM"]), "A")
+    report = build(fetched)
+    assert report.snapshots == before.snapshots
+    assert report.duplicates_dropped == 0 and report.rows_by_source == before.rows_by_source
+
+
+def test_overlapping_queries_keep_the_newest_rows_and_count_duplicates(fetched, store,
+                                                                       fast_client):
+    # a different query (other key) holding the same TKM TOTAL rows: duplicates by row key
+    comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
+        comtrade.custom_plan(("2021",), "total", ["CHN"], ["TKM", "UZB"]), "A")
     report = build(fetched)
     assert report.duplicates_dropped == 4  # TKM TOTAL rows of M, X, RM, RX
 
