@@ -31,7 +31,10 @@ KINDS = ("country", "group", "unallocated", "world")
 UNALLOCATED = "unallocated"
 WORLD = "WLD"
 COLUMNS = ["country", "year", "side", "basis", "flow", "partner", "partner_name", "kind",
-           "value_usd", "share", "rank", "is_estimate", "synthetic"]
+           "value_usd", "share", "rank", "n_partners", "is_estimate", "synthetic"]
+# Fewer partner countries than this in a year and basis means the partners plan was not
+# fetched (the default plan has China and World only): no rank or crossing year is claimed.
+MIN_PARTNERS = 10
 # Headline partners of the "who trades with Central Asia" view.
 HEADLINE = ("CHN", "RUS", "EU", "TUR")
 
@@ -122,7 +125,8 @@ def partners(flows: pd.DataFrame, country: str, years: Iterable[int] | None = No
     and "world" (the total; share 1). Shares are of the World total of the same year,
     basis and flow, so country rows plus `unallocated` sum to 1. `basis` says which side
     each row comes from; `is_estimate` is true for mirror rows and for values the source
-    marks as estimated."""
+    marks as estimated; `n_partners` counts the partner countries of the year, basis and
+    flow (below MIN_PARTNERS the partners plan was not fetched, and ranks mean little)."""
     iso = _check(side, country)
     reported = reported_values(flows, iso, source)
     mirror = mirror_values(flows, iso, source)
@@ -169,6 +173,9 @@ def partners(flows: pd.DataFrame, country: str, years: Iterable[int] | None = No
     ranked = out["kind"].isin(["country", "group"])
     out.loc[ranked, "rank"] = (out[ranked].groupby([*keys, "kind"])["value_usd"]
                                .rank(ascending=False, method="min").astype("Int64"))
+    counts = countries.groupby(keys)["partner"].nunique().rename("n_partners")
+    out = out.join(counts, on=keys)
+    out["n_partners"] = out["n_partners"].fillna(0).astype("int64")
     out["country"] = iso
     out["side"] = side
     out["is_estimate"] = (out["basis"] == "mirror") | out["is_estimated"].astype(bool)
@@ -214,6 +221,8 @@ def china_first_year(flows: pd.DataFrame, country: str,
     which China ranks first among countries and that reaches the latest year; when China
     ranks first already in the first year with data, `since_start` is true and the label
     says "or earlier". When China is not first in the latest year the label is "not yet".
+    Years with fewer than MIN_PARTNERS partner countries are left out (China would be
+    "first" among the only partners fetched by the default plan).
     `table` (a `partners(...)` result with side "best") can be passed for side "best"."""
     iso = _check("best", country)
     rows = []
@@ -221,8 +230,12 @@ def china_first_year(flows: pd.DataFrame, country: str,
         t = table if (table is not None and side == "best") else partners(
             flows, iso, side=side, source=source)
         t = t[(t["flow"] == "total") & (t["kind"] == "country")]
+        few = t["n_partners"] < MIN_PARTNERS
+        t = t[~few]
         years = sorted(t["year"].unique().tolist())
-        row = {"country": iso, "side": side, "first_year": pd.NA, "label": "no data",
+        row = {"country": iso, "side": side, "first_year": pd.NA,
+               "label": f"fewer than {MIN_PARTNERS} partners" if few.any() and t.empty
+               else "no data",
                "since_start": False, "latest_year": pd.NA, "leader_latest": None,
                "china_rank_latest": pd.NA, "china_share_latest": float("nan"),
                "basis_latest": None}

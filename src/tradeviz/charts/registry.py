@@ -15,6 +15,7 @@ from tradeviz.charts import data as D
 from tradeviz.charts import draw_mirror as M
 from tradeviz.charts import draw_products as P
 from tradeviz.charts import draw_trade as T
+from tradeviz.charts import partners as partner_charts
 from tradeviz.charts.base import Chart, Info, caption, describe_filters, style, title_suffix
 from tradeviz.vocab.countries import CA_ISO3
 from tradeviz.vocab.flows import SOURCES
@@ -104,6 +105,8 @@ SPECS: tuple[Spec, ...] = (
          "fetched, else IMF", sources=("imf",),
          selection={"reporter": "CHN", "freq": "M", "months": 12}),
 )
+# Who trades with Central Asia and each country's largest partners (issue 13)
+SPECS = (*SPECS, *(Spec(**args) for args in partner_charts.SPEC_ARGS))
 BY_NAME: dict[str, Spec] = {s.name: s for s in SPECS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
