@@ -409,6 +409,8 @@ class Dataset:
         rep = check_country(reporter)
         picked = check_areas(areas)
         leaves = self._leaves(rep, partners, years, flow)
+        if leaves.empty:
+            return pd.DataFrame(columns=AREA_COLUMNS)
         tagged = leaves.merge(self._exclusive_area(), on=list(FLOWS_KEY), how="left")
         tagged["area"] = tagged["area"].fillna("other")
         tagged["match"] = tagged["match"].fillna("none")
@@ -443,10 +445,13 @@ class Dataset:
         span = self._span(years)
         if span:
             f = f[f["year"].between(*span)]
+        cols = ["area", "flow", "year", "by", "group", "match", "value_usd"]
+        if f.empty:
+            return pd.DataFrame(columns=cols)
         out = f.groupby(["year", by, "match"], as_index=False)["value_usd"].sum()
         out = out.rename(columns={by: "group"}).assign(area=key, flow=flow, by=by)
         out["year"] = out["year"].astype(int)
-        return out[["area", "flow", "year", "by", "group", "match", "value_usd"]]
+        return out[cols]
 
     # ----------------------------------------------------------------------------- monthly
     def monthly(self, reporter: str = "CHN", partners=None, months: int = 12) -> pd.DataFrame:
@@ -528,6 +533,8 @@ class Dataset:
         direction and year leaves gap and ratio empty. Headings listed as
         `unmatched_revision` are left out of both sides."""
         m = self._mirror_rows(freq, countries, years)
+        if m.empty:
+            return pd.DataFrame(columns=MIRROR_COLUMNS)
         g = m.groupby(["direction", "exporter", "importer", "year"], as_index=False).agg(
             exporter_fob_usd=("exporter_fob_usd", lambda s: s.sum(min_count=1)),
             importer_cif_usd=("importer_cif_usd", lambda s: s.sum(min_count=1)),
@@ -549,6 +556,8 @@ class Dataset:
         the direction's gap, ranked by absolute gap; directions where one side reports
         nothing are left out."""
         m = self._mirror_rows(freq, countries, None)
+        if m.empty:
+            return pd.DataFrame(columns=CHAPTER_COLUMNS)
         both = m.groupby(["direction", "year"])[["exporter_fob_usd", "importer_cif_usd"]] \
             .transform(lambda s: s.notna().any())
         m = m[both.all(axis=1)]
@@ -741,10 +750,9 @@ def growth_table(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _previous_values(top: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
-    """Last year's value of the same code, unless the heading's scope changed between the
-    two years' HS revisions (then it is not comparable and stays empty)."""
-    from tradeviz.transform.mirror import heading_changed
-
+    """Last year's value of the same code. Across an HS revision change the code must map
+    1:1 onto itself (UNSD correlation tables, vocab.hs); else it is not comparable and
+    stays empty."""
     by_code = prev.groupby("hs_code").agg(v=("value_usd", "sum"), rev=("hs_rev", "first"))
     out = []
     for code, rev in zip(top["hs_code"], top["hs_rev"], strict=True):
@@ -752,11 +760,20 @@ def _previous_values(top: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
             out.append(np.nan)
             continue
         v, prev_rev = by_code.loc[code, "v"], by_code.loc[code, "rev"]
-        if prev_rev != rev and heading_changed(str(code)[:4], str(prev_rev), str(rev)):
-            out.append(np.nan)
-        else:
-            out.append(float(v))
+        out.append(float(v) if prev_rev == rev or _same_code(code, rev, prev_rev)
+                   else np.nan)
     return pd.Series(out, index=top.index, dtype=float)
+
+
+def _same_code(code: str, rev: str, other: str) -> bool:
+    """True when `code` in `rev` correlates 1:1 with the same code in `other`."""
+    try:
+        from tradeviz.vocab import hs
+
+        c = hs.correlated(str(code), str(rev), str(other))
+    except (ImportError, LookupError, ValueError, TradevizError):
+        return False
+    return len(c) == 1 and c["code"].iat[0] == code and c["relation"].iat[0] == "1:1"
 
 
 def hs_description(code: str, rev: str | None, given: str | None = None) -> str:

@@ -77,17 +77,34 @@ def style() -> Iterator[None]:
         yield
 
 
+LEGEND_ROOM = 0.05  # share of the figure height kept for a legend under the panels
+
+
 def new_figure(info: Info, nrows: int = 1, ncols: int = 1,
-               figsize: tuple[float, float] | None = None, **kw) -> tuple[Figure, list[Axes]]:
-    """A Figure with the title at the top and room for the caption; no pyplot involved."""
+               figsize: tuple[float, float] | None = None, legend_below: bool = False,
+               **kw) -> tuple[Figure, list[Axes]]:
+    """A Figure with the title at the top and room for the caption (and, with
+    `legend_below`, for a legend between panels and caption: see `legend_under`); no
+    pyplot involved."""
     fig = Figure(figsize=figsize or mpl.rcParams["figure.figsize"], layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     fig.suptitle(info.title, fontsize=14, fontweight="bold", x=0.01, ha="left")
     lines = 1 + len(info.caption) // 170
-    fig.get_layout_engine().set(rect=(0, 0.02 + 0.025 * lines, 1, 0.98 - 0.025 * lines))
+    bottom = 0.02 + 0.025 * lines
+    fig.legend_y = bottom  # where legend_under() puts its legend
+    if legend_below:
+        bottom += LEGEND_ROOM
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 0.99 - bottom))
     fig.text(0.01, 0.01, info.caption, fontsize=8, ha="left", va="bottom", color="#444444",
              wrap=True)
     return fig, [ax for row in axes for ax in row]
+
+
+def legend_under(fig: Figure, handles: list, labels: list | None = None) -> None:
+    """A one-row legend in the room new_figure(legend_below=True) kept above the caption."""
+    labels = labels or [h.get_label() for h in handles]
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, fig.legend_y),
+               ncol=len(labels), frameon=False, fontsize=8.5)
 
 
 def grid_for(n: int, max_cols: int = 3) -> tuple[int, int]:
@@ -163,10 +180,22 @@ def empty(ax: Axes, message: str) -> None:
 
 
 def hide_unused(axes: list[Axes], used: int) -> list[Axes]:
-    """Switch off the panels after the first `used`; returns them (legend space)."""
+    """Switch off the panels after the first `used` and give the panels above them their
+    x tick labels back (shared axes show them on the bottom row only); returns the unused
+    panels (room for a legend)."""
     for ax in axes[used:]:
         ax.axis("off")
+    ncols = axes[0].get_subplotspec().get_gridspec().ncols if axes else 1
+    for i, ax in enumerate(axes[:used]):
+        if i + ncols >= used and ax.get_frame_on():
+            ax.xaxis.set_tick_params(labelbottom=True)
     return axes[used:]
+
+
+def ylabel_left(ax: Axes, text: str) -> None:
+    """The y label on the first column only (panels sharing y need it once per row)."""
+    if ax.get_subplotspec().is_first_col():
+        ax.set_ylabel(text)
 
 
 def short(text: str, width: int = 28) -> str:
@@ -187,7 +216,8 @@ def events_in(lo: float, hi: float, countries: tuple[str, ...] | None = None) ->
     ev = events()
     ev = ev[(ev["x"] >= lo) & (ev["x"] <= hi)]
     if countries:
-        keep = [not c or bool(set(c) & set(countries)) for c in ev["countries"]]
+        keep = pd.Series([not c or bool(set(c) & set(countries)) for c in ev["countries"]],
+                         index=ev.index, dtype=bool)
         ev = ev[keep]
     return ev
 
@@ -199,7 +229,7 @@ def draw_events(ax: Axes, countries: tuple[str, ...] | None = None, *,
     (label -> number) a small number marks the line instead (the key is written elsewhere).
     Returns the events drawn."""
     lo, hi = ax.get_xlim()
-    ev = events_in(lo, hi, countries)
+    ev = events_in(math.ceil(lo), hi, countries)  # from the first whole year shown
     width = ax.get_window_extent().width or 1.0
     per_char = (hi - lo) / width * 5.0  # ~5 px per character at 7 pt
     row_end: list[float] = []

@@ -18,6 +18,7 @@ from tradeviz.charts.base import (
     short,
     usd_scale,
     year_axis,
+    ylabel_left,
 )
 
 CHINA = "CHN"
@@ -45,7 +46,7 @@ def mirror_gaps(data: pd.DataFrame, info: Info) -> Figure:
             notes.append(f"{what} {int(last['year'])}: {last['ratio']:.0%}")
         ax.axhline(100, color="#555555", lw=0.8)
         ax.set_ylim(0, top)
-        ax.set_ylabel("importer's report, % of exporter's")
+        ylabel_left(ax, "importer's report, % of exporter's")
         ax.text(0.02, 0.97, "\n".join(notes), transform=ax.transAxes, va="top", fontsize=7.5)
         year_axis(ax)
     spare = hide_unused(axes, len(info.countries))
@@ -58,7 +59,7 @@ def mirror_gaps(data: pd.DataFrame, info: Info) -> Figure:
     if spare:
         spare[0].legend(handles=handles, loc="center", frameon=False, fontsize=8)
     else:
-        fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
+        fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=8)
     return fig
 
 
@@ -67,9 +68,9 @@ def mirror_chapters(data: pd.DataFrame, info: Info) -> Figure:
     bars right of zero are where the importer reports more than the exporter."""
     nrows, ncols = grid_for(len(info.countries) + 1)
     fig, axes = new_figure(info, nrows, ncols, figsize=(13, 7.5))
-    div, unit = usd_scale(data["gap_usd"].abs().max() if len(data) else 0)
     for ax, iso, d in panels(axes, info.countries, data, "country",
                              "one side reports nothing:\nno comparison"):
+        div, unit = usd_scale(d["gap_usd"].abs().max())  # each panel its own scale
         rows = d.sort_values(["exporter", "rank"], key=lambda s: s.map(
             {CHINA: 0}).fillna(1) if s.name == "exporter" else s)
         labels = [f"{'China→' if e == CHINA else '→China'} {ch} {short(desc, 22)}"

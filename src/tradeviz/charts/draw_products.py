@@ -15,7 +15,6 @@ from tradeviz.charts.base import (
     Info,
     draw_events,
     empty,
-    fmt_usd,
     grid_for,
     hide_unused,
     new_figure,
@@ -28,7 +27,7 @@ from tradeviz.vocab.areas import AREA_KEYS, COLORS, LABELS
 
 PARTIAL_COLOR = "#f2f2f2"
 PARTIAL_HATCH = "////"
-PARTIAL_LABEL = "Partly in a focus area (codes that also hold other goods)"
+PARTIAL_LABEL = "Partly in a focus area\n(codes that also hold other goods)"
 ICT_COLORS = {"communication equipment": "#1f77b4",
               "computers and peripheral equipment": "#17becf",
               "consumer electronic equipment": "#9467bd", "electronic components": "#aec7e8",
@@ -126,7 +125,7 @@ def top_products(data: pd.DataFrame, info: Info) -> Figure:
     used = [a for a in (*AREA_KEYS, "partial", "other") if a in set(data.get("area", []))]
     handles = [Patch(facecolor=_area_color(a), edgecolor="#999999",
                      hatch=PARTIAL_HATCH if a == "partial" else None,
-                     label=PARTIAL_LABEL.split(" (")[0] if a == "partial" else LABELS[a])
+                     label=PARTIAL_LABEL.split("\n")[0] if a == "partial" else LABELS[a])
                for a in used]
     if spare:
         spare[0].legend(handles=handles, loc="center", frameon=False, title="Focus area",
@@ -199,10 +198,6 @@ def agriculture_imports(data: pd.DataFrame, info: Info) -> Figure:
 
 def ict_exports(data: pd.DataFrame, info: Info) -> Figure:
     return _one_area(data, info, "category", ICT_COLORS, None, "no ICT exports")
-
-
-def fmt_value(v: float) -> str:
-    return fmt_usd(v)
 
 
 __all__ = ["agriculture_imports", "energy_minerals", "focus_composition", "ict_exports",

@@ -19,10 +19,12 @@ from tradeviz.charts.base import (
     events_in,
     grid_for,
     hide_unused,
+    legend_under,
     new_figure,
     panels,
     usd_scale,
     year_axis,
+    ylabel_left,
 )
 
 CA5 = "CA5"
@@ -42,7 +44,7 @@ def _legend_or_key(fig: Figure, spare: list, handles: list, labels: list, key: s
             ax.text(0.5, 0.05, "Dotted lines: policy events\n" + text, ha="center",
                     va="bottom", fontsize=7.5, color="#555555", transform=ax.transAxes)
         return
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+    legend_under(fig, handles, labels)
     if text:
         fig.text(0.99, 0.99, "Events: " + text.replace("\n", "; "), ha="right", va="top",
                  fontsize=7, color="#555555")
@@ -51,7 +53,7 @@ def _legend_or_key(fig: Figure, spare: list, handles: list, labels: list, key: s
 def _numbers(data: pd.DataFrame, countries: tuple[str, ...]) -> tuple[dict, str]:
     if data.empty:
         return {}, ""
-    lo, hi = float(data["year"].min()) - 0.5, float(data["year"].max()) + 0.5
+    lo, hi = float(data["year"].min()), float(data["year"].max()) + 0.5
     return event_key(events_in(lo, hi, countries if CA5 not in countries else None))
 
 
@@ -59,8 +61,9 @@ def total_trade(data: pd.DataFrame, info: Info) -> Figure:
     """One panel per country (and Central Asia as a whole): exports and imports as lines,
     the balance as bars; the CA5 panel has its own scale."""
     shown = _with_ca5(info)
-    nrows, ncols = grid_for(len(shown) + 1)
-    fig, axes = new_figure(info, nrows, ncols, sharex=True)
+    nrows, ncols = grid_for(len(shown) if len(shown) > 2 else len(shown) + 1)
+    fig, axes = new_figure(info, nrows, ncols, sharex=True,
+                           legend_below=nrows * ncols == len(shown))
     div, unit = usd_scale(data.loc[data["partner"] != CA5, ["exports_usd", "imports_usd"]]
                           .abs().max().max() if len(data) else 0)
     numbers, key = _numbers(data, info.countries)
@@ -99,18 +102,18 @@ def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
         ax.bar(d["year"], d["yoy"] * 100, color=colors, width=0.7)
         ax.axhline(0, color="#555555", lw=0.6)
         ax.set_ylim(-lim, lim)
-        for x, v in zip(d["year"], d["yoy"], strict=True):  # beyond the axis: say the value
+        for x, v in zip(d["year"], d["yoy"], strict=True):  # cut at the axis: say the value
             if abs(v * 100) > lim:
                 ax.annotate(f"{v:+.0%}", (x, lim if v > 0 else -lim), ha="center",
-                            va="top" if v > 0 else "bottom", fontsize=7, color="#222222")
+                            va="top" if v > 0 else "bottom", fontsize=6.5, color="white",
+                            fontweight="bold", rotation=90,
+                            xytext=(0, -3 if v > 0 else 3), textcoords="offset points")
         last = d.iloc[-1]
-        ax.text(0.02, 0.97, f"CAGR {int(last['base_year'])}–{int(last['year'])}: "
-                f"{last['cagr']:+.1%}" if pd.notna(last["cagr"]) else "", fontsize=8,
-                transform=ax.transAxes, va="top")
-        ax.set_ylabel("% change on previous year")
+        cagr = (f"  ·  CAGR {int(last['base_year'])}–{int(last['year'])}: "
+                f"{last['cagr']:+.1%}") if pd.notna(last["cagr"]) else ""
+        ax.set_title(COUNTRY_NAMES[iso] + cagr, fontweight="bold" if iso == CA5 else None)
+        ylabel_left(ax, "% change on previous year")
         year_axis(ax)
-        if iso == CA5:
-            ax.set_title(COUNTRY_NAMES[CA5], fontweight="bold")
     hide_unused(axes, len(shown))
     return fig
 
@@ -137,7 +140,7 @@ def china_share(data: pd.DataFrame, info: Info) -> Figure:
                         (r.year, r.share_partner_reported * 100), xytext=(4, 0),
                         textcoords="offset points", fontsize=8, va="center", color=color)
         ax.set_ylim(0, top)
-        ax.set_ylabel("% of the country's trade")
+        ylabel_left(ax, "% of the country's trade")
         year_axis(ax)
         draw_events(ax, (iso,), labels=False)
     handles = [Line2D([], [], color="#555555", marker="o",
@@ -162,7 +165,7 @@ def imf_vs_comtrade(data: pd.DataFrame, info: Info) -> Figure:
                     marker="o", label=f"China's {flow}s")
         ax.axhline(0, color="#555555", lw=0.8)
         ax.set_ylim(-lim, lim)
-        ax.set_ylabel("IMF vs Comtrade, %")
+        ylabel_left(ax, "IMF vs Comtrade, %")
         year_axis(ax)
     spare = hide_unused(axes, len(info.countries))
     handles = [Line2D([], [], color="#555555", marker="o", label="China's exports"),

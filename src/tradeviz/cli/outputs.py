@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from tradeviz import config
-from tradeviz.cli._common import split_list
-from tradeviz.cli.options import CA_ISO3_LIST, YEAR_SPAN
+from tradeviz.cli.options import CA_ISO3_LIST, CHART_FORMATS, YEAR_SPAN, ChoiceList
+from tradeviz.vocab.areas import AREA_KEYS
 
 
 @click.command("demo")
@@ -42,37 +42,38 @@ def demo_cmd(data_dir: Path | None, out: Path, no_notebooks: bool) -> None:
     click.echo(format_table(result))
 
 
+AREA_LIST = ChoiceList(AREA_KEYS)
+
+
 @click.command("charts")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("exports/charts"),
               show_default=True)
-@click.option("--format", "formats", default="png", show_default=True,
+@click.option("--format", "formats", type=CHART_FORMATS, default="png", show_default=True,
               help="Comma list of png, svg, pdf.")
-@click.option("--years", default=None, metavar="FROM-TO", help="Restrict to a year range.")
-@click.option("--countries", default=None, metavar="ISO3,...",
-              help="Restrict to some Central Asian countries.")
-def charts_cmd(out: Path, formats: str, years: str | None, countries: str | None) -> None:
-    """Export every chart from processed/, each with a CSV of exactly the data plotted and
-    a JSON sidecar (sources, snapshot hashes, filters, tool version)."""
-    from tradeviz.charts import Tables, all_charts, export, filtered
-    from tradeviz.store.parquet import read_meta
+@click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
+@click.option("--countries", type=CA_ISO3_LIST, default=None,
+              help="Restrict to some Central Asian countries (ISO3, any case): only they "
+                   "are drawn.")
+@click.option("--areas", type=AREA_LIST, default=None, metavar="AREA,...",
+              help="Focus areas: area charts only for these; the composition chart folds "
+                   "the others into other trade.")
+def charts_cmd(out: Path, formats: list[str], years: tuple[int, int] | None,
+               countries: list[str] | None, areas: list[str] | None) -> None:
+    """Export every chart from processed/ (--data-dir, else $TRADEVIZ_DATA_DIR, else the
+    project's data/), each with a CSV of exactly the data plotted and a JSON sidecar
+    (sources, snapshot hashes, filters applied, tool version)."""
+    from tradeviz.charts import all_charts, export
+    from tradeviz.charts.base import describe_filters
 
-    fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-    bad = set(fmts) - {"png", "svg", "pdf"}
-    if bad:
-        raise click.BadParameter(f"unknown format(s) {sorted(bad)}; use png, svg, pdf",
-                                 param_hint="--format")
-    span = None
-    if years:
-        lo, _, hi = years.partition("-")
-        span = (int(lo), int(hi or lo))
-    tables = Tables.load(config.processed_dir())
-    tables = filtered(tables, span, split_list(countries))
-    manifest = read_meta(config.processed_dir() / "flows.parquet").get("raw_manifest_sha256")
-    count = 0
-    for chart in all_charts(tables):
-        export(chart, out, fmts, manifest)
-        count += 1
-    click.echo(f"wrote {count} charts ({', '.join(fmts)}, with .csv and .json) to {out}")
+    ds = _view(years, countries)
+    manifest = ds.provenance.get("raw_manifest_sha256")
+    charts = all_charts(ds, areas)
+    for chart in charts:
+        export(chart, out, tuple(formats), manifest)
+    applied = describe_filters({**ds.filters, **({"areas": areas} if areas else {})})
+    note = " (SYNTHETIC demo data)" if ds.synthetic else ""
+    click.echo(f"wrote {len(charts)} charts{note} ({', '.join(formats)}, with .csv and .json)"
+               f" to {out}" + (f"; filters: {applied}" if applied else ""))
 
 
 def _view(years: tuple[int, int] | None, countries: list[str] | None):
