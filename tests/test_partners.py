@@ -158,3 +158,42 @@ def test_bad_arguments_name_the_fix(flows):
         partners(flows, "KAZ", side="both")
     with pytest.raises(PartnersError, match="ISO3"):
         partners(flows, "Kazakhstan")
+
+
+def test_china_and_world_rows_alone_claim_no_rank():
+    """The default plan fetches a country's China and World rows only: China would be
+    "first" among one partner, so no crossing year is claimed."""
+    rows = [{"source": "comtrade", "freq": "A", "year": y, "reporter": "KAZ", "partner": p,
+             "flow": f, "hs_level": 0, "hs_code": "TOTAL", "value_usd": v,
+             "is_estimated": False, "synthetic": True}
+            for y in (2022, 2023) for f in ("export", "import")
+            for p, v in (("CHN", 10.0), ("WLD", 100.0))]
+    flows = pd.DataFrame(rows)
+    t = partners(flows, "KAZ", side="reported")
+    assert (t["n_partners"] == 1).all()
+    unallocated = t[(t.kind == "unallocated") & (t.flow == "total")]["share"]
+    assert (unallocated == 0.9).all()
+    first = china_first_year(flows, "KAZ").set_index("side")
+    assert first.loc["reported", "label"] == "fewer than 10 partners"
+    assert pd.isna(first.loc["reported", "first_year"])
+
+
+def test_who_trades_chart_from_a_dataset(flows):
+    from tradeviz.analysis.dataset import Dataset
+    from tradeviz.charts import make
+    from tradeviz.charts.partners import rank_table_data, who_trades_data
+
+    ds = Dataset.from_frames(flows, meta={"synthetic": True})
+    data = who_trades_data(ds)
+    assert set(data["country"]) == {"KAZ", "KGZ", "TJK", "TKM", "UZB"}
+    sums = data.groupby(["country", "year"])["share"].sum()
+    assert ((sums - 1).abs() < 1e-9).all()
+    assert data.loc[data.country == "TKM", "is_estimate"].all()
+    firsts = data.groupby("country")["china_first"].first()
+    assert firsts["TJK"] == "not yet" and firsts["KAZ"] == "2023"
+    ranks = rank_table_data(ds)
+    assert (ranks.groupby("country")["year"].max() == 2023).all()
+    assert ranks[ranks.country == "TKM"]["is_estimate"].all()
+    chart = make("who_trades", ds)
+    assert chart.caption.startswith("SYNTHETIC") and "mirror reports" in chart.caption
+    assert len(chart.data) == len(data)
