@@ -19,6 +19,15 @@ from tradeviz.errors import TradevizError
 
 log = logging.getLogger(__name__)
 
+# nbconvert's lab template without the scripts it loads from a CDN (require.js, MathJax,
+# Mermaid): the notebooks use none, and the HTML then opens offline without errors.
+OFFLINE = "tradeviz_offline.html.j2"
+OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
 
 class NotebookError(TradevizError):
     """A notebook cell raised: names the notebook, the cell and the error."""
@@ -36,7 +45,7 @@ def check_tables(data_dir: Path | None) -> Path:
     CLI command give when its tables are missing: checked before any kernel starts."""
     import tradeviz
 
-    return Path(tradeviz.open(data_dir).data_dir)
+    return Path(tradeviz.open(data_dir).processed).parent
 
 
 def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,
@@ -74,6 +83,7 @@ def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,
 
 
 def _write_html(nb, path: Path, with_code: bool) -> None:
+    import jinja2
     from nbconvert import HTMLExporter
 
     from tradeviz.store.parquet import write_text_atomic
@@ -81,7 +91,9 @@ def _write_html(nb, path: Path, with_code: bool) -> None:
     _add_alt_text(nb)
     exporter = HTMLExporter(exclude_input=not with_code,
                             exclude_input_prompt=not with_code,
-                            exclude_output_prompt=not with_code)
+                            exclude_output_prompt=not with_code,
+                            extra_loaders=[jinja2.DictLoader({OFFLINE: OFFLINE_TEMPLATE})],
+                            template_file=OFFLINE)
     body, _ = exporter.from_notebook_node(nb)
     write_text_atomic(path, body)
 
@@ -105,13 +117,22 @@ def _add_alt_text(nb) -> None:
 
 
 def _ipc_kernel_manager():
-    """A kernel manager whose kernel talks over IPC sockets in the runtime directory: local
-    only, and no "running over TCP without encryption" warning on every run."""
+    """A kernel manager whose kernel talks over IPC sockets in the runtime directory (local
+    only, and no "running over TCP without encryption" warning on every run) and is not
+    interrupted when it is shut down after the last cell."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kw):
             super().__init__(**kw)
             self.transport = "ipc"
+
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts before every shutdown; by then every cell has
+            # finished, and the interrupt only makes the kernel log "KeyboardInterrupt
+            # caught in kernel". Interrupts while a cell runs (timeouts) still go through.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
 
     return IpcKernelManager

@@ -37,9 +37,20 @@ def _rise_or_fall(change: float) -> str:
     return f"up {pct(change)}" if change >= 0 else f"down {pct(-change)}"
 
 
-def total_sentence(totals: pd.DataFrame, partner: str = CA5) -> str:
+def headline_partner(totals: pd.DataFrame) -> str:
+    """CA5 when the five are shown together, else the largest partner shown (a notebook
+    filtered to one country talks about that country)."""
+    partners = set(totals["partner"])
+    if CA5 in partners or not partners:
+        return CA5
+    return str(totals.groupby("partner")["total_usd"].sum().idxmax())
+
+
+def total_sentence(totals: pd.DataFrame, partner: str | None = None) -> str:
     """'In 2024 China's trade with X was USD 94.8 bn (exports USD 64 bn, imports USD 31 bn),
-    up 5.1% on 2023.' From `Dataset.totals()` rows of one partner."""
+    up 5.1% on 2023.' From `Dataset.totals()` rows of one partner (default: see
+    headline_partner)."""
+    partner = partner or headline_partner(totals)
     rows = totals[totals["partner"] == partner].sort_values("year")
     rows = rows[rows["total_usd"] > 0]
     if rows.empty:
@@ -56,8 +67,9 @@ def total_sentence(totals: pd.DataFrame, partner: str = CA5) -> str:
     return text + "."
 
 
-def balance_sentence(totals: pd.DataFrame, partner: str = CA5) -> str:
+def balance_sentence(totals: pd.DataFrame, partner: str | None = None) -> str:
     """Who runs the surplus in the latest year, and how large it is."""
+    partner = partner or headline_partner(totals)
     rows = totals[(totals["partner"] == partner) & (totals["total_usd"] > 0)]
     if rows.empty:
         return ""
@@ -198,9 +210,12 @@ def mirror_sentence(mirror: pd.DataFrame, country: str | None = None) -> str:
             f"{row['ratio']:.2f}).")
 
 
-def ytd_sentence(ytd: pd.DataFrame, partner: str = CA5) -> str:
+def ytd_sentence(ytd: pd.DataFrame, partner: str | None = None) -> str:
     """Year to date against the same months of the previous year, total trade
     (`Dataset.year_to_date()`)."""
+    if partner is None:
+        partner = CA5 if (ytd["partner"] == CA5).any() or ytd.empty else str(
+            ytd["partner"].iloc[0])
     rows = ytd[(ytd["partner"] == partner) & (ytd["measure"] == "total")]
     rows = rows.dropna(subset=["change"])
     if rows.empty:
@@ -218,3 +233,112 @@ def _source_name(key: str) -> str:
 
 def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def area_detail_sentence(detail: pd.DataFrame, what: str, flow: str) -> str:
+    """One focus area (`Dataset.area_detail()`, one row per year, group and match) in the
+    latest year: value, change on the year, and the largest group (partner or category)."""
+    if detail.empty:
+        return ""
+    t = detail.groupby("year")["value_usd"].sum()
+    t = t[t > 0]
+    if t.empty:
+        return ""
+    year = int(t.index.max())
+    verb = "imported" if flow == "import" else "exported"
+    where = "from" if flow == "import" else "to"
+    text = f"In {year} China {verb} {usd(t[year])} of {what} {where} the countries shown"
+    change = _change(t[year], t.get(year - 1))
+    if change is not None:
+        text += f", {_rise_or_fall(change)} on {year - 1}"
+    groups = detail[detail["year"] == year].groupby("group")["value_usd"].sum()
+    if len(groups) > 1 and groups.sum() > 0:
+        top = groups.idxmax()
+        name = country_name(top) if top in BY_ISO3 else str(top)
+        text += f"; the largest part, {pct(groups[top] / groups.sum(), 0)}, {name}"
+    return text + "."
+
+
+def area_coverage_sentence(areas: pd.DataFrame) -> str:
+    """How much of the latest year's trade falls in a focus area (`Dataset.by_area()`):
+    attributable, partial remainder, and neither."""
+    if areas.empty:
+        return ""
+    year = int(areas["year"].max())
+    latest = areas[areas["year"] == year]
+    total = latest["value_usd"].sum()
+    if total <= 0:
+        return ""
+    full = latest.loc[(latest["match"] == "full") & (latest["area"] != "other"),
+                      "value_usd"].sum()
+    partial = latest.loc[latest["match"] == "partial", "value_usd"].sum()
+    text = (f"In {year}, {pct(full / total, 0)} of China's trade with the countries shown "
+            "was in products a focus area covers fully")
+    if partial > 0:
+        text += (f", and another {pct(partial / total, 0)} in codes only partly in one "
+                 "(kept apart as the partial remainder)")
+    return text + "."
+
+
+def largest_area_sentence(areas: pd.DataFrame, flow: str) -> str:
+    """The largest attributable focus area of one flow in the latest year."""
+    rows = areas[(areas["flow"] == flow) & (areas["match"] == "full")
+                 & (areas["area"] != "other")]
+    if rows.empty:
+        return ""
+    year = int(rows["year"].max())
+    latest = rows[rows["year"] == year]
+    row = latest.loc[latest["value_usd"].idxmax()]
+    what = "exports" if flow == "export" else "imports"
+    return (f"The largest focus area of China's {what} in {year}: "
+            f"{AREA_LABELS.get(row['area'], row['area'])}, {usd(row['value_usd'])} "
+            f"({pct(row['share'], 0)} of the flow).")
+
+
+def sources_sentence(diff: pd.DataFrame) -> str:
+    """How far IMF and Comtrade differ (`Dataset.imf_vs_comtrade()`): the median absolute
+    difference and the largest one."""
+    d = diff.dropna(subset=["difference"])
+    if d.empty:
+        return ""
+    worst = d.loc[d["difference"].abs().idxmax()]
+    return (f"Across {len(d)} country, flow and year comparisons, the IMF's figures differ "
+            f"from Comtrade's by {pct(d['difference'].abs().median())} in the middle case; "
+            f"the largest difference is {country_name(worst['country'])} "
+            f"{worst['flow']}s in {int(worst['year'])}, {pct(worst['difference'], signed=True)}.")
+
+
+def check_sentence(result: pd.DataFrame) -> str:
+    """The published-figures check (`analysis.checks.compare`) in one sentence."""
+    if result.empty:
+        return ""
+    counts = result["status"].value_counts()
+    text = (f"{counts.get('pass', 0)} of {len(result)} published China Customs figures are "
+            f"matched within 2%")
+    if counts.get("FAIL", 0):
+        text += f"; {counts['FAIL']} are not"
+    if counts.get("no data", 0):
+        text += f"; {counts['no data']} have no data in the tables"
+    return text + "."
+
+
+def mirror_directions_sentence(mirror: pd.DataFrame) -> str:
+    """Both directions in the latest year both sides report, summed over the countries
+    shown: what importers report as a share of what exporters report."""
+    rows = mirror[(mirror["exporter_fob_usd"] > 0) & (mirror["importer_cif_usd"] > 0)]
+    if rows.empty:
+        return ""
+    year = int(rows["year"].max())
+    latest = rows[rows["year"] == year]
+    parts = []
+    for out, label in ((True, "the partners' reported imports from China came to {r} of "
+                              "what China reported exporting to them"),
+                       (False, "China's reported imports from them came to {r} of what "
+                               "they reported exporting to China")):
+        d = latest[(latest["exporter"] == "CHN") == out]
+        if len(d) and d["exporter_fob_usd"].sum() > 0:
+            ratio = d["importer_cif_usd"].sum() / d["exporter_fob_usd"].sum()
+            parts.append(label.format(r=pct(ratio, 0)))
+    if not parts:
+        return ""
+    return f"In {year} " + "; ".join(parts) + "."

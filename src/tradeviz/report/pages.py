@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from tradeviz.analysis import findings as F
-from tradeviz.analysis.formatting import pct, table, usd
+from tradeviz.analysis import readable as R
+from tradeviz.analysis.formatting import table, usd
 from tradeviz.report.site import Download, Section, html_table
-from tradeviz.vocab.areas import LABELS as AREA_LABELS
 from tradeviz.vocab.countries import CA_ISO3
 
 log = logging.getLogger(__name__)
@@ -82,36 +82,13 @@ def _card_line(totals: pd.DataFrame, iso: str) -> str:
 
 
 def _latest_totals_section(page: Page, ds, totals: pd.DataFrame) -> Section:
-    growth = ds.growth("totals")
-    latest = _with_growth(totals, growth)
-    since = "the first year"
-    if not latest.empty:
-        year = int(latest["year"].max())
-        latest = latest[latest["year"] == year]
-        base = growth["base_year"].min() if len(growth) else None
-        since = str(int(base)) if base is not None and not pd.isna(base) else since
-    shown = table(latest.assign(partner=latest["partner"].map(F.country_name))[
-        ["partner", "year", "exports_usd", "imports_usd", "total_usd", "balance_usd", "yoy",
-         "cagr"]],
-        usd_cols=["exports_usd", "imports_usd", "total_usd", "balance_usd"],
-        signed_pct_cols=["yoy", "cagr"],
-        rename={"partner": "partner", "exports_usd": "China's exports",
-                "imports_usd": "China's imports", "total_usd": "total",
-                "balance_usd": "balance", "yoy": "total, change on year",
-                "cagr": f"total, growth a year since {since}"})
+    shown = R.latest_totals(totals, ds.growth("totals"))
     lead = ("China-reported trade with each country in the latest year; the last row adds "
             "the five together. Compare the change on the year with the longer-run growth "
             "rate to see whether the latest year is typical.")
     return _table_section(page, "totals", "Totals by country, latest year", lead, totals,
                           shown, "totals", "No China-reported annual totals in the tables.",
                           text_cols=("partner",))
-
-
-def _with_growth(totals: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
-    g = growth[growth["measure"] == "total"][["partner", "year", "yoy", "cagr"]] \
-        if len(growth) else pd.DataFrame(columns=["partner", "year", "yoy", "cagr"])
-    annual = totals[totals["month"].isna()] if "month" in totals else totals
-    return annual.merge(g, on=["partner", "year"], how="left")
 
 
 # ---------------------------------------------------------------------------- country
@@ -141,31 +118,18 @@ def country_page(ds, iso: str) -> Page:
 
 
 def _country_totals(page: Page, ds, iso: str, totals: pd.DataFrame) -> Section:
-    t = _with_growth(totals, ds.growth("totals", partners=[iso]))
-    shown = table(t[["year", "exports_usd", "imports_usd", "total_usd", "balance_usd", "yoy"]],
-                  usd_cols=["exports_usd", "imports_usd", "total_usd", "balance_usd"],
-                  signed_pct_cols=["yoy"],
-                  rename={"exports_usd": "China's exports", "imports_usd": "China's imports",
-                          "total_usd": "total", "balance_usd": "balance",
-                          "yoy": "total, change on year"})
+    growth = ds.growth("totals", partners=[iso])
+    shown = R.totals_by_year(totals, growth)
     lead = ("China's reports, by year (exports FOB, imports CIF). Look at the balance: a "
             "widening surplus means China's exports grew faster than its imports.")
-    return _table_section(page, "totals", "Totals", lead, t, shown, f"{iso}_totals",
+    return _table_section(page, "totals", "Totals", lead, R.with_growth(totals, growth),
+                          shown, f"{iso}_totals",
                           f"No China-reported annual trade with {F.country_name(iso)}.")
 
 
 def _country_shares(page: Page, iso: str, shares: pd.DataFrame) -> Section:
     s = shares.dropna(subset=["share_partner_reported", "share_china_reported"], how="all")
-    shown = table(s[["year", "partner_world_usd", "partner_reported_china_usd",
-                     "share_partner_reported", "china_reported_usd", "share_china_reported"]],
-                  usd_cols=["partner_world_usd", "partner_reported_china_usd",
-                            "china_reported_usd"],
-                  pct_cols=["share_partner_reported", "share_china_reported"],
-                  rename={"partner_world_usd": "country's trade with the world",
-                          "partner_reported_china_usd": "with China, country's report",
-                          "share_partner_reported": "China's share, country's report",
-                          "china_reported_usd": "with China, China's report",
-                          "share_china_reported": "China's share, China's report"})
+    shown = R.shares(s)
     name = F.country_name(iso)
     lead = (f"China's share of {name}'s goods trade, from both sides: {name}'s own China row "
             f"over its world total, and China's report of the same trade over that total. "
@@ -185,32 +149,12 @@ def _top_section(page: Page, iso: str, flow: str, top: pd.DataFrame) -> Section:
         return Section(f"top_{flow}s", title, empty=f"No HS product rows for China's {verb} "
                        f"{name}.")
     year = int(top["year"].iloc[0])
-    top = top.assign(areas=[_area_labels(a) for a in top["areas"]],
-                     description=top["description"].replace("", "–"))
-    shown = table(top[["rank", "hs_code", "description", "areas", "value_usd", "share",
-                       "change", "qty", "qty_unit", "unit_value_usd"]],
-                  usd_cols=["value_usd"], pct_cols=["share"], signed_pct_cols=["change"],
-                  int_cols=["qty"], number_cols=["unit_value_usd"],
-                  rename={"hs_code": "HS code", "value_usd": f"value {year}",
-                          "share": "share of the flow", "change": "change on year",
-                          "qty": "quantity", "qty_unit": "unit",
-                          "unit_value_usd": "USD per unit", "areas": "focus areas"})
+    shown = R.top_products(top)
     lead = (f"The largest HS6 products of China's {verb} {name} in {year}, China-reported. "
             "Look at how much the first few products account for, and which changed most "
             "on the year.")
     return _table_section(page, f"top_{flow}s", title, lead, top, shown,
                           f"{iso}_top_{flow}s", "", text_cols=("description", "focus areas"))
-
-
-def _area_labels(text: str) -> str:
-    """'energy; ict (partial)' with each area key as its label."""
-    if not text:
-        return ""
-    out = []
-    for part in str(text).split("; "):
-        key, _, rest = part.partition(" ")
-        out.append(" ".join(x for x in (AREA_LABELS.get(key, key), rest) if x))
-    return "; ".join(out)
 
 
 def _area_section(page: Page, ds, iso: str) -> Section:
@@ -219,28 +163,7 @@ def _area_section(page: Page, ds, iso: str) -> Section:
     if areas.empty:
         return Section("areas", title, empty="No HS product rows to tag by focus area.")
     year = int(areas["year"].max())
-    latest = areas[areas["year"] == year]
-    wide = latest.pivot_table(index=["area", "match"], columns="flow",
-                              values=["value_usd", "share"], aggfunc="sum").reset_index()
-    wide.columns = ["_".join(c for c in col if c) for col in wide.columns]
-    for col in ("value_usd_export", "value_usd_import", "share_export", "share_import"):
-        if col not in wide:
-            wide[col] = float("nan")
-    order = {"full": 0, "partial": 1, "none": 2}
-    wide = wide.assign(_o=wide["match"].map(order)).sort_values(
-        ["_o", "value_usd_export"], ascending=[True, False]).drop(columns="_o")
-    wide["area"] = [AREA_LABELS.get(a, a) if a != "other" else "other (no focus area)"
-                    for a in wide["area"]]
-    wide["match"] = wide["match"].map({"full": "attributable", "partial": "partial remainder",
-                                       "none": "–"})
-    shown = table(wide[["area", "match", "value_usd_export", "share_export",
-                        "value_usd_import", "share_import"]],
-                  usd_cols=["value_usd_export", "value_usd_import"],
-                  pct_cols=["share_export", "share_import"],
-                  rename={"match": "counted as", "value_usd_export": "China's exports",
-                          "share_export": "share of exports",
-                          "value_usd_import": "China's imports",
-                          "share_import": "share of imports"})
+    shown = R.areas_latest(areas)
     lead = (f"China's trade with {F.country_name(iso)} in {year} by focus area of the Xi'an "
             "agenda, each product counted once. Attributable rows are products a rule covers "
             "fully; the partial remainder holds codes that also contain other goods, kept "
@@ -251,15 +174,7 @@ def _area_section(page: Page, ds, iso: str) -> Section:
 
 def _mirror_section(page: Page, iso: str, mirror: pd.DataFrame) -> Section:
     name = F.country_name(iso)
-    wide = _mirror_wide(mirror, iso)
-    usd_cols = [c for c in wide.columns if c.endswith("_usd")]
-    shown = table(wide, usd_cols=usd_cols, number_cols=["out_ratio", "in_ratio"],
-                  rename={"out_exporter_usd": "China's exports, China's report (FOB)",
-                          "out_importer_usd": f"imports from China, {name}'s report (CIF)",
-                          "out_gap_usd": "gap", "out_ratio": "ratio",
-                          "in_exporter_usd": f"exports to China, {name}'s report (FOB)",
-                          "in_importer_usd": "China's imports, China's report (CIF)",
-                          "in_gap_usd": "gap", "in_ratio": "ratio"})
+    shown = R.mirror_both_ways(mirror, iso)
     lead = (f"The same trade as each side reports it, both directions: China to {name} "
             f"(first four columns) and {name} to China (last four); gap = importer's report "
             "minus exporter's, ratio = importer / exporter. Imports are valued CIF, so a "
@@ -270,19 +185,6 @@ def _mirror_section(page: Page, iso: str, mirror: pd.DataFrame) -> Section:
                           f"Neither side reports product rows for China–{name} trade.")
 
 
-def _mirror_wide(mirror: pd.DataFrame, iso: str) -> pd.DataFrame:
-    """One row per year: China -> country (out_) and country -> China (in_) side by side."""
-    cols = ["exporter_fob_usd", "importer_cif_usd", "gap_usd", "ratio"]
-    names = ["exporter_usd", "importer_usd", "gap_usd", "ratio"]
-    parts = []
-    for prefix, direction in (("out_", f"CHN->{iso}"), ("in_", f"{iso}->CHN")):
-        d = mirror[mirror["direction"] == direction].set_index("year")[cols]
-        d.columns = [prefix + n for n in names]
-        parts.append(d)
-    wide = pd.concat(parts, axis=1).sort_index().reset_index()
-    return wide.rename(columns={"index": "year"})
-
-
 def _chapters_section(page: Page, ds, iso: str) -> Section:
     ch = ds.mirror_chapters(countries=[iso])
     title = "Chapters behind the mirror gaps"
@@ -290,13 +192,7 @@ def _chapters_section(page: Page, ds, iso: str) -> Section:
         return Section("chapters", title, empty="No year in which both sides report product "
                        "rows, so the gap cannot be split by chapter.")
     year = int(ch["year"].iloc[0])
-    shown = table(ch[["direction", "rank", "chapter", "description", "exporter_fob_usd",
-                      "importer_cif_usd", "gap_usd", "share_of_gap"]],
-                  usd_cols=["exporter_fob_usd", "importer_cif_usd", "gap_usd"],
-                  signed_pct_cols=["share_of_gap"],
-                  rename={"exporter_fob_usd": "exporter's exports",
-                          "importer_cif_usd": "importer's imports",
-                          "gap_usd": "gap", "share_of_gap": "share of the direction's gap"})
+    shown = R.mirror_chapters(ch)
     lead = (f"The HS chapters that explain most of each direction's gap in {year}. A few "
             "chapters usually account for most of it.")
     return _table_section(page, "chapters", title, lead, ch, shown, f"{iso}_mirror_chapters",
@@ -373,5 +269,5 @@ def chart_section(name: str, title: str, caption: str, image: str, csv: str | No
                    downloads=downloads)
 
 
-__all__ = ["Page", "chart_section", "country_page", "index_page", "pct", "provenance_page",
+__all__ = ["Page", "chart_section", "country_page", "index_page", "provenance_page",
            "snapshot_table"]
