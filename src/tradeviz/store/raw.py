@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -272,7 +273,7 @@ class RawStore:
             raise self._missing(snap)
         try:
             data = read_file(path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise self._damaged(snap, path, f"cannot be read ({exc})") from None
         if verify and sha256_hex(data) != snap.sha256:
             raise self._damaged(snap, path, f"its sha256 does not match the manifest "
@@ -314,7 +315,7 @@ class RawStore:
             return False
         try:
             return sha256_hex(read_file(path)) == digest
-        except (OSError, EOFError, gzip.BadGzipFile):
+        except (OSError, EOFError, zlib.error):
             return False
 
     def retire(self, snap: Snapshot, reason: str) -> None:

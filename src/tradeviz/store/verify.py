@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +130,7 @@ def check_snapshot(store: RawStore, snap: Snapshot) -> tuple[str, str]:
         return "missing", f"{store.root / snap.path} does not exist"
     try:
         data = read_file(path)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         return "damaged", f"{path} cannot be read ({exc})"
     if sha256_hex(data) != snap.sha256:
         return "damaged", f"{path}: sha256 does not match ({len(data)} bytes, " \

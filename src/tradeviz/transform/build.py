@@ -224,8 +224,8 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
                          "first")
     report = BuildReport()
     flows = load_flows(store, report)
+    check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
     validate(flows, "flows")
-    check_coverage(flows, store, report, allow_empty_periods)
     check_chapters(flows, report)
     mirror = build_mirror(flows)
     validate(mirror, "mirror")
