@@ -54,43 +54,6 @@ def test_flows_sum_equals_raw_records_exactly(fetched, store):
     assert flows["synthetic"].all()
 
 
-def test_mirror_sums_equal_raw_exports_and_imports(fetched, store):
-    build(fetched)
-    mirror = pd.read_parquet(fetched / "processed" / "mirror.parquet")
-    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
-    china_x = flows[(flows.reporter == "CHN") & (flows.flow == "export")
-                    & (flows.partner != "WLD") & (flows.hs_level == 4)]
-    ca_m = flows[(flows.partner == "CHN") & (flows.flow == "import") & (flows.hs_level == 4)]
-    out = mirror[mirror.direction.str.startswith("CHN->")]
-    assert out["exporter_fob_usd"].sum() == pytest.approx(china_x["value_usd"].sum(), rel=1e-12)
-    assert out["importer_cif_usd"].sum() == pytest.approx(ca_m["value_usd"].sum(), rel=1e-12)
-    assert {"CHN->KAZ", "KAZ->CHN"} <= set(mirror["direction"])
-    matched = mirror[mirror.status == "matched"]
-    assert (matched["gap_usd"] == matched["importer_cif_usd"] - matched["exporter_fob_usd"]).all()
-
-
-def test_mirror_never_joins_changed_codes_across_revisions():
-    from tradeviz.transform.mirror import build_mirror
-
-    base = {"source": "comtrade", "freq": "A", "year": 2022, "month": pd.NA, "quarter": pd.NA,
-            "hs_level": 6, "synthetic": False}
-    rows = [
-        {**base, "reporter": "CHN", "partner": "KGZ", "flow": "export", "hs_rev": "H6",
-         "hs_code": "852411", "value_usd": 100.0},  # flat panel modules (HS2022)
-        {**base, "reporter": "KGZ", "partner": "CHN", "flow": "import", "hs_rev": "H5",
-         "hs_code": "852410", "value_usd": 7.0},  # what an older revision holds under 8524
-        {**base, "reporter": "CHN", "partner": "KGZ", "flow": "export", "hs_rev": "H6",
-         "hs_code": "851713", "value_usd": 50.0},  # smartphones, H6 code
-        {**base, "reporter": "KGZ", "partner": "CHN", "flow": "import", "hs_rev": "H5",
-         "hs_code": "851712", "value_usd": 40.0},  # same goods, H5 code
-    ]
-    mirror = build_mirror(pd.DataFrame(rows)).set_index("hs_code")
-    assert mirror.loc["8524", "status"] == "unmatched_revision"
-    assert pd.isna(mirror.loc["8524", "gap_usd"])
-    assert mirror.loc["8517", "status"] == "matched" and mirror.loc["8517", "match_level"] == 4
-    assert mirror.loc["8517", "gap_usd"] == -10.0
-
-
 def test_same_raw_layer_same_table(fetched):
     build(fetched)
     first = (fetched / "processed" / "flows.parquet").read_bytes()

@@ -1,5 +1,6 @@
-"""Focus-area rules: revision-aware lookups, the traps in the HS reference note, the CLI,
-and focus.parquet against flows.parquet."""
+"""Focus-area rules: checked against the real HS lists of all seven revisions and UNSD's
+correlation tables (lineage), revision-aware lookups, chapter/heading rows, the CLI, and
+focus.parquet against flows.parquet."""
 
 from __future__ import annotations
 
@@ -12,11 +13,52 @@ from click.testing import CliRunner
 from tradeviz.cli import main
 from tradeviz.extract import comtrade, comtrade_reference
 from tradeviz.transform.build import build
-from tradeviz.transform.focus import AREAS, RulesError, load_rules, parse_rules, tags_for
+from tradeviz.transform.focus import (
+    AREAS,
+    RulesError,
+    lineage_exceptions,
+    lineage_violations,
+    load_rules,
+    parse_rules,
+    tag_table,
+    tags_for,
+)
+from tradeviz.vocab import hs
+from tradeviz.vocab.revisions import HS_REVISIONS
+
+ADJACENT = list(zip(HS_REVISIONS[:-1], HS_REVISIONS[1:], strict=True))
 
 
 def areas(rev: str, code: str) -> dict[str, str]:
     return {t.area: t.match for t in tags_for(rev, code)}
+
+
+# ------------------------------------------------------------ rules against the HS lists
+
+@pytest.mark.parametrize("rev", HS_REVISIONS)
+def test_every_code_a_rule_applies_exists_in_that_revision(rev):
+    """Point 4: a rule names a code only in revisions whose list holds it (windows derived
+    from the lists; explicit `revisions` must each hold every code)."""
+    bad = [(r.id, c) for r in load_rules() for c in r.codes
+           if rev in r.revisions_of(c) and not hs.exists(c, rev)]
+    assert not bad
+
+
+@pytest.mark.parametrize("rev", HS_REVISIONS)
+def test_rule_codes_exist_in_the_original_comtrade_lists(corpus, rev):
+    """The same check against UN Comtrade's list as recorded in the corpus (not the
+    package copy), so a wrong package build cannot hide a bad rule."""
+    listed = set(pd.read_csv(corpus / "hs" / f"{rev}.csv", dtype=str,
+                             keep_default_na=False)["code"])
+    bad = [(r.id, c) for r in load_rules() for c in r.codes
+           if rev in r.revisions_of(c) and c not in listed]
+    assert not bad
+
+
+def test_every_rule_code_exists_in_some_revision():
+    dead = [(r.id, c) for r in load_rules() for c in (*r.codes, *r.exclude)
+            if not hs.revisions_of(c)]
+    assert not dead
 
 
 def test_every_rule_code_exists_in_the_comtrade_hs_reference(corpus):
@@ -28,25 +70,42 @@ def test_every_rule_code_exists_in_the_comtrade_hs_reference(corpus):
     assert not missing
 
 
-# Codes that exist only from, or only up to, a revision (hs-focus-areas.md section 0.2).
-REVISION_WINDOWS = {
-    "851713": ("H6", "H6"), "851714": ("H6", "H6"), "851712": ("H0", "H5"),
-    "854142": ("H6", "H6"), "854143": ("H6", "H6"), "854140": ("H0", "H5"),
-    "870380": ("H5", "H6"), "870340": ("H5", "H6"), "870460": ("H6", "H6"),
-    "382360": ("H0", "H2"), "382460": ("H3", "H6"), "852411": ("H6", "H6"),
-    "811230": ("H0", "H5"), "853951": ("H6", "H6"), "853950": ("H5", "H5"),
-}
+@pytest.mark.parametrize(("older", "newer"), ADJACENT)
+def test_lineage_each_linked_code_carries_the_area(older, newer):
+    """Point 4: a code tagged with an area links (UNSD correlation) only to codes that carry
+    it in the adjacent revision, unless an exception with a reason is listed."""
+    v = lineage_violations()
+    pair = v[v["tagged_rev"].isin([older, newer]) & v["other_rev"].isin([older, newer])]
+    assert pair.empty, pair.head(20).to_string()
 
 
-def test_rules_never_claim_a_code_outside_the_revisions_it_exists_in():
-    order = ["H0", "H1", "H2", "H3", "H4", "H5", "H6"]
-    for rule in load_rules():
-        for code in rule.codes:
-            if code in REVISION_WINDOWS:
-                lo, hi = REVISION_WINDOWS[code]
-                valid = set(order[order.index(lo):order.index(hi) + 1])
-                assert set(rule.revisions) <= valid, (rule.id, code, rule.revisions)
+def test_lineage_check_catches_a_rule_that_drops_a_revision():
+    # without the ICT tag of HS2002 852520 (mobile phones before HS2007), the check fails
+    tags = tag_table()
+    cut = tags[~((tags["hs_rev"] == "H2") & (tags["hs_code"] == "852520")
+                 & (tags["area"] == "ict"))]
+    v = lineage_violations(cut)
+    assert {("H3", "851712", "ict", "H2", "852520")} <= set(v.itertuples(index=False,
+                                                                         name=None))
 
+
+def test_lineage_exceptions_have_reasons_and_real_codes():
+    for x in lineage_exceptions():
+        assert len(x.reason) > 30, x
+        assert hs.revisions_of(x.code) or any(
+            c.startswith(x.code) for c in hs.hs6_under(x.code[:2], x.rev)), x
+
+
+def test_revision_windows_come_from_the_lists():
+    assert hs.revisions_of("851713") == ["H6"]
+    assert hs.revisions_of("851712") == ["H3", "H4", "H5"]
+    assert hs.revisions_of("850760") == ["H4", "H5", "H6"]  # Li-ion from HS2012
+    assert hs.revisions_of("870380") == ["H5", "H6"]
+    assert hs.revisions_of("382360") == ["H0"]  # sorbitol n.e.p. is 382460 from HS1996
+    assert hs.revisions_of("811230") == ["H0", "H1", "H2"]  # germanium
+
+
+# ------------------------------------------------------------ what the rules say
 
 def test_pipeline_gas_is_energy_with_a_cited_source():
     (tag,) = tags_for("H6", "271121")
@@ -67,25 +126,39 @@ def test_chapter_03_is_never_agriculture_but_01_24_are():
     assert areas("H5", "520100")["agriculture"] == "full"  # raw cotton, Annex 1
     assert areas("H5", "16")["agriculture"] == "partial"  # chapter holds fish preparations
     assert areas("H5", "160300")["agriculture"] == "partial"
+    assert areas("H5", "01") == {"agriculture": "full"}  # every HS6 of chapter 01 is full
 
 
-def test_sorbitol_moves_from_382360_to_382460():
-    assert areas("H2", "382360") == {"agriculture": "full"}
-    assert areas("H5", "382360") == {}
-    assert areas("H3", "382460") == {"agriculture": "full"}
-    assert areas("H2", "382460") == {}
+def test_sorbitol_follows_its_code_in_every_revision():
+    assert areas("H0", "382360") == {"agriculture": "full"}
+    for rev in HS_REVISIONS[1:]:  # HS1996-HS2002 too: the code is 382460 from HS1996
+        assert areas(rev, "382460") == {"agriculture": "full"}, rev
+    assert areas("H2", "382360") == {}
 
 
-def test_phones_pv_and_evs_follow_their_revisions():
+def test_phones_computers_pv_and_vehicles_follow_their_revisions():
+    assert areas("H2", "852520")["ict"] == "full"  # mobile phones up to HS2002
     assert areas("H5", "851712")["ict"] == "full"
-    assert "ict" not in areas("H6", "851712")
     assert areas("H6", "851713")["ict"] == "full" and areas("H6", "851714")["ict"] == "full"
+    for rev in HS_REVISIONS:
+        assert areas(rev, "8471")["ict"] == "full", rev  # computers from HS1992
     assert areas("H5", "854140")["new_energy_equipment"] == "partial"
     assert areas("H6", "854143")["new_energy_equipment"] == "full"
-    assert "new_energy_equipment" not in areas("H6", "854140")
+    assert "new_energy_equipment" not in areas("H6", "854141")  # LEDs, not PV
     assert areas("H5", "870380")["new_energy_equipment"] == "full"
-    assert "new_energy_equipment" not in areas("H4", "870380")
-    assert "new_energy_equipment" not in areas("H4", "870390")
+    assert areas("H4", "870390")["new_energy_equipment"] == "partial"  # EVs before HS2017
+    assert areas("H5", "870240")["new_energy_equipment"] == "full"  # electric buses
+    assert areas("H5", "871160")["new_energy_equipment"] == "full"  # electric motorcycles
+    assert areas("H4", "850760")["new_energy_equipment"] == "full"
+    assert areas("H3", "850780")["new_energy_equipment"] == "partial"
+    assert "new_energy_equipment" not in areas("H4", "850780")
+
+
+def test_pipeline_steel_in_every_revision():
+    for rev, code in (("H0", "730410"), ("H2", "730410"), ("H3", "730411"), ("H6", "730419"),
+                      ("H1", "730421"), ("H3", "730422"), ("H0", "730610"),
+                      ("H3", "730611")):
+        assert areas(rev, code)["energy"] == "full", (rev, code)
 
 
 def test_heading_8524_reuse():
@@ -93,11 +166,55 @@ def test_heading_8524_reuse():
     assert areas("H1", "852410") == {}  # gramophone records
 
 
-def test_tags_are_multi_valued_and_roll_up_as_partial():
+def test_mixed_goods_are_partial():
+    for code in ("854442", "853690", "850440"):  # cables, connectors, converters
+        assert areas("H5", code)["infrastructure"] == "partial", code
+    assert areas("H5", "853521")["infrastructure"] == "full"  # HV circuit breakers
+
+
+def test_tags_are_multi_valued_and_headings_roll_up():
     assert areas("H5", "284410") == {"energy": "full", "critical_minerals": "full"}
-    assert areas("H5", "2711") == {"energy": "partial"}  # HS6 rules under a fetched HS4
+    assert areas("H5", "2711") == {"energy": "full"}  # every HS6 under 2711 is energy
+    assert areas("H5", "2712")["energy"] == "full"
     assert areas("H5", "27")["energy"] == "partial"
     assert areas("H5", "TOTAL") == {}
+
+
+@pytest.mark.parametrize("rev", HS_REVISIONS)
+def test_hs2_and_hs4_are_full_only_when_every_hs6_under_them_is(rev):
+    t = tag_table()
+    t = t[t["hs_rev"] == rev]
+    six = t[t["hs_code"].str.len() == 6]
+    full6 = set(zip(six.loc[six["match"] == "full", "hs_code"],
+                    six.loc[six["match"] == "full", "area"], strict=True))
+    coarse = t[(t["hs_code"].str.len() < 6) & (t["match"] == "full")]
+    assert len(coarse) > 10
+    c = hs.codes()
+    all6 = c.loc[(c["rev"] == rev) & (c["level"] == 6), "code"]
+    for code, area in zip(coarse["hs_code"], coarse["area"], strict=True):
+        kids = all6[all6.str.startswith(code)]
+        assert len(kids) and all((k, area) in full6 for k in kids), (rev, code, area)
+    for ch in ("84", "85", "26", "28"):
+        assert "full" not in areas(rev, ch).values(), (rev, ch)
+
+
+CENTRAL_ASIAN_MINERALS = {
+    "uranium", "chromium", "manganese", "copper", "zinc", "titanium", "beryllium",
+    "vanadium, niobium, tantalum", "aluminium and bauxite", "gallium, germanium, indium",
+    "silicon", "magnesium", "barite", "phosphate rock", "coking coal", "antimony",
+    "rare earths", "tin", "tungsten", "molybdenum", "boron", "fluorspar", "gold", "potash",
+    "iron ore"}
+
+
+def test_critical_minerals_cite_their_lists_and_cover_central_asia():
+    rules = [r for r in load_rules() if r.area == "critical_minerals"]
+    for r in rules:
+        assert r.lists, r.id
+        assert all(any(y in t for y in ("2016", "2022", "2024")) for t in r.lists), r.id
+    assert {r.subarea for r in rules} >= CENTRAL_ASIAN_MINERALS
+    # uranium is cited to China's 2016 plan, not to the US or EU lists that omit it
+    (u,) = [r for r in rules if r.id == "minerals.uranium"]
+    assert len(u.lists) == 1 and "China" in u.lists[0]
 
 
 def test_bad_rules_are_rejected_with_the_rule_named():
@@ -111,6 +228,9 @@ def test_bad_rules_are_rejected_with_the_rule_named():
     doc["rules"][0].update(codes=["271121"], area="space")
     with pytest.raises(RulesError, match="unknown area"):
         parse_rules(doc)
+    doc["rules"][0].update(area="critical_minerals")
+    with pytest.raises(RulesError, match="must cite `lists`"):
+        parse_rules(doc)
 
 
 def test_every_area_has_rules_and_every_rule_a_kind():
@@ -119,14 +239,45 @@ def test_every_area_has_rules_and_every_rule_a_kind():
     assert all(r.kind in ("official", "project") and r.source_url for r in rules)
 
 
+# ------------------------------------------------------------ CLI
+
+EXAMPLES = {"energy": ("271121", "H5", "full"), "critical_minerals": ("261000", "H5", "full"),
+            "new_energy_equipment": ("850760", "H6", "full"), "ict": ("851712", "H3", "full"),
+            "agriculture": ("520100", "H5", "full"), "infrastructure": ("860110", "H6", "full"),
+            "ecommerce_consumer": ("950300", "H5", "partial")}
+
+
+@pytest.mark.parametrize("area", list(EXAMPLES))
+def test_cli_explain_prints_description_area_match_and_source(area):
+    code, rev, match = EXAMPLES[area]
+    res = CliRunner().invoke(main, ["tags", "explain", code, "--rev", rev])
+    assert res.exit_code == 0, res.output
+    assert hs.description(code, rev)[:30] in res.output
+    assert f"{area} (" in res.output and f"match {match}" in res.output
+    rule = next(t.rule for t in tags_for(rev, code) if t.area == area)
+    assert f"source ({rule.kind}): {rule.source_title} <{rule.source_url}>" in res.output
+
+
+def test_cli_explain_rejects_a_code_missing_from_the_revision():
+    res = CliRunner().invoke(main, ["tags", "explain", "851771", "--rev", "H5"])
+    assert res.exit_code != 0
+    assert "does not exist in H5" in res.output and "H6" in res.output
+
+
 def test_cli_explain_and_list():
     out = CliRunner().invoke(main, ["tags", "explain", "271121"]).output
     assert "energy (natural gas, pipeline)" in out and "source (official)" in out
     out = CliRunner().invoke(main, ["tags", "explain", "253010", "--rev", "H5"]).output
-    assert "no focus area" in out
+    assert "no focus area" in out and "Vermiculite" in out
+    out = CliRunner().invoke(main, ["tags", "explain", "261000", "--rev", "H5"]).output
+    assert "USGS 2022" in out and "China National Mineral Resources Plan" in out
     out = CliRunner().invoke(main, ["tags", "list", "ict", "--rev", "H6"]).output
-    assert "851713" in out and "851712," not in out
+    assert "852411" in out
+    out = CliRunner().invoke(main, ["tags", "list", "ict", "--rev", "H1"]).output
+    assert "852411" not in out and "8517" in out
 
+
+# ------------------------------------------------------------ focus tables
 
 def test_fetch_reference_lists(data_dir, store, fast_client, comtrade_api):
     comtrade_api()
@@ -154,9 +305,37 @@ def test_focus_parquet_equals_leaf_rows_of_flows(data_dir, store, fast_client, c
         assert rows["value_usd"].sum() == pytest.approx(joined["value_usd"].sum(), rel=1e-12)
         assert cov.loc[cov.area == area, "value_usd"].sum() == pytest.approx(
             rows["value_usd"].sum(), rel=1e-12)
+        full = rows.loc[rows["match"] == "full", "value_usd"].sum()
+        assert cov.loc[cov.area == area, "full_usd"].sum() == pytest.approx(full, rel=1e-12)
     # tags follow the row's revision: 851713 only tagged in H6 rows
     assert set(focus.loc[focus.hs_code == "851713", "hs_rev"]) <= {"H6"}
-    per_year = cov.groupby(["source", "freq", "year", "flow"])
-    for _, g in per_year:
+    assert focus["hs_description"].notna().all()
+    tagged = cov[cov.area != "untagged"]
+    assert ((tagged["full_usd"] + tagged["partial_usd"] - tagged["value_usd"]).abs() < 1e-3).all()
+    for _, g in cov.groupby(["source", "freq", "year", "flow", "hs_level"]):
+        total = g["total_usd"].iloc[0]
         untagged = g.loc[g.area == "untagged", "value_usd"].sum()
-        assert 0 < untagged < g["total_usd"].iloc[0]
+        assert 0 < untagged < total
+        # untagged + partial-only + rows full in some area = everything, once
+        full_rows = total - untagged - g.loc[g.area == "partial_only", "value_usd"].sum()
+        assert 0 < full_rows <= g.loc[~g.area.isin(["untagged", "partial_only"]),
+                                      "full_usd"].sum() + 1e-6
+
+
+def test_hs2_fetch_never_puts_a_whole_chapter_in_one_area(data_dir, store, fast_client,
+                                                          comtrade_api):
+    """Point 5 / `make run` without a key: chapters are full only if every HS6 is."""
+    comtrade_api()
+    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k",
+                                       progress=False)
+    fetcher.run(comtrade.default_plan(("2022",), "2"), "A")
+    build(data_dir)
+    focus = pd.read_parquet(data_dir / "processed" / "focus.parquet")
+    cov = pd.read_parquet(data_dir / "processed" / "focus_coverage.parquet")
+    assert set(focus["hs_level"]) == {2}
+    for ch in ("84", "85", "26", "28", "27"):
+        assert set(focus.loc[focus.hs_code == ch, "match"]) <= {"partial"}, ch
+    assert set(focus.loc[focus.hs_code == "01", "match"]) == {"full"}  # live animals
+    energy = cov[cov.area == "energy"]
+    assert (energy["full_share"] < 0.5).all()  # no longer "over half of all trade"
+    assert set(cov["hs_level"]) == {2}

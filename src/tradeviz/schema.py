@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from tradeviz.vocab.areas import AREA_KEYS
 from tradeviz.vocab.flows import FLOWS, SOURCE_KEYS
 from tradeviz.vocab.revisions import HS_REVISIONS
 
@@ -49,6 +50,21 @@ FLOWS_FIELDS: tuple[Field, ...] = (
           "digits.", "", "Comtrade `cmdCode`; TOTAL for IMF and WITS"),
     Field("hs_level", "int8", "Digits of hs_code: 0 for TOTAL, else 2, 4 or 6.", "digits",
           "Comtrade `aggrLevel`", allowed=(0, 2, 4, 6)),
+    Field("hs_description", "str", "What the code is: the UN Comtrade description of hs_code "
+          "in the row's own revision (hs_rev), without the code prefix; for a code missing "
+          "from that revision's list, the API's cmdDesc when the row has it. Charts and "
+          "tables label products with `tradeviz.vocab.hs.short_label` (code + trimmed "
+          "description).", "", "package HS reference (Comtrade H0-H6 lists); Comtrade "
+          "`cmdDesc`", nullable=True),
+    Field("hs6_h6", "str", "For HS6 rows: the HS2022 code the row's code converts to, so a "
+          "product keeps one code over a long series. Null for other levels and for codes "
+          "the reference does not know.", "", "UNSD correlation and conversion tables "
+          "(package HS reference)", nullable=True),
+    Field("converted", "str", "How hs6_h6 was obtained: exact (same code, 1:1 or n:1: the "
+          "whole code goes to one HS2022 code) or approx (the code was split, 1:n or n:n; "
+          "assigned to the first HS2022 code of UNSD's conversion table, or the smallest "
+          "linked code). Null where hs6_h6 is null.", "", "derived", nullable=True,
+          allowed=("exact", "approx")),
     Field("value_usd", "float64", "Trade value: CIF for imports, FOB for exports (as the "
           "reporter values them).", "USD", "Comtrade `primaryValue`; WITS US$ thousand x 1000; "
           "IMF `OBS_VALUE` (full dollars)", non_negative=True),
@@ -87,8 +103,19 @@ MIRROR_FIELDS: tuple[Field, ...] = (
     Field("year", "int16", "Reference year.", "year", "flows.year"),
     Field("month", "Int8", "Reference month, null for annual.", "month", "flows.month",
           nullable=True),
-    Field("hs_code", "str", "Product compared: the code at match_level, or the original code "
-          "of an unmatched row.", "", "flows.hs_code"),
+    Field("hs_code", "str", "Product compared: the code at match_level when both sides use "
+          "one revision; else the first code the exporter (or, if it reported none, the importer) "
+          "reported in the correlation group (see group_id).", "",
+          "flows.hs_code"),
+    Field("group_id", "str", "When the two sides report in different HS revisions: the "
+          "connected group of the UNSD correlation tables between them that the row compares "
+          "(`<rev>:<code>` of its first member). Codes linked by any 1:n, n:1 or n:n relation "
+          "share a group; a 1:1 code is a group alone. Null when both sides use one "
+          "revision.", "", "package HS reference (UNSD correlation tables)", nullable=True),
+    Field("exporter_codes", "str", "Codes the exporter reported in the row (comma-separated, "
+          "exporter_rev).", "", "flows.hs_code", nullable=True),
+    Field("importer_codes", "str", "Codes the importer reported in the row (comma-separated, "
+          "importer_rev).", "", "flows.hs_code", nullable=True),
     Field("match_level", "int8", "HS digits at which the two sides were compared (6 or 4; 2 or "
           "0 when only those were fetched).", "digits", "derived", allowed=(0, 2, 4, 6)),
     Field("exporter_rev", "str", "HS revision of the exporter's report.", "", "flows.hs_rev",
@@ -96,56 +123,68 @@ MIRROR_FIELDS: tuple[Field, ...] = (
     Field("importer_rev", "str", "HS revision of the importer's report.", "", "flows.hs_rev",
           nullable=True),
     Field("status", "str", "matched: both sides compared; exporter_only / importer_only: one "
-          "side reported nothing for the product; unmatched_revision: the code's meaning "
-          "differs between the two revisions, so it is listed but not compared.", "",
-          "derived",
-          allowed=("matched", "exporter_only", "importer_only", "unmatched_revision")),
+          "side reported nothing for the product (or, across revisions, for the whole "
+          "correlation group).", "", "derived",
+          allowed=("matched", "exporter_only", "importer_only")),
     Field("exporter_fob_usd", "float64", "Exports as the exporter reports them (FOB).", "USD",
           "flows.value_usd of the exporter's export rows", nullable=True, non_negative=True),
-    Field("importer_cif_usd", "float64", "Imports as the importer reports them (CIF).", "USD",
-          "flows.value_usd of the importer's import rows", nullable=True, non_negative=True),
+    Field("importer_cif_usd", "float64", "Imports as the importer reports them, CIF: the "
+          "reporter's CIF value where it gives one, else its primary value (see "
+          "importer_basis).", "USD", "flows.cif_usd, else flows.value_usd, of the importer's "
+          "import rows", nullable=True, non_negative=True),
+    Field("importer_basis", "str", "cif: every importer row gave a CIF value; value_usd: none "
+          "did, so the importer's primary value stands in (then the gap is not purely "
+          "CIF/FOB); mixed: some did.", "", "derived", nullable=True,
+          allowed=("cif", "value_usd", "mixed")),
     Field("gap_usd", "float64", "importer_cif_usd minus exporter_fob_usd (matched rows).",
           "USD", "derived", nullable=True),
     Field("ratio", "float64", "importer_cif_usd / exporter_fob_usd (matched rows, exporter "
           "value > 0).", "ratio", "derived", nullable=True),
     Field("synthetic", "bool", "True when either side is synthetic data.", "", "flows"),
 )
-MIRROR_KEY = ("direction", "freq", "year", "month", "hs_code", "match_level", "status")
+MIRROR_KEY = ("direction", "freq", "year", "month", "hs_code", "match_level", "status",
+              "group_id")
 
 FOCUS_FIELDS: tuple[Field, ...] = (
     Field("area", "str", "Focus area (see `tradeviz tags list`).", "", "package tag rules"),
     Field("subarea", "str", "Sub-tag within the area (e.g. ICT category), or empty.", "",
           "package tag rules"),
-    Field("match", "str", "full: the rule covers the whole code; partial: the code also "
-          "covers other goods, or an HS6 rule was rolled up to a coarser fetched code.", "",
-          "package tag rules", allowed=("full", "partial")),
+    Field("match", "str", "full: the whole code is in the area (for an HS2/HS4 row: every "
+          "HS6 code under it, in the row's revision, is full in the area); partial: only "
+          "part of it is. Charts that attribute value to one area use full rows only and "
+          "show partial value as a remainder.", "", "package tag rules and HS reference",
+          allowed=("full", "partial")),
     Field("rule_id", "str", "Identifier of the rule that tagged the row.", "",
           "package tag rules"),
     *(f for f in FLOWS_FIELDS if f.name in (
         "source", "freq", "year", "month", "quarter", "reporter", "partner", "flow", "hs_rev",
-        "hs_code", "hs_level", "value_usd", "synthetic", "snapshot")),
+        "hs_code", "hs_level", "hs_description", "value_usd", "synthetic", "snapshot")),
 )
 FOCUS_KEY = ("area", "source", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev",
              "hs_code")
 
 COVERAGE_FIELDS: tuple[Field, ...] = (
-    *(f for f in FLOWS_FIELDS if f.name in ("source", "freq", "year", "flow")),
-    Field("area", "str", "Focus area, or `untagged` for leaf rows no rule covers.", "",
-          "package tag rules", allowed=(*("energy", "critical_minerals",
-                                           "new_energy_equipment", "agriculture", "ict",
-                                           "infrastructure", "ecommerce_consumer"),
-                                         "untagged")),
-    Field("value_usd", "float64", "Value of the leaf rows in the area (areas overlap: a "
-          "product in two areas counts in both).", "USD", "sum of focus.value_usd",
+    *(f for f in FLOWS_FIELDS if f.name in ("source", "freq", "year", "flow", "hs_level")),
+    Field("area", "str", "Focus area; `untagged` for leaf rows no rule covers; "
+          "`partial_only` for leaf rows tagged in some area but fully in none (value no "
+          "area can claim).", "", "package tag rules",
+          allowed=(*AREA_KEYS, "untagged", "partial_only")),
+    Field("value_usd", "float64", "Value of the leaf rows in the area, full and partial "
+          "(areas overlap: a product in two areas counts in both).", "USD",
+          "sum of focus.value_usd", non_negative=True),
+    Field("full_usd", "float64", "Part of value_usd attributable to the area: rows whose "
+          "match is full.", "USD", "sum of focus.value_usd where match = full",
           non_negative=True),
-    Field("partial_usd", "float64", "Part of value_usd tagged through `partial` rules.", "USD",
-          "sum of focus.value_usd where match = partial", non_negative=True),
-    Field("total_usd", "float64", "Value of all leaf rows of the source, freq, year and flow.",
-          "USD", "sum of flows.value_usd over leaf rows", non_negative=True),
+    Field("partial_usd", "float64", "Partial remainder: value_usd of rows only partly in the "
+          "area.", "USD", "sum of focus.value_usd where match = partial", non_negative=True),
+    Field("total_usd", "float64", "Value of all leaf rows of the source, freq, year, flow and "
+          "HS level.", "USD", "sum of flows.value_usd over leaf rows", non_negative=True),
     Field("share", "float64", "value_usd / total_usd.", "ratio", "derived", nullable=True,
           non_negative=True),
+    Field("full_share", "float64", "full_usd / total_usd: the share that could be "
+          "attributed to the area.", "ratio", "derived", nullable=True, non_negative=True),
 )
-COVERAGE_KEY = ("source", "freq", "year", "flow", "area")
+COVERAGE_KEY = ("source", "freq", "year", "flow", "hs_level", "area")
 
 TABLES = {
     "flows": (FLOWS_FIELDS, FLOWS_KEY,
@@ -158,8 +197,8 @@ TABLES = {
               "Flow rows at the fetched leaf level, one row per focus area they belong to."),
     "focus_coverage": (COVERAGE_FIELDS, COVERAGE_KEY,
                        "Coverage report of the tagging: each focus area's share of leaf-row "
-                       "trade value, and the untagged share, per source, frequency, year and "
-                       "flow."),
+                       "trade value (attributable full part and partial remainder), and the "
+                       "untagged share, per source, frequency, year, flow and HS level."),
 }
 
 

@@ -13,6 +13,7 @@ import click
 from tradeviz import __version__, config
 from tradeviz.cli import build, emulate, fetch, outputs, tags, vocab
 from tradeviz.cli._common import ENV_HELP, _Group
+from tradeviz.cli.hs import hs_group
 from tradeviz.cli.raw import raw as raw_group
 
 
@@ -39,6 +40,7 @@ main.add_command(build.build_cmd)
 main.add_command(build.check_cmd)
 main.add_command(build.import_group)
 main.add_command(tags.tags)
+main.add_command(hs_group)
 main.add_command(tags.dictionary_cmd)
 main.add_command(outputs.demo_cmd)
 main.add_command(outputs.charts_cmd)

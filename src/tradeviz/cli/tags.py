@@ -18,36 +18,49 @@ def tags() -> None:
 @tags.command("explain")
 @click.argument("code")
 @click.option("--rev", default="H6", show_default=True,
-              type=click.Choice(HS_REVISIONS),
+              type=click.Choice(HS_REVISIONS, case_sensitive=False),
               help="HS revision the code is read in.")
 def tags_explain(code: str, rev: str) -> None:
-    """Which focus areas CODE belongs to in revision --rev, by which rule and source."""
+    """Which focus areas CODE belongs to in revision --rev, by which rule and source.
+    A code that does not exist in --rev is an error naming the revisions it exists in."""
     from tradeviz.transform.focus import tags_for
+    from tradeviz.vocab import hs
 
-    found = tags_for(rev, code.strip())
+    code, rev = code.strip(), rev.upper()
+    info = hs.check_code(code, rev)
+    click.echo(f"{code} ({rev}): {info.description}")
+    found = tags_for(rev, code)
     if not found:
-        click.echo(f"{code} ({rev}): no focus area")
+        click.echo("  no focus area")
         return
     for t in found:
         r = t.rule
-        click.echo(f"{code} ({rev}): {t.area} ({t.subarea}), match {t.match}")
-        click.echo(f"  rule {r.id}: code {t.rule_code}" + (f"; {r.note}" if r.note else ""))
-        click.echo(f"  source ({r.kind}): {r.source_title} <{r.source_url}>")
+        sub = f" ({t.subarea})" if len(code) == 6 else ""
+        click.echo(f"  {t.area}{sub}, match {t.match}")
+        how = f"code {t.rule_code}" if len(code) == 6 else (
+            f"{'every' if t.match == 'full' else 'some'} HS6 code under {code} in {rev}")
+        click.echo(f"    rule {r.id}: {how}" + (f"; {r.note}" if r.note else ""))
+        click.echo(f"    source ({r.kind}): {r.source_title} <{r.source_url}>")
+        for title in r.lists:
+            click.echo(f"    listed in: {title}")
 
 
 @tags.command("list")
 @click.argument("area", type=click.Choice(AREA_KEYS))
 @click.option("--rev", default="H6", show_default=True,
-              type=click.Choice(HS_REVISIONS))
+              type=click.Choice(HS_REVISIONS, case_sensitive=False))
 def tags_list(area: str, rev: str) -> None:
-    """The codes (prefixes) of AREA in revision --rev, with rule, match and source kind."""
+    """The codes (prefixes) of AREA that apply in revision --rev, with rule, match and
+    source kind."""
     from tradeviz.transform.focus import load_rules
 
+    rev = rev.upper()
     for r in load_rules():
-        if r.area == area and rev in r.revisions:
+        codes = [c for c in r.codes if rev in r.revisions_of(c)]
+        if r.area == area and codes:
             excl = f" except {','.join(r.exclude)}" if r.exclude else ""
             click.echo(f"{r.id:34} {r.match:7} {r.kind:8} {r.subarea}: "
-                       f"{', '.join(r.codes)}{excl}")
+                       f"{', '.join(codes)}{excl}")
 
 
 @click.command("dictionary")

@@ -25,6 +25,7 @@ from tradeviz.store.processed import Generation
 from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform import wits
 from tradeviz.transform.comtrade import ParseReport, parse_comtrade
+from tradeviz.transform.describe import describe
 from tradeviz.transform.mirror import build_mirror
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
                          "first")
     report = BuildReport()
     flows = load_flows(store, report)
+    flows = describe(flows)  # hs_description, hs6_h6, converted (package HS reference)
     check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
     validate(flows, "flows")
     check_chapters(flows, report)

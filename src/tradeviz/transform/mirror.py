@@ -1,52 +1,42 @@
 """Mirror reconciliation: what the exporter reports (FOB) beside what the importer reports
 (CIF), for China and each Central Asian partner, in both directions.
 
-Sides are compared at the finest HS level both fetched. When the two sides report in
-different HS revisions, HS6 rows are compared at HS4, and headings whose scope changed
-between the two revisions (package file hs_changed_headings.csv) are listed as
-`unmatched_revision` with both values but no gap: never joined blindly.
+Sides are compared at the finest HS level both fetched. When both report in one HS
+revision, codes compare directly. When they report in different revisions, they are
+compared over the connected groups of UNSD's correlation tables between those revisions
+(vocab.hs.groups): codes linked through any 1:n, n:1 or n:n relation form one group, a 1:1
+code is a group alone, and each row keeps the group id and the codes each side reported
+(hs_code is then the first code the exporter reported in the group).
+matched / exporter_only / importer_only then mean: both sides, or one side only, reported
+something in the group.
+
+The importer's side is its CIF value where it reports one (`cif_usd`), else its primary
+value (`importer_basis` says which), so the gap is the CIF/FOB gap it claims to be.
+Everything is merges and group-bys: no per-row Python.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from tradeviz.schema import MIRROR_FIELDS, conform
+from tradeviz.vocab import hs
 from tradeviz.vocab.countries import CA_ISO3, CHINA
-from tradeviz.vocab.revisions import HS_REVISIONS
 
 GROUP = ["exporter", "importer", "freq", "year", "month"]
-
-
-@lru_cache(maxsize=1)
-def changed_headings() -> pd.DataFrame:
-    with resources.files("tradeviz.data").joinpath("hs_changed_headings.csv").open() as fh:
-        return pd.read_csv(fh, dtype=str)
-
-
-def heading_changed(heading: str, rev_a: str, rev_b: str) -> bool:
-    """True when `heading` changed scope in a revision after the older and up to the newer."""
-    lo, hi = sorted((HS_REVISIONS.index(rev_a), HS_REVISIONS.index(rev_b)))
-    table = changed_headings()
-    for changed_in in table.loc[table["heading"] == heading, "changed_in"]:
-        if lo < HS_REVISIONS.index(changed_in) <= hi:
-            return True
-    return False
 
 
 def _sides(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     f = flows[(flows["source"] == "comtrade") & flows["freq"].isin(["A", "M"])]
     china, ca = CHINA.iso3, list(CA_ISO3)
-    exp = f[(f["flow"] == "export") & (((f["reporter"] == china) & f["partner"].isin(ca))
-                                       | (f["reporter"].isin(ca) & (f["partner"] == china)))]
-    imp = f[(f["flow"] == "import") & (((f["reporter"] == china) & f["partner"].isin(ca))
-                                       | (f["reporter"].isin(ca) & (f["partner"] == china)))]
-    exp = exp.assign(exporter=exp["reporter"], importer=exp["partner"])
-    imp = imp.assign(exporter=imp["partner"], importer=imp["reporter"])
+    pair = ((f["reporter"] == china) & f["partner"].isin(ca)) | (
+        f["reporter"].isin(ca) & (f["partner"] == china))
+    exp, imp = f[pair & (f["flow"] == "export")], f[pair & (f["flow"] == "import")]
+    exp = exp.assign(exporter=exp["reporter"], importer=exp["partner"], has_cif=True)
+    cif = imp["cif_usd"] if "cif_usd" in imp.columns else pd.Series(np.nan, index=imp.index)
+    imp = imp.assign(exporter=imp["partner"], importer=imp["reporter"],
+                     value_usd=cif.fillna(imp["value_usd"]), has_cif=cif.notna())
     return exp, imp
 
 
@@ -56,57 +46,82 @@ def _finest(side: pd.DataFrame) -> pd.DataFrame:
     return side[side["hs_level"] == top]
 
 
+def _levels(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
+    """Per comparison cell: each side's level and revision, and the level compared at."""
+    e = exp.groupby(GROUP, dropna=False).agg(e_level=("hs_level", "max"),
+                                             e_rev=("hs_rev", "first"))
+    i = imp.groupby(GROUP, dropna=False).agg(i_level=("hs_level", "max"),
+                                             i_rev=("hs_rev", "first"))
+    lv = e.join(i, how="outer").reset_index()
+    lv["match_level"] = lv[["e_level", "i_level"]].min(axis=1).astype(int)
+    both = lv["e_rev"].notna() & lv["i_rev"].notna()
+    lv["grouped"] = both & (lv["e_rev"] != lv["i_rev"]) & (lv["match_level"] > 0)
+    return lv
+
+
+def _keyed(side: pd.DataFrame, lv: pd.DataFrame, rev_col: str) -> pd.DataFrame:
+    """Side rows with `code` at match_level and `key` (the code, or its group id)."""
+    side = side.merge(lv[[*GROUP, "match_level", "grouped", "e_rev", "i_rev"]], on=GROUP,
+                      how="left")
+    lvl = side["match_level"].to_numpy()
+    code = side["hs_code"].astype(str)
+    side["code"] = np.select([lvl == 0, lvl == 2, lvl == 4],
+                             ["TOTAL", code.str[:2], code.str[:4]], code.str[:6])
+    side["key"] = side["code"]
+    side["group_id"] = pd.Series(pd.NA, index=side.index, dtype="object")
+    grouped = side[side["grouped"]]
+    for (e_rev, i_rev, level), part in grouped.groupby(["e_rev", "i_rev", "match_level"]):
+        g = hs.groups(e_rev, i_rev, int(level))
+        g = g[g["rev"] == part[rev_col].iloc[0]].set_index("code")["group"]
+        ids = g.reindex(part["code"]).to_numpy()
+        # a code no table knows stays alone, under its own id
+        ids = np.where(pd.isna(ids), part[rev_col] + ":" + part["code"], ids)
+        side.loc[part.index, "group_id"] = ids
+        side.loc[part.index, "key"] = ids
+    return side
+
+
+def _rolled(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    by = [*GROUP, "match_level", "key"]
+    out = side.groupby(by, dropna=False).agg(
+        value=("value_usd", "sum"), syn=("synthetic", "max"), n_cif=("has_cif", "sum"),
+        n=("has_cif", "size"), group_id=("group_id", "first")).reset_index()
+    codes = side[[*by, "code"]].drop_duplicates().sort_values("code")
+    joined = codes.groupby(by, dropna=False)["code"].agg(",".join).rename("codes")
+    out = out.merge(joined.reset_index(), on=by, how="left")
+    return out.rename(columns={c: f"{prefix}_{c}" for c in
+                               ("value", "syn", "n_cif", "n", "group_id", "codes")})
+
+
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     flows = flows.assign(month=flows["month"].astype("Int8"))
     exp, imp = _sides(flows)
     exp, imp = _finest(exp), _finest(imp)
-    cols = [*GROUP, "hs_rev", "hs_code", "hs_level", "value_usd", "synthetic"]
-    exp, imp = exp[cols], imp[cols]
-    e_lvl = exp.groupby(GROUP, dropna=False).agg(e_level=("hs_level", "max"),
-                                                 e_rev=("hs_rev", "first"))
-    i_lvl = imp.groupby(GROUP, dropna=False).agg(i_level=("hs_level", "max"),
-                                                 i_rev=("hs_rev", "first"))
-    levels = e_lvl.join(i_lvl, how="outer").reset_index()
-    levels["match_level"] = levels[["e_level", "i_level"]].min(axis=1).fillna(
-        levels[["e_level", "i_level"]].max(axis=1))
-    same_rev = levels["e_rev"].fillna("") == levels["i_rev"].fillna("")
-    both = levels["e_level"].notna() & levels["i_level"].notna()
-    to_hs4 = both & ~same_rev & (levels["match_level"] == 6)
-    levels.loc[to_hs4, "match_level"] = 4
-    levels["match_level"] = levels["match_level"].astype(int)
-    keep = [*GROUP, "match_level", "e_rev", "i_rev"]
-
-    def rolled(side: pd.DataFrame) -> pd.DataFrame:
-        side = side.merge(levels[keep], on=GROUP, how="left")
-        lvl = side["match_level"]
-        code = side["hs_code"].astype(str)
-        side["code"] = np.where(lvl == 0, "TOTAL",
-                                [c[:n] for c, n in zip(code, lvl, strict=True)])
-        return side.groupby([*GROUP, "match_level", "code"], dropna=False).agg(
-            value=("value_usd", "sum"), synthetic=("synthetic", "max")).reset_index()
-
-    e = rolled(exp).rename(columns={"value": "exporter_fob_usd", "synthetic": "e_syn"})
-    i = rolled(imp).rename(columns={"value": "importer_cif_usd", "synthetic": "i_syn"})
-    out = e.merge(i, on=[*GROUP, "match_level", "code"], how="outer")
-    out = out.merge(levels[keep], on=[*GROUP, "match_level"], how="left")
+    lv = _levels(exp, imp)
+    e = _rolled(_keyed(exp, lv, "e_rev"), "e")
+    i = _rolled(_keyed(imp, lv, "i_rev"), "i")
+    out = e.merge(i, on=[*GROUP, "match_level", "key"], how="outer")
+    out = out.merge(lv[[*GROUP, "e_rev", "i_rev"]], on=GROUP, how="left")
+    out["group_id"] = out["e_group_id"].fillna(out["i_group_id"])
+    # a group is named by the first code the exporter reported in it (else the importer)
+    first = out["e_codes"].fillna(out["i_codes"]).str.split(",").str[0]
+    out["hs_code"] = out["key"].where(out["group_id"].isna(), first)
     out["status"] = np.select(
-        [out["exporter_fob_usd"].isna(), out["importer_cif_usd"].isna()],
+        [out["e_value"].isna(), out["i_value"].isna()],
         ["importer_only", "exporter_only"], "matched")
-    revs_differ = out["e_rev"].notna() & out["i_rev"].notna() & (out["e_rev"] != out["i_rev"])
-    check = revs_differ & out["match_level"].isin([4, 6])
-    changed = [heading_changed(c[:4], a, b) if m else False
-               for c, a, b, m in zip(out["code"], out["e_rev"].fillna("H0"),
-                                     out["i_rev"].fillna("H0"), check, strict=True)]
-    out.loc[np.array(changed, dtype=bool), "status"] = "unmatched_revision"
     matched = out["status"] == "matched"
-    out["gap_usd"] = (out["importer_cif_usd"] - out["exporter_fob_usd"]).where(matched)
-    out["ratio"] = (out["importer_cif_usd"] / out["exporter_fob_usd"]).where(
-        matched & (out["exporter_fob_usd"] > 0))
+    out["exporter_fob_usd"] = out["e_value"]
+    out["importer_cif_usd"] = out["i_value"]
+    out["gap_usd"] = (out["i_value"] - out["e_value"]).where(matched)
+    out["ratio"] = (out["i_value"] / out["e_value"]).where(matched & (out["e_value"] > 0))
+    out["importer_basis"] = np.select(
+        [out["i_n"].isna(), out["i_n_cif"] == out["i_n"], out["i_n_cif"] == 0],
+        [None, "cif", "value_usd"], "mixed")
     out["direction"] = out["exporter"] + "->" + out["importer"]
     out["synthetic"] = out["e_syn"].fillna(False).astype(bool) | out["i_syn"].fillna(
         False).astype(bool)
-    out = out.rename(columns={"code": "hs_code", "e_rev": "exporter_rev",
-                              "i_rev": "importer_rev"})
+    out = out.rename(columns={"e_rev": "exporter_rev", "i_rev": "importer_rev",
+                              "e_codes": "exporter_codes", "i_codes": "importer_codes"})
     out = conform(out, MIRROR_FIELDS)
     return out.sort_values(["direction", "freq", "year", "month", "hs_code"],
                            ignore_index=True)
