@@ -63,7 +63,7 @@ def _print_coverage(path: Path) -> None:
         click.echo("focus coverage: no HS-level rows to tag")
         return
     value = cov.groupby(["year", "area"])["value_usd"].sum().unstack("area").fillna(0)
-    totals = (cov.drop_duplicates(["source", "freq", "year", "flow"])
+    totals = (cov.drop_duplicates(["source", "freq", "year", "flow", "hs_level"])
               .groupby("year")["total_usd"].sum())
     click.echo("focus-area share of leaf-row trade value per year, % (areas overlap):")
     click.echo((value.div(totals, axis=0) * 100).round(1).to_string())

@@ -153,8 +153,12 @@ def _short_texts(df: pd.DataFrame, width: int = 44) -> pd.Series:
     return text.where(~long, text.str.slice(0, width - 1).str.rstrip(" ,;:(") + "…")
 
 
-def short_label(code: str, rev: str | None) -> str:
-    """'code + trimmed description' for charts and tables; the bare code when unknown."""
+def short_label(code: str, rev: str | None = None) -> str:
+    """'code + trimmed description' for charts and tables; the bare code when unknown.
+    Without `rev`, the latest revision that has the code."""
+    if rev is None:
+        where = revisions_of(code)
+        rev = where[-1] if where else None
     i = _index().get((rev, code)) if rev else None
     return code if i is None else f"{code} {codes()['short'].iat[i]}"
 
