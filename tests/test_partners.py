@@ -197,3 +197,24 @@ def test_who_trades_chart_from_a_dataset(flows):
     chart = make("who_trades", ds)
     assert chart.caption.startswith("SYNTHETIC") and "mirror reports" in chart.caption
     assert len(chart.data) == len(data)
+
+
+def test_demo_partners_view_is_plausible_and_synthetic(tmp_path):
+    from tradeviz.demo.data import write_demo_raw
+    from tradeviz.store.raw import RawStore
+    from tradeviz.transform.build import BuildReport, load_flows
+
+    write_demo_raw(tmp_path / "raw")  # includes the partners view
+    flows = load_flows(RawStore(tmp_path / "raw"), BuildReport())
+    assert flows["synthetic"].all()
+    kaz = partners(flows, "KAZ")
+    latest = kaz[(kaz.year == 2024) & (kaz.flow == "total")].set_index("partner")
+    assert 0.15 < latest.loc["CHN", "share"] < 0.3 and 0.12 < latest.loc["RUS", "share"] < 0.3
+    assert latest.loc["RUS", "rank"] <= 2 and latest.loc["EU", "kind"] == "group"
+    assert latest.loc["unallocated", "share"] == pytest.approx(0.017, abs=0.002)
+    tkm = partners(flows, "TKM")
+    assert set(tkm["basis"]) == {"mirror"} and tkm["is_estimate"].all()
+    assert tkm[(tkm.flow == "total") & (tkm["rank"] == 1) & (tkm.kind == "country")][
+        "partner"].eq("CHN").all()
+    tjk = china_first_year(flows, "TJK").set_index("side")
+    assert tjk.loc["reported", "label"] == "not yet"  # Russia stays first in the demo

@@ -184,6 +184,9 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
                 "http_status": None, "records": len(rows), "count": len(rows),
                 "complete": True, "synthetic": True,
                 "fetched_at": f"{YEARS[-1] + 1}-06-30T00:00:00Z"})
+    from tradeviz.demo.partners import write_demo_partners
+
+    write_demo_partners(store)  # the partners view (issue 13), anchored to the rows above
     write_demo_imf(store)
     return store
 
