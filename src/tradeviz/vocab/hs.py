@@ -102,8 +102,9 @@ def check_code(code: str, rev: str) -> HsCode:
                                "Fix: pass --rev with one of those revisions, or "
                                f"`tradeviz hs search` for the goods")
     row = codes().iloc[i]
-    return HsCode(rev, code, row["description"], row["parent"], int(row["level"]),
-                  row["unit"], bool(row["is_leaf"]))
+    unit = row["unit"] if isinstance(row["unit"], str) else None
+    return HsCode(rev, code, row["description"], row["parent"], int(row["level"]), unit,
+                  bool(row["is_leaf"]))
 
 
 def description(code: str, rev: str) -> str:
