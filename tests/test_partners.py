@@ -218,3 +218,18 @@ def test_demo_partners_view_is_plausible_and_synthetic(tmp_path):
         "partner"].eq("CHN").all()
     tjk = china_first_year(flows, "TJK").set_index("side")
     assert tjk.loc["reported", "label"] == "not yet"  # Russia stays first in the demo
+
+
+def test_partners_frame_matches_its_documented_columns(flows):
+    from tradeviz.schema import PARTNERS_FIELDS, data_dictionary
+
+    t = partners(flows, "KGZ")
+    assert list(t.columns) == [f.name for f in PARTNERS_FIELDS]
+    for f in PARTNERS_FIELDS:
+        assert str(t[f.name].dtype) == f.dtype, f.name
+        if f.allowed is not None:
+            assert set(t[f.name]) <= set(f.allowed), f.name
+        if not f.nullable:
+            assert t[f.name].notna().all(), f.name
+    assert not t.duplicated(["country", "year", "basis", "flow", "partner"]).any()
+    assert "## `partners`" in data_dictionary()

@@ -186,6 +186,55 @@ COVERAGE_FIELDS: tuple[Field, ...] = (
 )
 COVERAGE_KEY = ("source", "freq", "year", "flow", "hs_level", "area")
 
+# -- analysis frames (not files): the columns of Dataset.partners() (issue 13) ----------
+PARTNERS_FIELDS: tuple[Field, ...] = (
+    Field("country", "str", "The Central Asian country whose partners these are, ISO3.", "",
+          "argument"),
+    Field("year", "int64", "Reference year (annual data).", "year", "flows.year"),
+    Field("side", "str", "Side asked for: reported (the country's own reports), mirror (its "
+          "partners' reports) or best (own reports in the years it reported, else mirror).",
+          "", "argument", allowed=("reported", "mirror", "best")),
+    Field("basis", "str", "Side the row's numbers come from.", "", "derived",
+          allowed=("reported", "mirror")),
+    Field("flow", "str", "The country's exports, imports, or total (exports + imports). On "
+          "the mirror basis the partner's imports are the country's exports and the other way "
+          "round.", "", "flows.flow", allowed=("export", "import", "total")),
+    Field("partner", "str", "Partner country ISO3; a group key (EU, EAEU, CA5, CHN_CA5); "
+          "`unallocated`; or WLD for the total.", "", "flows.partner / flows.reporter"),
+    Field("partner_name", "str", "English name of the partner or group.", "",
+          "vocab.countries, data/country_groups.yaml"),
+    Field("kind", "str", "country; group (sum of the members' rows for the years they were "
+          "members, never a reported aggregate row); unallocated (World minus the country "
+          "rows, reported basis only: Areas nes and what no partner row accounts for); world "
+          "(the World row, or on the mirror basis the sum over reporters).", "", "derived",
+          allowed=("country", "group", "unallocated", "world")),
+    Field("value_usd", "float64", "Trade value: the TOTAL row, else the sum of the coarsest HS "
+          "level fetched. Mirror imports are the partner's exports (FOB), mirror exports the "
+          "partner's imports (CIF).", "USD", "flows.value_usd"),
+    Field("share", "float64", "value_usd over the world row of the same year, basis and flow; "
+          "country rows plus unallocated sum to 1.", "ratio", "derived", nullable=True),
+    Field("rank", "Int64", "1 = largest, among countries (kind country) or among groups (kind "
+          "group); null for unallocated and world. Ties share a rank.", "", "derived",
+          nullable=True),
+    Field("n_partners", "int64", "Partner countries with rows in the year, basis and flow; "
+          "below 10 the partners plan was not fetched and ranks mean little.", "count",
+          "derived"),
+    Field("is_estimate", "bool", "True for mirror rows (the country's trade estimated from "
+          "its partners' reports, e.g. Turkmenistan) and for values Comtrade marks as "
+          "estimated.", "", "basis, flows.is_estimated"),
+    Field("synthetic", "bool", "True when the row comes from synthetic data.", "",
+          "flows.synthetic"),
+)
+ANALYSIS_FRAMES = {
+    "partners": (PARTNERS_FIELDS, ("country", "year", "basis", "flow", "partner"),
+                 "`Dataset.partners(country, years=None, side=\"best\")` "
+                 "(tradeviz.analysis.partners): value, share and rank of each partner and "
+                 "group in a Central Asian country's exports, imports and total, from the "
+                 "partners plan (`tradeviz fetch comtrade --plan partners`). Groups and their "
+                 "membership periods: `src/tradeviz/data/country_groups.yaml` (EU28 to 2019, "
+                 "EU27 from 2020; EAEU from 2015)."),
+}
+
 TABLES = {
     "flows": (FLOWS_FIELDS, FLOWS_KEY,
               "One row per source, frequency, period, reporter, partner, flow, HS revision "
@@ -272,4 +321,24 @@ def data_dictionary() -> str:
             lines.append(f"| `{f.name}` | {f.dtype} | {f.unit} | {'yes' if f.nullable else 'no'}"
                          f" | {desc} | {f.origin} |")
         lines.append("")
+    lines += _analysis_frames()
     return "\n".join(lines)
+
+
+def _analysis_frames() -> list[str]:
+    """Sections for frames the analysis returns (not files), e.g. Dataset.partners()."""
+    lines = ["# Analysis frames", "", "Returned by `tradeviz.open()` methods, not written to "
+             "disk.", ""]
+    for name, (fields, key, summary) in ANALYSIS_FRAMES.items():
+        lines += [f"## `{name}`", "", summary, "",
+                  f"One row per {', '.join(f'`{k}`' for k in key)}.", "",
+                  "| column | type | unit | nullable | description | origin |",
+                  "|---|---|---|---|---|---|"]
+        for f in fields:
+            desc = f.description
+            if f.allowed is not None:
+                desc += " Allowed: " + ", ".join(f"`{a}`" for a in f.allowed) + "."
+            lines.append(f"| `{f.name}` | {f.dtype} | {f.unit} | {'yes' if f.nullable else 'no'}"
+                         f" | {desc} | {f.origin} |")
+        lines.append("")
+    return lines

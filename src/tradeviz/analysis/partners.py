@@ -18,11 +18,11 @@ mirror estimates; a year another country skipped does too.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 
 import pandas as pd
 
 from tradeviz.errors import TradevizError
+from tradeviz.vocab.countries import name as country_name
 from tradeviz.vocab.groups import AGGREGATE_PARTNERS, group_totals, groups
 
 SIDES = ("reported", "mirror", "best")
@@ -189,26 +189,13 @@ def partners(flows: pd.DataFrame, country: str, years: Iterable[int] | None = No
 
 
 def partner_name(code: str) -> str:
-    """English name of a partner code: group names from the registry, countries from the
-    country registry (country_converter), else the code itself."""
+    """English name of a partner code: group names from the group registry, countries from
+    the country registry, else the code itself."""
     if code == UNALLOCATED:
         return "Unallocated (World minus partner rows)"
-    if code == WORLD:
-        return "World"
     if code in groups():
         return groups()[code].name
-    return _country_name(code)
-
-
-@lru_cache(maxsize=1024)
-def _country_name(iso3: str) -> str:
-    try:
-        from tradeviz.vocab.countries import _converter
-
-        name = _converter().convert(names=iso3, src="ISO3", to="name_short", not_found=None)
-    except Exception:  # a name is decoration: never fail the analysis for it
-        return iso3
-    return name if isinstance(name, str) and name else iso3
+    return country_name(code)
 
 
 def china_first_year(flows: pd.DataFrame, country: str,
