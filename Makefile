@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 # HS detail for `make run`: 6 digits with a Comtrade key; without one the keyless preview
 # (500 rows a call) would need thousands of calls at HS6, so chapters (2 digits) instead.
 LEVEL ?= $(if $(COMTRADE_API_KEY),6,2)
+# Partners plan (issue 13): every partner of the five at HS2 with a key; TOTAL only keyless.
+PARTNERS_LEVEL ?= $(if $(COMTRADE_API_KEY),2,total)
 YEARS ?=
 OUT ?= exports
 
@@ -26,6 +28,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
+	$(BIN)/tradeviz fetch comtrade --plan partners --level $(PARTNERS_LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch imf --freq M
 	$(BIN)/tradeviz build
 	$(BIN)/tradeviz check
