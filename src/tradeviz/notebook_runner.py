@@ -44,8 +44,10 @@ def check_tables(data_dir: Path | None) -> Path:
     """The resolved data directory, or the same one-line error `tradeviz.open()` and every
     CLI command give when its tables are missing: checked before any kernel starts."""
     import tradeviz
+    from tradeviz.analysis.dataset import resolve_data_dir
 
-    return Path(tradeviz.open(data_dir).processed).parent
+    tradeviz.open(data_dir)  # raises TablesMissingError naming the directory and the fix
+    return resolve_data_dir(data_dir)[0]
 
 
 def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,

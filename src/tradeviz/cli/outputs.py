@@ -103,10 +103,11 @@ def notebooks_cmd(out: Path, years: tuple[int, int] | None, countries: list[str]
     else ./data) and write the executed notebooks and their HTML to --out."""
     from tradeviz.notebook_runner import run_notebooks
 
-    ds = _view(years, countries)
+    _view(years, countries)  # filters checked against the tables before any kernel starts
     params = {k: v for k, v in (("years", list(years) if years else None),
                                 ("countries", countries)) if v}
-    written = run_notebooks(out, ds.processed.parent, parameters=params, with_code=with_code)
+    written = run_notebooks(out, config.data_dir_given(), parameters=params,
+                            with_code=with_code)
     click.echo(f"wrote {len(written)} files to {out}")
 
 

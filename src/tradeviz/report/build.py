@@ -105,7 +105,7 @@ def _scope(ds) -> str:
 
 def _footer(ds) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"Written {when} by tradeviz {__version__} from {ds.provenance.get('data_dir')}. "
+    text = (f"Written {when} by tradeviz {__version__} from {pages.data_dir_of(ds)}. "
             "Values in US dollars, current prices; exports FOB, imports CIF.")
     if ds.synthetic:
         text = "SYNTHETIC DEMO DATA, not statistics. " + text

@@ -210,7 +210,7 @@ def provenance_page(ds, snapshots: pd.DataFrame) -> Page:
     page.extra["summary"] = (
         f"These pages show {kind} from {len(prov.get('snapshots', []))} raw snapshots, "
         f"{span}, built by {prov.get('tool') or 'tradeviz'}; data directory "
-        f"{prov.get('data_dir')} ({prov.get('origin')}).")
+        f"{data_dir_of(ds)} ({prov.get('origin')}).")
     sources = pd.DataFrame([{"source": k, "description": v}
                             for k, v in (prov.get("sources") or {}).items()])
     page.sections.append(_table_section(
@@ -242,7 +242,7 @@ def snapshot_table(ds) -> pd.DataFrame:
     used = list(ds.provenance.get("snapshots") or [])
     cols = ["sha256", "source", "fetched_at", "endpoint", "records", "complete", "synthetic"]
     records: dict[str, dict] = {}
-    data_dir = ds.provenance.get("data_dir")
+    data_dir = data_dir_of(ds)
     if data_dir:
         from tradeviz.errors import TradevizError
         from tradeviz.store.raw import RawStore
@@ -255,6 +255,18 @@ def snapshot_table(ds) -> pd.DataFrame:
             records = {}
     rows = [{"sha256": h, **{c: records.get(h, {}).get(c) for c in cols[1:]}} for h in used]
     return pd.DataFrame(rows, columns=cols)
+
+
+def data_dir_of(ds):
+    """The data directory holding raw/ and processed/ of Dataset `ds` (its processed/ may
+    be a build generation under .processed/), or None for in-memory tables."""
+    from pathlib import Path
+
+    if ds.processed is None:
+        return None
+    processed = Path(ds.processed)
+    up = processed.parent
+    return up.parent if up.name == ".processed" else up
 
 
 def chart_section(name: str, title: str, caption: str, image: str, csv: str | None,
