@@ -46,6 +46,11 @@ CHART_LEADS = {
     "imf_vs_comtrade": "How far the IMF's monthly totals, summed over the year, differ from "
                        "Comtrade's annual figures for the same trade, in percent.",
     "latest_months": "The latest twelve months, monthly: the most recent data there is.",
+    "who_trades": "Each country's trade split between China, Russia, the EU, Türkiye and "
+                  "the rest; the dashed line is the year China became its first partner. "
+                  "Hatched years are estimates from partners' reports.",
+    "partner_ranks": "Each country's largest partners in the latest year; a * marks "
+                     "estimates from partners' reports.",
 }
 
 

@@ -108,6 +108,7 @@ def country_page(ds, iso: str) -> Page:
     page.sections += [
         _country_totals(page, ds, iso, totals),
         _country_shares(page, iso, shares),
+        _partners(page, ds, iso),
         _top_section(page, iso, "export", tops["export"]),
         _top_section(page, iso, "import", tops["import"]),
         _area_section(page, ds, iso),
@@ -139,6 +140,19 @@ def _country_shares(page: Page, iso: str, shares: pd.DataFrame) -> Section:
                           f"{iso}_china_share",
                           f"{name} reports no world total in the tables, so no share can "
                           "be computed.")
+
+
+def _partners(page: Page, ds, iso: str) -> Section:
+    """Who the country trades with, China against Russia, the EU and the rest (issue 13:
+    report/partners.py)."""
+    from tradeviz.report.partners import partners_section
+
+    p = partners_section(ds, iso)
+    if p.finding:
+        page.findings.append(p.finding)
+    return _table_section(page, "partners", "Who trades with "
+                          f"{F.country_name(iso)}", p.lead, p.raw, p.shown,
+                          f"{iso}_partners", p.empty, text_cols=("rank", "partner", "basis"))
 
 
 def _top_section(page: Page, iso: str, flow: str, top: pd.DataFrame) -> Section:
