@@ -56,7 +56,11 @@ MIN_SECRET_SUBSTRING = 8  # a keyed 100,000-row Comtrade answer is about 100 MB
 
 
 class _TransferProblem(Exception):
-    """A response that went over its deadline or size while being read (retried)."""
+    """A response that went over its deadline while being read (retried)."""
+
+
+class _TooLarge(Exception):
+    """A response over the size limit (not retried: it would be as large again)."""
 
 
 class RateLimiter:
@@ -196,6 +200,10 @@ class HttpClient:
                 if resp.status_code not in REDIRECT_STATUSES:
                     return resp, self._read_body(resp, start)
                 target = urljoin(resp.url, resp.headers.get("Location", ""))
+            except _TooLarge as exc:  # the same answer again would be as large: no retry
+                raise HttpError(f"{self.source}: {exc} from {self._scrub(_path(url))}; "
+                                "refused. Ask for less at once (fewer periods or partners)"
+                                ) from None
             finally:
                 resp.close()
             if _origin(target) != origin:
@@ -214,8 +222,8 @@ class HttpClient:
         """The body, read as it arrives, checked against the deadline and the size limit."""
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise _TransferProblem(f"response of {int(declared):,} bytes is over the "
-                                   f"{self.max_bytes:,}-byte limit")
+            raise _TooLarge(f"a response of {int(declared):,} bytes, over the "
+                            f"{self.max_bytes:,}-byte limit,")
         chunks: list[bytes] = []
         size = 0
         raw = resp.raw
@@ -231,7 +239,7 @@ class HttpClient:
                 break
             size += len(chunk)
             if size > self.max_bytes:
-                raise _TransferProblem(f"response over the {self.max_bytes:,}-byte limit")
+                raise _TooLarge(f"a response over the {self.max_bytes:,}-byte limit")
             chunks.append(chunk)
         if time.monotonic() - start > self.deadline:
             raise _TransferProblem(f"response not complete within the {self.deadline:g}s "

@@ -1,0 +1,613 @@
+"""Fault suite (issue 14): every bad input and fault of the issue against the CLI, plus kill
+tests, with figures.
+
+Prints one line per case (handled cleanly or not, and why), then the totals: cases tried,
+handled cleanly, records lost, duplicates, key leaks. Every figure but the first must be 0
+(and "handled cleanly" must equal "cases tried"); the exit status is 1 otherwise.
+
+* handled cleanly: the command ended as it should (exit status, a one-line error naming the
+  problem, no traceback) and the data left behind is whole;
+* records lost: records of a reference run (same plan, no fault) missing from the outcome
+  after the documented recovery (rerun, `raw verify --fix`, ...);
+* duplicates: manifest lines that repeat a (query key, sha256) pair, i.e. a call made and
+  stored twice;
+* key leaks: occurrences of the API key in any output, message or file under the data dir.
+
+Kill tests: a real `python -m tradeviz fetch comtrade` subprocess against the emulator is
+killed (SIGKILL) at random points, rerun to the end, and its snapshots are compared byte for
+byte (query key -> exact uncompressed bytes) with an uninterrupted run.
+
+    .venv/bin/python bench/faults.py [--kills 6] [--seed 14]
+
+Everything runs on 127.0.0.1 (the emulator's data is synthetic) in temporary directories;
+about two minutes on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import gzip
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+from werkzeug.wrappers import Request, Response
+
+from tradeviz.cli import main
+from tradeviz.emulators.comtrade import ComtradeEmulator
+from tradeviz.emulators.server import ServedApp, find_corpus
+from tradeviz.store import durable
+from tradeviz.store.raw import RawStore
+
+KEY = "b3nch-s3cret-key-0123456789abcdef"
+FETCH = ["fetch", "comtrade", "--years", "2019-2021", "--level", "total", "--reporters",
+         "CHN", "--partners", "KAZ,KGZ,TJK", "--max-records", "20"]
+KILL_FETCH = ["fetch", "comtrade", "--years", "2016-2021", "--level", "2", "--reporters", "CHN",
+              "--partners", "KAZ,KGZ", "--max-records", "150"]
+
+
+@dataclass
+class Outcome:
+    clean: bool
+    note: str = ""
+    lost: int = 0
+    duplicates: int = 0
+
+
+class Suite:
+    def __init__(self, root: Path, corpus: Path):
+        self.root = root
+        self.corpus = corpus
+        self.outputs: list[str] = []  # every text a user saw, scanned for the key
+        self.dirs: list[Path] = []
+        self.api = ComtradeEmulator(corpus=corpus, valid_keys={KEY})
+        self.served = ServedApp(self.api).__enter__()
+        self.reference: dict[str, bytes] | None = None
+
+    # -- helpers -------------------------------------------------------------------------
+    def data_dir(self, name: str) -> Path:
+        d = self.root / name
+        self.dirs.append(d)
+        return d
+
+    def env(self, data_dir: Path, url: str | None = None) -> dict[str, str]:
+        return {"TRADEVIZ_DATA_DIR": str(data_dir), "COMTRADE_API_KEY": KEY,
+                "TRADEVIZ_COMTRADE_URL": url or self.served.url, "TRADEVIZ_COMTRADE_RPS": "500",
+                "TRADEVIZ_CORPUS_DIR": str(self.corpus)}
+
+    def cli(self, data_dir: Path, *args: str, url: str | None = None):
+        result = CliRunner().invoke(main, list(args), env=self.env(data_dir, url))
+        self.outputs.append(result.output)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            self.outputs.append("".join(traceback.format_exception(result.exception)))
+        return result
+
+    def proc(self, data_dir: Path, *args: str, **kw) -> subprocess.Popen:
+        env = {**os.environ, **self.env(data_dir)}
+        return subprocess.Popen([sys.executable, "-m", "tradeviz", *args], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+    def fetched(self, name: str, args: list[str] = FETCH) -> Path:
+        d = self.data_dir(name)
+        result = self.cli(d, *args)
+        assert result.exit_code == 0, result.output
+        return d
+
+    @staticmethod
+    def contents(data_dir: Path) -> dict[str, bytes]:
+        """Query key -> exact bytes of the snapshot a build would read."""
+        store = RawStore(data_dir / "raw")
+        return {s.record["query_key"]: store.read(s)
+                for s in store.current_snapshots(["comtrade"]) if s.complete}
+
+    @staticmethod
+    def duplicates(data_dir: Path) -> int:
+        store = RawStore(data_dir / "raw")
+        pairs = Counter((s.record.get("query_key"), s.sha256) for s in store.snapshots())
+        return sum(n - 1 for n in pairs.values())
+
+    def lost(self, data_dir: Path) -> int:
+        """Records of the reference run missing (or different) in data_dir's raw layer."""
+        have = self.contents(data_dir)
+        assert self.reference is not None
+        return sum(len(json.loads(body)["data"]) for key, body in self.reference.items()
+                   if have.get(key) != body)
+
+    def one_line_error(self, result, *words: str) -> tuple[bool, str]:
+        text = result.output.strip()
+        ok = (result.exit_code == 1 and "Traceback" not in text and len(text.splitlines()) == 1
+              and all(w in text for w in words))
+        return ok, text.splitlines()[0][:110] if text else "(no output)"
+
+    def key_leaks(self) -> int:
+        leaks = sum(text.count(KEY) for text in self.outputs)
+        for d in self.dirs:
+            if d.exists():
+                for f in d.rglob("*"):
+                    if f.is_file():
+                        data = f.read_bytes()
+                        if f.name.endswith(".gz"):
+                            with suppress(OSError, EOFError):
+                                data = gzip.decompress(data)
+                        leaks += data.count(KEY.encode())
+        return leaks
+
+    def close(self) -> None:
+        self.served.__exit__(None, None, None)
+
+
+@contextmanager
+def serve(answer: Callable[[Request], Response]):
+    def app(environ, start_response):
+        return answer(Request(environ))(environ, start_response)
+    served = ServedApp(app).__enter__()
+    try:
+        yield served
+    finally:
+        served.__exit__(None, None, None)
+
+
+@contextmanager
+def failing_writes(code: int, after: int):
+    real = os.write
+    budget = [after]
+
+    def write(fd, data):
+        if budget[0] <= 0:
+            raise OSError(code, os.strerror(code))
+        budget[0] -= 1
+        return real(fd, data)
+    durable.os.write = write  # durable and raw share the os module: every data write
+    try:
+        yield
+    finally:
+        durable.os.write = real
+
+
+# -- the cases ---------------------------------------------------------------------------
+def case_damaged_snapshot_verify_fix(s: Suite) -> Outcome:
+    d = s.fetched("damaged")
+    store = RawStore(d / "raw")
+    snap = next(x for x in store.snapshots() if x.complete)
+    path = store.locate(snap)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    ok1, note = s.one_line_error(s.cli(d, "build"), "raw verify --fix")
+    fixed = s.cli(d, "raw", "verify", "--fix")
+    ok2 = fixed.exit_code == 0 and s.cli(d, "build").exit_code == 0
+    return Outcome(ok1 and ok2, note, s.lost(d), s.duplicates(d))
+
+
+def case_delete_and_refresh(s: Suite) -> Outcome:
+    d = s.fetched("refresh")
+    store = RawStore(d / "raw")
+    store.locate(next(iter(store.snapshots()))).unlink()
+    ok = s.cli(d, *FETCH, "--refresh").exit_code == 0 and s.cli(d, "build").exit_code == 0
+    return Outcome(ok, "fetch --refresh then build", s.lost(d), 0)
+
+
+def _manifest_case(s: Suite, name: str, damage: Callable[[bytes], bytes],
+                   *words: str) -> Outcome:
+    d = s.fetched(name)
+    assert s.cli(d, "build").exit_code == 0
+    flows = (d / "processed" / "flows.parquet").read_bytes()
+    m = d / "raw" / "manifest.jsonl"
+    m.write_bytes(damage(m.read_bytes()))
+    ok, note = s.one_line_error(s.cli(d, "build"), *words)
+    ok &= (d / "processed" / "flows.parquet").read_bytes() == flows
+    s.cli(d, "raw", "verify", "--fix", "--no-fetch")
+    ok &= s.cli(d, *FETCH).exit_code == 0 and s.cli(d, "build").exit_code == 0
+    return Outcome(ok, note, s.lost(d), s.duplicates(d))
+
+
+def _middle(data: bytes, new: bytes) -> bytes:
+    lines = data.split(b"\n")
+    lines[1] = new
+    return b"\n".join(lines)
+
+
+def case_malformed_middle_line(s):
+    return _manifest_case(s, "middle", lambda b: _middle(b, b.split(b"\n")[1][:30]), "line 2")
+
+
+def case_non_object_line(s):
+    return _manifest_case(s, "nonobject", lambda b: _middle(b, b"[1, 2, 3]"), "not an object")
+
+
+def case_bom(s):
+    return _manifest_case(s, "bom", lambda b: b"\xef\xbb\xbf" + b, "byte-order mark")
+
+
+def case_empty_manifest(s):
+    return _manifest_case(s, "emptymanifest", lambda b: b"", "is empty but")
+
+
+def case_torn_last_line(s: Suite) -> Outcome:
+    d = s.fetched("torn")
+    m = d / "raw" / "manifest.jsonl"
+    m.write_bytes(m.read_bytes() + b'{"source": "comtrade", "sha2')
+    ok = s.cli(d, "build").exit_code == 0 and s.cli(d, *FETCH).exit_code == 0
+    ok &= b"sha2\n" not in m.read_bytes() and s.cli(d, "raw", "verify").exit_code == 0
+    return Outcome(ok, "tolerated with a warning, cut on the next append", s.lost(d),
+                   s.duplicates(d))
+
+
+def case_complete_as_string(s: Suite) -> Outcome:
+    d = s.fetched("stringbool")
+    m = d / "raw" / "manifest.jsonl"
+    m.write_text(m.read_text().replace('"complete": true', '"complete": "false"'))
+    snaps = list(RawStore(d / "raw").snapshots())
+    return Outcome(all(not x.complete for x in snaps), '"false" read as false')
+
+
+def case_two_writers(s: Suite) -> Outcome:
+    d = s.data_dir("twowriters")
+    calls = s.api.calls
+    procs = [s.proc(d, *FETCH) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    s.outputs += [o + e for o, e in outs]
+    codes = sorted(p.returncode for p in procs)
+    refused = [e for (o, e), p in zip(outs, procs, strict=True) if p.returncode == 1]
+    ok = codes == [0, 1] and len(refused) == 1 and "holds the data dir" in refused[0]
+    ok &= "Traceback" not in refused[0] if refused else False
+    single = s.api.calls - calls
+    return Outcome(ok, f"one refusal; {single} calls", s.lost(d), s.duplicates(d))
+
+
+def case_full_disk_fetch(s: Suite) -> Outcome:
+    d = s.data_dir("enospc")
+    with failing_writes(errno.ENOSPC, after=3):
+        result = s.cli(d, *FETCH)
+    ok, note = s.one_line_error(result, "disk is full")
+    ok &= s.cli(d, "raw", "verify").exit_code == 0
+    ok &= s.cli(d, *FETCH).exit_code == 0  # space freed: the rerun completes
+    return Outcome(ok, note, s.lost(d), s.duplicates(d))
+
+
+def case_readonly_build(s: Suite) -> Outcome:
+    d = s.fetched("erofs")
+    with failing_writes(errno.EROFS, after=1):
+        result = s.cli(d, "build")
+    ok, note = s.one_line_error(result, "read-only")
+    return Outcome(ok, note)
+
+
+def case_permission_denied(s: Suite) -> Outcome:
+    d = s.data_dir("eacces")
+    with failing_writes(errno.EACCES, after=1):
+        result = s.cli(d, *FETCH)
+    return Outcome(*s.one_line_error(result, "permission denied"))
+
+
+def case_file_as_data_dir(s: Suite) -> Outcome:
+    d = s.data_dir("enotdir")
+    d.write_text("a file, not a directory")
+    return Outcome(*s.one_line_error(s.cli(d / "sub", *FETCH), "directory"))
+
+
+def case_directory_as_import_file(s: Suite) -> Outcome:
+    d = s.data_dir("eisdir")
+    return Outcome(*s.one_line_error(s.cli(d, "import", "wits", str(s.root)), "directory"))
+
+
+def case_failed_build_keeps_generation(s: Suite) -> Outcome:
+    d = s.fetched("generation")
+    assert s.cli(d, "build").exit_code == 0
+    before = {p.name: p.read_bytes() for p in (d / "processed").iterdir()}
+    import tradeviz.transform.focus as focus
+
+    real = focus.build_focus
+
+    def fail(*a, **k):
+        raise focus.RulesError("focus step failed (fault injected)")
+    focus.build_focus = fail
+    try:
+        result = s.cli(d, "build")
+    finally:
+        focus.build_focus = real
+    after = {p.name: p.read_bytes() for p in (d / "processed").iterdir()}
+    return Outcome(result.exit_code == 1 and after == before, "previous generation intact")
+
+
+def case_umask(s: Suite) -> Outcome:
+    old = os.umask(0o022)
+    try:
+        d = s.fetched("umask")
+    finally:
+        os.umask(old)
+    modes = {f.stat().st_mode & 0o777 for f in (d / "raw").rglob("*") if f.is_file()}
+    return Outcome(modes == {0o644}, f"modes {sorted(oct(m) for m in modes)}")
+
+
+def _http_case(s: Suite, name: str, answer, *words: str) -> Outcome:
+    d = s.data_dir(name)
+    with serve(answer) as srv:
+        result = s.cli(d, *FETCH, url=srv.url)
+    ok, note = s.one_line_error(result, *words)
+    stored = list(RawStore(d / "raw").snapshots("comtrade"))
+    return Outcome(ok and not stored, note)
+
+
+def case_cross_host_redirect(s: Suite) -> Outcome:
+    seen: list[str] = []
+
+    def thief(req):
+        seen.append(req.headers.get("Ocp-Apim-Subscription-Key", ""))
+        return Response("{}")
+    with serve(thief) as other:
+        out = _http_case(s, "redirect", lambda req: Response(status=302, headers={
+            "Location": other.url + "/x"}), "another host")
+    s.outputs += seen
+    out.clean &= not seen
+    return out
+
+
+def case_key_echoed(s: Suite, status: int) -> Outcome:
+    body = json.dumps({"statusCode": status, "message": f"backend failed for key {KEY}"})
+    return _http_case(s, f"echo{status}", lambda req: Response(body, status=status),
+                      str(status))
+
+
+def case_key_echoed_in_200(s: Suite) -> Outcome:
+    body = json.dumps({"count": 0, "data": [], "error": f"debug: key={KEY}"})
+    return _http_case(s, "echo200", lambda req: Response(body), "contains the API key")
+
+
+def case_key_in_url(s: Suite) -> Outcome:
+    from tradeviz.errors import HttpError
+    from tradeviz.extract.http import HttpClient
+
+    client = HttpClient("comtrade", rps=1000, secret_values=(KEY,))
+    try:
+        client.get(s.served.url + "/public/v1/preview/C/A/HS", params={"key": KEY})
+    except HttpError as exc:
+        s.outputs.append(str(exc))
+        return Outcome("in a URL" in str(exc), str(exc)[:110])
+    return Outcome(False, "sent")
+
+
+def case_trickle(s: Suite) -> Outcome:
+    from tradeviz.errors import HttpError
+    from tradeviz.extract.http import HttpClient
+
+    def trickle(req):
+        def gen():
+            for _ in range(60):
+                yield b" "
+                time.sleep(0.25)
+        return Response(gen(), headers={"Content-Length": "60"})
+    with serve(trickle) as srv:
+        start = time.monotonic()
+        try:
+            HttpClient("comtrade", rps=1000, deadline=1.0, max_retries=0).get(srv.url + "/x")
+        except HttpError as exc:
+            took = time.monotonic() - start
+            return Outcome("deadline" in str(exc) and took < 3, f"failed after {took:.1f}s")
+    return Outcome(False, "no deadline")
+
+
+def case_oversize(s: Suite) -> Outcome:
+    from tradeviz.errors import HttpError
+    from tradeviz.extract.http import HttpClient
+
+    with serve(lambda req: Response(b"x" * 100_000)) as srv:
+        try:
+            HttpClient("comtrade", rps=1000, max_bytes=10_000, max_retries=0).get(srv.url)
+        except HttpError as exc:
+            return Outcome("limit" in str(exc), str(exc)[:110])
+    return Outcome(False, "accepted")
+
+
+def case_bad_row_types(s: Suite) -> Outcome:
+    from tradeviz.errors import HttpError
+    from tradeviz.extract.http import HttpClient
+    from tradeviz.extract.v1_rows import validate_v1
+
+    row = {"freqCode": "A", "refYear": 2020, "period": "2020", "reporterCode": None,
+           "partnerCode": 398, "flowCode": "M", "cmdCode": "TOTAL",
+           "classificationCode": "H5", "primaryValue": float("nan")}
+    body = json.dumps({"count": 1, "data": [row], "error": ""})
+    hits = []
+    with serve(lambda req: hits.append(1) or Response(body)) as srv:
+        try:
+            HttpClient("comtrade", rps=1000, sleep=lambda x: None).get(
+                srv.url, params={"period": "2020"}, validate=validate_v1)
+        except HttpError as exc:
+            return Outcome("twice" in str(exc) and len(hits) == 2, str(exc)[:110])
+    return Outcome(False, "stored")
+
+
+def _wits_csv(path: Path, rows: list[str]) -> Path:
+    head = "Reporter Name,Partner Name,Trade Flow,Product Group,Indicator,2019\n"
+    path.write_bytes(b"\xef\xbb\xbf" + (head + "".join(rows)).encode())
+    return path
+
+
+def case_wits_umi(s: Suite) -> Outcome:
+    d = s.data_dir("wits_umi")
+    csv = s.corpus / "wits" / "partner-timeseries" / "Kazakhstan-WITS-Partner-Timeseries.csv"
+    ok = s.cli(d, "import", "wits", str(csv)).exit_code == 0
+    from tradeviz.transform.wits import parse_frame, read_table
+
+    rows, _ = parse_frame(read_table(csv.read_bytes(), "csv", csv.name), csv.name)
+    usa = rows[(rows.partner == "USA") & rows.year.isin([2002, 2007, 2013, 2019, 2020])]
+    lost = int((usa["value_usd"] < 1e6).sum()) + (5 - len(usa))
+    return Outcome(ok and lost == 0, "US Minor Outlying Islands -> UMI", lost)
+
+
+def case_wits_clash(s: Suite) -> Outcome:
+    d = s.data_dir("wits_clash")
+    row = "Kazakhstan,{},Import,All Products,Import (US$ Thousand),1\n"
+    f = _wits_csv(s.root / "clash.csv", [row.format("United States"),
+                                         row.format('"United States of America"')])
+    return Outcome(*s.one_line_error(s.cli(d, "import", "wits", str(f)), "overwrite"))
+
+
+def case_wits_header_only(s: Suite) -> Outcome:
+    d = s.data_dir("wits_header")
+    f = _wits_csv(s.root / "header.csv", [])
+    return Outcome(*s.one_line_error(s.cli(d, "import", "wits", str(f)), "no data rows"))
+
+
+def case_wits_empty(s: Suite) -> Outcome:
+    d = s.data_dir("wits_empty")
+    f = s.root / "empty.csv"
+    f.write_bytes(b"")
+    return Outcome(*s.one_line_error(s.cli(d, "import", "wits", str(f)), "empty"))
+
+
+def case_xlsx_bomb(s: Suite) -> Outcome:
+    d = s.data_dir("bomb")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (80 << 20) + b"</a>")
+    f = s.root / "bomb.xlsx"
+    f.write_bytes(buf.getvalue())
+    return Outcome(*s.one_line_error(s.cli(d, "import", "wits", str(f)), "unpacks to"))
+
+
+def case_empty_comtrade_body(s: Suite, with_wits: bool) -> Outcome:
+    d = s.data_dir(f"emptybody{int(with_wits)}")
+    body = (s.corpus / "comtrade" / "data_v1_get_S_A_EB_CHN_2010_empty.R-body.json").read_bytes()
+    RawStore(d / "raw").save("comtrade", body, "json", {
+        "query_key": "empty", "freq": "A", "complete": True, "records": 0, "count": 0,
+        "params": {"reporterCode": "156", "partnerCode": "0", "period": "2010"}})
+    if with_wits:
+        csv = s.corpus / "wits" / "partner-timeseries" / "Tajikistan-WITS-Partner-Timeseries.csv"
+        s.cli(d, "import", "wits", str(csv))
+    return Outcome(*s.one_line_error(s.cli(d, "build"), "planned period(s) A 2010"))
+
+
+def case_check_wrong_csv(s: Suite) -> Outcome:
+    d = s.fetched("checkcsv")
+    s.cli(d, "build", "--allow-empty-periods")
+    f = s.root / "wrong.csv"
+    f.write_text("name,amount\nx,1\n")
+    return Outcome(*s.one_line_error(s.cli(d, "check", "--published", str(f)), "columns"))
+
+
+def case_kill(s: Suite, rng: random.Random, n: int, clean: dict[str, bytes],
+              clean_lines: int) -> Outcome:
+    d = s.data_dir(f"kill{n}")
+    manifest = d / "raw" / "manifest.jsonl"
+    proc = s.proc(d, *KILL_FETCH)
+    target = rng.randint(0, max(0, clean_lines - 1))  # 0: killed before the first line
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists() and manifest.read_bytes().count(b"\n") >= target:
+            break
+        time.sleep(rng.uniform(0.001, 0.03))
+    finished = proc.poll() is not None
+    if not finished:
+        os.kill(proc.pid, signal.SIGKILL)
+    out, err = proc.communicate()
+    s.outputs.append(out + err)
+    rerun = s.proc(d, *KILL_FETCH)
+    out, err = rerun.communicate(timeout=120)
+    s.outputs.append(out + err)
+    have = s.contents(d)
+    lost = sum(len(json.loads(b)["data"]) for k, b in clean.items() if have.get(k) != b)
+    extra = len(set(have) - set(clean))
+    ok = rerun.returncode == 0 and lost == 0 and extra == 0
+    ok &= not list((d / "raw").rglob(".tmp-*")) and not finished
+    note = (f"killed at {target}/{clean_lines} manifest lines; {len(have)} snapshots equal "
+            "byte for byte" if ok else f"lost {lost}, extra {extra}, finished before the "
+            f"kill: {finished}")
+    return Outcome(ok, note, lost, s.duplicates(d))
+
+
+def main_(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kills", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=14)
+    args = parser.parse_args(argv)
+    corpus = find_corpus()
+    root = Path(tempfile.mkdtemp(prefix="tradeviz-faults-"))
+    s = Suite(root, corpus)
+    started = time.monotonic()
+    try:
+        s.reference = s.contents(s.fetched("reference"))
+        cases: list[tuple[str, Callable[[], Outcome]]] = [
+            ("damaged snapshot -> build error -> raw verify --fix -> build",
+             lambda: case_damaged_snapshot_verify_fix(s)),
+            ("deleted snapshot -> fetch --refresh -> build", lambda: case_delete_and_refresh(s)),
+            ("malformed middle manifest line", lambda: case_malformed_middle_line(s)),
+            ("manifest line that is not an object", lambda: case_non_object_line(s)),
+            ("UTF-8 BOM on the manifest", lambda: case_bom(s)),
+            ("empty manifest with snapshots on disk", lambda: case_empty_manifest(s)),
+            ("torn last manifest line", lambda: case_torn_last_line(s)),
+            ('"complete": "false" as a string', lambda: case_complete_as_string(s)),
+            ("two fetches started together", lambda: case_two_writers(s)),
+            ("disk full during fetch (ENOSPC)", lambda: case_full_disk_fetch(s)),
+            ("read-only file system during build (EROFS)", lambda: case_readonly_build(s)),
+            ("permission denied (EACCES)", lambda: case_permission_denied(s)),
+            ("a file where the data dir should be (ENOTDIR)", lambda: case_file_as_data_dir(s)),
+            ("a directory given as the import file (EISDIR)",
+             lambda: case_directory_as_import_file(s)),
+            ("build failing after flows.parquet", lambda: case_failed_build_keeps_generation(s)),
+            ("file modes follow the umask", lambda: case_umask(s)),
+            ("302 to another host with the key", lambda: case_cross_host_redirect(s)),
+            *[(f"key echoed in an HTTP {c} body", lambda c=c: case_key_echoed(s, c))
+              for c in (401, 404, 500)],
+            ("key echoed in a 200 body", lambda: case_key_echoed_in_200(s)),
+            ("key put in a URL", lambda: case_key_in_url(s)),
+            ("response trickling a byte at a time", lambda: case_trickle(s)),
+            ("response over the size limit", lambda: case_oversize(s)),
+            ("rows failing the v1 types (null code, NaN)", lambda: case_bad_row_types(s)),
+            ("WITS US Minor Outlying Islands vs USA", lambda: case_wits_umi(s)),
+            ("WITS two names on one ISO3", lambda: case_wits_clash(s)),
+            ("WITS header-only file", lambda: case_wits_header_only(s)),
+            ("WITS empty file", lambda: case_wits_empty(s)),
+            ("XLSX unpacking to 80 MB", lambda: case_xlsx_bomb(s)),
+            ("recorded empty Comtrade body alone", lambda: case_empty_comtrade_body(s, False)),
+            ("recorded empty Comtrade body beside WITS",
+             lambda: case_empty_comtrade_body(s, True)),
+            ("check --published with the wrong CSV", lambda: case_check_wrong_csv(s)),
+        ]
+        clean_dir = s.fetched("kill-clean", KILL_FETCH)
+        clean = s.contents(clean_dir)
+        clean_lines = (clean_dir / "raw" / "manifest.jsonl").read_bytes().count(b"\n")
+        rng = random.Random(args.seed)
+        cases += [(f"kill test {i + 1}", lambda i=i: case_kill(s, rng, i, clean, clean_lines))
+                  for i in range(args.kills)]
+        tried = cleanly = lost = dups = 0
+        for name, run in cases:
+            tried += 1
+            try:
+                out = run()
+            except Exception as exc:  # a crash of the case itself is a failure, shown
+                out = Outcome(False, f"{type(exc).__name__}: {exc}"[:110])
+            cleanly += out.clean
+            lost += out.lost
+            dups += out.duplicates
+            print(f"{'ok  ' if out.clean else 'FAIL'} {name:52} {out.note}", flush=True)
+        leaks = s.key_leaks()
+    finally:
+        s.close()
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"\ncases tried: {tried}\nhandled cleanly: {cleanly}\nrecords lost: {lost}\n"
+          f"duplicates: {dups}\nkey leaks: {leaks}\n({time.monotonic() - started:.0f} s)")
+    good = cleanly == tried and lost == 0 and dups == 0 and leaks == 0
+    print("PASS" if good else "FAIL")
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main_())
