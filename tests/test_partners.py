@@ -233,3 +233,18 @@ def test_partners_frame_matches_its_documented_columns(flows):
             assert t[f.name].notna().all(), f.name
     assert not t.duplicated(["country", "year", "basis", "flow", "partner"]).any()
     assert "## `partners`" in data_dictionary()
+
+
+def test_report_section_names_the_basis(flows):
+    from tradeviz.analysis.dataset import Dataset
+    from tradeviz.report.partners import partners_section
+
+    ds = Dataset.from_frames(flows)
+    tkm = partners_section(ds, "TKM")
+    assert "estimates" in tkm.lead and "mirror" in tkm.finding
+    assert tkm.shown.iloc[0]["partner"] == "China" and "group" in set(tkm.shown["rank"])
+    tjk = partners_section(ds, "TJK")
+    assert tjk.finding.startswith("China is not yet Tajikistan's first partner")
+    only_default = flows[flows.partner.isin(["CHN", "WLD"]) & (flows.reporter == "KAZ")]
+    empty = partners_section(Dataset.from_frames(only_default), "KAZ")
+    assert empty.raw.empty and "--plan partners" in empty.empty
