@@ -62,7 +62,9 @@ class VerifyResult:
 
     @property
     def healthy(self) -> bool:
-        return not (self.damaged or self.manifest_problems or self.temp_files)
+        """No damage; temporary files count only when their writer is gone."""
+        stale = [p for p in self.temp_files if p not in temp_files_in_use(self.temp_files)]
+        return not (self.damaged or self.manifest_problems or stale)
 
     def table(self) -> str:
         """One row per source, one column per status."""
