@@ -1,21 +1,23 @@
 """UN Comtrade reference lists (HS codes per revision) kept in the raw layer.
 
 The combined list `HS.json` holds every code of every revision; `H0.json`…`H6.json` hold
-one revision each. The query planner uses HS.json to split a truncated query by chapter,
-and the focus-area rules are checked against them.
+one revision each. The query planner takes the HS codes of a level from HS.json to ask for
+large cells in code lists, and the focus-area rules are checked against them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from tradeviz import config
 from tradeviz.errors import BadResponseError, HttpError
 from tradeviz.extract.http import HttpClient
 from tradeviz.store.raw import RawStore, Snapshot, query_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ def latest_reference(store: RawStore) -> dict[str, Snapshot]:
 
 def parse_reference(body: bytes) -> pd.DataFrame:
     """Reference JSON to a frame: code (str), text, parent, level (int), is_leaf (bool)."""
+    import pandas as pd  # not at import: a keyed fetch never needs it (fetch memory)
+
     doc = _validate(body)
     frame = pd.DataFrame(doc["results"])
     return pd.DataFrame({

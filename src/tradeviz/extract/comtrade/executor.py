@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -25,7 +26,7 @@ from tradeviz import config
 from tradeviz.errors import HttpError, InputError
 from tradeviz.extract import comtrade_reference
 from tradeviz.extract.comtrade import sizing
-from tradeviz.extract.comtrade.plan import estimate_calls
+from tradeviz.extract.comtrade.plan import estimate_calls, typical_period_rows
 from tradeviz.extract.comtrade.planner import GroupPlanner
 from tradeviz.extract.comtrade.query import (
     KEYED_CAP,
@@ -35,9 +36,9 @@ from tradeviz.extract.comtrade.query import (
     URL_LIMIT,
     PlanGroup,
     Query,
-    validate_body,
 )
 from tradeviz.extract.http import HttpClient
+from tradeviz.formats import comtrade_v1_decode as v1_decode
 from tradeviz.store.raw import RawStore, Snapshot
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,12 @@ class FetchStats:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one query returned: rows, and whether it reached the cap."""
+    """What one query returned: rows, whether it reached the cap, and (explicit code lists)
+    the sum over codes of (rows per code) squared, which sizes later chunks."""
 
     rows: int
     capped: bool
+    sumsq: float | None = None
 
 
 class ComtradeFetcher:
@@ -115,11 +118,12 @@ class ComtradeFetcher:
 
     def _run_group(self, group: PlanGroup, freq: str) -> None:
         planner = GroupPlanner(group, freq, self.cap, codes=self._level_codes,
-                               url_room=self._url_room, max_periods=self.max_periods)
+                               url_room=self._url_room, max_periods=self.max_periods,
+                               prior=typical_period_rows(group, freq))
         calls_before = self.stats.calls
         while (query := planner.next_query()) is not None:
             got = self._fetch(query)
-            planner.observe(query, got.rows, got.capped)
+            planner.observe(query, got.rows, got.capped, got.sumsq)
         self.stats.calls_by_group[group.name] = self.stats.calls - calls_before
 
     # -- one query ------------------------------------------------------------------------
@@ -128,7 +132,7 @@ class ComtradeFetcher:
         cached = self._index.get(query.key)
         if cached is not None:
             self.stats.cached += 1
-            got = Outcome(int(cached.record.get("records", 0)), not cached.complete)
+            got = self._cached_outcome(query, cached)
             if not got.capped:
                 self.stats.rows += got.rows
                 self._tick(query, got.rows, cached=True)
@@ -140,15 +144,16 @@ class ComtradeFetcher:
             raise InputError(f"comtrade: a query URL would be {length} characters (limit "
                              f"{URL_LIMIT}); ask for fewer reporters or partners at once")
         headers = {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key else None
-        got = self.client.get(url, params=params, headers=headers, validate=validate_body)
+        got = self.client.get(url, params=params, headers=headers, validate=v1_decode.decode)
         self.stats.calls += 1
         self.stats.largest_body = max(self.stats.largest_body, len(got.body))
         doc = got.parsed
-        if doc.get("error"):
+        if doc.error:
             raise HttpError(f"comtrade: the API reported an error for {query.describe()}: "
-                            f"{doc['error']}")
-        count = int(doc["count"])
+                            f"{doc.error}")
+        count = int(doc.count)
         truncated = count >= self.cap
+        sumsq = _sumsq(r.cmdCode for r in doc.data) if query.explicit_codes else None
         meta = {
             "endpoint": self.endpoint(query.freq),
             "base_url": self.base_url,
@@ -157,12 +162,14 @@ class ComtradeFetcher:
             "params": params,
             "query_key": query.key,
             "http_status": got.status,
-            "records": len(doc["data"]),
+            "records": len(doc.data),
             "count": count,
             "max_records": self.cap,
             "complete": not truncated,
             "synthetic": got.synthetic,
         }
+        if sumsq is not None:
+            meta["rows_sumsq"] = sumsq
         body = got.body
         del doc, got
         snap = self.store.save(SOURCE, body, "json", meta)
@@ -176,7 +183,18 @@ class ComtradeFetcher:
         else:
             self.stats.rows += count
             self._tick(query, count, cached=False)
-        return Outcome(count, truncated)
+        return Outcome(count, truncated, sumsq)
+
+    def _cached_outcome(self, query: Query, snap: Snapshot) -> Outcome:
+        """What a stored snapshot stands for: the planner learns the same from it as from
+        the live answer, so a rerun proposes the same queries (and finds them stored)."""
+        rows = int(snap.record.get("records", 0))
+        sumsq = None
+        if query.explicit_codes and snap.complete:
+            sumsq = snap.record.get("rows_sumsq")
+            if sumsq is None:  # stored before the planner recorded it
+                sumsq = _sumsq(r.cmdCode for r in v1_decode.decode(self.store.read(snap)).data)
+        return Outcome(rows, not snap.complete, sumsq)
 
     def _tick(self, query: Query, rows: int, cached: bool) -> None:
         if self._bar is not None:
@@ -206,3 +224,7 @@ class ComtradeFetcher:
         params = {**query.params(), "maxRecords": str(self.cap)}
         return URL_LIMIT - sizing.url_length(self.base_url + self.endpoint(query.freq), params)
 
+
+def _sumsq(codes: Iterable[str]) -> int:
+    """Sum over HS codes of (rows of that code) squared: the spread of rows per code."""
+    return sum(n * n for n in Counter(codes).values())

@@ -16,8 +16,8 @@ from tradeviz.vocab.countries import CA_ISO3, CENTRAL_ASIA, CHINA, WORLD_COMTRAD
 # reported in issue 12: 49,972 rows for the default plan at HS6, 2019–2021, annual).
 # Only used to estimate calls before a fetch; the planner itself learns the real sizes.
 TYPICAL_PAIR_ROWS = {
-    ("TOTAL", "A"): 4, ("AG2", "A"): 250, ("AG4", "A"): 1_100, ("AG6", "A"): 1_700,
-    ("TOTAL", "M"): 4, ("AG2", "M"): 200, ("AG4", "M"): 520, ("AG6", "M"): 650,
+    ("TOTAL", "A"): 4, ("AG2", "A"): 135, ("AG4", "A"): 740, ("AG6", "A"): 1_650,
+    ("TOTAL", "M"): 4, ("AG2", "M"): 120, ("AG4", "M"): 570, ("AG6", "M"): 1_050,
 }
 ESTIMATE_FILL = 0.85  # calls are filled to about this share of the cap on average
 
@@ -75,19 +75,26 @@ def custom_plan(periods: tuple[str, ...], level: str, reporters: Sequence[str] |
     return [PlanGroup("custom", reps, parts, LEVELS[level], periods)]
 
 
+def typical_period_rows(group: PlanGroup, freq: str) -> float:
+    """Rows one period of a group typically holds (a prior: the planner learns the truth)."""
+    if group.cmd == "TOTAL":
+        return float(group.cells_per_period)
+    return float(len(group.reporters) * len(group.partners)
+                 * TYPICAL_PAIR_ROWS[(group.cmd, freq)])
+
+
 def estimate_calls(groups: Sequence[PlanGroup], freq: str, cap: int) -> int:
     """Calls a plan should take on an empty raw store, from typical pair sizes.
 
     TOTAL groups have an exact bound per period. Other groups: rows / (cap x fill), plus
-    one capped first call and one small sizing call when a single period exceeds the cap."""
+    two small sizing calls when a single period exceeds the cap."""
     calls = 0
     for g in groups:
         if g.cmd == "TOTAL":
             per_call = max(1, (cap - 1) // (g.cells_per_period))
             calls += math.ceil(len(g.periods) / per_call)
             continue
-        pairs = len(g.reporters) * len(g.partners)
-        per_period = pairs * TYPICAL_PAIR_ROWS[(g.cmd, freq)]
+        per_period = typical_period_rows(g, freq)
         rows = per_period * len(g.periods)
         calls += max(1, math.ceil(rows / (cap * ESTIMATE_FILL)))
         if per_period > cap:

@@ -8,16 +8,20 @@ resumed fetch proposes exactly the queries of a clean run, and finds them all st
 Strategy, cheapest first:
 1. whole-level batches of periods (one period first, then as many as the rows seen so far
    say fit under the cap);
-2. once one period alone reaches the cap, every period not yet fetched goes into one box
-   (all its reporters, partners, flows and periods) asked for in chunks of explicit HS codes
-   spread evenly over the HS and sized from the rows per code seen so far
-   (`sizing.spread_chunk`): each call then fills most of the cap however small each cell is;
+2. once one period alone reaches the cap (or would, by the prior), every period not yet
+   fetched goes into one box (all the group's reporters, partners, flows and periods): a
+   few growing chunks of explicit HS codes spread evenly over the HS, across the whole box,
+   measure its rows per code; the box is then cut by periods so that a chunk's codes fit
+   in the URL, and each cut is emptied in balanced chunks sized to stay under the cap by
+   two standard deviations (`sizing.chunk_size`). Each call fills most of the cap however
+   small each cell is;
 3. a capped answer is never kept as complete: a period batch is halved, a code chunk is
    halved, a single code is split by period, partner, reporter, then flow.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -42,34 +46,51 @@ def split(query: Query, cap: int) -> list[Query]:
         "further. Raise --max-records or set COMTRADE_API_KEY for the keyed tier.")
 
 
+# A period whose typical rows exceed this many caps goes straight to code chunks: asking
+# for it whole would only return a capped answer.
+SKIP_WHOLE_CAPS = 8
+CUT_URL_SHARE = 0.8  # cut a box so that a chunk needs at most this share of the URL room
+
+
 class GroupPlanner:
     """Queries for one PlanGroup. `codes(level)` returns the HS codes of a level (2, 4 or 6)
-    in order; it is called once, the first time a period alone exceeds the cap."""
+    in order; it is called once, the first time a period alone exceeds the cap. `prior` is
+    the rows one period typically holds (plan.typical_period_rows), or None."""
 
     def __init__(self, group: PlanGroup, freq: str, cap: int,
                  codes: Callable[[int], Sequence[str]], url_room: Callable[[Query], int],
-                 max_periods: int | None = None):
+                 max_periods: int | None = None, prior: float | None = None):
         self.group = group
         self.freq = freq
         self.cap = cap
         self._codes_of = codes
         self._url_room = url_room
         self.max_periods = max_periods
+        self.prior = prior
         self.pending: list[Query] = []  # splits of capped answers, done first
         self.start = 0  # next period (index into group.periods) not yet proposed
         self.history: list[tuple[float, float]] = []
         self.box: Query | None = None  # the code-chunk box, once a period exceeds the cap
-        self.remaining: list[str] = []  # codes of the box not yet asked for
+        self.remaining: list[str] = []  # codes of the box not yet asked for in every period
+        self.scout: sizing.CodeDensity | None = None  # the whole box, while scouting
         self.last_chunk: int | None = None
-        self.density: sizing.CodeDensity | None = None
+        self.cuts: list[tuple[str, ...]] = []  # period sets of the smaller boxes still to do
+        self.cut: tuple[str, ...] | None = None
+        self.cut_remaining: list[str] = []
+        self.density: sizing.CodeDensity | None = None  # of the current smaller box
         self.capped = 0
+        if (prior is not None and group.cmd.startswith("AG")
+                and prior >= SKIP_WHOLE_CAPS * cap):
+            self._open_box(group.periods)
 
     # -- proposing ------------------------------------------------------------------------
     def next_query(self) -> Query | None:
         if self.pending:
             return self.pending.pop(0)
-        if self.box is not None and self.remaining:
-            return self._next_chunk()
+        if self.box is not None:
+            query = self._next_chunk()
+            if query is not None:
+                return query
         left = len(self.group.periods) - self.start
         if left <= 0:
             return None
@@ -79,7 +100,7 @@ class GroupPlanner:
                                               self.max_periods)
         else:
             k = sizing.periods_per_call(self.history, self.start, left, self.cap,
-                                        self.max_periods)
+                                        self.max_periods, prior=self.prior)
         periods = g.periods[self.start:self.start + k]
         query = Query(self.freq, g.reporters, g.partners, periods, (g.cmd,))
         query = self._fit_url(query)
@@ -91,27 +112,77 @@ class GroupPlanner:
             query = replace(query, periods=query.periods[:len(query.periods) // 2])
         return query
 
-    def _next_chunk(self) -> Query:
-        assert self.box is not None and self.density is not None
-        room = self._url_room(replace(self.box, cmd=("",)))
-        chunk = sizing.spread_chunk(self.remaining, self.density, self.cap, room,
-                                    self.last_chunk)
-        taken = set(chunk)
-        self.remaining = [c for c in self.remaining if c not in taken]
-        self.last_chunk = len(chunk)
-        return replace(self.box, cmd=tuple(chunk))
+    def _next_chunk(self) -> Query | None:
+        """Scout the whole box with small, growing chunks; then cut it by periods into boxes
+        whose chunks fit the URL, and empty each one in balanced chunks."""
+        assert self.box is not None
+        if self.scout is not None:
+            if self.remaining and self.scout.rows < sizing.SCOUT_ROWS:
+                size = sizing.chunk_size(self.scout, self.cap)
+                size = min(size, sizing.codes_in_room(self.remaining, self._room(self.box)))
+                if self.last_chunk:
+                    size = min(size, int(self.last_chunk * sizing.GROWTH))
+                chunk = sizing.spread_chunk(self.remaining, size)
+                self.remaining = _without(self.remaining, chunk)
+                self.last_chunk = len(chunk)
+                return replace(self.box, cmd=tuple(chunk))
+            self._cut_box()
+        while self.cut is not None or self.cuts:
+            if self.cut is None or not self.cut_remaining:
+                if not self.cuts:
+                    self.cut = None
+                    break
+                self._next_cut()
+                continue
+            assert self.density is not None
+            query = replace(self.box, periods=self.cut, cmd=("",))
+            most = min(sizing.chunk_size(self.density, self.cap),
+                       sizing.codes_in_room(self.cut_remaining, self._room(query)))
+            chunk = sizing.spread_chunk(self.cut_remaining,
+                                        sizing.balanced(len(self.cut_remaining), most))
+            self.cut_remaining = _without(self.cut_remaining, chunk)
+            return replace(query, cmd=tuple(chunk))
+        return None
+
+    def _room(self, query: Query) -> int:
+        return self._url_room(replace(query, cmd=("",)))
+
+    def _cut_box(self) -> None:
+        """Cut the box into runs of periods small enough that a chunk's codes fit in the URL
+        (larger chunks average out code-to-code differences), each starting from the
+        whole box's rows per code scaled to its share of periods."""
+        assert self.box is not None and self.scout is not None
+        periods = self.box.periods
+        mean, var, _ = self.scout.mean_var()
+        fit = sizing.codes_in_room(self.remaining or ["0" * 6], self._room(self.box))
+        per_period = max(mean / len(periods), 1e-6)
+        m = math.ceil(self.cap * sizing.FILL / (per_period * CUT_URL_SHARE * fit))
+        m = max(1, min(m, len(periods)))
+        self.cuts = [periods[i:i + m] for i in range(0, len(periods), m)]
+        self._scout_stats = (mean, var, len(periods))
+        self.scout = None
+        self.cut = None
+
+    def _next_cut(self) -> None:
+        mean, var, n = self._scout_stats
+        self.cut = self.cuts.pop(0)
+        share = len(self.cut) / n
+        self.cut_remaining = list(self.remaining)
+        cells = self.group.cells_per_period * len(self.cut)
+        self.density = sizing.CodeDensity(cells=cells, prior=(mean * share, var * share))
 
     # -- learning -------------------------------------------------------------------------
-    def observe(self, query: Query, rows: int, capped: bool) -> None:
-        """Outcome of `query`: rows returned and whether it reached the cap."""
+    def observe(self, query: Query, rows: int, capped: bool, sumsq: float | None = None) -> None:
+        """Outcome of `query`: rows returned, whether it reached the cap, and for explicit
+        code lists the sum over codes of (rows per code) squared."""
         if capped:
             self.capped += 1
             self._on_capped(query)
             return
-        if query.explicit_codes and self.density is not None and self.box is not None \
-                and query.periods == self.box.periods and query.reporters == self.box.reporters \
-                and query.partners == self.box.partners and query.flows == self.box.flows:
-            self.density.observe(len(query.cmd), rows)
+        density = self._density_for(query)
+        if density is not None:
+            density.observe(len(query.cmd), rows, float(sumsq if sumsq is not None
+                                                        else rows * rows / len(query.cmd)))
         elif not query.explicit_codes and query.cmd == (self.group.cmd,) \
                 and len(query.flows) == len(FLOWS) \
                 and query.partners == self.group.partners \
@@ -120,30 +191,48 @@ class GroupPlanner:
             mid = first + (len(query.periods) - 1) / 2
             self.history.append((mid, max(rows / len(query.periods), 1.0)))
 
+    def _density_for(self, query: Query) -> sizing.CodeDensity | None:
+        """The box a chunk (or a code-halved part of one) was asked for in."""
+        if not query.explicit_codes or self.box is None:
+            return None
+        same = (query.reporters == self.box.reporters and query.partners == self.box.partners
+                and query.flows == self.box.flows)
+        if not same:
+            return None
+        if self.scout is not None and query.periods == self.box.periods:
+            return self.scout
+        if self.cut is not None and query.periods == self.cut:
+            return self.density
+        return None
+
     def _on_capped(self, query: Query) -> None:
-        whole_level = not query.explicit_codes and self.group.cmd not in ("TOTAL",)
+        whole_level = not query.explicit_codes and self.group.cmd != "TOTAL"
         if whole_level and len(query.periods) == 1 and self.box is None \
                 and query.reporters == self.group.reporters \
                 and query.partners == self.group.partners:
-            self._open_box(query)
+            periods = set(query.periods) | set(self.group.periods[self.start:])
+            for q in self.pending:
+                periods |= set(q.periods)
+            self._open_box(tuple(p for p in self.group.periods if p in periods))
             return
-        if query.explicit_codes and self.density is not None and len(query.cmd) > 1:
-            # the chunk holds at least `cap` rows: raise the density floor accordingly
-            self.density.floor = max(self.density.floor, self.cap / len(query.cmd))
+        density = self._density_for(query)
+        if density is not None and len(query.cmd) > 1:
+            # the chunk holds at least `cap` rows: its codes average at least cap / codes
+            density.floor = max(density.floor, self.cap / len(query.cmd))
         self.pending[:0] = split(query, self.cap)
 
-    def _open_box(self, capped: Query) -> None:
-        """Every period not yet fetched (the capped one, pending halves, the rest) in one box
-        asked for by explicit code lists."""
+    def _open_box(self, periods: tuple[str, ...]) -> None:
+        """Every period not yet fetched in one box (all the group's reporters, partners and
+        flows), asked for by explicit code lists."""
         g = self.group
-        periods = set(capped.periods) | set(g.periods[self.start:])
-        for q in self.pending:
-            periods |= set(q.periods)
         self.pending = []
         self.start = len(g.periods)
-        ordered = tuple(p for p in g.periods if p in periods)
-        level = int(g.cmd[2:])
-        self.remaining = list(self._codes_of(level))
-        self.box = Query(self.freq, g.reporters, g.partners, ordered, ("",))
-        self.density = sizing.CodeDensity(cells=g.cells_per_period * len(ordered))
+        self.remaining = list(self._codes_of(int(g.cmd[2:])))
+        self.box = Query(self.freq, g.reporters, g.partners, periods, ("",))
+        self.scout = sizing.CodeDensity(cells=g.cells_per_period * len(periods))
         self.last_chunk = None
+
+
+def _without(codes: list[str], taken: list[str]) -> list[str]:
+    drop = set(taken)
+    return [c for c in codes if c not in drop]

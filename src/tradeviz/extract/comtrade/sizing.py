@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-FILL = 0.9  # aim calls at this share of the cap
-FIRST_FILL = 0.6  # ... and lower while the box has seen few rows
-SETTLED_CAPS = 2  # ... until this many caps of rows have been seen in the box
-GROWTH = 4.0  # a chunk holds at most this many times the codes of the previous one
+FILL = 0.9  # aim whole-level period batches at this share of the cap
+FIRST_FILL = 0.6  # share of the cap a first guess may fill
+Z = 1.7  # standard deviations of a chunk's rows kept free below the cap (~4 % capped)
+PRIOR_ROWS = 300  # rows a box must see before its own estimate replaces the prior
+SCOUT_ROWS = 1_000  # rows seen across a whole box before it is cut into smaller boxes
+GROWTH = 4.0  # a scouting chunk holds at most this many times the codes of the previous
 
 
 def total_periods_per_call(cells_per_period: int, cap: int, left: int,
@@ -29,12 +31,15 @@ def total_periods_per_call(cells_per_period: int, cap: int, left: int,
 
 
 def periods_per_call(history: Sequence[tuple[float, float]], start: int, left: int,
-                     cap: int, limit: int | None = None, fill: float = FILL) -> int:
+                     cap: int, limit: int | None = None, fill: float = FILL,
+                     prior: float | None = None) -> int:
     """Periods the next whole-level call can hold. `history` holds (mid-position, rows per
-    period) of earlier batches; the first call takes one period, later ones extrapolate
-    linearly from the last two (older periods usually hold fewer rows)."""
+    period) of earlier batches; the first call goes by the `prior` rows per period (one
+    period without one), later ones extrapolate linearly from the last two (older periods
+    usually hold fewer rows)."""
     if not history:
-        return 1
+        k = math.floor(cap * FIRST_FILL / prior) if prior else 1
+        return max(1, min(k, left, limit or left))
     mid, avg = history[-1]
     slope = 0.0
     if len(history) >= 2:
@@ -60,43 +65,69 @@ def url_length(base: str, params: Mapping[str, str]) -> int:
 
 @dataclass
 class CodeDensity:
-    """Rows per HS code in one box of cells, from the chunks already answered.
+    """Rows per HS code in one box of cells: mean and spread, from the chunks answered.
 
-    Chunks are spread evenly over the HS (every k-th code left), so each one samples every
-    chapter alike and rows per code seen so far predict the next chunk well, however
-    unevenly the rows fall across chapters."""
+    Chunks are spread evenly over the HS (every k-th code left), so each samples every
+    chapter alike and what was seen predicts the next chunk, however unevenly rows fall
+    across chapters. Before its own answers, a box may start from a `prior` (rows per code
+    and variance) scaled from the larger box it was cut from."""
 
     cells: int
     codes: int = 0
     rows: int = 0
-    floor: float = 0.0  # a capped answer proves at least this density
+    sumsq: float = 0.0  # sum over answered codes of (rows of that code) squared
+    prior: tuple[float, float] | None = None
+    floor: float = 0.0  # a capped answer proves at least this mean
 
-    def observe(self, codes: int, rows: int) -> None:
+    def observe(self, codes: int, rows: int, sumsq: float) -> None:
         self.codes += codes
         self.rows += rows
+        self.sumsq += sumsq
 
-    def per_code(self) -> float:
-        """Estimated rows per code; before any answer, the bound of one row per cell."""
-        if not self.codes:
-            return float(self.cells)
-        return min(max(self.rows / self.codes, self.floor, 1e-3), float(self.cells))
+    def mean_var(self) -> tuple[float, float, int]:
+        """(rows per code, variance per code, rows the estimate rests on). Before any answer
+        and without a prior: the bound of one row per cell, with a wide spread."""
+        if self.codes and (self.rows >= PRIOR_ROWS or self.prior is None):
+            mean = max(self.rows / self.codes, self.floor, 1e-3)
+            var = max(self.sumsq / self.codes - (self.rows / self.codes) ** 2, mean)
+            return min(mean, float(self.cells)), var, self.rows
+        if self.prior is not None:
+            mean, var = self.prior
+            return max(mean, self.floor), var, PRIOR_ROWS
+        return float(self.cells), float(self.cells) ** 2, 0
 
 
-def spread_chunk(remaining: Sequence[str], density: CodeDensity, cap: int, room: int,
-                 last_size: int | None) -> list[str]:
-    """The next chunk: codes spread evenly over `remaining`, as many as keep the estimated
-    rows under the fill target and the encoded list within `room` URL characters, growing
-    at most GROWTH times over the previous chunk (the first estimates are rough)."""
+def chunk_size(density: CodeDensity, cap: int) -> int:
+    """Most codes a chunk can hold so that its rows stay under the cap with margin: the
+    mean is raised by its own uncertainty, and Z standard deviations of the chunk's rows
+    (per-code variance x codes) are kept free below the cap."""
+    mean, var, basis = density.mean_var()
+    if basis == 0:
+        return max(1, math.floor(cap * FIRST_FILL / mean))
+    mean *= 1 + 1 / math.sqrt(basis)
+    room = cap - 1
+    sd = math.sqrt(var)
+    root = (-Z * sd + math.sqrt(Z * Z * var + 4 * mean * room)) / (2 * mean)
+    return max(1, math.floor(root * root))
+
+
+def spread_chunk(remaining: Sequence[str], size: int) -> list[str]:
+    """`size` codes spread evenly over `remaining` (all of them when size >= len)."""
     n = len(remaining)
-    if n == 0:
-        return []
-    fill = FILL if density.rows >= SETTLED_CAPS * cap else FIRST_FILL
-    k = math.floor(cap * fill / density.per_code())
-    width = max(len(c) for c in remaining) + 3  # a comma is encoded as %2C
-    k = min(k, (room + 3) // width, n)
-    if last_size:
-        k = min(k, math.floor(last_size * GROWTH))
-    k = max(1, k)
-    if k >= n:
+    if size >= n:
         return list(remaining)
-    return [remaining[(i * n) // k] for i in range(k)]
+    return [remaining[(i * n) // size] for i in range(size)]
+
+
+def balanced(n: int, most: int) -> int:
+    """Chunk size that covers n codes in as few chunks of at most `most` as possible, with
+    the chunks of equal size (no small last call, less risk of reaching the cap)."""
+    if most >= n:
+        return n
+    return math.ceil(n / math.ceil(n / most))
+
+
+def codes_in_room(remaining: Sequence[str], room: int) -> int:
+    """Most codes of `remaining` whose comma-separated list fits in `room` URL characters."""
+    width = max(len(c) for c in remaining) + 3  # a comma is encoded as %2C
+    return max(1, (room + 3) // width)
