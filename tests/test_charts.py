@@ -1,100 +1,193 @@
-"""Chart functions on small frames, the export files, notebooks and the offline demo."""
+"""Charts: data functions on small frames with known answers, renderers that draw exactly
+that data, the export files, the charts command and its filters, notebooks and the demo."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from tradeviz import charts
+from tradeviz.analysis.dataset import Dataset
+from tradeviz.charts import data as chart_data
 from tradeviz.cli import main
+from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS, conform
 from tradeviz.store.parquet import read_meta
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+FIVE = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
 
 
 def _flow(reporter, partner, flow, year, value, code="TOTAL", rev="H5", syn=False):
     return {"source": "comtrade", "freq": "A", "year": year, "month": pd.NA, "quarter": pd.NA,
-            "reporter": reporter, "partner": partner, "flow": flow, "hs_rev": rev,
-            "hs_code": code, "hs_level": 0 if code == "TOTAL" else len(code),
+            "reporter": reporter, "partner": partner, "flow": flow,
+            "hs_rev": None if code == "TOTAL" else rev, "hs_code": code,
+            "hs_level": 0 if code == "TOTAL" else len(code),
             "value_usd": float(value), "synthetic": syn, "snapshot": "abc"}
 
 
 @pytest.fixture
-def small_flows() -> pd.DataFrame:
+def small() -> Dataset:
+    """China with all five (so the CA5 panel exists), KGZ's own report with China and World,
+    and HS6 rows of China's exports to KAZ, one of them only partly in a focus area."""
     rows = []
-    for year, (x, m) in {2022: (3e9, 1e9), 2023: (4e9, 1.5e9)}.items():
-        rows += [_flow("CHN", "KGZ", "export", year, x),
-                 _flow("CHN", "KGZ", "import", year, m),
-                 _flow("KGZ", "CHN", "import", year, x / 4),
-                 _flow("KGZ", "CHN", "export", year, m),
-                 _flow("KGZ", "WLD", "import", year, x / 2),
-                 _flow("KGZ", "WLD", "export", year, m * 2)]
-    return pd.DataFrame(rows)
+    for year, scale in {2022: 1.0, 2023: 1.5}.items():
+        for i, iso in enumerate(FIVE):
+            rows += [_flow("CHN", iso, "export", year, (i + 1) * 1e9 * scale),
+                     _flow("CHN", iso, "import", year, (i + 1) * 0.4e9 * scale)]
+        rows += [_flow("KGZ", "CHN", "import", year, 1e9 * scale),
+                 _flow("KGZ", "CHN", "export", year, 0.5e9 * scale),
+                 _flow("KGZ", "WLD", "import", year, 4e9 * scale),
+                 _flow("KGZ", "WLD", "export", year, 1e9 * scale)]
+    hs = [_flow("CHN", "KAZ", "export", 2023, 1.2e9, "271121"),
+          _flow("CHN", "KAZ", "export", 2023, 0.2e9, "940540"),
+          _flow("CHN", "KAZ", "export", 2023, 0.1e9, "610910")]
+    focus = [{**hs[0], "area": "energy", "subarea": "", "match": "full", "rule_id": "r1"},
+             {**hs[1], "area": "ecommerce_consumer", "subarea": "", "match": "partial",
+              "rule_id": "r2"}]
+    mirror = pd.DataFrame({
+        "direction": ["CHN->KGZ", "CHN->KGZ", "KGZ->CHN"], "exporter": ["CHN", "CHN", "KGZ"],
+        "importer": ["KGZ", "KGZ", "CHN"], "freq": "A", "year": 2023, "month": pd.NA,
+        "hs_code": ["8517", "6109", "2616"], "match_level": 4, "exporter_rev": "H5",
+        "importer_rev": "H5", "status": "matched", "exporter_fob_usd": [6e8, 2e8, 1e8],
+        "importer_cif_usd": [1.5e8, 5e7, 1.2e8], "gap_usd": 0.0, "ratio": 0.0,
+        "synthetic": False})
+    return Dataset.from_frames(conform(pd.DataFrame(rows + hs), FLOWS_FIELDS),
+                               conform(mirror, MIRROR_FIELDS),
+                               conform(pd.DataFrame(focus), FOCUS_FIELDS),
+                               {"synthetic": False, "fetched_at": ["2026-01-05", "2026-01-05"]})
 
 
-def test_total_trade_plots_exports_imports_balance(small_flows):
-    ctx = charts.Context(False, ["2026-01-05", "2026-01-05"])
-    chart = charts.total_trade(small_flows, ctx)
-    kgz = chart.data[chart.data.country == "KGZ"].set_index("year")
-    assert kgz.loc[2023, "exports_usd"] == 4e9 and kgz.loc[2023, "balance_usd"] == 2.5e9
-    ax = next(a for a in chart.fig.axes if a.get_title(loc="left") == "Kyrgyzstan")
+def _panel(chart, title: str):
+    return next(a for a in chart.fig.axes if a.get_title(loc="left").startswith(title))
+
+
+def _rendered(chart):
+    """Draw the figure (Agg) so that tick labels and text extents exist."""
+    canvas = FigureCanvasAgg(chart.fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_total_trade_draws_exactly_its_data_with_a_ca5_panel(small):
+    chart = charts.make("total_trade", small)
+    assert chart.data.equals(chart_data.total_trade(small))  # the CSV is the data function's
+    kgz = chart.data[chart.data.partner == "KGZ"].set_index("year")
+    assert kgz.loc[2023, "exports_usd"] == 3e9 and kgz.loc[2023, "balance_usd"] == 1.8e9
+    ax = _panel(chart, "Kyrgyzstan")
     assert ax.get_ylabel() == "USD bn"
     line = next(ln for ln in ax.get_lines() if ln.get_label() == "China's exports")
-    assert list(line.get_ydata()) == [3.0, 4.0]  # what the CSV holds, in bn
-    bars = [p.get_height() for p in ax.patches]
-    assert bars == pytest.approx([2.0, 2.5])
+    assert list(line.get_ydata()) == [2.0, 3.0]  # what the CSV holds, in bn
+    assert [p.get_height() for p in ax.patches] == pytest.approx([1.2, 1.8])
+    ca5 = _panel(chart, "Central Asia")
+    total = chart.data[chart.data.partner == "CA5"].set_index("year")["exports_usd"]
+    assert total.loc[2023] == pytest.approx(15e9 * 1.5)
     assert "fetched 2026-01-05" in chart.caption and "China-reported" in chart.caption
-    assert "SYNTHETIC" not in chart.caption
-    kaz = next(a for a in chart.fig.axes if a.get_title(loc="left") == "Kazakhstan")
-    assert "no data" in [t.get_text() for t in kaz.texts]
+    assert "SYNTHETIC" not in chart.caption and chart.synthetic is False
+    _rendered(chart)
+    ticks = [t.get_text() for t in ca5.get_xticklabels() if t.get_text()]
+    assert ticks and all(t.isdigit() for t in ticks)  # whole years, never 2022.5
 
 
-def test_china_share_from_world_rows(small_flows):
-    chart = charts.china_share(small_flows, charts.Context(True))
-    row = chart.data.set_index("year").loc[2023]
-    assert row["china_share"] == pytest.approx((1e9 + 1.5e9) / (2e9 + 3e9))
-    assert "SYNTHETIC DEMO DATA" in chart.caption
-    ax = chart.fig.axes[0]
-    assert ax.get_ylabel().startswith("%")
-    assert "No data reported" in " ".join(t.get_text() for t in ax.texts)
+def test_a_country_filter_draws_that_country_alone_and_says_so(small):
+    chart = charts.make("total_trade", small.filter(countries="kgz", years="2023"))
+    panels = [a.get_title(loc="left") for a in chart.fig.axes if a.get_title(loc="left")]
+    assert panels == ["Kyrgyzstan"]
+    assert set(chart.data["partner"]) == {"KGZ"} and set(chart.data["year"]) == {2023}
+    assert chart.title.endswith("— Kyrgyzstan, 2023")
+    assert "Filters: countries KGZ; years 2023." in chart.caption
+    assert chart.extra["filters_applied"] == {"years": [2023, 2023], "countries": ["KGZ"]}
 
 
-def test_usd_scale_and_mirror_chart():
-    assert charts.usd_scale(2.5e9) == (1e9, "USD bn")
-    assert charts.usd_scale(3e6) == (1e6, "USD mn")
-    mirror = pd.DataFrame({
-        "direction": ["CHN->KGZ"] * 2, "exporter": "CHN", "importer": "KGZ", "freq": "A",
-        "year": [2023, 2023], "month": pd.NA, "hs_code": ["8517", "6109"],
-        "exporter_fob_usd": [6e8, 2e8], "importer_cif_usd": [1.5e8, 5e7]})
-    chart = charts.mirror_gaps(mirror, charts.Context())
-    assert chart.data["ratio"].tolist() == [4.0]
-    ax = next(a for a in chart.fig.axes if a.get_title(loc="left") == "Kyrgyzstan")
-    assert ax.get_ylabel() == "USD mn"
-    assert "China reports 4.0x" in " ".join(t.get_text() for t in ax.texts)
+def test_china_share_from_both_sides(small):
+    chart = charts.china_share(small)
+    row = chart.data.set_index(["country", "year"]).loc[("KGZ", 2023)]
+    assert row["share_partner_reported"] == pytest.approx(1.5 / 5)
+    assert row["share_china_reported"] == pytest.approx((3e9 + 1.2e9) / 7.5e9)
+    ax = _panel(chart, "Kyrgyzstan")
+    assert len(ax.get_lines()) == 2  # the country's own report and China's
+    assert "reports no" in " ".join(t.get_text() for t in _panel(chart, "Kazakhstan").texts)
 
 
-def test_imf_charts_compare_sources_and_show_latest_months(demo):
-    root, _, _ = demo
-    tables = charts.Tables.load(root / "data" / "processed")
-    chart = charts.imf_vs_comtrade(tables.flows, tables.ctx)
-    assert chart.data["difference"].abs().max() < 0.05  # demo vintages differ by <= 3 %
-    assert set(chart.data["country"]) == {"KAZ", "KGZ", "TJK", "TKM", "UZB"}
-    assert "IMF IMTS" in chart.caption and len(chart.sources) == 2
-    latest = charts.latest_months(tables.flows, tables.ctx)
-    assert latest.data["period"].nunique() == 12
-    assert latest.data["period"].max() == "2025-09"
-    assert latest.caption.split("Source: ")[1].startswith("IMF IMTS")
+def test_mirror_gaps_both_directions(small):
+    chart = charts.mirror_gaps(small)
+    d = chart.data.set_index("direction")
+    assert d.loc["CHN->KGZ", "ratio"] == pytest.approx(0.25)
+    assert d.loc["KGZ->CHN", "ratio"] == pytest.approx(1.2)
+    ax = _panel(chart, "Kyrgyzstan")
+    assert len(ax.get_lines()) == 3  # both directions and the 100 % line
+    assert "China→ 2023: 25%" in " ".join(t.get_text() for t in ax.texts)
+    chapters = charts.mirror_chapters(small).data
+    assert chapters.loc[chapters.direction == "CHN->KGZ", "chapter"].tolist() == ["85", "61"]
 
 
-def test_events_are_cited_data():
+def test_composition_keeps_partial_codes_apart_from_areas(small):
+    chart = charts.focus_composition(small)
+    d = chart.data[chart.data.year == 2023].set_index("area")["value_usd"]
+    assert d["energy"] == 1.2e9 and d["partial"] == 0.2e9 and d["other"] == 0.1e9
+    assert "ecommerce_consumer" not in d.index  # a partial code is never drawn as the area
+    legend = chart.fig.legends[0]
+    assert any(t.get_text().startswith("Partly in a focus area") for t in legend.get_texts())
+
+
+def test_top_products_labels_and_broken_bar_for_a_dwarfing_product(small):
+    chart = charts.top_products(small, "export")
+    kaz = chart.data[chart.data.country == "KAZ"]
+    assert kaz["hs_code"].tolist() == ["271121", "940540", "610910"]
+    ax = _panel(chart, "Kazakhstan")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0].startswith("271121")
+    widths = [p.get_width() for p in ax.patches]
+    assert max(widths) < 1.2  # 1.2 bn is six times the next: its bar is cut ...
+    assert any("1.2 ▶" in t.get_text() for t in ax.texts)  # ... and its value written
+    assert kaz.iloc[0]["share"] == pytest.approx(1.2 / 1.5)  # of the TOTAL row
+
+
+def test_synthetic_flag_is_passed_not_read_from_the_caption(small, tmp_path):
+    chart = charts.make("total_trade", small)
+    chart.caption = "SYNTHETIC DEMO DATA (a caption edited by hand)"
+    charts.export(chart, tmp_path, ("svg",))
+    assert json.loads((tmp_path / "total_trade.json").read_text())["synthetic"] is False
+
+
+def test_events_labelled_once_without_overlap(small):
     ev = charts.events()
     assert {"BRI announced (Astana)", "Xi'an summit", "KAZ joins WTO"} <= set(ev["label"])
     assert ev["source"].str.startswith("https://").all()
+    from tradeviz.charts.base import Info, draw_events, new_figure
+
+    fig, (ax,) = new_figure(Info("t", "c"), figsize=(6, 4))
+    ax.set_xlim(2008, 2026)
+    drawn = draw_events(ax)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    texts = [t for t in ax.texts if t.get_text() in set(drawn["label"])]
+    assert len(texts) == len(drawn) == len(set(drawn["label"])) >= 5
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+
+
+def test_importing_charts_leaves_pyplot_and_the_backend_alone():
+    # rcParams["backend"] itself would resolve (and import pyplot): read the raw entry.
+    code = ("import sys, matplotlib; raw = lambda: dict.__getitem__(matplotlib.rcParams, "
+            "'backend'); before = raw(); import tradeviz.charts, tradeviz.charts.registry;"
+            "print('matplotlib.pyplot' in sys.modules, raw() == before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
+def test_chart_png_for_jupyter(small):
+    png = charts.make("trade_growth", small)._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -127,44 +220,86 @@ def test_demo_is_synthetic_everywhere_and_calibrated(demo):
 def test_export_writes_every_promised_file(demo):
     root, _, written = demo
     out = root / "out" / "charts"
-    names = {c for c in ("total_trade", "china_share", "focus_composition",
-                         "top_products_exports", "top_products_imports", "energy_minerals",
-                         "agriculture_imports", "ict_exports", "mirror_gaps",
-                         "imf_vs_comtrade", "latest_months")}
+    names = set(charts.NAMES)
+    assert {"total_trade", "trade_growth", "china_share", "focus_composition",
+            "top_products_exports", "top_products_imports", "energy_minerals",
+            "agriculture_imports", "ict_exports", "mirror_gaps", "mirror_chapters",
+            "imf_vs_comtrade", "latest_months"} <= names
     for name in names:
         for ext in ("png", "svg", "pdf", "csv", "json"):
             assert (out / f"{name}.{ext}").stat().st_size > 0, (name, ext)
         meta = json.loads((out / f"{name}.json").read_text())
         assert meta["synthetic"] is True and meta["tool"].startswith("tradeviz")
         assert meta["filters"] and "SYNTHETIC" in meta["caption"]
+        assert meta["filters_applied"] == {} and meta["snapshots"]
+        csv = pd.read_csv(out / f"{name}.csv")
+        assert list(csv.columns) == meta["columns"] and len(csv) == meta["rows"]
     assert len(written) == len(names) * 5
 
 
 def test_chart_csv_sums_to_what_the_bars_show(demo):
+    import tradeviz
+
     root, _, _ = demo
-    tables = charts.Tables.load(root / "data" / "processed")
-    chart = charts.agriculture_imports(tables.focus, tables.ctx)
+    ds = tradeviz.open(root / "data")
+    chart = charts.agriculture_imports(ds)
     ax = chart.fig.axes[0]
     heights = sum(p.get_height() for p in ax.patches)
     div, _ = charts.usd_scale(chart.data.groupby("year")["value_usd"].sum().max())
     assert heights == pytest.approx(chart.data["value_usd"].sum() / div)
-    focus = tables.focus
+    focus = ds.focus
     agri = focus[(focus.area == "agriculture") & (focus.reporter == "CHN")
                  & (focus.flow == "import")]
     assert chart.data["value_usd"].sum() == pytest.approx(agri["value_usd"].sum())
+    assert set(chart.data["match"]) <= {"full", "partial"}
 
 
-def test_charts_cli_formats_and_errors(demo, monkeypatch, tmp_path):
+def test_imf_charts_compare_sources_and_show_latest_months(demo):
+    import tradeviz
+
+    root, _, _ = demo
+    ds = tradeviz.open(root / "data")
+    chart = charts.imf_vs_comtrade(ds)
+    assert chart.data["difference"].abs().max() < 0.05  # demo vintages differ by <= 3 %
+    assert set(chart.data["country"]) == set(FIVE)
+    ax = _panel(chart, "Kazakhstan")
+    kaz = chart.data[(chart.data.country == "KAZ") & (chart.data.flow == "export")]
+    line = ax.get_lines()[0]
+    assert list(line.get_ydata()) == pytest.approx((kaz["difference"] * 100).tolist())
+    assert "IMF IMTS" in chart.caption and len(chart.sources) == 2
+    latest = charts.latest_months(ds)
+    assert latest.data["period"].nunique() == 12
+    assert latest.data["period"].max() == "2025-09"
+    assert latest.caption.split("Source: ")[1].startswith("IMF IMTS")
+
+
+def test_charts_cli_filters_and_errors(demo, monkeypatch, tmp_path):
     root, _, _ = demo
     monkeypatch.setenv("TRADEVIZ_DATA_DIR", str(root / "data"))
     res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "c"), "--format",
-                                    "svg", "--countries", "KAZ,TKM", "--years", "2020-2024"])
+                                    "svg", "--countries", "kaz,TKM", "--years", "2020-2024"])
     assert res.exit_code == 0, res.output
-    assert len(list((tmp_path / "c").glob("*.svg"))) == 11
+    assert "filters: countries KAZ, TKM; years 2020-2024" in res.output
+    assert len(list((tmp_path / "c").glob("*.svg"))) == len(charts.NAMES)
     data = pd.read_csv(tmp_path / "c" / "total_trade.csv")
-    assert set(data["country"]) == {"KAZ", "TKM"} and data["year"].min() == 2020
-    res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "d"), "--format", "gif"])
-    assert res.exit_code != 0 and "png, svg, pdf" in res.output
+    assert set(data["partner"]) == {"KAZ", "TKM"} and data["year"].min() == 2020
+    meta = json.loads((tmp_path / "c" / "total_trade.json").read_text())
+    assert meta["filters_applied"] == {"years": [2020, 2024], "countries": ["KAZ", "TKM"]}
+    assert "Kazakhstan, Turkmenistan, 2020–2024" in meta["title"]
+    for args, bad, valid in ((["--countries", "XYZ"], "'XYZ'", "KAZ, KGZ, TJK, TKM, UZB"),
+                             (["--years", "abc"], "'abc'", "2015-2024"),
+                             (["--years", "1990-1995"], "1990-1995", "2014-"),
+                             (["--areas", "energy,foo"], "'foo'", "critical_minerals"),
+                             (["--format", "gif"], "'gif'", "png, svg, pdf")):
+        res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "d"), *args])
+        assert res.exit_code == 2, (args, res.output)
+        error = [ln for ln in res.output.splitlines() if "Error" in ln or "error" in ln]
+        assert len(error) == 1 and bad in error[0] and valid in error[0], res.output
+    assert not (tmp_path / "d").exists()  # nothing written on a bad filter
+    res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "e"), "--areas", "ict"])
+    assert res.exit_code == 0, res.output
+    written = {p.stem for p in (tmp_path / "e").glob("*.png")}
+    assert "ict_exports" in written and "energy_minerals" not in written
 
 
 def test_notebooks_committed_without_outputs_and_with_parameters():
