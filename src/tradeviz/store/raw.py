@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import logging
 import os
@@ -282,13 +281,13 @@ class RawStore:
 
     def _missing(self, snap: Snapshot) -> SnapshotError:
         return SnapshotError(
-            f"raw snapshot {self.root / snap.path} (manifest line {snap.line}) is listed in "
-            f"the manifest but missing. Fix: {VERIFY_FIX} (retires it and refetches), or "
+            f"raw snapshot {self.root / snap.path}{_at_line(snap)} is listed in the manifest "
+            f"but missing. Fix: {VERIFY_FIX} (retires it and refetches), or "
             f"{_refetch_hint(snap.source)}")
 
     def _damaged(self, snap: Snapshot, path: Path, why: str) -> SnapshotError:
         return SnapshotError(
-            f"raw snapshot {path} (manifest line {snap.line}) is corrupted: {why}. Fix: "
+            f"raw snapshot {path}{_at_line(snap)} is corrupted: {why}. Fix: "
             f"{VERIFY_FIX} (retires it and refetches), or delete the file and run "
             f"{_refetch_hint(snap.source)}")
 
@@ -383,12 +382,15 @@ def _open_file(path: Path) -> BinaryIO:
 
 
 def read_file(path: Path) -> bytes:
-    """A snapshot file's uncompressed bytes, streamed through the decompressor."""
-    with _open_file(path) as fh:
-        buf = io.BytesIO()
-        while chunk := fh.read(1 << 20):
-            buf.write(chunk)
-        return buf.getvalue()
+    """A snapshot file's uncompressed bytes. One-shot decompression of the (small) compressed
+    bytes: faster than streaming and no second copy of the output; use `RawStore.open` to
+    stream instead."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.name.endswith(GZ) else data
+
+
+def _at_line(snap: Snapshot) -> str:
+    return f" (manifest line {snap.line})" if snap.line else ""
 
 
 def _refetch_hint(source: str) -> str:
