@@ -4,9 +4,10 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# HS detail for `make run`: 6 digits with a Comtrade key; without one the keyless preview
-# (500 rows a call) would need thousands of calls at HS6, so chapters (2 digits) instead.
-LEVEL ?= $(if $(COMTRADE_API_KEY),6,2)
+# HS detail for `make run`: 6 digits with a Comtrade key; without one, `auto`: HS6 when the
+# planner's call estimate fits 30 minutes at $TRADEVIZ_COMTRADE_RPS (the default plan over
+# ten years is about 400 keyless calls, 7 minutes at 1 request a second), else HS4 or HS2.
+LEVEL ?= $(if $(COMTRADE_API_KEY),6,auto)
 # Partners plan (issue 13): every partner of the five at HS2 with a key; TOTAL only keyless.
 PARTNERS_LEVEL ?= $(if $(COMTRADE_API_KEY),2,total)
 YEARS ?=

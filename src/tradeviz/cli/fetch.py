@@ -17,8 +17,16 @@ def fetch() -> None:
 @fetch.command("comtrade", epilog=ENV_HELP)
 @click.option("--years", default=None, metavar="RANGE",
               help="Years as 2015-2024 or 2019,2021 (default: the last ten complete years).")
-@click.option("--level", type=click.Choice(["total", "2", "4", "6"]), default="6",
-              show_default=True, help="HS detail: TOTAL only, or all codes at 2/4/6 digits.")
+@click.option("--level", type=click.Choice(["total", "2", "4", "6", "auto"]), default="6",
+              show_default=True,
+              help="HS detail: TOTAL only, or all codes at 2/4/6 digits; auto: 6 with a key, "
+                   "else the finest level whose estimated calls fit --budget-minutes.")
+@click.option("--budget-minutes", type=float, default=30.0, show_default=True,
+              help="With --level auto: longest fetch (at $TRADEVIZ_COMTRADE_RPS) worth "
+                   "waiting for.")
+@click.option("--max-periods-per-call", type=int, default=None,
+              help="Periods per call at most (default: no limit; the live API is not known "
+                   "to enforce one).")
 @click.option("--freq", type=click.Choice(["A", "M"]), default="A", show_default=True,
               help="Annual or monthly data.")
 @click.option("--reporters", default=None, metavar="ISO3,...",
@@ -39,7 +47,8 @@ def fetch() -> None:
 @writes_data_dir
 def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | None,
                    partners: str | None, max_records: int | None, refresh: bool,
-                   plan: str = "default") -> None:
+                   plan: str = "default", budget_minutes: float = 30.0,
+                   max_periods_per_call: int | None = None) -> None:
     """Fetch China–Central Asia flows from UN Comtrade (API v1).
 
     \b
@@ -59,6 +68,11 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
     periods = comtrade.periods_for(year_list, freq)
     if not periods:
         raise click.UsageError("no complete period in --years for --freq M yet")
+    key = config.comtrade_key()
+    rps = config.comtrade_rps()
+    if level == "auto":
+        level = _auto_level(periods, freq, key is not None, rps, budget_minutes,
+                            reporters, partners, plan)
     if plan == "partners":  # issue 13 (tradeviz.extract.partners_plan)
         from tradeviz.extract.partners_plan import partners_plan
 
@@ -73,18 +87,51 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
         groups = comtrade.custom_plan(periods, level, split_list(reporters), split_list(partners))
     else:
         groups = comtrade.default_plan(periods, level)
-    key = config.comtrade_key()
     check_reachable(config.comtrade_url())
     store = RawStore(config.raw_dir())
     fetcher = comtrade.ComtradeFetcher(store, api_key=key, max_records=max_records,
-                                       refresh=refresh)
+                                       refresh=refresh, max_periods_per_call=max_periods_per_call)
     log.info("comtrade: %s endpoint %s, %d record cap, years %s-%s, freq %s, level %s",
              "keyed" if key else "keyless preview", config.comtrade_url(), fetcher.cap,
              year_list[0], year_list[-1], freq, level)
+    estimate = fetcher.estimate(groups, freq)
+    click.echo(f"comtrade: about {estimate} calls for HS level {level}, "
+               f"{periods[-1]}-{periods[0]} ({_minutes(estimate, rps)} at {rps:g} request/s; "
+               "queries already stored are not called again)")
     stats = fetcher.run(groups, freq)
     click.echo(f"comtrade: {stats.calls} calls, {stats.cached} queries already complete, "
                f"{stats.rows} rows, {stats.truncated} truncated responses split; "
                f"manifest {store.manifest_path}")
+
+
+def _minutes(calls: int, rps: float) -> str:
+    minutes = calls / max(rps, 1e-9) / 60
+    return f"{minutes:.0f} min" if minutes >= 1 else f"{calls / max(rps, 1e-9):.0f} s"
+
+
+def _auto_level(periods: tuple[str, ...], freq: str, keyed: bool, rps: float,
+                budget_minutes: float, reporters: str | None, partners: str | None,
+                plan: str) -> str:
+    """6 with a key; without one the finest HS level whose estimated calls, at `rps`, fit
+    in `budget_minutes` (the keyless preview returns 500 rows a call)."""
+    from tradeviz.extract import comtrade
+
+    if plan == "partners":  # its own levels: HS2 with a key, TOTAL without
+        return "2" if keyed else "total"
+    if keyed:
+        return "6"
+    for level in ("6", "4", "2"):
+        if reporters or partners:
+            groups = comtrade.custom_plan(periods, level, split_list(reporters),
+                                          split_list(partners))
+        else:
+            groups = comtrade.default_plan(periods, level)
+        calls = comtrade.estimate_calls(groups, freq, comtrade.PREVIEW_CAP)
+        if calls / max(rps, 1e-9) <= budget_minutes * 60:
+            log.info("comtrade: --level auto: HS%s, about %d keyless calls (%s at %g request/s)",
+                     level, calls, _minutes(calls, rps), rps)
+            return level
+    return "2"
 
 
 @fetch.command("imf", epilog=ENV_HELP)
