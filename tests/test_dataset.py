@@ -174,3 +174,19 @@ def test_demo_answers_agree_with_published_calibration(demo_dir):
     per = area.groupby(["year", "flow"])["value_usd"].sum()
     tot = area.groupby(["year", "flow"])["total_usd"].first()
     assert (per - tot).abs().max() < 1
+
+
+def test_every_method_returns_the_columns_the_data_dictionary_documents(ds):
+    from tradeviz.schema import DATASET_FRAMES
+
+    frames = {"totals": ds.totals(), "shares": ds.shares(),
+              "top_products": ds.top_products("KAZ"), "by_area": ds.by_area(),
+              "area_detail": ds.area_detail("energy", "export"),
+              "mirror_summary": ds.mirror(), "mirror_chapters": ds.mirror_chapters(),
+              "monthly": ds.monthly(), "year_to_date": ds.year_to_date(),
+              "imf_vs_comtrade": ds.imf_vs_comtrade()}
+    for name, frame in frames.items():
+        documented = [f.name for f in DATASET_FRAMES[name][0]]
+        assert list(frame.columns) == documented, name
+    growth = ds.growth()
+    assert list(growth.columns)[3:] == [f.name for f in DATASET_FRAMES["growth"][0]][1:]

@@ -235,6 +235,194 @@ ANALYSIS_FRAMES = {
                  "EU27 from 2020; EAEU from 2015)."),
 }
 
+# -- analysis frames (not files): the columns of the Dataset methods of tradeviz.open() ---
+# (issue 10; tradeviz/analysis/dataset.py). Charts draw these frames; their CSVs hold them.
+def _usd(name: str, desc: str, origin: str = "derived", nullable: bool = True) -> Field:
+    return Field(name, "float64", desc, "USD", origin, nullable=nullable)
+
+
+def _ratio(name: str, desc: str) -> Field:
+    return Field(name, "float64", desc, "ratio", "derived", nullable=True)
+
+
+_ISO = Field("country", "str", "Central Asian country, ISO3.", "", "argument / filter")
+_YEAR = Field("year", "int64", "Reference year.", "year", "flows.year")
+_REPORTER = Field("reporter", "str", "Reporting country, ISO3 (whose report the numbers are).",
+                  "", "argument")
+_FLOW2 = Field("flow", "str", "Trade flow as the reporter declares it.", "", "flows.flow",
+               allowed=("export", "import"))
+_SIDES = (_usd("exporter_fob_usd", "What the exporter reports exporting (FOB); empty when it "
+               "reports nothing.", "mirror.exporter_fob_usd"),
+          _usd("importer_cif_usd", "What the importer reports importing (CIF); empty when it "
+               "reports nothing.", "mirror.importer_cif_usd"))
+TOTALS_FIELDS: tuple[Field, ...] = (
+    _REPORTER,
+    Field("partner", "str", "Partner ISO3, WLD (World), or CA5: the five Central Asian "
+          "countries together (China as reporter; periods where all five have both flows).",
+          "", "flows.partner"),
+    _YEAR,
+    Field("month", "Int8", "Month 1-12 (freq M), null for annual totals.", "month",
+          "flows.month", nullable=True),
+    Field("source", "str", "Source of the numbers: comtrade (annual; monthly where fetched) "
+          "or imf (monthly otherwise); `comtrade+imf` on a CA5 row mixing both.", "",
+          "flows.source"),
+    _usd("exports_usd", "Reporter's exports (FOB): the TOTAL row, else the sum of the "
+         "coarsest HS level fetched.", "flows.value_usd"),
+    _usd("imports_usd", "Reporter's imports (CIF), as exports_usd.", "flows.value_usd"),
+    _usd("total_usd", "exports_usd + imports_usd."),
+    _usd("balance_usd", "exports_usd - imports_usd (the reporter's surplus when positive)."),
+    Field("synthetic", "bool", "True when the numbers are synthetic.", "", "flows.synthetic"),
+)
+GROWTH_FIELDS: tuple[Field, ...] = (
+    Field("(key columns)", "str", "The series: reporter, partner, measure (export, import, "
+          "total) for `of=\"totals\"`; reporter, flow, area, match for `of=\"areas\"`; "
+          "reporter, partner, flow, hs_code for `of=\"products\"`.", "", "argument"),
+    _YEAR,
+    Field("base_year", "int64", "First year of the series in the window (CAGR base).", "year",
+          "derived"),
+    _usd("value_usd", "Value of the series in the year.", "the underlying method",
+         nullable=False),
+    _usd("change_usd", "value_usd minus the previous year's (empty when that year is missing)."),
+    _ratio("yoy", "Year-on-year change: value / previous year's - 1 (empty when the previous "
+           "year is missing or zero)."),
+    _ratio("cagr", "Compound annual growth from base_year to year: (value / base value) ^ "
+           "(1 / years) - 1."),
+)
+SHARES_FIELDS: tuple[Field, ...] = (
+    _ISO, _YEAR,
+    _usd("partner_reported_china_usd", "The country's own report of its trade with China "
+         "(exports + imports).", "flows (reporter = country, partner = CHN)"),
+    _usd("china_reported_usd", "China's report of its trade with the country.",
+         "flows (reporter = CHN)"),
+    _usd("partner_world_usd", "The country's own report of its trade with the World.",
+         "flows (reporter = country, partner = WLD)"),
+    _ratio("share_partner_reported", "partner_reported_china_usd / partner_world_usd: China's "
+           "share as the country reports it."),
+    _ratio("share_china_reported", "china_reported_usd / partner_world_usd: China's report "
+           "over the country's World total (mirror view; can exceed the partner-reported share "
+           "where China reports more)."),
+)
+TOP_PRODUCTS_FIELDS: tuple[Field, ...] = (
+    _REPORTER, _ISO, _FLOW2, _YEAR,
+    Field("rank", "int64", "1 = largest value.", "", "derived"),
+    Field("hs_rev", "str", "HS revision of the row.", "", "flows.hs_rev"),
+    Field("hs_code", "str", "HS6 code (string, leading zeros).", "", "flows.hs_code"),
+    Field("description", "str", "Short description from the HS reference (vocab.hs); empty "
+          "when the code is not in it.", "", "vocab.hs.short_label"),
+    Field("areas", "str", "Every focus area tagging the code, `; `-separated, `(partial)` "
+          "when the code also holds other goods.", "", "focus"),
+    Field("area", "str", "Area the product is drawn in: its first fully covering area, else "
+          "`partial`, else `other`.", "", "focus"),
+    _usd("value_usd", "Value in the year.", "flows.value_usd", nullable=False),
+    _ratio("share", "value_usd over the bilateral total of the flow and year."),
+    _usd("prev_value_usd", "Previous year's value of the same code (empty across an HS "
+         "revision change unless the code maps 1:1).", "flows.value_usd"),
+    _ratio("change", "value_usd / prev_value_usd - 1."),
+    Field("qty", "float64", "Quantity in qty_unit.", "qty_unit", "flows.qty", nullable=True),
+    Field("qty_unit", "str", "Unit of qty.", "", "flows.qty_unit", nullable=True),
+    Field("unit_value_usd", "float64", "value_usd / qty where the unit is usable (not N/A, "
+          "qty > 0).", "USD per qty_unit", "derived", nullable=True),
+)
+_AREA = Field("area", "str", "Focus area key, `other` for untagged trade.", "",
+              "focus.area", allowed=(*AREA_KEYS, "other"))
+BY_AREA_FIELDS: tuple[Field, ...] = (
+    _REPORTER, _YEAR, _FLOW2, _AREA,
+    Field("match", "str", "full: codes the area covers wholly (counted in their first such "
+          "area); partial: the remainder, codes only partly in the area; none: other trade. "
+          "The rows of a year and flow sum to its total.", "", "focus.match",
+          allowed=("full", "partial", "none")),
+    _usd("value_usd", "Value of the leaf rows in the bucket.", "flows.value_usd",
+         nullable=False),
+    _usd("total_usd", "Value of all leaf rows of the year and flow."),
+    _ratio("share", "value_usd / total_usd."),
+)
+AREA_DETAIL_FIELDS: tuple[Field, ...] = (
+    _AREA, _FLOW2, _YEAR,
+    Field("by", "str", "What `group` holds.", "", "argument", allowed=("partner", "subarea")),
+    Field("group", "str", "Partner ISO3 or sub-area.", "", "focus.partner / focus.subarea"),
+    Field("match", "str", "full or partial (see focus.match).", "", "focus.match",
+          allowed=("full", "partial")),
+    _usd("value_usd", "Value tagged with the area (a code in two areas counts in both).",
+         "focus.value_usd", nullable=False),
+)
+MONTHLY_FIELDS: tuple[Field, ...] = (
+    _REPORTER, TOTALS_FIELDS[1],
+    Field("period", "str", "Month as YYYY-MM.", "", "derived"),
+    _YEAR, Field("month", "int64", "Month 1-12.", "month", "flows.month"),
+    *(f for f in TOTALS_FIELDS if f.name in ("source", "exports_usd", "imports_usd",
+                                             "total_usd", "balance_usd")),
+)
+YTD_FIELDS: tuple[Field, ...] = (
+    _REPORTER, TOTALS_FIELDS[1],
+    Field("measure", "str", "exports, imports or total.", "", "derived",
+          allowed=("exports", "imports", "total")),
+    Field("year", "int64", "Latest year with monthly data.", "year", "flows.year"),
+    Field("months", "int64", "Months in the year to date (1 to the latest month).", "months",
+          "derived"),
+    Field("period", "str", "The months compared, e.g. 2025-01 to 2025-09.", "", "derived"),
+    _usd("ytd_usd", "Sum over the months of the year."),
+    _usd("prev_ytd_usd", "Sum over the same months of the previous year."),
+    _ratio("change", "ytd_usd / prev_ytd_usd - 1."),
+    TOTALS_FIELDS[4],
+)
+IMF_VS_COMTRADE_FIELDS: tuple[Field, ...] = (
+    _ISO, _FLOW2, _YEAR,
+    _usd("comtrade_usd", "China-reported annual value, UN Comtrade.", "flows (comtrade, A)",
+         nullable=False),
+    _usd("imf_usd", "China-reported value, IMF IMTS monthly summed over a complete year.",
+         "flows (imf, M)", nullable=False),
+    _ratio("difference", "imf_usd / comtrade_usd - 1."),
+)
+_DIRECTION = (Field("direction", "str", "CHN->XXX or XXX->CHN.", "", "mirror.direction"),
+              Field("exporter", "str", "Exporting country, ISO3.", "", "mirror.exporter"),
+              Field("importer", "str", "Importing country, ISO3.", "", "mirror.importer"))
+MIRROR_SUMMARY_FIELDS: tuple[Field, ...] = (
+    _ISO, *_DIRECTION, _YEAR, *_SIDES,
+    _usd("gap_usd", "importer_cif_usd - exporter_fob_usd (empty when a side reports nothing)."),
+    _ratio("ratio", "importer_cif_usd / exporter_fob_usd."),
+    _ratio("matched_share", "Share of exporter_fob_usd in products both sides reported."),
+)
+MIRROR_CHAPTERS_FIELDS: tuple[Field, ...] = (
+    _ISO, *_DIRECTION, _YEAR,
+    Field("rank", "int64", "1 = largest absolute gap in the direction.", "", "derived"),
+    Field("chapter", "str", "HS chapter (2 digits).", "", "mirror.hs_code"),
+    Field("description", "str", "Chapter description (HS reference).", "", "vocab.hs"),
+    *_SIDES,
+    _usd("gap_usd", "importer_cif_usd - exporter_fob_usd over the chapter (a side's missing "
+         "products count as zero).", nullable=False),
+    _ratio("share_of_gap", "gap_usd over the direction's whole gap."),
+)
+DATASET_FRAMES = {
+    "totals": (TOTALS_FIELDS, ("reporter", "partner", "year", "month"),
+               "`Dataset.totals(reporter=\"CHN\", partners=None, years=None, freq=\"A\")`."),
+    "growth": (GROWTH_FIELDS, ("(key columns)", "year"),
+               "`Dataset.growth(of=\"totals\"|\"areas\"|\"products\", start=None, "
+               "end=None, **kwargs)`."),
+    "shares": (SHARES_FIELDS, ("country", "year"), "`Dataset.shares(years=None, "
+               "countries=None)`: China's share of each country's trade, both sides."),
+    "top_products": (TOP_PRODUCTS_FIELDS, ("country", "flow", "year", "rank"),
+                     "`Dataset.top_products(country, flow=\"export\", year=None, n=10, "
+                     "reporter=\"CHN\")`."),
+    "by_area": (BY_AREA_FIELDS, ("year", "flow", "area", "match"),
+                "`Dataset.by_area(reporter=\"CHN\", partners=None, years=None, flow=None, "
+                "areas=None)`: each leaf row counted once."),
+    "area_detail": (AREA_DETAIL_FIELDS, ("year", "group", "match"),
+                    "`Dataset.area_detail(area, flow, by=\"partner\")`: one area's rows."),
+    "monthly": (MONTHLY_FIELDS, ("partner", "period"),
+                "`Dataset.monthly(reporter=\"CHN\", partners=None, months=12)`."),
+    "year_to_date": (YTD_FIELDS, ("partner", "measure"),
+                     "`Dataset.year_to_date(reporter=\"CHN\", partners=None)`."),
+    "imf_vs_comtrade": (IMF_VS_COMTRADE_FIELDS, ("country", "flow", "year"),
+                        "`Dataset.imf_vs_comtrade(years=None)`."),
+    "mirror_summary": (MIRROR_SUMMARY_FIELDS, ("direction", "year"),
+                       "`Dataset.mirror(freq=\"A\", countries=None, years=None)`: both "
+                       "directions per year."),
+    "mirror_chapters": (MIRROR_CHAPTERS_FIELDS, ("direction", "rank"),
+                        "`Dataset.mirror_chapters(year=None, n=5)`: the chapters that "
+                        "explain most of each gap."),
+}
+ANALYSIS_FRAMES.update(DATASET_FRAMES)
+
 TABLES = {
     "flows": (FLOWS_FIELDS, FLOWS_KEY,
               "One row per source, frequency, period, reporter, partner, flow, HS revision "
