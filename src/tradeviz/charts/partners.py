@@ -97,8 +97,9 @@ def who_trades_draw(data: pd.DataFrame, info: Info) -> Figure:
                         xytext=(3, 0), textcoords="offset points", fontsize=7.5, va="top")
         basis = "mirror estimates" if estimate.all() else (
             "partly mirror estimates" if estimate.any() else "own reports")
-        ax.set_title(f"{name}: China first {label if label[0].isdigit() else '— ' + label}"
-                     f"\n{basis}", loc="left", fontsize=9.5)
+        headline = f"China first since {label}" if label[0].isdigit() else (
+            "China not yet first" if label == "not yet" else f"China first: {label}")
+        ax.set_title(f"{name}: {headline}\n{basis}", loc="left", fontsize=9.5)
         ax.set_ylim(0, 100)
         ylabel_left(ax, "% of total trade")
         year_axis(ax)
