@@ -85,12 +85,18 @@ def _rolled(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
     by = [*GROUP, "match_level", "key"]
     out = side.groupby(by, dropna=False).agg(
         value=("value_usd", "sum"), syn=("synthetic", "max"), n_cif=("has_cif", "sum"),
-        n=("has_cif", "size"), group_id=("group_id", "first")).reset_index()
+        n=("has_cif", "size"), group_id=("group_id", "first"),
+        first=("code", "min")).reset_index()
+    # codes reported per key: one code almost always; join only the keys with several
     codes = side[[*by, "code"]].drop_duplicates().sort_values("code")
-    joined = codes.groupby(by, dropna=False)["code"].agg(",".join).rename("codes")
-    out = out.merge(joined.reset_index(), on=by, how="left")
+    several = codes.groupby(by, dropna=False)["code"].transform("size") > 1
+    joined = pd.concat([
+        codes[~several].rename(columns={"code": "codes"}),
+        codes[several].groupby(by, dropna=False)["code"].agg(",".join).rename("codes")
+        .reset_index()], ignore_index=True)
+    out = out.merge(joined, on=by, how="left")
     return out.rename(columns={c: f"{prefix}_{c}" for c in
-                               ("value", "syn", "n_cif", "n", "group_id", "codes")})
+                               ("value", "syn", "n_cif", "n", "group_id", "codes", "first")})
 
 
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
@@ -104,8 +110,8 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     out = out.merge(lv[[*GROUP, "e_rev", "i_rev"]], on=GROUP, how="left")
     out["group_id"] = out["e_group_id"].fillna(out["i_group_id"])
     # a group is named by the first code the exporter reported in it (else the importer)
-    first = out["e_codes"].fillna(out["i_codes"]).str.split(",").str[0]
-    out["hs_code"] = out["key"].where(out["group_id"].isna(), first)
+    out["hs_code"] = out["key"].where(out["group_id"].isna(),
+                                      out["e_first"].fillna(out["i_first"]))
     out["status"] = np.select(
         [out["e_value"].isna(), out["i_value"].isna()],
         ["importer_only", "exporter_only"], "matched")
