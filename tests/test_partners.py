@@ -15,7 +15,7 @@ from tradeviz.analysis.partners import (
 )
 from tradeviz.emulators import partners as panel
 from tradeviz.extract import comtrade
-from tradeviz.extract.partners_plan import every_country, partners_plan
+from tradeviz.extract.comtrade.plan import every_country, partners_plan
 from tradeviz.vocab.groups import UnknownGroupError, group, members
 
 YEARS = ("2023", "2021", "2017", "2016")

@@ -73,14 +73,12 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
     if level == "auto":
         level = _auto_level(periods, freq, key is not None, rps, budget_minutes,
                             reporters, partners, plan)
-    if plan == "partners":  # issue 13 (tradeviz.extract.partners_plan)
-        from tradeviz.extract.partners_plan import partners_plan
-
+    if plan == "partners":  # issue 13
         if reporters or partners:
             raise click.UsageError("--plan partners fixes reporters and partners; drop "
                                    "--reporters/--partners")
         try:
-            groups = partners_plan(periods, "2" if level == "6" else level)
+            groups = comtrade.partners_plan(periods, "2" if level == "6" else level)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
     elif reporters or partners:

@@ -12,6 +12,7 @@ from tradeviz.extract.comtrade.plan import (
     default_plan,
     estimate_calls,
     parse_years,
+    partners_plan,
     periods_for,
 )
 from tradeviz.extract.comtrade.query import (
@@ -31,5 +32,6 @@ from tradeviz.extract.comtrade.query import (
 __all__ = [
     "FLOWS", "KEYED_CAP", "LEVELS", "MAX_PERIODS_PER_CALL", "PINNED", "PREVIEW_CAP", "SOURCE",
     "URL_LIMIT", "ComtradeFetcher", "FetchStats", "PlanGroup", "Query", "custom_plan",
-    "default_plan", "estimate_calls", "parse_years", "periods_for", "validate_body",
+    "default_plan", "estimate_calls", "parse_years", "partners_plan", "periods_for",
+    "validate_body",
 ]

@@ -8,7 +8,9 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
+from tradeviz.errors import InputError
 from tradeviz.extract.comtrade.query import LEVELS, PlanGroup
+from tradeviz.vocab import countries
 from tradeviz.vocab.countries import CA_ISO3, CENTRAL_ASIA, CHINA, WORLD_COMTRADE, comtrade_code
 
 # Typical rows one China–Central Asia pair holds per period, all four flows together, by HS
@@ -73,6 +75,34 @@ def custom_plan(periods: tuple[str, ...], level: str, reporters: Sequence[str] |
     reps = tuple(comtrade_code(r) for r in (reporters or [CHINA.iso3]))
     parts = tuple(comtrade_code(p) for p in (partners or CA_ISO3))
     return [PlanGroup("custom", reps, parts, LEVELS[level], periods)]
+
+
+# -- partners plan (issue 13) ----------------------------------------------------------
+def every_country() -> tuple[int, ...]:
+    """Comtrade codes of every current country or territory of the registry (no areas, no
+    EU aggregate): "every partner" and "every reporter" of the partners plan."""
+    return tuple(sorted({c.comtrade for c in countries.COUNTRIES if c.kind == "country"}))
+
+
+def partners_plan(periods: tuple[str, ...], level: str = "2") -> list[PlanGroup]:
+    """Who the five trade with, from both sides (`fetch comtrade --plan partners`): each of
+    them as reporter with every partner (World included) at TOTAL and, at --level 2, with
+    every partner at HS2 (one group per reporter); every other reporter's trade with each
+    of the five at TOTAL (the mirror side, all there is for Turkmenistan most years).
+    Explicit code lists, never an omitted partnerCode (which adds regional aggregates)."""
+    if level not in ("2", "total"):
+        raise InputError(f"--plan partners takes --level 2 or total (got {level!r}): it "
+                         "fetches every partner of five countries, which HS4/HS6 would make "
+                         "thousands of calls")
+    ca = tuple(c.comtrade for c in CENTRAL_ASIA)
+    everyone = every_country()
+    groups = [PlanGroup("partners-total", ca, (WORLD_COMTRADE, *everyone), "TOTAL", periods)]
+    if level == "2":
+        groups += [PlanGroup(f"partners-hs2-{c.iso3}", (c.comtrade,), everyone, LEVELS["2"],
+                             periods) for c in CENTRAL_ASIA]
+    reporters = tuple(r for r in everyone if r not in ca)
+    groups.append(PlanGroup("partners-mirror", reporters, ca, "TOTAL", periods))
+    return groups
 
 
 def typical_period_rows(group: PlanGroup, freq: str) -> float:
