@@ -55,7 +55,9 @@ def _check(side: str, country: str) -> str:
 def _annual(flows: pd.DataFrame, source: str) -> pd.DataFrame:
     keep = ((flows["source"] == source) & (flows["freq"] == "A")
             & flows["flow"].isin(["export", "import"]))
-    return flows.loc[keep]
+    # only the columns used: filtering every string column of flows dominated the time
+    return flows.loc[keep, ["year", "reporter", "partner", "flow", "hs_level", "value_usd",
+                            "is_estimated", "synthetic"]]
 
 
 def _cell_values(rows: pd.DataFrame, who: str) -> pd.DataFrame:
