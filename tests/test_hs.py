@@ -39,8 +39,13 @@ def test_description_parent_unit_level():
 
 def test_short_labels_read_as_products():
     label = hs.short_label("870323", "H5")
-    assert label.startswith("870323 Vehicles") and len(label) <= 6 + 1 + 44
-    assert hs.short_label("851769", "H3").startswith("851769 Other (Telephone sets")
+    assert label.startswith("870323 Vehicles") and len(label) <= 6 + 1 + hs.SHORT_WIDTH
+    assert label.endswith("…")
+    # HS1992-HS2012 fragments get their heading: never a bare "Other"
+    assert hs.short_label("851769", "H3") == "851769 Other (Telephone sets)"
+    assert hs.short_label("090111", "H4") == "090111 Not decaffeinated (Coffee)"
+    assert hs.short_label("270112", "H0") == "270112 Bituminous coal (Coal)"
+    assert hs.description("090111", "H4") == "Not decaffeinated"  # Comtrade's own text
     assert hs.short_label("123456", "H5") == "123456"  # unknown: the bare code
     assert hs.short_label("851771") == hs.short_label("851771", "H6")
     got = hs.short_labels(pd.Series(["H3", "H6", None]), pd.Series(["851712", "851713", "x"]))
@@ -108,7 +113,8 @@ def test_describe_adds_descriptions_and_hs2022_codes():
     out = describe(flows)
     assert "cmd_desc" not in out.columns
     assert out["hs_description"].tolist() == [
-        hs.description("851712", "H3"), hs.description("851713", "H6"), "All commodities",
+        "Telephone sets: Telephones for cellular networks or for other wireless networks",
+        hs.description("851713", "H6"), "All commodities",
         hs.description("8703", "H5"), "Synthetic product"]  # cmdDesc only when unknown
     assert out["hs6_h6"].tolist()[:2] == ["851713", "851713"]
     assert out["converted"].tolist()[:2] == ["approx", "exact"]

@@ -51,7 +51,9 @@ FLOWS_FIELDS: tuple[Field, ...] = (
     Field("hs_level", "int8", "Digits of hs_code: 0 for TOTAL, else 2, 4 or 6.", "digits",
           "Comtrade `aggrLevel`", allowed=(0, 2, 4, 6)),
     Field("hs_description", "str", "What the code is: the UN Comtrade description of hs_code "
-          "in the row's own revision (hs_rev), without the code prefix; for a code missing "
+          "in the row's own revision (hs_rev), without the code prefix; HS1992-HS2012 "
+          "subheading texts that are fragments ('Other', 'Not decaffeinated') get their "
+          "heading's first clause ('Coffee: Not decaffeinated'); for a code missing "
           "from that revision's list, the API's cmdDesc when the row has it. Charts and "
           "tables label products with `tradeviz.vocab.hs.short_label` (code + trimmed "
           "description).", "", "package HS reference (Comtrade H0-H6 lists); Comtrade "

@@ -25,7 +25,7 @@ from tradeviz.vocab.revisions import HS_REVISIONS, LATEST
 # 854231-9 to 159): for groups and conversion only its conversion-table link is kept,
 # otherwise every group of the two revisions would merge into one.
 HUB_DEGREE = 100
-GENERIC = {"other", "other:", "parts", "parts:", "other parts", "other, n.e.s."}
+SHORT_WIDTH = 48  # characters of description in a chart label (after the code)
 
 
 class UnknownCodeError(TradevizError):
@@ -52,9 +52,10 @@ def _read(name: str) -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def codes() -> pd.DataFrame:
     """Every code of every revision: rev, code, description, parent, is_leaf, level, unit,
-    legacy (Comtrade's non-WCO breakdowns), short (the chart label)."""
+    legacy (Comtrade's non-WCO breakdowns), readable (the description, with its heading's
+    first clause where the text is a fragment), short (the chart label text)."""
     df = _read("codes")
-    df["short"] = _short_texts(df)
+    df["readable"], df["short"] = _readable_texts(df)
     return df
 
 
@@ -140,18 +141,36 @@ def bec(code: str, rev: str) -> pd.DataFrame:
     return b[(b["rev"] == rev) & (b["code"] == code)].reset_index(drop=True)
 
 
-def _short_texts(df: pd.DataFrame, width: int = 44) -> pd.Series:
-    """Readable description: generic 'Other'/'Parts' get their parent's text in brackets;
-    whitespace collapsed; cut at `width` characters with an ellipsis."""
-    text = df["description"].str.replace(r"\s+", " ", regex=True).str.strip()
-    parent_text = pd.Series(dict(zip(zip(df["rev"], df["code"], strict=True), text,
-                                     strict=True)))
-    keys = pd.MultiIndex.from_arrays([df["rev"], df["parent"]])
-    ptext = pd.Series(parent_text.reindex(keys).to_numpy(), index=df.index)
-    generic = text.str.lower().isin(GENERIC) & ptext.notna()
-    text = text.where(~generic, text.str.rstrip(":") + " (" + ptext.fillna("") + ")")
+def _trim(text: pd.Series, width: int) -> pd.Series:
     long = text.str.len() > width
     return text.where(~long, text.str.slice(0, width - 1).str.rstrip(" ,;:(") + "…")
+
+
+def _readable_texts(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(readable, short) texts. HS1992-HS2012 subheading texts are fragments ('Other',
+    'Not decaffeinated') that only make sense under their heading; HS2017+ texts stand alone
+    ('Coffee; not roasted or decaffeinated'). A fragment gets its heading's first clause:
+    readable 'Coffee: Not decaffeinated', short 'Not decaffeinated (Coffee)', each part
+    trimmed so a chart label stays near `SHORT_WIDTH` characters."""
+    text = df["description"].str.replace(r"\s+", " ", regex=True).str.strip()
+    by_key = pd.Series(text.to_numpy(), index=pd.MultiIndex.from_arrays([df["rev"],
+                                                                          df["code"]]))
+    ptext = pd.Series(by_key.reindex(pd.MultiIndex.from_arrays(
+        [df["rev"], df["parent"]])).to_numpy(), index=df.index)
+    clause = ptext.str.split(r"[,;:(]", n=1, regex=True).str[0].str.strip()
+    fragment = ((df["level"] == 6) & ~text.str.contains(r"[;:]", regex=True)
+                & clause.fillna("").str.len().gt(0))
+    # HS1992-style 'Coal, whether or not pulverised ... :-- Bituminous coal': the part
+    # after the last colon is the subheading, the text's own first clause the heading
+    nested = (df["level"] == 6) & text.str.contains(r":\s*-", regex=True)
+    clause = clause.where(~nested, text.str.split(r"[,;:(]", n=1, regex=True).str[0]
+                          .str.strip())
+    text = text.where(~nested, text.str.rsplit(":", n=1).str[-1].str.lstrip("- ").str.strip())
+    fragment |= nested
+    readable = text.where(~fragment, clause + ": " + text)
+    short = _trim(text, SHORT_WIDTH).where(
+        ~fragment, _trim(text, SHORT_WIDTH - 20) + " (" + _trim(clause, 18) + ")")
+    return readable, short
 
 
 def short_label(code: str, rev: str | None = None) -> str:
@@ -175,9 +194,9 @@ def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
 
 
 def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
-    """Full descriptions for columns of revisions and codes (null where unknown)."""
+    """Readable descriptions for columns of revisions and codes (null where unknown)."""
     c = codes()
-    table = pd.Series(c["description"].to_numpy(),
+    table = pd.Series(c["readable"].to_numpy(),
                       index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
     keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
     return pd.Series(table.reindex(keys).to_numpy(), index=code.index, dtype="str")
