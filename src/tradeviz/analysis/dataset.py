@@ -108,7 +108,16 @@ def open_dataset(data_dir: str | Path | None = None) -> Dataset:
             "TRADEVIZ_DATA_DIR to a directory holding processed/")
     # Resolved once: a build that switches the processed/ generation meanwhile cannot mix
     # two builds' tables in one Dataset.
-    return Dataset(processed=processed.resolve(), origin=origin)
+    return Dataset(processed=processed.resolve(), origin=origin, data_dir=path)
+
+
+def _data_dir_of(processed: Path | None) -> Path | None:
+    """The data dir of a processed directory: its parent, or for a build generation
+    (data/.processed/<id>, what processed/ links to) the directory above .processed."""
+    if processed is None:
+        return None
+    up = Path(processed).parent
+    return up.parent if up.name == ".processed" else up
 
 
 # ----------------------------------------------------------------------------- the Dataset
@@ -138,9 +147,10 @@ class Dataset:
 
     def __init__(self, processed: Path | None = None, origin: str = "",
                  frames: _Frames | None = None, years: tuple[int, int] | None = None,
-                 countries: list[str] | None = None):
+                 countries: list[str] | None = None, data_dir: Path | None = None):
         self._frames = frames or _Frames(processed)
-        self.processed = processed
+        self.processed = processed  # the build generation the tables were read from
+        self.data_dir = data_dir or _data_dir_of(processed)  # holds raw/ and processed/
         self.origin = origin
         self.years = years
         self.countries = countries
@@ -171,7 +181,7 @@ class Dataset:
         every view needs them. Bad values raise FilterError naming the valid ones."""
         span = check_years(years, self.available_years()) if years is not None else self.years
         picked = check_countries(countries) if countries is not None else self.countries
-        return Dataset(self.processed, self.origin, self._frames, span, picked)
+        return Dataset(self.processed, self.origin, self._frames, span, picked, self.data_dir)
 
     @property
     def filters(self) -> dict:
@@ -201,7 +211,7 @@ class Dataset:
         meta = self.meta
         flows = self._frames.table("flows")
         snaps = sorted(set(flows["snapshot"].dropna().astype(str))) if len(flows) else []
-        return {"data_dir": str(self.processed.parent) if self.processed else None,
+        return {"data_dir": str(self.data_dir) if self.data_dir else None,
                 "origin": self.origin, "synthetic": self.synthetic,
                 "sources": {k: SOURCES[k] for k in sorted(set(flows["source"]))
                             if k in SOURCES} if len(flows) else {},

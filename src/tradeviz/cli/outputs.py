@@ -62,14 +62,12 @@ def charts_cmd(out: Path, formats: list[str], years: tuple[int, int] | None,
     """Export every chart from processed/ (--data-dir, else $TRADEVIZ_DATA_DIR, else the
     project's data/), each with a CSV of exactly the data plotted and a JSON sidecar
     (sources, snapshot hashes, filters applied, tool version)."""
-    from tradeviz.charts import all_charts, export
     from tradeviz.charts.base import describe_filters
+    from tradeviz.charts.batch import export_all
 
     ds = _view(years, countries)
     manifest = ds.provenance.get("raw_manifest_sha256")
-    charts = all_charts(ds, areas)
-    for chart in charts:
-        export(chart, out, tuple(formats), manifest)
+    charts = export_all(ds, out, tuple(formats), manifest, areas)
     applied = describe_filters({**ds.filters, **({"areas": areas} if areas else {})})
     note = " (SYNTHETIC demo data)" if ds.synthetic else ""
     click.echo(f"wrote {len(charts)} charts{note} ({', '.join(formats)}, with .csv and .json)"
