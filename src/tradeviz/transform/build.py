@@ -174,10 +174,13 @@ def check_coverage(flows: pd.DataFrame, store: RawStore, report: BuildReport,
     plan = planned_cells(store)
     if plan.empty:
         return
-    ct = flows[flows["source"] == "comtrade"]
-    period = ct["year"].astype(str) + ct["month"].map(
+    # distinct (freq, reporter, year, month) first: periods are spelt for those only
+    cells = flows.loc[flows["source"] == "comtrade", ["freq", "reporter", "year", "month"]]
+    cells = cells.drop_duplicates()
+    period = cells["year"].astype(str) + cells["month"].map(
         lambda m: "" if pd.isna(m) else f"{int(m):02d}").astype(str)  # str even when empty
-    have = set(zip(ct["freq"], ct["reporter"], period, strict=True))
+    have = set(zip(cells["freq"].astype(str), cells["reporter"].astype(str), period,
+                   strict=True))
     missing = [r for r in plan.itertuples(index=False)
                if (r.freq, r.reporter, r.period) not in have]
     report.missing_cells = [{"freq": r.freq, "reporter": r.reporter, "period": r.period}
