@@ -150,7 +150,7 @@ def test_open_relative_env_from_notebooks_dir(demo_dir, tmp_path, monkeypatch):
     assert ds.provenance["snapshots"] and ds.provenance["raw_manifest_sha256"]
     monkeypatch.chdir(demo_dir)
     monkeypatch.setenv("TRADEVIZ_DATA_DIR", ".")
-    assert tradeviz.open().processed == demo_dir / "processed"
+    assert tradeviz.open().data_dir == demo_dir
 
 
 def test_demo_answers_agree_with_published_calibration(demo_dir):
@@ -190,3 +190,20 @@ def test_every_method_returns_the_columns_the_data_dictionary_documents(ds):
         assert list(frame.columns) == documented, name
     growth = ds.growth()
     assert list(growth.columns)[3:] == [f.name for f in DATASET_FRAMES["growth"][0]][1:]
+
+
+def test_open_from_a_checkouts_notebooks_dir_falls_back_to_the_demo(demo_dir, tmp_path,
+                                                                    monkeypatch):
+    """After `make demo`, a kernel started in notebooks/ with no TRADEVIZ_DATA_DIR finds the
+    demo's tables when the checkout has no real ones, and says so; real tables win."""
+    root = tmp_path / "checkout"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "tradeviz"\n')
+    (root / "demo-data").symlink_to(demo_dir)
+    monkeypatch.chdir(root / "notebooks")
+    monkeypatch.delenv("TRADEVIZ_DATA_DIR", raising=False)
+    ds = tradeviz.open()
+    assert ds.data_dir == root / "demo-data" and ds.synthetic
+    assert "SYNTHETIC" in ds.origin and str(root / "data" / "processed") in ds.origin
+    (root / "data").symlink_to(demo_dir)  # "real" tables now exist: they are used
+    assert tradeviz.open().data_dir == root / "data"

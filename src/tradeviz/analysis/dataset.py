@@ -169,7 +169,7 @@ class Dataset:
         return cls(None, origin, _Frames(None, given))
 
     def __repr__(self) -> str:
-        where = self.processed or self.origin
+        where = self.data_dir or self.origin
         flt = f", filters={self.filters}" if self.filters else ""
         syn = ", SYNTHETIC" if self.synthetic else ""
         return f"<tradeviz.Dataset {where}{syn}{flt}>"
