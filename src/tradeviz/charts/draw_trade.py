@@ -109,9 +109,10 @@ def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
                             fontweight="bold", rotation=90,
                             xytext=(0, -3 if v > 0 else 3), textcoords="offset points")
         last = d.iloc[-1]
-        cagr = (f"  ·  CAGR {int(last['base_year'])}–{int(last['year'])}: "
+        cagr = (f"  ·  CAGR {int(last['base_year'])}–{int(last['year']) % 100:02d}: "
                 f"{last['cagr']:+.1%}") if pd.notna(last["cagr"]) else ""
-        ax.set_title(COUNTRY_NAMES[iso] + cagr, fontweight="bold" if iso == CA5 else None)
+        name = "Central Asia" if iso == CA5 else COUNTRY_NAMES[iso]
+        ax.set_title(name + cagr, fontweight="bold" if iso == CA5 else None)
         ylabel_left(ax, "% change on previous year")
         year_axis(ax)
     hide_unused(axes, len(shown))
