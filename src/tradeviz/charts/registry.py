@@ -46,7 +46,7 @@ def _span(data: pd.DataFrame) -> str:
 CHN_BOTH = "China-reported (exports FOB, imports CIF)"
 SPECS: tuple[Spec, ...] = (
     Spec("total_trade", D.total_trade, T.total_trade,
-         "China's trade with Central Asia, by country and in total", CHN_BOTH,
+         "China's trade with Central Asia: exports, imports and balance", CHN_BOTH,
          selection={"reporter": "CHN", "flows": ["export", "import"]}),
     Spec("trade_growth", D.trade_growth, T.trade_growth,
          "China–Central Asia trade: change on the previous year", CHN_BOTH + "; exports + "
@@ -73,7 +73,7 @@ SPECS: tuple[Spec, ...] = (
          selection={"reporter": "CHN", "flow": "import", "top": 8}),
     Spec("energy_minerals", D.energy_minerals, P.energy_minerals,
          "Energy and minerals: China's imports from Central Asia",
-         "China-reported imports (CIF); hatched: codes only partly critical minerals",
+         "China-reported imports (CIF); hatched, where drawn: codes only partly in the area",
          selection={"reporter": "CHN", "flow": "import"},
          areas=("energy", "critical_minerals")),
     Spec("agriculture_imports", D.agriculture_imports, P.agriculture_imports,
