@@ -226,3 +226,27 @@ def test_cli_prints_the_estimate_before_fetching(data_dir, comtrade_api):
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
     assert first.startswith("comtrade: about ") and "HS level 6" in first
+
+
+@pytest.mark.parametrize("served", [True, False])
+def test_availability_probe_only_lowers_data_calls(store, fast_client, comtrade_api, served):
+    """Turkmenistan reports no year here: the probe's zero counts let every period go in
+    one call; a server without the endpoint changes nothing but the probe itself."""
+    api = comtrade_api(availability=served)
+    groups = comtrade.custom_plan(tuple(str(y) for y in range(2021, 2009, -1)), "6",
+                                  ["TKM"], ["CHN"])
+    probed = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False,
+                                      probe=True).run(groups, "A")
+    assert api.availability_calls == 1
+    plain_store = type(store)(store.root.parent / "plain")
+    plain = comtrade.ComtradeFetcher(plain_store, client=fast_client(),
+                                     progress=False).run(groups, "A")
+    assert probed.rows == plain.rows == 0
+    if served:
+        assert probed.calls == 1 < plain.calls
+        assert any(s.source == "comtrade_availability" for s in store.snapshots())
+    else:
+        assert probed.calls == plain.calls
+    again = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False,
+                                     probe=True).run(groups, "A")
+    assert again.calls == 0 and api.availability_calls == (1 if served else 2)

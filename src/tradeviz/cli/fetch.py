@@ -24,6 +24,9 @@ def fetch() -> None:
 @click.option("--budget-minutes", type=float, default=30.0, show_default=True,
               help="With --level auto: longest fetch (at $TRADEVIZ_COMTRADE_RPS) worth "
                    "waiting for.")
+@click.option("--probe", is_flag=True,
+              help="First ask the data-availability list for record counts per reporter "
+                   "and period (one call; skipped if the server lacks it).")
 @click.option("--max-periods-per-call", type=int, default=None,
               help="Periods per call at most (default: no limit; the live API is not known "
                    "to enforce one).")
@@ -48,7 +51,7 @@ def fetch() -> None:
 def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | None,
                    partners: str | None, max_records: int | None, refresh: bool,
                    plan: str = "default", budget_minutes: float = 30.0,
-                   max_periods_per_call: int | None = None) -> None:
+                   max_periods_per_call: int | None = None, probe: bool = False) -> None:
     """Fetch China–Central Asia flows from UN Comtrade (API v1).
 
     \b
@@ -88,7 +91,8 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
     check_reachable(config.comtrade_url())
     store = RawStore(config.raw_dir())
     fetcher = comtrade.ComtradeFetcher(store, api_key=key, max_records=max_records,
-                                       refresh=refresh, max_periods_per_call=max_periods_per_call)
+                                       refresh=refresh, max_periods_per_call=max_periods_per_call,
+                                       probe=probe)
     log.info("comtrade: %s endpoint %s, %d record cap, years %s-%s, freq %s, level %s",
              "keyed" if key else "keyless preview", config.comtrade_url(), fetcher.cap,
              year_list[0], year_list[-1], freq, level)

@@ -107,8 +107,11 @@ class ComtradeEmulator:
     def __init__(self, corpus: Path | None = None, preview_cap: int = 500,
                  keyed_cap: int = 100_000, rps: float | None = None,
                  faults: Faults | None = None, scale: float = 1.0,
-                 valid_keys: Iterable[str] | None = None, quota: int | None = None):
+                 valid_keys: Iterable[str] | None = None, quota: int | None = None,
+                 availability: bool = True):
         self.corpus = (corpus or find_corpus()) / "comtrade"
+        self.availability = availability  # serve /{public,data}/v1/getDA (the count probe)
+        self.availability_calls = 0
         self.preview_cap = preview_cap
         self.keyed_cap = keyed_cap
         self.rps = rps
@@ -146,8 +149,9 @@ class ComtradeEmulator:
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
-        if path.startswith("/files/v1/app/reference/"):
-            return self._reference(path.rsplit("/", 1)[-1])
+        other = self._not_data(path, request)
+        if other is not None:
+            return other
         parts = path.strip("/").split("/")
         keyed = path.startswith("/data/v1/get/")
         if not (keyed or path.startswith("/public/v1/preview/")) or len(parts) != 6:
@@ -195,6 +199,65 @@ class ComtradeEmulator:
         if synthetic:
             resp.headers[SYNTHETIC_HEADER] = "1"
         return resp
+
+    def _not_data(self, path: str, request: Request) -> Response | None:
+        """Reference lists and the availability probe (not data calls: uncounted)."""
+        if path.startswith("/files/v1/app/reference/"):
+            return self._reference(path.rsplit("/", 1)[-1])
+        parts = path.strip("/").split("/")
+        if len(parts) == 6 and parts[2] == "getDA" and parts[0] in ("public", "data"):
+            return self._availability(parts[4], request)
+        return None
+
+    def _availability(self, freq: str, request: Request) -> Response:
+        """The v1 data-availability list: one row per reporter and period with data, and its
+        `totalRecords` (every partner, flow and HS level of the reporter's dataset)."""
+        with self._lock:
+            self.availability_calls += 1
+        if not self.availability:
+            return _json({"statusCode": 404, "message": "Resource not found"}, 404)
+        params = {k.lower(): v for k, v in request.args.items()}
+        reporters = _ints(params.get("reportercode")) or [c for c in COUNTRIES if c]
+        periods = _list(params.get("period")) or []
+        rows = []
+        for reporter in reporters:
+            for period in periods:
+                total = self.dataset_records(freq, reporter, period)
+                if not total:
+                    continue
+                iso, desc = COUNTRIES.get(reporter, (str(reporter), f"Country {reporter}"))
+                rows.append({
+                    "datasetCode": int(f"{reporter}{period}"), "typeCode": "C",
+                    "freqCode": freq, "period": period, "reporterCode": reporter,
+                    "reporterISO": iso, "reporterDesc": desc,
+                    "classificationCode": revision(reporter, int(period[:4])),
+                    "classificationSearchCode": "HS", "isOriginalClassification": True,
+                    "isExtendedFlowCode": True, "isExtendedPartnerCode": False,
+                    "isExtendedPartner2Code": False, "isExtendedCmdCode": True,
+                    "isExtendedCustomsCode": False, "isExtendedMotCode": False,
+                    "totalRecords": total, "datasetChecksum": total * 7919 % 10**9,
+                    "firstReleased": f"{int(period[:4]) + 1}-06-30T00:00:00",
+                    "lastReleased": f"{int(period[:4]) + 1}-12-31T00:00:00"})
+        body = json.dumps({"elapsedTime": "0.02 secs", "count": len(rows), "data": rows,
+                           "error": ""}, separators=(",", ":")).encode()
+        resp = Response(body, 200, content_type="application/json; charset=utf-8")
+        resp.headers[SYNTHETIC_HEADER] = "1"
+        return resp
+
+    def dataset_records(self, freq: str, reporter: int, period: str) -> int:
+        """Records a reporter's whole dataset holds for a period (0 for years it did not
+        report): every partner this emulator knows (World included) and flow, at HS6 plus
+        half again for the HS4, HS2 and TOTAL rows above them, plus the partner panel. An
+        upper bound of any query on that reporter."""
+        year = int(period[:4])
+        lo, hi = REPORTS.get(reporter, (1990, 2100))
+        if not lo <= year <= hi:
+            return 0
+        lines = sum(self.cell_lines(reporter, partner, flow, year)
+                    for partner in COUNTRIES if partner != reporter for flow in FLOW_DESC)
+        # the partner panel's cells (TOTAL and HS2, annual) on top
+        panel = len(partner_panel.PARTNERS) * len(FLOW_DESC) * 100 if freq == "A" else 0
+        return int(lines * (0.6 if freq == "M" else 1.0) * 1.5) + panel
 
     def _reference(self, name: str) -> Response:
         path = self.corpus / f"files_v1_app_reference_{name.removesuffix('.json')}.R-body.json"

@@ -14,6 +14,7 @@ each silent in the API:
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections import Counter
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from tradeviz import config
-from tradeviz.errors import HttpError, InputError
+from tradeviz.errors import BadResponseError, HttpError, InputError
 from tradeviz.extract import comtrade_reference
 from tradeviz.extract.comtrade import sizing
 from tradeviz.extract.comtrade.plan import estimate_calls, typical_period_rows
@@ -39,9 +40,10 @@ from tradeviz.extract.comtrade.query import (
 )
 from tradeviz.extract.http import HttpClient
 from tradeviz.formats import comtrade_v1_decode as v1_decode
-from tradeviz.store.raw import RawStore, Snapshot
+from tradeviz.store.raw import RawStore, Snapshot, query_key
 
 log = logging.getLogger(__name__)
+PROBE_SOURCE = "comtrade_availability"
 
 
 @dataclass
@@ -71,7 +73,8 @@ class ComtradeFetcher:
     def __init__(self, store: RawStore, client: HttpClient | None = None,
                  api_key: str | None = None, max_records: int | None = None,
                  refresh: bool = False, progress: bool | None = None,
-                 max_periods_per_call: int | None = MAX_PERIODS_PER_CALL):
+                 max_periods_per_call: int | None = MAX_PERIODS_PER_CALL,
+                 probe: bool = False):
         self.store = store
         self.api_key = api_key
         self.keyed = api_key is not None
@@ -85,6 +88,7 @@ class ComtradeFetcher:
             self.client.secret_values = tuple({*self.client.secret_values, api_key})
         self.refresh = refresh
         self.max_periods = max_periods_per_call
+        self.probe = probe
         self.base_url = config.comtrade_url()
         self.stats = FetchStats()
         self._index = {} if refresh else store.latest_by_query(SOURCE)
@@ -108,18 +112,24 @@ class ComtradeFetcher:
         if self._progress:
             self._bar = tqdm(total=self.estimate(groups, freq), unit="call", desc="comtrade",
                              leave=True)
+        counts = self._availability(groups, freq) if self.probe else None
         try:
             for group in groups:
-                self._run_group(group, freq)
+                self._run_group(group, freq, counts)
         finally:
             if self._bar:
                 self._bar.close()
         return self.stats
 
-    def _run_group(self, group: PlanGroup, freq: str) -> None:
+    def _run_group(self, group: PlanGroup, freq: str,
+                   counts: dict[tuple[int, str], int] | None = None) -> None:
+        bounds = None
+        if counts is not None:
+            bounds = {p: sum(counts.get((r, p), 0) for r in group.reporters)
+                      for p in group.periods}
         planner = GroupPlanner(group, freq, self.cap, codes=self._level_codes,
                                url_room=self._url_room, max_periods=self.max_periods,
-                               prior=typical_period_rows(group, freq))
+                               prior=typical_period_rows(group, freq), bounds=bounds)
         calls_before = self.stats.calls
         while (query := planner.next_query()) is not None:
             got = self._fetch(query)
@@ -205,6 +215,41 @@ class ComtradeFetcher:
                      "kept" if cached else "fetched", query.describe(), rows, self.stats.calls,
                      self.stats.cached, self.stats.rows)
 
+    # -- the availability probe ---------------------------------------------------------------
+    def _availability(self, groups: Sequence[PlanGroup],
+                      freq: str) -> dict[tuple[int, str], int] | None:
+        """Records per (reporter, period) from the v1 data-availability list: one call for
+        the plan, stored like any answer (a rerun makes none). A server without the
+        endpoint, or an answer it cannot read, only means no probe: None."""
+        reporters = sorted({r for g in groups for r in g.reporters})
+        periods = sorted({p for g in groups for p in g.periods})
+        params = {"reporterCode": ",".join(map(str, reporters)), "period": ",".join(periods)}
+        key = query_key(PROBE_SOURCE, {"freq": freq, **params})
+        snap = None if self.refresh else self.store.latest_by_query(PROBE_SOURCE).get(key)
+        try:
+            if snap is not None:
+                body = self.store.read(snap)
+            else:
+                kind = "data" if self.keyed else "public"
+                path = f"/{kind}/v1/getDA/C/{freq}/HS"
+                headers = {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key \
+                    else None
+                got = self.client.get(self.base_url + path, params=params, headers=headers,
+                                      validate=_availability_rows)
+                body = got.body
+                self.store.save(PROBE_SOURCE, body, "json", {
+                    "endpoint": path, "base_url": self.base_url, "freq": freq,
+                    "params": params, "query_key": key, "http_status": got.status,
+                    "records": len(got.parsed), "complete": True,
+                    "synthetic": got.synthetic})
+            rows = _availability_rows(body)
+        except (HttpError, BadResponseError) as exc:
+            log.info("comtrade: no availability probe from %s (%s); sizing from data calls "
+                     "alone", self.base_url, exc)
+            return None
+        return {(int(r["reporterCode"]), str(r["period"])): int(r["totalRecords"])
+                for r in rows}
+
     # -- HS codes and URL room for the planner --------------------------------------------
     def _level_codes(self, level: int) -> list[str]:
         """HS codes of a level from the Comtrade reference list (fetched once if missing)."""
@@ -228,3 +273,16 @@ class ComtradeFetcher:
 def _sumsq(codes: Iterable[str]) -> int:
     """Sum over HS codes of (rows of that code) squared: the spread of rows per code."""
     return sum(n * n for n in Counter(codes).values())
+
+
+def _availability_rows(body: bytes) -> list[dict]:
+    """Rows of a v1 availability answer, each with reporterCode, period and totalRecords."""
+    try:
+        doc = json.loads(body)
+        rows = doc["data"]
+        for r in rows:
+            int(r["reporterCode"]), str(r["period"]), int(r["totalRecords"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadResponseError(f"not a v1 availability list ({type(exc).__name__}: {exc})"
+                               ) from None
+    return rows

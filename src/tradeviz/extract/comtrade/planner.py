@@ -55,12 +55,19 @@ CUT_URL_SHARE = 0.8  # cut a box so that a chunk needs at most this share of the
 class GroupPlanner:
     """Queries for one PlanGroup. `codes(level)` returns the HS codes of a level (2, 4 or 6)
     in order; it is called once, the first time a period alone exceeds the cap. `prior` is
-    the rows one period typically holds (plan.typical_period_rows), or None."""
+    the rows one period typically holds (plan.typical_period_rows), or None; `bounds` the
+    most rows each period can hold, from the availability probe, or None. Bounds only ever
+    make calls larger when they prove the answer stays under the cap."""
 
     def __init__(self, group: PlanGroup, freq: str, cap: int,
                  codes: Callable[[int], Sequence[str]], url_room: Callable[[Query], int],
-                 max_periods: int | None = None, prior: float | None = None):
+                 max_periods: int | None = None, prior: float | None = None,
+                 bounds: dict[str, int] | None = None):
         self.group = group
+        self.bounds = bounds  # upper bound of rows per period, from the availability probe
+        if bounds is not None and prior is not None:
+            prior = min(prior, float(max((bounds.get(p, 0) for p in group.periods),
+                                         default=0)))
         self.freq = freq
         self.cap = cap
         self._codes_of = codes
@@ -95,7 +102,14 @@ class GroupPlanner:
         if left <= 0:
             return None
         g = self.group
-        if g.cmd == "TOTAL":
+        bounded = 0
+        if self.bounds is not None and g.cmd != "TOTAL":
+            bounded = sizing.bounded_periods([self.bounds.get(p, 0) for p in
+                                              g.periods[self.start:]], self.cap,
+                                             self.max_periods)
+        if bounded:
+            k = bounded
+        elif g.cmd == "TOTAL":
             k = sizing.total_periods_per_call(g.cells_per_period, self.cap, left,
                                               self.max_periods)
         else:

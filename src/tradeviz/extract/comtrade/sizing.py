@@ -58,6 +58,18 @@ def periods_per_call(history: Sequence[tuple[float, float]], start: int, left: i
     return max(1, k)
 
 
+def bounded_periods(bounds: Sequence[int], cap: int, limit: int | None = None) -> int:
+    """Periods whose upper bounds of rows (from the availability probe) sum under the cap;
+    0 when the first alone may reach it (the bound then says nothing useful)."""
+    total, k = 0, 0
+    for bound in bounds[:limit] if limit else bounds:
+        if total + bound >= cap:
+            break
+        total += bound
+        k += 1
+    return k
+
+
 def url_length(base: str, params: Mapping[str, str]) -> int:
     """Length of `base?params` as requests encodes it (commas become %2C)."""
     return len(base) + 1 + len(urlencode(params))
