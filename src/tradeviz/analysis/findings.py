@@ -10,6 +10,8 @@ functions, so they say the same thing about the same tables.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from tradeviz.analysis.formatting import pct, usd
@@ -18,6 +20,25 @@ from tradeviz.vocab.countries import BY_ISO3
 
 CA5 = "CA5"
 NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def data_dir_of(ds) -> Path | None:
+    """The data directory holding raw/ and processed/ of Dataset `ds` (its processed/ may
+    be a build generation under .processed/), or None for in-memory tables."""
+    if ds.processed is None:
+        return None
+    up = Path(ds.processed).parent
+    return up.parent if up.name == ".processed" else up
+
+
+def tables_sentence(ds) -> str:
+    """Which tables a notebook reads, why those, and whether they are synthetic."""
+    text = f"Tables: `{data_dir_of(ds)}` ({ds.origin})."
+    if ds.filters:
+        text += " Filters: " + ", ".join(f"{k} {v}" for k, v in ds.filters.items()) + "."
+    if ds.synthetic:
+        text += " **SYNTHETIC demo data, not statistics.**"
+    return text
 
 
 def country_name(iso3: str) -> str:

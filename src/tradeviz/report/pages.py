@@ -12,6 +12,7 @@ import pandas as pd
 
 from tradeviz.analysis import findings as F
 from tradeviz.analysis import readable as R
+from tradeviz.analysis.findings import data_dir_of
 from tradeviz.analysis.formatting import table, usd
 from tradeviz.report.site import Download, Section, html_table
 from tradeviz.vocab.countries import CA_ISO3
@@ -269,18 +270,6 @@ def snapshot_table(ds) -> pd.DataFrame:
             records = {}
     rows = [{"sha256": h, **{c: records.get(h, {}).get(c) for c in cols[1:]}} for h in used]
     return pd.DataFrame(rows, columns=cols)
-
-
-def data_dir_of(ds):
-    """The data directory holding raw/ and processed/ of Dataset `ds` (its processed/ may
-    be a build generation under .processed/), or None for in-memory tables."""
-    from pathlib import Path
-
-    if ds.processed is None:
-        return None
-    processed = Path(ds.processed)
-    up = processed.parent
-    return up.parent if up.name == ".processed" else up
 
 
 def chart_section(name: str, title: str, caption: str, image: str, csv: str | None,
