@@ -11,19 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tradeviz.errors import BadResponseError
+from tradeviz.formats.comtrade_v1 import PINNED  # defined once, shared with demo and emulator
 from tradeviz.store.raw import query_key
 from tradeviz.vocab.countries import BY_COMTRADE, WORLD_COMTRADE
 
 SOURCE = "comtrade"
 FLOWS = ("M", "X", "RM", "RX")
 LEVELS = {"total": "TOTAL", "2": "AG2", "4": "AG4", "6": "AG6"}
-PINNED = {
-    "customsCode": "C00",
-    "motCode": "0",
-    "partner2Code": "0",
-    "breakdownMode": "classic",
-    "includeDesc": "true",
-}
 PREVIEW_CAP = 500
 KEYED_CAP = 100_000
 URL_LIMIT = 4000
