@@ -36,7 +36,7 @@ COUNTRIES = {
     860: ("UZB", "Uzbekistan"), 32: ("ARG", "Argentina"), 276: ("DEU", "Germany"),
 }
 CA = (398, 417, 762, 795, 860)
-FLOW_DESC = {"M": "Import", "X": "Export", "RM": "Re-import", "RX": "Re-export"}
+FLOW_DESC = comtrade_v1.FLOW_DESC
 # Years each reporter has data in Comtrade (Turkmenistan hardly reports; Uzbekistan since 2017).
 REPORTS = {156: (1992, 2100), 398: (1995, 2100), 417: (1995, 2100), 762: (2000, 2100),
            795: (1997, 2000), 860: (2017, 2100), 32: (1990, 2100), 276: (1990, 2100)}

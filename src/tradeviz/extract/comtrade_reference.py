@@ -15,6 +15,7 @@ from tradeviz import config
 from tradeviz.errors import BadResponseError, HttpError
 from tradeviz.extract.http import HttpClient
 from tradeviz.store.raw import RawStore, Snapshot, query_key
+from tradeviz.vocab.revisions import HS_REVISIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "comtrade_reference"
-DEFAULT_LISTS = ("HS", "H0", "H1", "H2", "H3", "H4", "H5", "H6")
+DEFAULT_LISTS = ("HS", *HS_REVISIONS)
 
 
 def _validate(body: bytes) -> dict:
