@@ -12,6 +12,9 @@ LEVEL ?= $(if $(COMTRADE_API_KEY),6,auto)
 PARTNERS_LEVEL ?= $(if $(COMTRADE_API_KEY),2,total)
 YEARS ?=
 OUT ?= exports
+# Recorded API responses for the emulators (tests, bench): the package has no default.
+TRADEVIZ_CORPUS_DIR ?= $(abspath ..)/shared/corpus
+export TRADEVIZ_CORPUS_DIR
 
 .PHONY: run test demo lab bench venv clean
 
