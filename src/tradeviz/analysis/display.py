@@ -25,11 +25,12 @@ def say(*sentences: str) -> None:
 
 
 def bullets(sentences: list[str]) -> None:
-    """Display sentences as a Markdown bullet list (the findings summary)."""
+    """Display sentences as a Markdown bullet list (the findings summary), each once."""
     from IPython.display import Markdown, display
 
-    if sentences:
-        display(Markdown("\n".join(f"- {s}" for s in sentences)))
+    unique = list(dict.fromkeys(s for s in sentences if s))
+    if unique:
+        display(Markdown("\n".join(f"- {s}" for s in unique)))
 
 
 def show_table(df, caption: str = "") -> None:

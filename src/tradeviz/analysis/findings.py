@@ -106,7 +106,7 @@ def balance_sentence(totals: pd.DataFrame, partner: str | None = None) -> str:
 def largest_partner_sentence(totals: pd.DataFrame) -> str:
     """The largest Central Asian partner in the latest year and its share of the five."""
     rows = totals[(totals["partner"] != CA5) & (totals["total_usd"] > 0)]
-    if rows.empty:
+    if rows["partner"].nunique() < 2:  # one country shown: "largest" would claim nothing
         return ""
     year = int(rows["year"].max())
     latest = rows[rows["year"] == year].sort_values("total_usd", ascending=False)
@@ -188,6 +188,8 @@ def fastest_area_sentence(areas: pd.DataFrame, window: int = 5) -> str:
 def share_sentence(shares: pd.DataFrame, country: str | None = None) -> str:
     """China's share of a country's trade in the latest year, from both reporting sides
     (`Dataset.shares()`); without `country`, the country where the share is highest."""
+    if country is None and shares["country"].nunique() == 1:
+        country = str(shares["country"].iloc[0])
     rows = shares if country is None else shares[shares["country"] == country]
     rows = rows.dropna(subset=["share_partner_reported"])
     if rows.empty:
@@ -243,6 +245,10 @@ def ytd_sentence(ytd: pd.DataFrame, partner: str | None = None) -> str:
         return ""
     row = rows.iloc[-1]
     year = int(row["year"])
+    if int(row["months"]) == 12:
+        return (f"In {year} (all twelve months, source {_source_name(row['source'])}): "
+                f"{usd(row['ytd_usd'])} with {country_name(partner)}, "
+                f"{_rise_or_fall(row['change'])} on {year - 1}.")
     return (f"Year to date ({row['period']}, source {_source_name(row['source'])}): "
             f"{usd(row['ytd_usd'])} with {country_name(partner)}, "
             f"{_rise_or_fall(row['change'])} on the same months of {year - 1}.")
