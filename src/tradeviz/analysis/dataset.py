@@ -491,9 +491,9 @@ class Dataset:
                       value_vars=["exports_usd", "imports_usd", "total_usd"],
                       var_name="measure", value_name="value_usd")
         long["measure"] = long["measure"].str.removesuffix("_usd")
-        g = long.groupby(["partner", "measure", "year"]).agg(
-            value_usd=("value_usd", lambda s: s.sum(min_count=1)),
-            months=("month", "nunique"), source=("source", "first")).reset_index()
+        by = long.groupby(["partner", "measure", "year"])
+        g = pd.concat([by["value_usd"].sum(min_count=1), by["month"].nunique().rename("months"),
+                       by["source"].first()], axis=1).reset_index()
         g = g[g["months"] == last]
         cur = g[g["year"] == year].set_index(["partner", "measure"])
         old = g[g["year"] == year - 1].set_index(["partner", "measure"])
@@ -545,10 +545,9 @@ class Dataset:
         m = self._mirror_rows(freq, countries, years)
         if m.empty:
             return pd.DataFrame(columns=MIRROR_COLUMNS)
-        g = m.groupby(["direction", "exporter", "importer", "year"], as_index=False).agg(
-            exporter_fob_usd=("exporter_fob_usd", lambda s: s.sum(min_count=1)),
-            importer_cif_usd=("importer_cif_usd", lambda s: s.sum(min_count=1)),
-            matched_usd=("_matched_fob", "sum"))
+        g = m.groupby(["direction", "exporter", "importer", "year"], as_index=False)[
+            ["exporter_fob_usd", "importer_cif_usd", "_matched_fob"]].sum(min_count=1)
+        g = g.rename(columns={"_matched_fob": "matched_usd"})
         g["country"] = np.where(g["exporter"] == CHINA.iso3, g["importer"], g["exporter"])
         g["gap_usd"] = g["importer_cif_usd"] - g["exporter_fob_usd"]
         g["ratio"] = g["importer_cif_usd"] / g["exporter_fob_usd"].where(
@@ -569,7 +568,7 @@ class Dataset:
         if m.empty:
             return pd.DataFrame(columns=CHAPTER_COLUMNS)
         both = m.groupby(["direction", "year"])[["exporter_fob_usd", "importer_cif_usd"]] \
-            .transform(lambda s: s.notna().any())
+            .transform("count") > 0  # each side reported something in the direction-year
         m = m[both.all(axis=1)]
         if year is None:
             year = int(m["year"].max()) if len(m) else None
