@@ -22,6 +22,8 @@ def export(chart: Chart, out: Path, formats: tuple[str, ...] = ("png",),
     if bad:
         raise ValueError(f"unknown chart format {bad[0]!r}; use {', '.join(FORMATS)}")
     out.mkdir(parents=True, exist_ok=True)
+    if len(formats) > 1:
+        freeze_layout(chart.fig)
     written = []
     for fmt in formats:
         buf = io.BytesIO()
@@ -45,6 +47,17 @@ def export(chart: Chart, out: Path, formats: tuple[str, ...] = ("png",),
     meta = out / f"{chart.name}.json"
     atomic_write_bytes(meta, json.dumps(sidecar, indent=2, default=str).encode("utf-8"))
     return [*written, csv, meta]
+
+
+def freeze_layout(fig) -> None:
+    """Lay the figure out once and keep that layout: with a layout engine attached, every
+    savefig draws twice (a layout pass, then the real one), so several formats would
+    repeat the layout pass each."""
+    if fig.get_layout_engine() is None:
+        return
+    with style():
+        fig.draw_without_rendering()
+    fig.set_layout_engine(None)
 
 
 def _metadata(chart: Chart, fmt: str) -> dict | None:
