@@ -102,3 +102,23 @@ def test_alt_text_and_missing_tables_before_any_kernel(tmp_path):
     with pytest.raises(TablesMissingError, match="tradeviz build"):
         run_notebooks(tmp_path / "out", tmp_path / "empty")
     assert not (tmp_path / "out").exists()  # stopped before writing or starting anything
+
+
+def test_html_hides_code_unless_asked_and_loads_nothing_remote(tmp_path):
+    from tradeviz.notebook_runner import _write_html
+
+    def book():
+        return nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_markdown_cell("# Overview"),
+            nbformat.v4.new_code_cell("secret_variable_name = 42", outputs=[
+                nbformat.v4.new_output("display_data",
+                                       data={"text/markdown": "Total USD 94.8 bn."})])])
+
+    _write_html(book(), tmp_path / "report.html", with_code=False)
+    _write_html(book(), tmp_path / "code.html", with_code=True)
+    report = (tmp_path / "report.html").read_text()
+    code = (tmp_path / "code.html").read_text()
+    assert "Total USD 94.8 bn." in report and "Total USD 94.8 bn." in code
+    assert "secret_variable_name" not in report and "secret_variable_name" in code
+    for text in (report, code):
+        assert "cdnjs" not in text and "require.min.js" not in text
