@@ -207,3 +207,28 @@ def test_open_from_a_checkouts_notebooks_dir_falls_back_to_the_demo(demo_dir, tm
     assert "SYNTHETIC" in ds.origin and str(root / "data" / "processed") in ds.origin
     (root / "data").symlink_to(demo_dir)  # "real" tables now exist: they are used
     assert tradeviz.open().data_dir == root / "data"
+
+
+def test_growth_of_products_and_areas(ds):
+    p = ds.growth("products", country="kaz", flow="export").set_index(["hs_code", "year"])
+    assert p.loc[("271121", 2023), "yoy"] == pytest.approx(0.5)  # 6e8 -> 9e8
+    assert pd.isna(p.loc[("610910", 2023), "yoy"])  # new in 2023: no previous year
+    a = ds.growth("areas", partners=["KAZ"], flow="export")
+    energy = a[(a["area"] == "energy") & (a["match"] == "full")].set_index("year")
+    assert energy.loc[2023, "change_usd"] == pytest.approx(3e8)
+    with pytest.raises(FilterError, match="totals, areas or products"):
+        ds.growth("countries")
+
+
+def test_filter_helpers_name_bad_values_and_valid_ones():
+    from tradeviz.analysis.filters import check_areas, check_countries, parse_years
+
+    assert parse_years("2018-2024") == (2018, 2024) and parse_years(" 2020 ") == (2020, 2020)
+    with pytest.raises(FilterError, match="2024 is after 2018"):
+        parse_years("2024-2018")
+    assert check_countries("uzb,kaz") == ["KAZ", "UZB"]  # registry order, upper case
+    with pytest.raises(FilterError, match="'CHN'.*KAZ, KGZ, TJK, TKM, UZB"):
+        check_countries(["CHN"])
+    assert check_areas("ICT, energy") == ["energy", "ict"]
+    with pytest.raises(FilterError, match="'gold'.*critical_minerals"):
+        check_areas("gold")
