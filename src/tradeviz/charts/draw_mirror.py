@@ -80,13 +80,14 @@ def mirror_chapters(data: pd.DataFrame, info: Info) -> Figure:
         ax.barh(labels, rows["gap_usd"] / div, color=colors)
         ax.axvline(0, color="#555555", lw=0.8)
         ax.invert_yaxis()
-        ax.set_xlabel(f"gap, {unit} (importer minus exporter)")
+        ax.set_xlabel(f"gap, {unit}")
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
     spare = hide_unused(axes, len(info.countries))
     if spare and len(data):
-        spare[0].text(0.5, 0.5, f"Year {int(data['year'].max())}.\nColoured: goods China "
+        spare[0].text(0.5, 0.5, f"Year {int(data['year'].max())}.\nGap = what the importer "
+                      "reports\nminus what the exporter reports.\nColoured: goods China "
                       "exports;\ngrey: goods China imports.\nShare of each direction's gap "
                       "in the CSV.", ha="center", va="center", fontsize=8.5,
                       transform=spare[0].transAxes)
