@@ -208,8 +208,9 @@ def _chapters_section(page: Page, ds, iso: str) -> Section:
                        "rows, so the gap cannot be split by chapter.")
     year = int(ch["year"].iloc[0])
     shown = R.mirror_chapters(ch)
-    lead = (f"The HS chapters that explain most of each direction's gap in {year}. A few "
-            "chapters usually account for most of it.")
+    lead = (f"The HS chapters with the largest gaps in each direction in {year}, with their "
+            "share of the direction's whole gap; a share above 100% or below zero means other "
+            "chapters' gaps run the other way and offset it.")
     return _table_section(page, "chapters", title, lead, ch, shown, f"{iso}_mirror_chapters",
                           "", text_cols=("direction", "description"))
 
