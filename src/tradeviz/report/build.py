@@ -33,12 +33,13 @@ CHART_LEADS = {
     "top_products_exports": "China's largest exports to each country in the latest year, "
                             "coloured by focus area.",
     "top_products_imports": "China's largest imports from each country in the latest year: "
-                            "a few commodities usually dominate.",
-    "energy_minerals": "Pipeline gas by exporting country, and critical minerals: watch how "
-                       "gas follows the pipelines' capacity and prices.",
-    "agriculture_imports": "China's agricultural imports by country of origin; still small "
-                           "next to energy, look at the growth.",
-    "ict_exports": "China's ICT goods exports by category: phones and computers dominate.",
+                            "look at how far the first bar stands above the rest.",
+    "energy_minerals": "Pipeline gas by exporting country, and critical minerals: look at "
+                       "which country carries each year's change.",
+    "agriculture_imports": "China's agricultural imports by country of origin: look at "
+                           "which countries' bars grow, and in which years.",
+    "ict_exports": "China's ICT goods exports by category: look at which category carries "
+                   "the growth.",
     "mirror_gaps": "What each side reports for the same trade, both directions; the further "
                    "apart the two sides, the more trade one side does not record the same "
                    "way.",
