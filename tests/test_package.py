@@ -65,6 +65,8 @@ def installed(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()"
                       "['purelib'])"], cwd=root, env=env).strip())
     (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # Their data files too (nbconvert's HTML templates live under <prefix>/share/jupyter).
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     work = root / "work"
     work.mkdir()
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
