@@ -187,8 +187,12 @@ def hide_unused(axes: list[Axes], used: int) -> list[Axes]:
         ax.axis("off")
     ncols = axes[0].get_subplotspec().get_gridspec().ncols if axes else 1
     for i, ax in enumerate(axes[:used]):
-        if i + ncols >= used and ax.get_frame_on():
+        if not ax.get_frame_on():
+            continue
+        if i + ncols >= used:
             ax.xaxis.set_tick_params(labelbottom=True)
+        if i % ncols and not axes[i - 1].get_frame_on():  # left neighbour empty: own y labels
+            ax.yaxis.set_tick_params(labelleft=True)
     return axes[used:]
 
 

@@ -128,6 +128,7 @@ def china_share(data: pd.DataFrame, info: Info) -> Figure:
         if len(data) else 0.5
     top = max(0.5, float(top) * 1.15 if pd.notna(top) else 0.5) * 100
     has = data.dropna(subset=["share_partner_reported", "share_china_reported"], how="all")
+    numbers, key = _numbers(has, info.countries)
     for ax, iso, d in panels(axes, info.countries, has, "country",
                              "the country reports no\ntrade with the World"):
         color = COUNTRY_COLORS[iso]
@@ -143,13 +144,13 @@ def china_share(data: pd.DataFrame, info: Info) -> Figure:
         ax.set_ylim(0, top)
         ylabel_left(ax, "% of the country's trade")
         year_axis(ax)
-        draw_events(ax, (iso,), labels=False)
+        draw_events(ax, (iso,), numbers=numbers)
     handles = [Line2D([], [], color="#555555", marker="o",
                       label="China's share as the country reports it"),
                Line2D([], [], color="#555555", ls="--", marker="o",
-                      label="China-reported trade over the country's World total")]
+                      label="China-reported trade over the\ncountry's World total")]
     spare = hide_unused(axes, len(info.countries))
-    _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], "")
+    _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], key)
     return fig
 
 
