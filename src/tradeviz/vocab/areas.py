@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tradeviz.errors import InputError
+
 
 @dataclass(frozen=True)
 class Area:
@@ -39,9 +41,9 @@ LABELS: dict[str, str] = {k: a.label for k, a in BY_KEY.items()}
 
 
 def check_area(key: str) -> Area:
-    """The area named `key`, or a ValueError that lists the valid keys."""
+    """The area named `key`, or an InputError (a ValueError) that lists the valid keys."""
     try:
         return BY_KEY[key]
     except KeyError:
-        raise ValueError(f"unknown focus area {key!r}; use one of {', '.join(AREA_KEYS)}") \
+        raise InputError(f"unknown focus area {key!r}; use one of {', '.join(AREA_KEYS)}") \
             from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tradeviz.errors import InputError
+
 
 @dataclass(frozen=True)
 class Revision:
@@ -28,10 +30,11 @@ LATEST = HS_REVISIONS[-1]
 
 
 def check_revision(code: str) -> str:
-    """`code` upper-cased if it is a revision (H0…H6, or HS1992…HS2022), else ValueError."""
+    """`code` as H0…H6 if it is a revision (H0…H6, or HS1992…HS2022, any case), else
+    InputError (a ValueError)."""
     up = code.strip().upper()
     for r in REVISIONS:
         if up in (r.code, r.name):
             return r.code
-    raise ValueError(f"unknown HS revision {code!r}; use one of {', '.join(HS_REVISIONS)} "
+    raise InputError(f"unknown HS revision {code!r}; use one of {', '.join(HS_REVISIONS)} "
                      "(H0 = HS1992 … H6 = HS2022)")
