@@ -41,10 +41,10 @@ def parse_years(text: str | None, today: date | None = None) -> list[int]:
             else:
                 years.add(int(part))
         except ValueError:
-            raise ValueError(f"--years {text!r}: use a range like 2015-2024 or a list like "
+            raise InputError(f"--years {text!r}: use a range like 2015-2024 or a list like "
                              "2019,2021") from None
     if min(years) < 1962 or max(years) > today.year:
-        raise ValueError(f"--years {text!r}: years must lie between 1962 and {today.year}")
+        raise InputError(f"--years {text!r}: years must lie between 1962 and {today.year}")
     return sorted(years)
 
 
