@@ -134,6 +134,27 @@ class _Exploding(tuple):
         raise RuntimeError("boom")
 
 
+class _NoPapermill(tuple):
+    def __iter__(self):
+        raise ModuleNotFoundError("No module named 'papermill'", name="papermill")
+
+
+def test_missing_extra_names_the_pip_command(monkeypatch):
+    monkeypatch.setattr("tradeviz.vocab.countries.COUNTRIES", _NoPapermill())
+    res = CliRunner().invoke(main, ["countries"])
+    assert res.exit_code == 1
+    assert res.output.strip() == ("error: this command needs papermill, which is not "
+                                  "installed; install it with: pip install "
+                                  "'tradeviz[notebooks]'")
+
+
+def test_emulate_without_corpus_is_one_line(monkeypatch):
+    monkeypatch.delenv("TRADEVIZ_CORPUS_DIR", raising=False)
+    res = CliRunner().invoke(main, ["emulate", "imf", "--port", "0"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.startswith("error: no recorded corpus given; pass --corpus DIR")
+
+
 def test_countries_command_lists_registry():
     res = CliRunner().invoke(main, ["countries", "russia"])
     assert res.exit_code == 0

@@ -64,6 +64,23 @@ def corpus_dir(explicit: Path | str | None = None) -> Path:
     return chosen
 
 
+# Top-level modules that only an optional extra installs (pyproject.toml), by extra.
+EXTRA_OF: dict[str, str] = {
+    "papermill": "notebooks", "nbconvert": "notebooks", "nbformat": "notebooks",
+    "nbclient": "notebooks", "ipykernel": "notebooks", "jupyterlab": "notebooks",
+    "country_converter": "wits", "openpyxl": "wits", "werkzeug": "emulators",
+}
+
+
+def missing_extra(exc: ImportError) -> MissingExtraError | None:
+    """The MissingExtraError to report for an ImportError of an extra's module, else None."""
+    top = (exc.name or "").split(".")[0]
+    if top not in EXTRA_OF:
+        return None
+    return MissingExtraError(f"this command needs {top}, which is not installed; install it "
+                             f"with: pip install 'tradeviz[{EXTRA_OF[top]}]'")
+
+
 def require(module: str, extra: str) -> ModuleType:
     """Import `module`, which only the optional extra `extra` installs; a missing one is a
     MissingExtraError naming the pip command that fixes it."""

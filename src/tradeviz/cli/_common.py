@@ -3,8 +3,9 @@
 Error policy (documented in the README, "CLI global options"):
 - click usage errors (bad option values, from the types in cli/options.py): click's own
   one-line `Error: ...`, exit 2;
-- TradevizError (a condition the user can act on): one line `error: ...`, exit 1; with -v
-  its traceback as well;
+- TradevizError (a condition the user can act on), or an ImportError of a module that only
+  an optional extra installs (named with its `pip install 'tradeviz[extra]'`): one line
+  `error: ...`, exit 1; with -v its traceback as well;
 - anything else is a bug or an unforeseen condition: without -v one line naming the
   exception type plus a hint to rerun with -v, exit 1; with -v the full traceback.
 """
@@ -17,6 +18,7 @@ import traceback
 
 import click
 
+from tradeviz.config import missing_extra
 from tradeviz.errors import TradevizError
 
 log = logging.getLogger("tradeviz")
@@ -40,22 +42,26 @@ class _Group(click.Group):
     """The top-level group: turns errors into messages by the policy above."""
 
     def invoke(self, ctx: click.Context):
+        verbose = bool(ctx.params.get("verbose"))
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort,
                 SystemExit, KeyboardInterrupt):
             raise
-        except TradevizError as exc:
-            if ctx.params.get("verbose"):
-                traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
         except Exception as exc:
-            if ctx.params.get("verbose"):
-                raise
-            click.echo(f"unexpected error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("this is probably a bug; rerun with -v (tradeviz -v ...) to see the "
-                       "traceback", err=True)
+            # An optional extra that is not installed is the user's to fix, like TradevizError.
+            known = exc if isinstance(exc, TradevizError) else (
+                missing_extra(exc) if isinstance(exc, ImportError) else None)
+            if known is None:
+                if verbose:
+                    raise
+                click.echo(f"unexpected error: {type(exc).__name__}: {exc}", err=True)
+                click.echo("this is probably a bug; rerun with -v (tradeviz -v ...) to see the "
+                           "traceback", err=True)
+                sys.exit(1)
+            if verbose:
+                traceback.print_exc()
+            click.echo(f"error: {known}", err=True)
             sys.exit(1)
 
 
