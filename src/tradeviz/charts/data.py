@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tradeviz.analysis.dataset import CA5, Dataset
+from tradeviz.vocab.countries import CA_ISO3
 
 GAS = "271121"  # natural gas in the gaseous state: pipeline gas
 MINERAL_GROUPS = {"copper": "Copper", "uranium": "Uranium"}
@@ -45,10 +46,10 @@ def focus_composition(ds: Dataset, areas: list[str] | None = None) -> pd.DataFra
 
 def top_products(ds: Dataset, flow: str, n: int = 8) -> pd.DataFrame:
     """China's top `n` HS6 products with each shown country, latest year with products."""
-    frames = [ds.top_products(iso, flow, n=n) for iso in ds.countries or _five(ds)]
+    frames = [ds.top_products(iso, flow, n=n) for iso in ds.countries or CA_ISO3]
     frames = [f for f in frames if len(f)]
     if not frames:
-        return ds.top_products(_five(ds)[0], flow, n=n).iloc[0:0]
+        return ds.top_products(CA_ISO3[0], flow, n=n).iloc[0:0]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -102,12 +103,6 @@ def latest_months(ds: Dataset, months: int = 12) -> pd.DataFrame:
 def _detail(ds: Dataset, area: str, flow: str, by: str, label: str) -> pd.DataFrame:
     d = ds.area_detail(area, flow, by=by)
     return d.rename(columns={"group": label}).drop(columns=["by"])
-
-
-def _five(ds: Dataset) -> list[str]:
-    from tradeviz.vocab.countries import CA_ISO3
-
-    return list(CA_ISO3)
 
 
 __all__ = ["CA5", "agriculture_imports", "china_share", "energy_minerals", "focus_composition",
