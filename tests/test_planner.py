@@ -7,6 +7,7 @@ tests check coverage, capped answers, call counts and determinism without HTTP."
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 from collections import Counter
@@ -217,15 +218,19 @@ def test_executor_learns_from_old_snapshots_without_rows_sumsq(store, fast_clien
     assert api.calls == calls and stats.calls == 0
 
 
-def test_cli_prints_the_estimate_before_fetching(data_dir, comtrade_api):
+def test_cli_prints_the_estimate_before_fetching(data_dir, comtrade_api, caplog):
     from tradeviz.cli import main
 
     comtrade_api()
+    caplog.set_level(logging.INFO)
     result = CliRunner().invoke(main, ["fetch", "comtrade", "--years", "2021", "--level",
                                        "auto"], env={"TRADEVIZ_COMTRADE_RPS": "1000"})
     assert result.exit_code == 0, result.output
-    first = result.output.splitlines()[0]
-    assert first.startswith("comtrade: about ") and "HS level 6" in first
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("tradeviz")]
+    first = next(i for i, m in enumerate(messages) if m.startswith("comtrade: about "))
+    assert "HS level 6" in messages[first]  # auto picks HS6: a year is a few dozen calls
+    fetched = [i for i, m in enumerate(messages) if m.startswith("comtrade: fetched")]
+    assert fetched and first < fetched[0]
 
 
 @pytest.mark.parametrize("served", [True, False])

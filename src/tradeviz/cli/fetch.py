@@ -97,9 +97,9 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
              "keyed" if key else "keyless preview", config.comtrade_url(), fetcher.cap,
              year_list[0], year_list[-1], freq, level)
     estimate = fetcher.estimate(groups, freq)
-    click.echo(f"comtrade: about {estimate} calls for HS level {level}, "
-               f"{periods[-1]}-{periods[0]} ({_minutes(estimate, rps)} at {rps:g} request/s; "
-               "queries already stored are not called again)")
+    log.info("comtrade: about %d calls for HS level %s, %s-%s (%s at %g request/s; queries "
+             "already stored are not called again)", estimate, level, periods[-1], periods[0],
+             _minutes(estimate, rps), rps)
     stats = fetcher.run(groups, freq)
     click.echo(f"comtrade: {stats.calls} calls, {stats.cached} queries already complete, "
                f"{stats.rows} rows, {stats.truncated} truncated responses split; "
