@@ -220,3 +220,33 @@ def test_killed_fetch_leaves_no_partial_snapshot_and_resumes(tmp_path, comtrade_
     assert after == clean
     assert resumed_calls <= clean_calls - len(before) + 1  # only what was missing
     assert resumed_calls < clean_calls
+
+
+def test_emulator_default_panel_is_the_realistic_size(comtrade_api):
+    """Issue 12 measured 49,972 rows for the default plan at HS6, 2019-2021, annual; the
+    emulator's panel is sized to match (its cells, not its values, drive call counts)."""
+    api = comtrade_api()
+    periods = comtrade.periods_for([2019, 2020, 2021], "A")
+    rows = 0
+    for g in comtrade.default_plan(periods, "6"):
+        for period in periods:
+            q = Query("A", g.reporters, g.partners, (period,), (g.cmd,))
+            body, _ = api._data("A", {k.lower(): v for k, v in q.params().items()}, 10**9)
+            rows += json.loads(body)["count"]
+    assert 45_000 <= rows <= 55_000
+
+
+def test_emulator_availability_counts_bound_the_data(comtrade_api, fast_client):
+    api = comtrade_api()
+    got = fast_client().get(api.url + "/public/v1/getDA/C/A/HS",
+                            params={"reporterCode": "156,795", "period": "2020,2021"})
+    rows = json.loads(got.body)["data"]
+    assert {(r["reporterCode"], r["period"]) for r in rows} == {(156, "2020"), (156, "2021")}
+    q = Query("A", (156,), (398, 417, 762, 795, 860), ("2021",), ("AG6",))
+    body, _ = api._data("A", {k.lower(): v for k, v in q.params().items()}, 10**9)
+    total = next(r["totalRecords"] for r in rows if r["period"] == "2021")
+    assert json.loads(body)["count"] < total
+    bare = comtrade_api(availability=False)  # a server without the endpoint
+    import requests
+
+    assert requests.get(bare.url + "/public/v1/getDA/C/A/HS", timeout=10).status_code == 404
