@@ -61,7 +61,8 @@ def write_report(ds, out: Path) -> list[Path]:
     with staged_dir(out) as stage:
         chart_sections = _charts(ds, stage)
         site = [pages.index_page(ds, chart_sections)]
-        site += [pages.country_page(ds, iso) for iso in (ds.countries or CA_ISO3)]
+        site += [pages.country_page(ds, iso, _country_charts(ds, iso, stage))
+                 for iso in (ds.countries or CA_ISO3)]
         site.append(pages.provenance_page(ds, pages.snapshot_table(ds)))
         nav = [{"href": "index.html", "label": "Overview"}]
         nav += [{"href": f"{iso}.html", "label": pages.F.country_name(iso)}
@@ -97,6 +98,26 @@ def _charts(ds, stage: Path) -> list[Section]:
             chart.name, chart.title, chart.caption, f"{base}.png", f"{base}.csv",
             f"{base}.json", CHART_LEADS.get(chart.name, "")))
     return sections
+
+
+# The charts drawn again for each country alone, by the country-page section they head.
+COUNTRY_CHARTS = {"totals": "total_trade", "mirror": "mirror_gaps"}
+
+
+def _country_charts(ds, iso: str, stage: Path) -> dict[str, Section]:
+    """The country's own charts under charts/<ISO3>/, by the section they head."""
+    from tradeviz.charts import export, make
+
+    view = ds.filter(countries=[iso])
+    out = stage / "charts" / iso
+    drawn = {}
+    for section, name in COUNTRY_CHARTS.items():
+        chart = make(name, view)
+        export(chart, out, ("png",), ds.provenance.get("raw_manifest_sha256"))
+        base = f"charts/{iso}/{chart.name}"
+        drawn[section] = pages.chart_section(chart.name, chart.title, chart.caption,
+                                             f"{base}.png", f"{base}.csv", f"{base}.json", "")
+    return drawn
 
 
 def _scope(ds) -> str:

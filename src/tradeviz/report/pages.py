@@ -93,7 +93,9 @@ def _latest_totals_section(page: Page, ds, totals: pd.DataFrame) -> Section:
 
 
 # ---------------------------------------------------------------------------- country
-def country_page(ds, iso: str) -> Page:
+def country_page(ds, iso: str, charts: dict[str, Section] | None = None) -> Page:
+    """One country's page; `charts` (section id -> chart section) puts a chart of the
+    country alone at the head of that section."""
     name = F.country_name(iso)
     page = Page(f"{iso}.html", f"China and {name}", "country.html")
     totals = ds.totals(partners=[iso])
@@ -116,6 +118,11 @@ def country_page(ds, iso: str) -> Page:
         _mirror_section(page, iso, mirror),
         _chapters_section(page, ds, iso),
     ]
+    for section in page.sections:
+        drawn = (charts or {}).get(section.id)
+        if drawn is not None:
+            section.image, section.alt = drawn.image, drawn.alt
+            section.downloads = [*drawn.downloads, *section.downloads]
     return page
 
 
