@@ -195,8 +195,10 @@ def test_full_disk_during_fetch_is_one_line_and_keeps_the_store_whole(data_dir,
     monkeypatch.setattr(durable.os, "write", write)
     result = run(*FETCH)
     monkeypatch.undo()
-    assert result.exit_code == 1
-    assert result.output.count("\n") == 1 and "disk is full" in result.output
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "disk is full" in errors[0]
+    assert result.output.rstrip().endswith(errors[0])  # the error is the last, whole line
     assert run("raw", "verify").exit_code == 0  # whatever was written is whole
 
 
