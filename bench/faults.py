@@ -130,10 +130,12 @@ class Suite:
                    if have.get(key) != body)
 
     def one_line_error(self, result, *words: str) -> tuple[bool, str]:
+        """Exit 1, no traceback, exactly one `error:` line (the last) holding `words`."""
         text = result.output.strip()
-        ok = (result.exit_code == 1 and "Traceback" not in text and len(text.splitlines()) == 1
-              and all(w in text for w in words))
-        return ok, text.splitlines()[0][:110] if text else "(no output)"
+        errors = [ln for ln in text.splitlines() if ln.startswith("error:")]
+        ok = (result.exit_code == 1 and "Traceback" not in text and len(errors) == 1
+              and text.endswith(errors[0]) and all(w in errors[0] for w in words))
+        return ok, (errors or text.splitlines() or ["(no output)"])[-1][:110]
 
     def key_leaks(self) -> int:
         leaks = sum(text.count(KEY) for text in self.outputs)
