@@ -276,6 +276,8 @@ def test_failed_build_leaves_the_previous_generation_whole(data_dir):
     _generation(data_dir, b"three-")
     assert (processed / "flows.parquet").read_bytes() == b"three-flows"
     assert table_path(data_dir, "mirror").read_bytes() == b"three-mirror"
+    left = [p.name for p in (data_dir / ".processed").iterdir() if p.name.startswith(".tmp")]
+    assert left == []  # the failed generation was cleared by the next build
 
 
 def test_reader_that_resolved_a_generation_never_sees_the_next(data_dir):

@@ -91,11 +91,12 @@ def _fsync_file(path: Path) -> None:
 
 
 def _remove_abandoned(root: Path) -> None:
-    """Half-written generations of processes that are gone (never a live build's)."""
+    """Half-written generations of processes that are gone, and this process's own earlier
+    ones (a build that failed in a notebook or a test run); never another live build's."""
     for entry in root.iterdir():
         if entry.name.startswith(TMP_PREFIX):
             pid = tmp_owner(entry.name)
-            if pid is None or not pid_alive(pid):
+            if pid is None or pid == os.getpid() or not pid_alive(pid):
                 shutil.rmtree(entry, ignore_errors=True)
 
 
