@@ -122,3 +122,16 @@ def test_html_hides_code_unless_asked_and_loads_nothing_remote(tmp_path):
     assert "secret_variable_name" not in report and "secret_variable_name" in code
     for text in (report, code):
         assert "cdnjs" not in text and "require.min.js" not in text
+
+
+def test_largest_product_across_countries():
+    tops = pd.DataFrame({"country": ["KAZ", "TKM", "KAZ"], "flow": ["import"] * 2 + ["export"],
+                         "year": [2024] * 3, "hs_code": ["740311", "271121", "940540"],
+                         "description": ["Copper cathodes", "Petroleum gases", ""],
+                         "value_usd": [3.96e9, 8.7e9, 1.72e9]})
+    assert F.largest_product_sentence(tops, "import") == (
+        "China's largest single import from the region in 2024: HS 271121 (Petroleum gases), "
+        "from Turkmenistan, USD 8.70 bn.")
+    assert F.largest_product_sentence(tops, "export").endswith(
+        "HS 940540, to Kazakhstan, USD 1.72 bn.")
+    assert F.largest_product_sentence(tops.iloc[0:0], "export") == ""

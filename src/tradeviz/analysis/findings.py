@@ -16,7 +16,7 @@ import pandas as pd
 
 from tradeviz.analysis.formatting import pct, usd
 from tradeviz.vocab.areas import LABELS as AREA_LABELS
-from tradeviz.vocab.countries import BY_ISO3
+from tradeviz.vocab.countries import BY_ISO3, CA_ISO3
 
 CA5 = "CA5"
 NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
@@ -369,3 +369,27 @@ def mirror_directions_sentence(mirror: pd.DataFrame) -> str:
     if not parts:
         return ""
     return f"In {year} " + "; ".join(parts) + "."
+
+
+def largest_product_sentence(tops: pd.DataFrame, flow: str) -> str:
+    """The single largest HS6 product of one flow across the countries shown, from the
+    `Dataset.top_products()` frames of each country concatenated."""
+    rows = tops[(tops["flow"] == flow) & (tops["value_usd"] > 0)] if len(tops) else tops
+    if rows.empty:
+        return ""
+    row = rows.loc[rows["value_usd"].idxmax()]
+    desc = str(row.get("description") or "").strip()
+    what = f"HS {row['hs_code']}" + (f" ({_short(desc)})" if desc else "")
+    verb = "export to" if flow == "export" else "import from"
+    return (f"China's largest single {verb} the region in {int(row['year'])}: {what}, "
+            f"{'to' if flow == 'export' else 'from'} {country_name(row['country'])}, "
+            f"{usd(row['value_usd'])}.")
+
+
+def all_top_products(ds, n: int = 1) -> pd.DataFrame:
+    """The top `n` products of both flows for every country of Dataset `ds`, in one frame."""
+    frames = [ds.top_products(iso, flow, n=n) for iso in (ds.countries or CA_ISO3)
+              for flow in ("export", "import")]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["flow", "value_usd", "country", "year", "hs_code", "description"])

@@ -58,9 +58,11 @@ def index_page(ds, chart_sections: list[Section]) -> Page:
     areas = ds.by_area()
     mirror = ds.mirror()
     ytd = ds.year_to_date()
+    tops = F.all_top_products(ds)
     page.findings = [s for s in (
         F.total_sentence(totals), F.balance_sentence(totals),
         F.largest_partner_sentence(totals), F.fastest_growth_sentence(totals),
+        F.largest_product_sentence(tops, "export"), F.largest_product_sentence(tops, "import"),
         F.share_sentence(shares), F.fastest_area_sentence(areas),
         F.mirror_sentence(mirror), F.ytd_sentence(ytd)) if s]
     if not page.findings:
