@@ -104,8 +104,8 @@ def open_dataset(data_dir: str | Path | None = None) -> Dataset:
         raise TablesMissingError(
             f"no processed tables in {processed} ({', '.join(m + '.parquet' for m in missing)}"
             f" missing; directory from {origin}); run `tradeviz build` after `tradeviz fetch`,"
-            " or `tradeviz demo` for synthetic demo tables, or pass data_dir / set "
-            "TRADEVIZ_DATA_DIR to a directory holding processed/")
+            " or `tradeviz demo` for synthetic demo tables; or point --data-dir (data_dir= "
+            "in Python) or TRADEVIZ_DATA_DIR at a directory holding processed/")
     # Resolved once: a build that switches the processed/ generation meanwhile cannot mix
     # two builds' tables in one Dataset.
     return Dataset(processed=processed.resolve(), origin=origin, data_dir=path)
