@@ -203,7 +203,13 @@ def ylabel_left(ax: Axes, text: str) -> None:
 
 
 def short(text: str, width: int = 28) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    """`text` in at most `width` characters, one ellipsis where it was cut (also when it
+    came already cut, e.g. a trimmed HS description)."""
+    cut = text.endswith(("…", "..."))
+    base = text.rstrip(".…").rstrip() if cut else text
+    if len(base) + cut <= width:
+        return base + ("…" if cut else "")
+    return base[: width - 1].rstrip(" ,;(") + "…"
 
 
 # ------------------------------------------------------------------------------- events
