@@ -168,6 +168,7 @@ def test_cli_show_names_the_code_and_its_successors():
     out = res.output
     assert "Telephones for cellular networks" in out and "exists in: H3, H4, H5" in out
     assert "H4 successors" in out and "H2 predecessors (1):" in out and "852520" in out
+    assert "H6 successors" in out and "851713 [1:n]" in out and "851714 [1:n]" in out
     assert "SNA end use: capital goods" in out and "ict (full)" in out
 
 

@@ -45,7 +45,10 @@ def hs_show(code: str, rev: str) -> None:
     if info.level != 6:
         return
     i = HS_REVISIONS.index(rev)
-    for j, word in ((i - 1, "predecessors"), (i + 1, "successors")):
+    steps = [(i - 1, "predecessors"), (i + 1, "successors")]
+    if i + 1 < len(HS_REVISIONS) - 1:  # and where it ends up in HS2022, through the chain
+        steps.append((len(HS_REVISIONS) - 1, "successors"))
+    for j, word in steps:
         if 0 <= j < len(HS_REVISIONS):
             other = HS_REVISIONS[j]
             linked = hs.correlated(code, rev, other)
