@@ -250,3 +250,35 @@ def test_emulator_availability_counts_bound_the_data(comtrade_api, fast_client):
     import requests
 
     assert requests.get(bare.url + "/public/v1/getDA/C/A/HS", timeout=10).status_code == 404
+
+
+def test_manifest_records_final_url_after_same_host_redirect(store, fast_client, corpus,
+                                                            monkeypatch):
+    """A same-host redirect is followed; the manifest names where the bytes came from
+    (the final URL, with its query) and never the key, which travels in a header."""
+    from tradeviz.emulators.comtrade import ComtradeEmulator
+    from tradeviz.emulators.server import ServedApp
+
+    key = "tv-secret-redirect-42"
+    api = ComtradeEmulator(corpus=corpus, valid_keys={key})
+
+    def moved(environ, start_response):
+        path = environ["PATH_INFO"]
+        if not path.startswith("/moved/"):
+            query = environ.get("QUERY_STRING", "")
+            start_response("307 Temporary Redirect",
+                           [("Location", "/moved" + path + ("?" + query if query else ""))])
+            return [b""]
+        environ["PATH_INFO"] = path[len("/moved"):]
+        return api(environ, start_response)
+
+    with ServedApp(moved) as served:
+        monkeypatch.setenv("TRADEVIZ_COMTRADE_URL", served.url)
+        _fetcher(store, fast_client, api_key=key).run(
+            comtrade.default_plan(("2021",), "total"), "A")
+    records = [s.record for s in store.snapshots("comtrade")]
+    assert records
+    for rec in records:
+        assert rec["url"].startswith(served.url + "/moved/data/v1/get/C/A/HS?")
+        assert "reporterCode=" in rec["url"] and key not in rec["url"]
+    assert key.encode() not in store.manifest_path.read_bytes()

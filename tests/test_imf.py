@@ -76,6 +76,11 @@ def imf_api(corpus, monkeypatch):
         yield app
 
 
+def imf_api_url(snap: Snapshot) -> str:
+    """The start of the URL a snapshot's manifest line should name: base + dataflow + key."""
+    return snap.record["base_url"] + snap.record["endpoint"] + "?"
+
+
 def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
     fetcher = ImfFetcher(store, client=fast_client("imf"), progress=False)
     fetcher.run([2023, 2024], ("M",))
@@ -85,6 +90,7 @@ def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
         assert path.endswith(".M") and params["c[TIME_PERIOD]"] == "ge:2023-01-01+le:2024-12-31"
     snaps = list(store.snapshots("imf"))
     assert len(snaps) == 6 and all(s.complete and s.record["synthetic"] for s in snaps)
+    assert all(s.record["url"].startswith(imf_api_url(s)) for s in snaps)
     again = ImfFetcher(store, client=fast_client("imf"), progress=False)
     again.run([2023, 2024], ("M",))
     assert again.calls == 0 and imf_api.calls == 9
@@ -114,3 +120,5 @@ def test_empty_key_is_a_complete_empty_snapshot(data_dir, store, fast_client, im
     snaps = list(store.snapshots("imf"))
     assert len(snaps) == 6 and all(s.record["http_status"] == 404 for s in snaps)
     assert all(s.complete and s.record["records"] == 0 for s in snaps)
+    assert all(s.record["url"].startswith(imf_api_url(s)) and "TIME_PERIOD" in s.record["url"]
+               for s in snaps)

@@ -56,7 +56,7 @@ def fetch_reference(store: RawStore, client: HttpClient, names: tuple[str, ...] 
             raise
         meta = {"endpoint": path, "reference": name, "params": {"name": name},
                 "query_key": query_key(SOURCE, {"name": name}), "http_status": got.status,
-                "records": len(got.parsed["results"]), "complete": True,
+                "url": got.url, "records": len(got.parsed["results"]), "complete": True,
                 "base_url": config.comtrade_url()}
         out[name] = store.save(SOURCE, got.body, "json", meta)
     return out

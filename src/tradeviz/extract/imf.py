@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import requests
 from tqdm import tqdm
 
 from tradeviz import config
@@ -71,16 +72,19 @@ class ImfFetcher:
         try:
             got = self.client.get(url, params=q.params(), headers=headers, validate=_validate)
             body, status, rows, synthetic = got.body, got.status, len(got.parsed), got.synthetic
+            final_url = got.url
         except HttpError as exc:
             if exc.status != 404:
                 raise
             # SDMX answers 404 "NoResultsFound" when a key has no data: an empty result.
             body, status, rows, synthetic = b"<NoResultsFound/>", 404, 0, False
+            # The URL asked (IMF takes no key, so nothing to scrub).
+            final_url = requests.Request("GET", url, params=q.params()).prepare().url
         self.calls += 1
         meta = {"endpoint": f"{DATAFLOW}/{q.key}", "base_url": self.base_url,
                 "params": {"key": q.key, **q.params()}, "query_key": q.identity,
-                "freq": q.freq, "http_status": status, "records": rows, "complete": True,
-                "format": "sdmx-ml",
+                "freq": q.freq, "http_status": status, "url": final_url, "records": rows,
+                "complete": True, "format": "sdmx-ml",
                 "synthetic": synthetic}
         self.store.save(SOURCE, body, "xml", meta)
         self.observations += rows

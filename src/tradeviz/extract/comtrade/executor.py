@@ -172,6 +172,7 @@ class ComtradeFetcher:
             "params": params,
             "query_key": query.key,
             "http_status": got.status,
+            "url": got.url,
             "records": len(doc.data),
             "count": count,
             "max_records": self.cap,
@@ -240,7 +241,7 @@ class ComtradeFetcher:
                 self.store.save(PROBE_SOURCE, body, "json", {
                     "endpoint": path, "base_url": self.base_url, "freq": freq,
                     "params": params, "query_key": key, "http_status": got.status,
-                    "records": len(got.parsed), "complete": True,
+                    "url": got.url, "records": len(got.parsed), "complete": True,
                     "synthetic": got.synthetic})
             rows = _availability_rows(body)
         except (HttpError, BadResponseError) as exc:
