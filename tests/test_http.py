@@ -254,3 +254,31 @@ def test_row_missing_a_field_is_reported():
     with pytest.raises(InvalidRowsError, match="lacks flowCode"):
         validate_body(json.dumps(doc).encode())
     assert validate_body(GOOD)["count"] == 1
+
+
+def _body(n: int) -> bytes:
+    """n bytes that are not one repeated chunk, so a misplaced chunk shows."""
+    return bytes((i * 7 + i // 65536) % 251 for i in range(n))
+
+
+@pytest.mark.parametrize("mode", ["length", "gzip", "chunked"])
+def test_large_body_is_read_exactly_into_one_buffer(fast_client, mode):
+    import gzip
+
+    body = _body(300_000)  # several 64 KiB reads, not a multiple of one
+
+    def answer(req):
+        if mode == "length":
+            return Response(body, headers={"Content-Length": str(len(body))})
+        if mode == "gzip":  # Content-Length is the compressed size, not the body's
+            packed = gzip.compress(body)
+            return Response(packed, headers={"Content-Encoding": "gzip",
+                                             "Content-Length": str(len(packed))})
+        return Response(iter([body[:100_000], body[100_000:]]))  # no length: chunked
+    home, _ = _served(answer)
+    try:
+        got = fast_client(max_retries=0).get(home.url + PREVIEW)
+    finally:
+        home.__exit__(None, None, None)
+    assert isinstance(got.body, bytearray)  # the read buffer itself, not a joined copy
+    assert len(got.body) == len(body) and got.body == body

@@ -85,11 +85,14 @@ class RateLimiter:
 
 @dataclass
 class Fetched:
-    """A successful response: the exact bytes, the status and the parsed value."""
+    """A successful response: the exact bytes, the status and the parsed value.
+
+    `body` is the buffer the response was read into (a bytearray, not copied to bytes:
+    hashing, gzip, msgspec and `in` all take it as it is); treat it as read-only."""
 
     url: str
     status: int
-    body: bytes
+    body: bytes | bytearray
     headers: Mapping[str, str]
     parsed: object = None
     attempts: int = 1
@@ -187,7 +190,7 @@ class HttpClient:
                         "again.")
 
     def _request(self, url: str, params: Mapping[str, str] | None,
-                 headers: Mapping[str, str] | None) -> tuple[requests.Response, bytes]:
+                 headers: Mapping[str, str] | None) -> tuple[requests.Response, bytearray]:
         """One request under the deadline and size limit, following same-host redirects."""
         start = time.monotonic()
         origin = _origin(url)
@@ -218,33 +221,54 @@ class HttpClient:
         raise HttpError(f"{self.source}: more than {MAX_REDIRECTS} redirects from "
                         f"{self._scrub(_path(url))}")
 
-    def _read_body(self, resp: requests.Response, start: float) -> bytes:
-        """The body, read as it arrives, checked against the deadline and the size limit."""
+    def _read_body(self, resp: requests.Response, start: float) -> bytearray:
+        """The body, read as it arrives, checked against the deadline and the size limit.
+
+        Read into one buffer (preallocated when the Content-Length gives the size of the
+        decoded body; else grown in place), and handed out as that buffer: a list of chunks
+        then joined would hold the body twice at the end of every large answer."""
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise _TooLarge(f"a response of {int(declared):,} bytes, over the "
                             f"{self.max_bytes:,}-byte limit,")
-        chunks: list[bytes] = []
+        exact = declared.isdigit() and resp.headers.get("Content-Encoding", "identity") in (
+            "", "identity")
+        buf = bytearray(int(declared)) if exact else bytearray()
+        view = memoryview(buf) if exact else None
         size = 0
         raw = resp.raw
-        while True:
-            if time.monotonic() - start > self.deadline:
-                raise _TransferProblem(f"response not complete within the {self.deadline:g}s "
-                                       "deadline")
-            try:
-                chunk = raw.read1(1 << 16, decode_content=True)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise _TransferProblem(f"{type(exc).__name__}: {exc}") from None
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise _TooLarge(f"a response over the {self.max_bytes:,}-byte limit")
-            chunks.append(chunk)
+        try:
+            while True:
+                if time.monotonic() - start > self.deadline:
+                    raise _TransferProblem(f"response not complete within the "
+                                           f"{self.deadline:g}s deadline")
+                try:
+                    chunk = raw.read1(1 << 16, decode_content=True)
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    raise _TransferProblem(f"{type(exc).__name__}: {exc}") from None
+                if not chunk:
+                    break
+                end = size + len(chunk)
+                if end > self.max_bytes:
+                    raise _TooLarge(f"a response over the {self.max_bytes:,}-byte limit")
+                if view is not None and end <= len(buf):
+                    view[size:end] = chunk
+                else:  # longer than declared (or no length): grow in place from here on
+                    if view is not None:
+                        view.release()
+                        view = None
+                        del buf[size:]
+                    buf += chunk
+                size = end
+        finally:
+            if view is not None:
+                view.release()
+        if exact and size < len(buf):
+            del buf[size:]  # shorter than declared: urllib3 normally raises first
         if time.monotonic() - start > self.deadline:
             raise _TransferProblem(f"response not complete within the {self.deadline:g}s "
                                    "deadline")
-        return b"".join(chunks)
+        return buf
 
     def _carries_secret(self, headers: Mapping[str, str] | None) -> bool:
         values = [*(headers or {}).values(), *self.session.headers.values()]
