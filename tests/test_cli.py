@@ -183,6 +183,17 @@ def test_demo_refuses_a_data_dir_with_real_snapshots(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_demo_takes_the_data_dir_writer_lock(tmp_path):
+    from tradeviz.store.lock import lock
+
+    with lock(tmp_path, "tradeviz fetch comtrade"):
+        res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "demo", "--no-notebooks",
+                                        "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1
+    assert "tradeviz fetch comtrade" in res.output and "holds the data dir" in res.output
+    assert not (tmp_path / "raw").exists() and not (tmp_path / "out").exists()
+
+
 def test_demo_accepts_an_empty_or_synthetic_data_dir(tmp_path):
     check_demo_dir(tmp_path)  # no raw/ at all
     store = RawStore(tmp_path / "raw")

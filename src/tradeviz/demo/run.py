@@ -13,6 +13,7 @@ from pathlib import Path
 from tradeviz import config
 from tradeviz.demo.data import write_demo_raw
 from tradeviz.errors import DataDirError
+from tradeviz.store.lock import lock
 from tradeviz.transform.build import BuildReport, build
 
 DEFAULT_DEMO_DIR = Path("demo-data")
@@ -53,16 +54,20 @@ def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
     charts to out/charts, with `notebooks` run the notebooks into out/notebooks, and with
     `report` write the HTML report to out/report."""
     data_dir = demo_data_dir(data_dir)
-    check_demo_dir(data_dir)
     if notebooks:
         config.require("papermill", "notebooks")  # fail before any work, not at the end
     from tradeviz.charts import Tables, all_charts, export
 
-    raw = data_dir / "raw"
-    if raw.exists():
-        shutil.rmtree(raw)  # the demo layer is regenerated whole, never mixed
-    write_demo_raw(raw)
-    build_report = build(data_dir)
+    # Raw and processed are written under the data dir's writer lock, like fetch and build:
+    # a concurrent fetch or build into the same directory fails at once naming the holder.
+    # Charts, notebooks and the report only read, so they run after the lock is released.
+    with lock(data_dir, "tradeviz demo"):
+        check_demo_dir(data_dir)
+        raw = data_dir / "raw"
+        if raw.exists():
+            shutil.rmtree(raw)  # the demo layer is regenerated whole, never mixed
+        write_demo_raw(raw)
+        build_report = build(data_dir)
     tables = Tables.load(data_dir / "processed")
     written: list[Path] = []
     for chart in all_charts(tables):
