@@ -296,3 +296,22 @@ def test_processed_directory_from_before_generations_is_replaced(data_dir):
     (legacy / "flows.parquet").write_bytes(b"old")
     _generation(data_dir, b"new-")
     assert legacy.is_symlink() and (legacy / "flows.parquet").read_bytes() == b"new-flows"
+
+
+def test_gzip_snapshot_reads_back_exactly_whatever_its_members(tmp_path):
+    """The one-buffer decompression (size from the gzip trailer) gives the exact bytes; a
+    file of two gzip members (another tool's output) still reads whole."""
+    import gzip
+
+    from tradeviz.store.raw import read_file
+
+    body = bytes(range(256)) * 5000 + b'{"count": 0}'
+    one = tmp_path / "one.json.gz"
+    one.write_bytes(gzip.compress(body, mtime=0))
+    assert read_file(one) == body
+    two = tmp_path / "two.json.gz"
+    two.write_bytes(gzip.compress(body[:1000]) + gzip.compress(body[1000:]))
+    assert read_file(two) == body
+    empty = tmp_path / "empty.json.gz"
+    empty.write_bytes(gzip.compress(b""))
+    assert read_file(empty) == b""

@@ -386,7 +386,20 @@ def read_file(path: Path) -> bytes:
     bytes: faster than streaming and no second copy of the output; use `RawStore.open` to
     stream instead."""
     data = path.read_bytes()
-    return gzip.decompress(data) if path.name.endswith(GZ) else data
+    return _gunzip(data) if path.name.endswith(GZ) else data
+
+
+def _gunzip(data: bytes) -> bytes:
+    """gzip bytes decompressed into one output buffer sized from the trailer (ISIZE, the
+    size mod 2**32): zlib then hands that buffer back as the result, where a buffer grown
+    block by block is joined into a second full copy at the end. Multi-member files and
+    sizes over 4 GiB take gzip.decompress."""
+    if len(data) >= 18 and data[:2] == b"\x1f\x8b":
+        size = int.from_bytes(data[-4:], "little")
+        out = zlib.decompress(data, 31, max(size, 1))  # checks the CRC; raises if damaged
+        if len(out) == size:
+            return out
+    return gzip.decompress(data)
 
 
 def _at_line(snap: Snapshot) -> str:
