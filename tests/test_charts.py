@@ -315,6 +315,36 @@ def test_notebooks_committed_without_outputs_and_with_parameters():
         assert "years" in code[0].source and "countries" in code[0].source
 
 
+def test_notebook_kernel_runs_outside_the_source_folder(demo, tmp_path, monkeypatch):
+    """The kernel's IPC sockets go to a scratch directory, not the notebooks' folder (the
+    package when installed); a relative --out still lands under the caller's folder; an
+    empty source is a one-line MissingInputError."""
+    from tradeviz.errors import MissingInputError
+    from tradeviz.notebook_runner import run_notebooks
+
+    root, _, _ = demo
+    source = tmp_path / "books"
+    source.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import os\nprint(os.getcwd())")],
+        metadata={"kernelspec": {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"},
+                  "language_info": {"name": "python"}})
+    nbformat.write(nb, source / "01_cwd.ipynb")
+    monkeypatch.chdir(tmp_path)
+    written = run_notebooks(Path("rel-out"), root / "data", source=source)
+    assert written == [Path("rel-out/01_cwd.ipynb"), Path("rel-out/01_cwd.html")]
+    assert all((tmp_path / p).is_file() for p in written)
+    ran = nbformat.read(tmp_path / written[0], as_version=4)
+    kernel_cwd = ran.cells[-1].outputs[0]["text"].strip()
+    assert Path(kernel_cwd) != source and not Path(kernel_cwd).exists()  # scratch, removed
+    assert sorted(p.name for p in source.iterdir()) == ["01_cwd.ipynb"]
+    assert not list(NOTEBOOKS.glob("kernel-ipc-*"))
+    with pytest.raises(MissingInputError, match="no notebooks"):
+        run_notebooks(tmp_path / "o", root / "data", source=tmp_path)
+
+
 def test_every_notebook_executes_on_demo_data(demo, tmp_path):
     from tradeviz.notebook_runner import run_notebooks
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import html
 import logging
+import tempfile
 import time
 from pathlib import Path
 
-from tradeviz.errors import TradevizError
+from tradeviz.errors import MissingInputError, TradevizError
 
 log = logging.getLogger(__name__)
 
@@ -61,26 +62,32 @@ def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,
     source = source or notebooks_dir()
     books = sorted(p for p in source.glob("[0-9][0-9]_*.ipynb"))
     if not books:
-        raise FileNotFoundError(f"no notebooks (NN_name.ipynb) in {source}")
+        raise MissingInputError(f"no notebooks (NN_name.ipynb) in {source}; pass a folder "
+                                "that holds the numbered analysis notebooks")
     out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("papermill").setLevel(logging.WARNING)
     params = {"data_dir": str(resolved.resolve()), **(parameters or {})}
     written = []
-    for book in books:
-        target = out / book.name
-        t0 = time.perf_counter()
-        try:
-            pm.execute_notebook(str(book), str(target), parameters=params, cwd=str(source),
-                                kernel_name="python3", progress_bar=False,
-                                kernel_manager_class=_ipc_kernel_manager())
-        except pm.PapermillExecutionError as exc:
-            raise NotebookError(
-                f"{book.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                f"(full traceback in {target})") from None
-        html_path = target.with_suffix(".html")
-        _write_html(nbformat.read(target, as_version=4), html_path, with_code)
-        log.info("notebook %s: %.1f s", book.stem, time.perf_counter() - t0)
-        written += [target, html_path]
+    # The kernel runs in a scratch directory: its IPC sockets (kernel-ipc-N) are created in
+    # the working directory, which must be neither the package (read-only when installed,
+    # and the checkout otherwise) nor the user's folder. Paths are absolute because papermill
+    # changes the process's working directory while it executes.
+    with tempfile.TemporaryDirectory(prefix="tradeviz-kernel-") as scratch:
+        for book in books:
+            target = out.resolve() / book.name
+            t0 = time.perf_counter()
+            try:
+                pm.execute_notebook(str(book.resolve()), str(target), parameters=params,
+                                    cwd=scratch, kernel_name="python3", progress_bar=False,
+                                    kernel_manager_class=_ipc_kernel_manager())
+            except pm.PapermillExecutionError as exc:
+                raise NotebookError(
+                    f"{book.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                    f"(full traceback in {target})") from None
+            html_path = target.with_suffix(".html")
+            _write_html(nbformat.read(target, as_version=4), html_path, with_code)
+            log.info("notebook %s: %.1f s", book.stem, time.perf_counter() - t0)
+            written += [out / book.name, out / html_path.name]
     return written
 
 
@@ -119,7 +126,7 @@ def _add_alt_text(nb) -> None:
 
 
 def _ipc_kernel_manager():
-    """A kernel manager whose kernel talks over IPC sockets in the runtime directory (local
+    """A kernel manager whose kernel talks over IPC sockets in its working directory (local
     only, and no "running over TCP without encryption" warning on every run) and is not
     interrupted when it is shut down after the last cell."""
     from jupyter_client.manager import AsyncKernelManager
