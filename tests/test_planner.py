@@ -255,3 +255,14 @@ def test_availability_probe_only_lowers_data_calls(store, fast_client, comtrade_
     again = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False,
                                      probe=True).run(groups, "A")
     assert again.calls == 0 and api.availability_calls == (1 if served else 2)
+
+
+def test_describe_names_a_few_countries_and_counts_a_long_list():
+    from tradeviz.vocab.countries import BY_COMTRADE
+
+    partners = tuple(sorted(BY_COMTRADE))[:240]
+    wide = Query("A", (156,), partners, ("2023",), ("TOTAL",))
+    assert wide.describe() == f"CHN->{len(partners)} partners 2023 TOTAL"
+    assert len(wide.describe()) < 40
+    few = Query("A", (156, 398), (0, 860), ("2023", "2022"), ("01", "02"))
+    assert few.describe() == "CHN+KAZ->WLD+UZB 2022..2023(2) 2 codes 01..02"

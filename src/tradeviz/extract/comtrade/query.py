@@ -7,7 +7,6 @@ Pure: no HTTP, no raw store. The planner, the batch sizer and the executor all s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tradeviz.errors import BadResponseError
@@ -24,6 +23,7 @@ URL_LIMIT = 4000
 # Periods per call: no emulator enforces a limit and the live API is not known to (issue
 # 12), so it is off. Set an int (e.g. 12) only if the live API is shown to enforce one.
 MAX_PERIODS_PER_CALL: int | None = None
+DESCRIBE_MAX_NAMES = 8  # Query.describe names up to this many countries, then counts them
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,19 @@ class Query:
                 * len(self.flows))
 
     def describe(self) -> str:
-        def names(codes: Iterable[int]) -> str:
+        """A short label for logs and errors: ISO3 codes, or a count past a few (a
+        partners-plan query lists ~240 partners, which would swamp every log line)."""
+        def names(codes: tuple[int, ...], what: str) -> str:
+            if len(codes) > DESCRIBE_MAX_NAMES:
+                return f"{len(codes)} {what}"
             return "+".join(BY_COMTRADE[c].iso3 if c in BY_COMTRADE else
                             ("WLD" if c == WORLD_COMTRADE else str(c)) for c in codes)
         periods = self.periods[0] if len(self.periods) == 1 else \
             f"{self.periods[-1]}..{self.periods[0]}({len(self.periods)})"
         cmd = self.cmd[0] if len(self.cmd) == 1 else \
             f"{len(self.cmd)} codes {self.cmd[0]}..{self.cmd[-1]}"
-        return f"{names(self.reporters)}->{names(self.partners)} {periods} {cmd}"
+        return (f"{names(self.reporters, 'reporters')}->{names(self.partners, 'partners')} "
+                f"{periods} {cmd}")
 
 
 @dataclass(frozen=True)
