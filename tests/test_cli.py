@@ -95,6 +95,43 @@ def test_bad_values_fail_in_one_line_naming_value_and_valid_form(args, names):
     assert "Traceback" not in res.output
 
 
+@pytest.mark.parametrize(("args", "names"), [
+    (["fetch", "comtrade", "--years", "20x"], ["'20x'", "2015-2024"]),
+    (["fetch", "comtrade", "--reporters", "CHN,XXX"], ["--reporters", "'XXX'"]),
+    (["fetch", "comtrade", "--partners", "WLD,KZZ"], ["--partners", "'KZZ'", "KAZ"]),
+    (["fetch", "imf", "--years", "2024-2015"], ["'2024-2015'", "2015-2024"]),
+    (["tags", "explain", "27x"], ["'27x'", "2, 4 or 6 digits"]),
+    (["tags", "explain", "271121", "--rev", "H9"], ["--rev", "'H9'", "H0, H1"]),
+    (["tags", "list", "space"], ["'space'", "energy"]),
+    (["tags", "list", "ict", "--rev", "HS2030"], ["'HS2030'", "H6"]),
+    (["hs", "show", "12345"], ["'12345'", "2, 4 or 6 digits"]),
+    (["hs", "map", "852520", "--from", "H2", "--to", "H7"], ["--to", "'H7'"]),
+    (["hs", "search", "gas", "--rev", "X1"], ["'X1'", "H0, H1"]),
+])
+def test_commands_reject_bad_values_before_any_work(args, names, tmp_path, monkeypatch):
+    """Exit 2 with one error line naming the value and the valid form; nothing is fetched,
+    locked or written (the API URLs point nowhere, so any work would fail differently)."""
+    monkeypatch.setenv("TRADEVIZ_COMTRADE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("TRADEVIZ_IMF_URL", "http://127.0.0.1:9")
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "d"), *args])
+    assert res.exit_code == 2, res.output
+    error = [line for line in res.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and "Invalid value" in error[0]
+    for name in names:
+        assert name in error[0]
+    assert not (tmp_path / "d").exists()
+
+
+def test_typed_cli_values_keep_their_forms(tmp_path, monkeypatch):
+    """HS codes with dots and revisions by year or any case read as before."""
+    res = CliRunner().invoke(main, ["tags", "explain", "2711.21", "--rev", "hs2022"])
+    assert res.exit_code == 0 and res.output.startswith("271121 (H6): ")
+    res = CliRunner().invoke(main, ["hs", "show", "0901", "--rev", "h5"])
+    assert res.exit_code == 0 and res.output.startswith("0901 (H5): ")
+    res = CliRunner().invoke(main, ["tags", "list", "ICT"])
+    assert res.exit_code == 0 and "852411" in res.output
+
+
 def test_unknown_country_suggests_close_codes():
     res = _probe("--countries", "RUSS")
     assert res.exit_code == 2 and "RUS" in res.output.split("closest:")[1]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from tradeviz import config
-from tradeviz.cli._common import ENV_HELP, log, split_list
+from tradeviz.cli._common import ENV_HELP, log
+from tradeviz.cli.options import ISO3_LIST, ISO3_LIST_WITH_WORLD, YEARS
 from tradeviz.store.lock import writes_data_dir
 
 
@@ -15,7 +16,7 @@ def fetch() -> None:
 
 
 @fetch.command("comtrade", epilog=ENV_HELP)
-@click.option("--years", default=None, metavar="RANGE",
+@click.option("--years", type=YEARS, default=None,
               help="Years as 2015-2024 or 2019,2021 (default: the last ten complete years).")
 @click.option("--level", type=click.Choice(["total", "2", "4", "6", "auto"]), default="6",
               show_default=True,
@@ -32,10 +33,10 @@ def fetch() -> None:
                    "to enforce one).")
 @click.option("--freq", type=click.Choice(["A", "M"]), default="A", show_default=True,
               help="Annual or monthly data.")
-@click.option("--reporters", default=None, metavar="ISO3,...",
+@click.option("--reporters", type=ISO3_LIST, default=None,
               help="Reporters to fetch instead of the default plan (default CHN when "
                    "--partners is given).")
-@click.option("--partners", default=None, metavar="ISO3,...",
+@click.option("--partners", type=ISO3_LIST_WITH_WORLD, default=None,
               help="Partners to fetch instead of the default plan (WLD = World; default the "
                    "five Central Asian countries when --reporters is given).")
 @click.option("--max-records", type=int, default=None,
@@ -48,8 +49,9 @@ def fetch() -> None:
                    "and HS2 (--level 2, the default here, or total), and every reporter's "
                    "trade with each of the five at TOTAL (mirror side).")
 @writes_data_dir
-def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | None,
-                   partners: str | None, max_records: int | None, refresh: bool,
+def fetch_comtrade(years: list[int] | None, level: str, freq: str,
+                   reporters: list[str] | None, partners: list[str] | None,
+                   max_records: int | None, refresh: bool,
                    plan: str = "default", budget_minutes: float = 30.0,
                    max_periods_per_call: int | None = None, probe: bool = False) -> None:
     """Fetch China–Central Asia flows from UN Comtrade (API v1).
@@ -67,7 +69,7 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
     from tradeviz.extract.http import check_reachable
     from tradeviz.store.raw import RawStore
 
-    year_list = comtrade.parse_years(years)
+    year_list = years or comtrade.parse_years(None)  # default: the last ten complete years
     periods = comtrade.periods_for(year_list, freq)
     if not periods:
         raise click.UsageError("no complete period in --years for --freq M yet")
@@ -85,7 +87,7 @@ def fetch_comtrade(years: str | None, level: str, freq: str, reporters: str | No
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
     elif reporters or partners:
-        groups = comtrade.custom_plan(periods, level, split_list(reporters), split_list(partners))
+        groups = comtrade.custom_plan(periods, level, reporters, partners)
     else:
         groups = comtrade.default_plan(periods, level)
     check_reachable(config.comtrade_url())
@@ -112,7 +114,8 @@ def _minutes(calls: int, rps: float) -> str:
 
 
 def _auto_level(periods: tuple[str, ...], freq: str, keyed: bool, rps: float,
-                budget_minutes: float, reporters: str | None, partners: str | None,
+                budget_minutes: float, reporters: list[str] | None,
+                partners: list[str] | None,
                 plan: str) -> str:
     """6 with a key; without one the finest HS level whose estimated calls, at `rps`, fit
     in `budget_minutes` (the keyless preview returns 500 rows a call)."""
@@ -124,8 +127,7 @@ def _auto_level(periods: tuple[str, ...], freq: str, keyed: bool, rps: float,
         return "6"
     for level in ("6", "4", "2"):
         if reporters or partners:
-            groups = comtrade.custom_plan(periods, level, split_list(reporters),
-                                          split_list(partners))
+            groups = comtrade.custom_plan(periods, level, reporters, partners)
         else:
             groups = comtrade.default_plan(periods, level)
         calls = comtrade.estimate_calls(groups, freq, comtrade.PREVIEW_CAP)
@@ -137,25 +139,24 @@ def _auto_level(periods: tuple[str, ...], freq: str, keyed: bool, rps: float,
 
 
 @fetch.command("imf", epilog=ENV_HELP)
-@click.option("--years", default=None, metavar="RANGE",
+@click.option("--years", type=YEARS, default=None,
               help="Years as 2015-2025 (default: the last ten years and the current one).")
 @click.option("--freq", type=click.Choice(["A", "Q", "M"]), default="M", show_default=True,
               help="Annual, quarterly or monthly series.")
 @click.option("--refresh", is_flag=True, help="Fetch again queries already stored.")
 @writes_data_dir
-def fetch_imf(years: str | None, freq: str, refresh: bool) -> None:
+def fetch_imf(years: list[int] | None, freq: str, refresh: bool) -> None:
     """Fetch IMF IMTS bilateral goods trade (formerly DOTS) for China and the five Central
     Asian countries: exports FOB, imports CIF (and FOB where given), against each other and
     against World, from the SDMX 3.0 API. Values are full US dollars; IMF estimates for
     non-reporters (Turkmenistan) keep their DERIVATION_TYPE."""
     from datetime import date
 
-    from tradeviz.extract import comtrade, imf
+    from tradeviz.extract import imf
     from tradeviz.extract.http import check_reachable
     from tradeviz.store.raw import RawStore
 
-    year_list = comtrade.parse_years(years) if years else list(
-        range(date.today().year - 10, date.today().year + 1))
+    year_list = years or list(range(date.today().year - 10, date.today().year + 1))
     check_reachable(config.imf_url())
     store = RawStore(config.raw_dir())
     fetcher = imf.ImfFetcher(store, refresh=refresh)

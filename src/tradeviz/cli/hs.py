@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
+from tradeviz.cli.options import HS_CODE, REVISION
 from tradeviz.vocab.revisions import HS_REVISIONS, LATEST
 
-REV = click.Choice(HS_REVISIONS, case_sensitive=False)
+REV = REVISION  # H0…H6 or HS1992…HS2022, any case -> "H0"…"H6"
 
 
 @click.group("hs")
@@ -16,7 +17,7 @@ def hs_group() -> None:
 
 
 @hs_group.command("show")
-@click.argument("code")
+@click.argument("code", type=HS_CODE)
 @click.option("--rev", type=REV, default=LATEST, show_default=True,
               help="Revision the code is read in (H0 = HS1992 … H6 = HS2022).")
 def hs_show(code: str, rev: str) -> None:
@@ -25,7 +26,6 @@ def hs_show(code: str, rev: str) -> None:
     from tradeviz.transform.focus import tags_for
     from tradeviz.vocab import hs
 
-    code, rev = code.strip(), rev.upper()
     info = hs.check_code(code, rev)
     click.echo(f"{code} ({rev}): {info.description}")
     parent = hs.short_label(info.parent, rev) if info.parent != "TOTAL" else "TOTAL"
@@ -61,7 +61,7 @@ def hs_show(code: str, rev: str) -> None:
 
 
 @hs_group.command("map")
-@click.argument("code")
+@click.argument("code", type=HS_CODE)
 @click.option("--from", "from_rev", type=REV, required=True, help="Revision of CODE.")
 @click.option("--to", "to_rev", type=REV, required=True, help="Revision to map to.")
 def hs_map(code: str, from_rev: str, to_rev: str) -> None:
@@ -70,7 +70,6 @@ def hs_map(code: str, from_rev: str, to_rev: str) -> None:
     seen from CODE)."""
     from tradeviz.vocab import hs
 
-    code, from_rev, to_rev = code.strip(), from_rev.upper(), to_rev.upper()
     info = hs.check_code(code, from_rev)
     if info.level != 6:
         raise click.UsageError(f"{code} is an HS{info.level} code; the correlation tables "
@@ -91,8 +90,8 @@ def hs_search(text: str, rev: str, limit: int) -> None:
     """Codes of --rev whose description holds every word of TEXT (any case)."""
     from tradeviz.vocab import hs
 
-    found = hs.search(text, rev.upper(), limit)
+    found = hs.search(text, rev, limit)
     if found.empty:
-        click.echo(f"no {rev.upper()} code matches {text!r}")
+        click.echo(f"no {rev} code matches {text!r}")
     for r in found.itertuples(index=False):
         click.echo(f"{r.code:6}  HS{r.level}  {r.description}")

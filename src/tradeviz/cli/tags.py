@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from tradeviz.vocab.areas import AREA_KEYS
-from tradeviz.vocab.revisions import HS_REVISIONS
+from tradeviz.cli.options import AREA, HS_CODE, REVISION
 
 
 @click.group()
@@ -16,17 +15,15 @@ def tags() -> None:
 
 
 @tags.command("explain")
-@click.argument("code")
-@click.option("--rev", default="H6", show_default=True,
-              type=click.Choice(HS_REVISIONS, case_sensitive=False),
-              help="HS revision the code is read in.")
+@click.argument("code", type=HS_CODE)
+@click.option("--rev", default="H6", show_default=True, type=REVISION,
+              help="HS revision the code is read in (H0 = HS1992 … H6 = HS2022).")
 def tags_explain(code: str, rev: str) -> None:
     """Which focus areas CODE belongs to in revision --rev, by which rule and source.
     A code that does not exist in --rev is an error naming the revisions it exists in."""
     from tradeviz.transform.focus import tags_for
     from tradeviz.vocab import hs
 
-    code, rev = code.strip(), rev.upper()
     info = hs.check_code(code, rev)
     click.echo(f"{code} ({rev}): {info.description}")
     found = tags_for(rev, code)
@@ -46,15 +43,14 @@ def tags_explain(code: str, rev: str) -> None:
 
 
 @tags.command("list")
-@click.argument("area", type=click.Choice(AREA_KEYS))
-@click.option("--rev", default="H6", show_default=True,
-              type=click.Choice(HS_REVISIONS, case_sensitive=False))
+@click.argument("area", type=AREA)
+@click.option("--rev", default="H6", show_default=True, type=REVISION,
+              help="HS revision (H0 = HS1992 … H6 = HS2022).")
 def tags_list(area: str, rev: str) -> None:
     """The codes (prefixes) of AREA that apply in revision --rev, with rule, match and
     source kind."""
     from tradeviz.transform.focus import load_rules
 
-    rev = rev.upper()
     for r in load_rules():
         codes = [c for c in r.codes if rev in r.revisions_of(c)]
         if r.area == area and codes:
