@@ -273,3 +273,30 @@ def test_fast_reader_matches_the_record_reader_and_falls_back(corpus, comtrade_a
     assert cr._read_arrow([wrong_count])[0] is None
     with pytest.raises(ValueError, match="count 5 but 4"):
         cr.read_frame(wrong_count)
+
+
+def test_api_description_is_kept_for_codes_the_reference_lacks(fetched, store):
+    """cmdDesc travels from the snapshot to describe(): a code missing from the package HS
+    reference gets the API's text; a known code keeps the reference's; no cmd_desc column
+    is left in flows.parquet."""
+    from tradeviz.vocab import hs
+
+    snap = next(s for s in store.current_snapshots(["comtrade"])
+                if s.complete and s.record.get("records", 0) > 1)
+    doc = json.loads(store.read(snap))
+    odd, known = doc["data"][0], doc["data"][1]
+    odd["cmdCode"], odd["cmdDesc"] = "0077", "Test-only goods, not in any HS list"
+    known["cmdDesc"] = "API text that the reference overrides"
+    meta = {k: v for k, v in snap.record.items()
+            if k not in ("source", "sha256", "bytes", "path", "fetched_at")}
+    store.save("comtrade", json.dumps(doc).encode(), "json", meta)  # same query, newer line
+    build(fetched)
+    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    assert "cmd_desc" not in flows.columns
+    row = flows[(flows["hs_code"] == "0077") & (flows["hs_rev"] == odd["classificationCode"])]
+    assert row["hs_description"].tolist() == ["Test-only goods, not in any HS list"]
+    same = flows[(flows["hs_code"] == known["cmdCode"])
+                 & (flows["hs_rev"] == known["classificationCode"])]["hs_description"]
+    ref = hs.descriptions(pd.Series([known["classificationCode"]]),
+                          pd.Series([known["cmdCode"]]))[0]
+    assert isinstance(ref, str) and set(same) == {ref}

@@ -100,12 +100,17 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     names, columns = joined.column_names, list(joined.columns)
     del joined
     for i, column in enumerate(columns):  # each compact column is released as it is decoded
-        columns[i] = _decoded(column)
+        if names[i] != "cmd_desc":  # the API's texts stay a categorical until describe()
+            columns[i] = _decoded(column)
         del column
     joined = pa.table(columns, names=names)
     del columns
-    flows = conform(joined.to_pandas(), FLOWS_FIELDS)
+    frame = joined.to_pandas()
     del joined
+    flows = conform(frame, FLOWS_FIELDS)
+    if "cmd_desc" in frame.columns:  # not a flows column: describe() uses it, then drops it
+        flows["cmd_desc"] = frame["cmd_desc"]
+    del frame
     pa.default_memory_pool().release_unused()
     dup = flows.duplicated(list(FLOWS_KEY), keep="last")
     report.duplicates_dropped = int(dup.sum())

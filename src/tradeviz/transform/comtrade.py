@@ -17,7 +17,7 @@ from tradeviz.vocab.flows import FLOW_NAMES
 
 COLUMNS = ["freqCode", "refYear", "refMonth", "reporterCode", "reporterISO", "partnerCode",
            "partnerISO", "partner2Code", "flowCode", "classificationCode", "cmdCode",
-           "aggrLevel", "customsCode", "motCode", "primaryValue", "cifvalue", "fobvalue",
+           "cmdDesc", "aggrLevel", "customsCode", "motCode", "primaryValue", "cifvalue", "fobvalue",
            "netWgt", "qty", "qtyUnitAbbr", "isReported"]
 
 
@@ -33,7 +33,8 @@ ARROW_SCHEMA = pa.schema([
     ("freqCode", pa.string()), ("refYear", pa.int64()), ("refMonth", pa.int64()),
     ("reporterCode", pa.int64()), ("reporterISO", pa.string()), ("partnerCode", pa.int64()),
     ("partnerISO", pa.string()), ("partner2Code", pa.int64()), ("flowCode", pa.string()),
-    ("classificationCode", pa.string()), ("cmdCode", pa.string()), ("aggrLevel", pa.int64()),
+    ("classificationCode", pa.string()), ("cmdCode", pa.string()), ("cmdDesc", pa.string()),
+    ("aggrLevel", pa.int64()),
     ("customsCode", pa.string()), ("motCode", pa.int64()), ("primaryValue", pa.float64()),
     ("cifvalue", pa.float64()), ("fobvalue", pa.float64()), ("netWgt", pa.float64()),
     ("qty", pa.float64()), ("qtyUnitAbbr", pa.string()), ("isReported", pa.bool_()),
@@ -206,6 +207,9 @@ def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str,
         "is_estimated": ~raw["isReported"].fillna(True).astype(bool),
         "synthetic": bool(snap.record.get("synthetic", False)),
         "snapshot": snap.sha256,
+        # the API's own text: describe() falls back to it for codes the reference lacks,
+        # then drops it (not a flows column)
+        "cmd_desc": raw["cmdDesc"].astype("str"),
     })
     return out
 

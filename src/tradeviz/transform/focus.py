@@ -150,7 +150,7 @@ def _rule_codes(rules: tuple[Rule, ...]) -> pd.DataFrame:
 
 def _hs6_tags(rules: tuple[Rule, ...]) -> pd.DataFrame:
     """Tags of every HS6 code of every revision (one row per code and area)."""
-    c = hs.codes()
+    c = hs.codes_plain()
     six = c.loc[c["level"] == 6, ["rev", "code"]].rename(columns={"rev": "hs_rev",
                                                                   "code": "hs_code"})
     rc = _rule_codes(rules)
@@ -181,7 +181,7 @@ def _hs6_tags(rules: tuple[Rule, ...]) -> pd.DataFrame:
 
 def _rolled_up(six: pd.DataFrame, level: int) -> pd.DataFrame:
     """HS4/HS2 tags from their HS6 children: full only when every child is full."""
-    c = hs.codes()
+    c = hs.codes_plain()
     kids = c[(c["level"] == 6)][["rev", "code"]]
     n_kids = kids.groupby([kids["rev"], kids["code"].str[:level]]).size().rename("n")
     t = six.assign(parent=six["hs_code"].str[:level], full=six["match"] == "full")

@@ -27,12 +27,20 @@ from tradeviz.vocab.countries import CA_ISO3, CHINA
 GROUP = ["exporter", "importer", "freq", "year", "month"]
 
 
+# the flows columns the comparison reads: the sides copy these only, not descriptions etc.
+USED = ["freq", "year", "month", "reporter", "partner", "flow", "hs_rev", "hs_code",
+        "hs_level", "value_usd", "cif_usd", "synthetic"]
+
+
 def _sides(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    f = flows[(flows["source"] == "comtrade") & flows["freq"].isin(["A", "M"])]
     china, ca = CHINA.iso3, list(CA_ISO3)
-    pair = ((f["reporter"] == china) & f["partner"].isin(ca)) | (
-        f["reporter"].isin(ca) & (f["partner"] == china))
-    exp, imp = f[pair & (f["flow"] == "export")], f[pair & (f["flow"] == "import")]
+    rep, par = flows["reporter"], flows["partner"]
+    pair = ((rep == china) & par.isin(ca)) | (rep.isin(ca) & (par == china))
+    pair &= (flows["source"] == "comtrade") & flows["freq"].isin(["A", "M"])
+    used = [c for c in USED if c in flows.columns]
+    exp = flows.loc[pair & (flows["flow"] == "export"), used]
+    imp = flows.loc[pair & (flows["flow"] == "import"), used]
+    exp["month"], imp["month"] = exp["month"].astype("Int8"), imp["month"].astype("Int8")
     exp = exp.assign(exporter=exp["reporter"], importer=exp["partner"], has_cif=True)
     cif = imp["cif_usd"] if "cif_usd" in imp.columns else pd.Series(np.nan, index=imp.index)
     imp = imp.assign(exporter=imp["partner"], importer=imp["reporter"],
@@ -100,7 +108,6 @@ def _rolled(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
 
 
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
-    flows = flows.assign(month=flows["month"].astype("Int8"))
     exp, imp = _sides(flows)
     exp, imp = _finest(exp), _finest(imp)
     lv = _levels(exp, imp)

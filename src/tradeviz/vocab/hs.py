@@ -50,18 +50,26 @@ def _read(name: str) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def codes_plain() -> pd.DataFrame:
+    """Every code of every revision as shipped: rev, code, description, parent, is_leaf,
+    level, unit, legacy. Same rows and order as codes(), without its derived texts (the
+    build, tagging and correlation groups need none of them, and they cost seconds)."""
+    return _read("codes")
+
+
+@lru_cache(maxsize=1)
 def codes() -> pd.DataFrame:
     """Every code of every revision: rev, code, description, parent, is_leaf, level, unit,
     legacy (Comtrade's non-WCO breakdowns), readable (the description, with its heading's
     first clause where the text is a fragment), short (the chart label text)."""
-    df = _read("codes")
+    df = codes_plain().copy()
     df["readable"], df["short"] = _readable_texts(df)
     return df
 
 
 @lru_cache(maxsize=1)
 def _index() -> dict[tuple[str, str], int]:
-    df = codes()
+    df = codes_plain()
     return {k: i for i, k in enumerate(zip(df["rev"], df["code"], strict=True))}
 
 
@@ -102,7 +110,7 @@ def check_code(code: str, rev: str) -> HsCode:
         raise UnknownCodeError(f"HS code {code!r} does not exist in {rev}; {hint}. "
                                "Fix: pass --rev with one of those revisions, or "
                                f"`tradeviz hs search` for the goods")
-    row = codes().iloc[i]
+    row = codes_plain().iloc[i]
     unit = row["unit"] if isinstance(row["unit"], str) else None
     return HsCode(rev, code, row["description"], row["parent"], int(row["level"]), unit,
                   bool(row["is_leaf"]))
@@ -126,7 +134,7 @@ def level(code: str, rev: str) -> int:
 
 def hs6_under(prefix: str, rev: str) -> list[str]:
     """The WCO HS6 codes of `rev` under a 2- or 4-digit prefix (or the code itself)."""
-    c = codes()
+    c = codes_plain()
     sel = (c["rev"] == rev) & (c["level"] == 6) & ~c["legacy"] & c["code"].str.startswith(
         prefix)
     return sorted(c.loc[sel, "code"])
@@ -194,11 +202,23 @@ def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
 
 
 def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
-    """Readable descriptions for columns of revisions and codes (null where unknown)."""
-    c = codes()
-    table = pd.Series(c["readable"].to_numpy(),
-                      index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
+    """Readable descriptions for columns of revisions and codes (null where unknown).
+
+    Texts are derived for the asked codes and their parents only (a fragment's text needs
+    its heading's), not for the whole nomenclature, unless codes() is loaded already."""
     keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
+    if codes.cache_info().currsize:
+        c = codes()
+        readable = c["readable"]
+    else:
+        full = codes_plain()
+        at = pd.MultiIndex.from_arrays([full["rev"], full["code"]])
+        want = at.isin(keys.unique())
+        heads = pd.MultiIndex.from_arrays([full.loc[want, "rev"], full.loc[want, "parent"]])
+        c = full[want | at.isin(heads)]
+        readable = _readable_texts(c)[0]
+    table = pd.Series(readable.to_numpy(),
+                      index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
     return pd.Series(table.reindex(keys).to_numpy(), index=code.index, dtype="str")
 
 
@@ -243,7 +263,7 @@ def links(from_rev: str, to_rev: str, pruned: bool = False) -> pd.DataFrame:
     only the conversion link of catch-all codes (see HUB_DEGREE)."""
     i, j = HS_REVISIONS.index(from_rev), HS_REVISIONS.index(to_rev)
     if i == j:
-        c = codes()
+        c = codes_plain()
         six = c.loc[(c["rev"] == from_rev) & (c["level"] == 6), "code"]
         return pd.DataFrame({"src": six, "dst": six, "relation": "1:1"}).reset_index(drop=True)
     step = 1 if j > i else -1
@@ -293,7 +313,7 @@ def groups(rev_a: str, rev_b: str, level: int = 6) -> pd.DataFrame:
     ones alone in their group."""
     i, j = sorted((HS_REVISIONS.index(rev_a), HS_REVISIONS.index(rev_b)))
     revs = HS_REVISIONS[i:j + 1]
-    c = codes()
+    c = codes_plain()
     nodes = c.loc[c["rev"].isin(revs) & (c["level"] == level), ["rev", "code"]]
     edges = []
     for older, newer in zip(revs[:-1], revs[1:], strict=True):
@@ -323,17 +343,30 @@ def to_latest() -> pd.DataFrame:
     `exact` when the code's pruned chain reaches one HS2022 code (1:1 or n:1); `approx` when
     it was split (1:n or n:n): then the first target in UNSD's conversion table (the smallest
     HS2022 code converted back to it), else the smallest linked code."""
-    c = codes()
-    parts = [pd.DataFrame({"rev": LATEST, "code": c.loc[(c["rev"] == LATEST)
-                                                        & (c["level"] == 6), "code"]})
-             .assign(hs6_h6=lambda d: d["code"], converted="exact")]
+    return to_latest_of(tuple(HS_REVISIONS))
+
+
+@lru_cache(maxsize=16)
+def to_latest_of(revs: tuple[str, ...]) -> pd.DataFrame:
+    """to_latest() for the given revisions only (same rows and order): the build converts
+    the revisions its flows use, without chaining HS1992 codes it does not have."""
+    order = [LATEST, *HS_REVISIONS[:-1]]
+    parts = [_to_latest_rev(r) for r in order if r in revs]
+    return pd.concat(parts or [_to_latest_rev(LATEST).iloc[:0]], ignore_index=True)
+
+
+@lru_cache(maxsize=len(HS_REVISIONS))
+def _to_latest_rev(rev: str) -> pd.DataFrame:
+    if rev == LATEST:
+        c = codes_plain()
+        return pd.DataFrame({"rev": LATEST, "code": c.loc[(c["rev"] == LATEST)
+                                                          & (c["level"] == 6), "code"]}) \
+            .assign(hs6_h6=lambda d: d["code"], converted="exact")
     conv = conversion()
-    for rev in HS_REVISIONS[:-1]:
-        t = links(rev, LATEST, pruned=True)
-        n = t.groupby("src")["dst"].agg(["size", "min"])
-        back = conv[(conv["newer_rev"] == LATEST) & (conv["older_rev"] == rev)] \
-            .groupby("older")["newer"].min()
-        first = back.reindex(n.index).fillna(n["min"])
-        parts.append(pd.DataFrame({"rev": rev, "code": n.index, "hs6_h6": first.to_numpy(),
-                                   "converted": np.where(n["size"] == 1, "exact", "approx")}))
-    return pd.concat(parts, ignore_index=True)
+    t = links(rev, LATEST, pruned=True)
+    n = t.groupby("src")["dst"].agg(["size", "min"])
+    back = conv[(conv["newer_rev"] == LATEST) & (conv["older_rev"] == rev)] \
+        .groupby("older")["newer"].min()
+    first = back.reindex(n.index).fillna(n["min"])
+    return pd.DataFrame({"rev": rev, "code": n.index, "hs6_h6": first.to_numpy(),
+                         "converted": np.where(n["size"] == 1, "exact", "approx")})
