@@ -39,6 +39,16 @@ def no_real_apis(monkeypatch):
     monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def no_data_dir_override():
+    """The CLI's global --data-dir is process state that tradeviz.open() honours: a test that
+    invokes `main --data-dir X` must not leave X to the next test."""
+    from tradeviz import config
+
+    yield
+    config.set_data_dir(None)
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not HAVE_CORPUS:

@@ -232,3 +232,17 @@ def test_filter_helpers_name_bad_values_and_valid_ones():
     assert check_areas("ICT, energy") == ["energy", "ict"]
     with pytest.raises(FilterError, match="'gold'.*critical_minerals"):
         check_areas("gold")
+
+
+def test_open_follows_the_global_data_dir_before_the_env(demo_dir, tmp_path, monkeypatch):
+    """tradeviz.open() takes the data dir from tradeviz.config: the CLI's --data-dir, then
+    $TRADEVIZ_DATA_DIR; an explicit argument wins over both."""
+    from tradeviz import config
+    from tradeviz.analysis.dataset import resolve_data_dir
+
+    monkeypatch.setenv("TRADEVIZ_DATA_DIR", str(tmp_path / "nothing"))
+    assert resolve_data_dir() == (tmp_path / "nothing", "$TRADEVIZ_DATA_DIR")
+    config.set_data_dir(demo_dir)
+    assert resolve_data_dir() == (demo_dir, "--data-dir")
+    assert tradeviz.open().data_dir == demo_dir
+    assert resolve_data_dir(tmp_path)[0] == tmp_path

@@ -27,12 +27,19 @@ def set_data_dir(path: Path | str | None) -> None:
     _data_dir_override = Path(path) if path is not None else None
 
 
+def data_dir_choice() -> tuple[Path, str] | None:
+    """The data directory the user chose and where the choice came from ("--data-dir" or
+    "$TRADEVIZ_DATA_DIR"), or None: the one place the variable is read."""
+    if _data_dir_override is not None:
+        return _data_dir_override, "--data-dir"
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    return (Path(env), f"${DATA_DIR_ENV}") if env else None
+
+
 def data_dir_given() -> Path | None:
     """The data directory the user chose (--data-dir or $TRADEVIZ_DATA_DIR), or None."""
-    if _data_dir_override is not None:
-        return _data_dir_override
-    env = os.environ.get(DATA_DIR_ENV, "").strip()
-    return Path(env) if env else None
+    choice = data_dir_choice()
+    return choice[0] if choice else None
 
 
 def data_dir() -> Path:

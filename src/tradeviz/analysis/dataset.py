@@ -7,7 +7,6 @@ Methods never print; `ds.synthetic` and `ds.provenance` say what the numbers are
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tradeviz import config
 from tradeviz.analysis.filters import (
     ALL_ISO3,
     FilterError,
@@ -76,14 +76,15 @@ def _anchored(path: Path, root: Path | None) -> Path:
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> tuple[Path, str]:
-    """Where the tables are and why: `data_dir`, else $TRADEVIZ_DATA_DIR, else the checkout's
+    """Where the tables are and why: `data_dir`, else the global --data-dir or
+    $TRADEVIZ_DATA_DIR (tradeviz.config), else the checkout's
     data/, else (no real tables in a checkout) the demo's demo-data/, labelled synthetic."""
     root = project_root()
     if data_dir is not None:
         return _anchored(Path(data_dir), root), "data_dir argument"
-    env = os.environ.get("TRADEVIZ_DATA_DIR", "").strip()
-    if env:
-        return _anchored(Path(env), root), "$TRADEVIZ_DATA_DIR"
+    chosen = config.data_dir_choice()  # the global --data-dir, else $TRADEVIZ_DATA_DIR
+    if chosen is not None:
+        return _anchored(chosen[0], root), chosen[1]
     if root is None:
         return (Path.cwd() / "data").resolve(), "./data (default)"
     real = root / "data"

@@ -255,7 +255,9 @@ def ytd_sentence(ytd: pd.DataFrame, partner: str | None = None) -> str:
 
 
 def _source_name(key: str) -> str:
-    return {"imf": "IMF IMTS", "comtrade": "UN Comtrade"}.get(str(key), str(key))
+    from tradeviz.vocab.flows import source_name
+
+    return source_name(key)
 
 
 def _short(text: str, width: int = 60) -> str:

@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tradeviz import __version__
 from tradeviz.vocab.countries import ALL_SIX, CA_ISO3
+from tradeviz.vocab.flows import SOURCE_NAMES
 
 COUNTRY_COLORS = {"KAZ": "#1f77b4", "KGZ": "#d62728", "TJK": "#2ca02c", "TKM": "#9467bd",
                   "UZB": "#ff7f0e", "CHN": "#8c564b", "CA5": "#333333"}
@@ -127,7 +128,7 @@ def fmt_usd(value: float) -> str:
 
 
 def caption(side: str, *, synthetic: bool, fetched_at: list[str] | None = None,
-            source: str = "UN Comtrade", filters: dict | None = None,
+            source: str = SOURCE_NAMES["comtrade"], filters: dict | None = None,
             tool: str = f"tradeviz {__version__}") -> str:
     """Source, reporter side, fetch dates, filters applied, tool; SYNTHETIC first when so."""
     fetched = ""

@@ -18,9 +18,7 @@ from tradeviz.charts import draw_trade as T
 from tradeviz.charts import partners as partner_charts
 from tradeviz.charts.base import Chart, Info, caption, describe_filters, style, title_suffix
 from tradeviz.vocab.countries import CA_ISO3
-from tradeviz.vocab.flows import SOURCES
-
-SOURCE_NAMES = {"comtrade": "UN Comtrade", "imf": "IMF IMTS"}
+from tradeviz.vocab.flows import SOURCE_NAMES, SOURCES
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,16 @@ from tradeviz.emulators import partners as partner_panel
 from tradeviz.emulators.server import find_corpus
 from tradeviz.extract.http import SYNTHETIC_HEADER
 from tradeviz.formats import comtrade_v1
+from tradeviz.vocab.countries import BY_COMTRADE, CENTRAL_ASIA, CHINA
 
-COUNTRIES = {
-    0: ("W00", "World"), 156: ("CHN", "China"), 398: ("KAZ", "Kazakhstan"),
-    417: ("KGZ", "Kyrgyzstan"), 762: ("TJK", "Tajikistan"), 795: ("TKM", "Turkmenistan"),
-    860: ("UZB", "Uzbekistan"), 32: ("ARG", "Argentina"), 276: ("DEU", "Germany"),
+# The emulator's reporters (and World): Comtrade code -> (ISO3 as Comtrade sends it, name),
+# from the country registry and the v1 format's World party.
+COUNTRIES: dict[int, tuple[str, str]] = {
+    comtrade_v1.WORLD.code: (comtrade_v1.WORLD.iso, comtrade_v1.WORLD.desc),
+    **{code: (BY_COMTRADE[code].iso3, BY_COMTRADE[code].name)
+       for code in (CHINA.comtrade, *(c.comtrade for c in CENTRAL_ASIA), 32, 276)},
 }
-CA = (398, 417, 762, 795, 860)
+CA = tuple(c.comtrade for c in CENTRAL_ASIA)
 FLOW_DESC = comtrade_v1.FLOW_DESC
 # Years each reporter has data in Comtrade (Turkmenistan hardly reports; Uzbekistan since 2017).
 REPORTS = {156: (1992, 2100), 398: (1995, 2100), 417: (1995, 2100), 762: (2000, 2100),

@@ -25,31 +25,23 @@ from typing import Protocol
 
 import numpy as np
 
-CA = (398, 417, 762, 795, 860)
-CHINA = 156
+from tradeviz.vocab import countries
+
+CA = tuple(c.comtrade for c in countries.CENTRAL_ASIA)
+CHINA = countries.CHINA.comtrade
 AREAS_NES = 899
+# The panel's partners by Comtrade code; ISO3 and names come from the country registry
+# (vocab/countries.py, built from Comtrade's own lists, so they are what Comtrade sends).
+PANEL_CODES: tuple[int, ...] = (
+    156, 398, 417, 762, 795, 860, 643, 792, 276, 380, 251, 528, 56, 724, 616, 826, 364, 410,
+    392, 842, 699, 784, 4, 112, 804, 31, 268, 51, 757, 440, 428, 233, 203, 40, 246, 752, 348,
+    642, 100, 300, 586, 496, 124, 76, 376, 682, 458, 704, 764, 702, 344, 208, 579, 191,
+    AREAS_NES,
+)
+_REGISTRY = {c.comtrade: c for c in countries.ALL}  # areas too: 899 "Areas, nes"
 # Comtrade code -> (ISO3 as Comtrade sends it, name).
 PARTNERS: dict[int, tuple[str, str]] = {
-    156: ("CHN", "China"), 398: ("KAZ", "Kazakhstan"), 417: ("KGZ", "Kyrgyzstan"),
-    762: ("TJK", "Tajikistan"), 795: ("TKM", "Turkmenistan"), 860: ("UZB", "Uzbekistan"),
-    643: ("RUS", "Russian Federation"), 792: ("TUR", "Türkiye"), 276: ("DEU", "Germany"),
-    380: ("ITA", "Italy"), 251: ("FRA", "France"), 528: ("NLD", "Netherlands"),
-    56: ("BEL", "Belgium"), 724: ("ESP", "Spain"), 616: ("POL", "Poland"),
-    826: ("GBR", "United Kingdom"), 364: ("IRN", "Iran"), 410: ("KOR", "Rep. of Korea"),
-    392: ("JPN", "Japan"), 842: ("USA", "USA"), 699: ("IND", "India"),
-    784: ("ARE", "United Arab Emirates"), 4: ("AFG", "Afghanistan"), 112: ("BLR", "Belarus"),
-    804: ("UKR", "Ukraine"), 31: ("AZE", "Azerbaijan"), 268: ("GEO", "Georgia"),
-    51: ("ARM", "Armenia"), 757: ("CHE", "Switzerland"), 440: ("LTU", "Lithuania"),
-    428: ("LVA", "Latvia"), 233: ("EST", "Estonia"), 203: ("CZE", "Czechia"),
-    40: ("AUT", "Austria"), 246: ("FIN", "Finland"), 752: ("SWE", "Sweden"),
-    348: ("HUN", "Hungary"), 642: ("ROU", "Romania"), 100: ("BGR", "Bulgaria"),
-    300: ("GRC", "Greece"), 586: ("PAK", "Pakistan"), 496: ("MNG", "Mongolia"),
-    124: ("CAN", "Canada"), 76: ("BRA", "Brazil"), 376: ("ISR", "Israel"),
-    682: ("SAU", "Saudi Arabia"), 458: ("MYS", "Malaysia"), 704: ("VNM", "Viet Nam"),
-    764: ("THA", "Thailand"), 702: ("SGP", "Singapore"), 344: ("HKG", "China, Hong Kong SAR"),
-    208: ("DNK", "Denmark"), 579: ("NOR", "Norway"), 191: ("HRV", "Croatia"),
-    AREAS_NES: ("_X", "Areas, nes"),
-}
+    code: (_REGISTRY[code].iso3, _REGISTRY[code].name) for code in PANEL_CODES}
 BY_ISO3 = {iso: code for code, (iso, _) in PARTNERS.items()}
 # Dominant partners: (share 2015, share 2024) of exports and of imports, in per cent.
 # China and Russia cross in the same year in both flows where they cross at all, so the

@@ -14,3 +14,11 @@ SOURCES: dict[str, str] = {
     "imf": "IMF International Trade in Goods by partner (IMTS), SDMX 3.0 (api.imf.org)",
 }
 SOURCE_KEYS: tuple[str, ...] = tuple(SOURCES)
+# Short names for captions and sentences ("Source: UN Comtrade and IMF IMTS").
+SOURCE_NAMES: dict[str, str] = {"comtrade": "UN Comtrade", "wits": "World Bank WITS",
+                                "imf": "IMF IMTS"}
+
+
+def source_name(key: str) -> str:
+    """Short display name of a source key; the key itself when unknown."""
+    return SOURCE_NAMES.get(str(key), str(key))
