@@ -13,6 +13,7 @@ from tradeviz.errors import ConfigError, MissingExtraError, MissingInputError
 DEFAULT_COMTRADE_URL = "https://comtradeapi.un.org"
 DEFAULT_IMF_URL = "https://api.imf.org"
 DEFAULT_DATA_DIR = Path("data")
+DEFAULT_DEMO_DIR = Path("demo-data")  # where `tradeviz demo` writes when no dir is chosen
 DATA_DIR_ENV = "TRADEVIZ_DATA_DIR"
 CORPUS_DIR_ENV = "TRADEVIZ_CORPUS_DIR"
 

@@ -86,13 +86,13 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> tuple[Path, str]:
     if chosen is not None:
         return _anchored(chosen[0], root), chosen[1]
     if root is None:
-        return (Path.cwd() / "data").resolve(), "./data (default)"
-    real = root / "data"
-    if _has_tables(real) or not _has_tables(root / "demo-data"):
-        return real, "the project's data/"
-    return root / "demo-data", (f"the demo's SYNTHETIC tables in {root / 'demo-data'}: no "
-                                f"real tables in {real / 'processed'} (run `tradeviz build` "
-                                "there, or set TRADEVIZ_DATA_DIR, to use real data)")
+        return config.DEFAULT_DATA_DIR.resolve(), f"./{config.DEFAULT_DATA_DIR} (default)"
+    real, demo = root / config.DEFAULT_DATA_DIR, root / config.DEFAULT_DEMO_DIR
+    if _has_tables(real) or not _has_tables(demo):
+        return real, f"the project's {config.DEFAULT_DATA_DIR}/"
+    return demo, (f"the demo's SYNTHETIC tables in {demo}: no real tables in "
+                  f"{real / 'processed'} (run `tradeviz build` there, or set "
+                  f"{config.DATA_DIR_ENV}, to use real data)")
 
 
 def open_dataset(data_dir: str | Path | None = None) -> Dataset:

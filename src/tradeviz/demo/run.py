@@ -16,7 +16,7 @@ from tradeviz.errors import DataDirError
 from tradeviz.store.lock import lock
 from tradeviz.transform.build import BuildReport, build
 
-DEFAULT_DEMO_DIR = Path("demo-data")
+DEFAULT_DEMO_DIR = config.DEFAULT_DEMO_DIR
 
 
 def demo_data_dir(explicit: Path | None = None) -> Path:
