@@ -72,9 +72,12 @@ def _keyed(side: pd.DataFrame, lv: pd.DataFrame, rev_col: str) -> pd.DataFrame:
     side = side.merge(lv[[*GROUP, "match_level", "grouped", "e_rev", "i_rev"]], on=GROUP,
                       how="left")
     lvl = side["match_level"].to_numpy()
-    code = side["hs_code"].astype(str)
-    side["code"] = np.select([lvl == 0, lvl == 2, lvl == 4],
-                             ["TOTAL", code.str[:2], code.str[:4]], code.str[:6])
+    # string column operations only: np.select would make a Python object of every code
+    code = side["hs_code"].astype("str").str.slice(0, 6)
+    for level, cut in ((4, 4), (2, 2)):
+        if (lvl == level).any():
+            code = code.where(lvl != level, code.str.slice(0, cut))
+    side["code"] = code.where(lvl != 0, "TOTAL")
     side["key"] = side["code"]
     side["group_id"] = pd.Series(pd.NA, index=side.index, dtype="object")
     grouped = side[side["grouped"]]
@@ -108,7 +111,29 @@ def _rolled(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
 
 
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
+    """The mirror table. Cells of different partner countries never meet (every step joins
+    on exporter and importer), so a large table is compared one Central Asian country at a
+    time: the intermediates then take a fraction of the memory."""
     exp, imp = _sides(flows)
+    china = CHINA.iso3
+    e_of = exp["exporter"].where(exp["exporter"] != china, exp["importer"])
+    i_of = imp["exporter"].where(imp["exporter"] != china, imp["importer"])
+    countries = sorted(set(e_of) | set(i_of))
+    pieces = [(exp[e_of == c], imp[i_of == c]) for c in countries]
+    if len(exp) + len(imp) < CHUNK_ROWS or any(e.empty or i.empty for e, i in pieces):
+        pieces = [(exp, imp)]  # small, or a side missing somewhere: one comparison
+    del exp, imp, e_of, i_of
+    out = pd.concat([_compared(e, i) for e, i in pieces], ignore_index=True)
+    out = conform(out, MIRROR_FIELDS)
+    return out.sort_values(["direction", "freq", "year", "month", "hs_code"],
+                           ignore_index=True)
+
+
+CHUNK_ROWS = 50_000  # side rows above which the comparison goes country by country
+
+
+def _compared(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
+    """Mirror rows of the given exporter and importer sides (not yet conformed)."""
     exp, imp = _finest(exp), _finest(imp)
     lv = _levels(exp, imp)
     e = _rolled(_keyed(exp, lv, "e_rev"), "e")
@@ -133,8 +158,5 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     out["direction"] = out["exporter"] + "->" + out["importer"]
     out["synthetic"] = out["e_syn"].fillna(False).astype(bool) | out["i_syn"].fillna(
         False).astype(bool)
-    out = out.rename(columns={"e_rev": "exporter_rev", "i_rev": "importer_rev",
-                              "e_codes": "exporter_codes", "i_codes": "importer_codes"})
-    out = conform(out, MIRROR_FIELDS)
-    return out.sort_values(["direction", "freq", "year", "month", "hs_code"],
-                           ignore_index=True)
+    return out.rename(columns={"e_rev": "exporter_rev", "i_rev": "importer_rev",
+                               "e_codes": "exporter_codes", "i_codes": "importer_codes"})
