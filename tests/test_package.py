@@ -83,6 +83,9 @@ def test_wheel_runs_demo_check_tags_and_notebooks(installed):
     assert "SYNTHETIC demo data" in out
     assert (work / "demo-data" / "processed" / "flows.parquet").exists()  # default ./demo-data
     assert any((work / "demo-exports" / "charts").glob("*.png"))
+    # the closing line names the report's front page, which exists
+    assert out.rstrip().splitlines()[-1].startswith("open demo-exports/report/index.html")
+    assert (work / "demo-exports" / "report" / "index.html").is_file()
 
     out = _run([tv, "--data-dir", "demo-data", "check"], cwd=work, env=env)
     # published figures shipped in the wheel, read and compared

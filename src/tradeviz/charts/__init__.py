@@ -19,30 +19,22 @@ from collections.abc import Callable
 
 from tradeviz.analysis.dataset import Dataset
 from tradeviz.charts.base import Chart, Info, events, usd_scale
-from tradeviz.charts.compat import Context, Tables, dataset_from, filtered
 from tradeviz.charts.export import FORMATS, export
 from tradeviz.charts.registry import NAMES, SPECS, make, wanted
 from tradeviz.charts.registry import all_charts as _all_charts
 
 
-def all_charts(source: Dataset | Tables, areas: list[str] | None = None) -> list[Chart]:
-    """Every chart of a Dataset (or of the former Tables), optionally only the area charts
-    about `areas`."""
-    ds = source.ds if isinstance(source, Tables) else source
+def all_charts(ds: Dataset, areas: list[str] | None = None) -> list[Chart]:
+    """Every chart of a Dataset, optionally only the area charts about `areas`."""
     return _all_charts(ds, areas)
 
 
 def _chart_function(name: str) -> Callable[..., Chart]:
-    def chart(source, *frames, **kw) -> Chart:
-        if isinstance(source, Dataset):
-            return make(name, source, **kw)
-        if isinstance(source, Tables):
-            return make(name, source.ds, **kw)
-        ctx = next((f for f in frames if isinstance(f, Context)), kw.pop("ctx", None))
-        return make(name, dataset_from((source, *frames), ctx))
+    def chart(ds: Dataset, **kw) -> Chart:
+        return make(name, ds, **kw)
 
     chart.__name__ = name
-    chart.__doc__ = f"The `{name}` chart of a Dataset (or, as before, of table frames)."
+    chart.__doc__ = f"The `{name}` chart of a Dataset: `charts.make({name!r}, ds)`."
     return chart
 
 
@@ -59,20 +51,13 @@ imf_vs_comtrade = _chart_function("imf_vs_comtrade")
 latest_months = _chart_function("latest_months")
 
 
-def top_products(source, *rest) -> Chart:
-    """China's top products, `flow` export or import: top_products(ds, "export"), or as
-    before top_products(flows, focus, ctx, "export")."""
-    flow = next((r for r in rest if isinstance(r, str)), "export")
-    name = f"top_products_{flow}s"
-    if isinstance(source, Dataset | Tables):
-        return make(name, source.ds if isinstance(source, Tables) else source)
-    frames = tuple(r for r in rest if not isinstance(r, str | Context))
-    ctx = next((r for r in rest if isinstance(r, Context)), None)
-    return make(name, dataset_from((source, *frames), ctx))
+def top_products(ds: Dataset, flow: str = "export") -> Chart:
+    """China's top products, `flow` export or import: top_products(ds, "export")."""
+    return make(f"top_products_{flow}s", ds)
 
 
-__all__ = ["FORMATS", "NAMES", "SPECS", "Chart", "Context", "Info", "Tables",
+__all__ = ["FORMATS", "NAMES", "SPECS", "Chart", "Info",
            "agriculture_imports", "all_charts", "china_share", "energy_minerals", "events",
-           "export", "filtered", "focus_composition", "ict_exports", "imf_vs_comtrade",
+           "export", "focus_composition", "ict_exports", "imf_vs_comtrade",
            "latest_months", "make", "mirror_chapters", "mirror_gaps", "top_products",
            "total_trade", "trade_growth", "usd_scale", "wanted"]

@@ -40,6 +40,7 @@ def demo_cmd(data_dir: Path | None, out: Path, no_notebooks: bool) -> None:
                      load_published())
     click.echo("published-figures check (the synthetic data is calibrated to them):")
     click.echo(format_table(result))
+    click.echo(f"open {out / 'report' / 'index.html'} for the report (SYNTHETIC data)")
 
 
 AREA_LIST = ChoiceList(AREA_KEYS)

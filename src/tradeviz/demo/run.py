@@ -56,8 +56,6 @@ def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
     data_dir = demo_data_dir(data_dir)
     if notebooks:
         config.require("papermill", "notebooks")  # fail before any work, not at the end
-    from tradeviz.charts import Tables, all_charts, export
-
     # Raw and processed are written under the data dir's writer lock, like fetch and build:
     # a concurrent fetch or build into the same directory fails at once naming the holder.
     # Charts, notebooks and the report only read, so they run after the lock is released.
@@ -68,17 +66,19 @@ def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
             shutil.rmtree(raw)  # the demo layer is regenerated whole, never mixed
         write_demo_raw(raw)
         build_report = build(data_dir)
-    tables = Tables.load(data_dir / "processed")
-    written: list[Path] = []
-    for chart in all_charts(tables):
-        written += export(chart, out / "charts", formats)
+    import tradeviz
+    from tradeviz.charts.batch import export_all
+
+    ds = tradeviz.open(data_dir)
+    names = export_all(ds, out / "charts", formats, ds.provenance.get("raw_manifest_sha256"))
+    written = [out / "charts" / f"{name}.{ext}" for name in names
+               for ext in (*formats, "csv", "json")]
     if notebooks:
         from tradeviz.notebook_runner import run_notebooks
 
         written += run_notebooks(out / "notebooks", data_dir)
     if report:
-        from tradeviz.analysis.dataset import open_dataset
         from tradeviz.report import write_report
 
-        written += write_report(open_dataset(data_dir), out / "report")
+        written += write_report(ds, out / "report")
     return build_report, written
