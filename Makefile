@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fetch_plan.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/notebooks.py
+	$(BIN)/python bench/faults.py
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -17,7 +17,7 @@ def hs_group() -> None:
 
 
 @hs_group.command("show")
-@click.argument("code", type=HS_CODE)
+@click.argument("code", type=HS_CODE, metavar="CODE")
 @click.option("--rev", type=REV, default=LATEST, show_default=True,
               help="Revision the code is read in (H0 = HS1992 … H6 = HS2022).")
 def hs_show(code: str, rev: str) -> None:
@@ -61,7 +61,7 @@ def hs_show(code: str, rev: str) -> None:
 
 
 @hs_group.command("map")
-@click.argument("code", type=HS_CODE)
+@click.argument("code", type=HS_CODE, metavar="CODE")
 @click.option("--from", "from_rev", type=REV, required=True, help="Revision of CODE.")
 @click.option("--to", "to_rev", type=REV, required=True, help="Revision to map to.")
 def hs_map(code: str, from_rev: str, to_rev: str) -> None:

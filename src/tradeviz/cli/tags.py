@@ -15,7 +15,7 @@ def tags() -> None:
 
 
 @tags.command("explain")
-@click.argument("code", type=HS_CODE)
+@click.argument("code", type=HS_CODE, metavar="CODE")
 @click.option("--rev", default="H6", show_default=True, type=REVISION,
               help="HS revision the code is read in (H0 = HS1992 … H6 = HS2022).")
 def tags_explain(code: str, rev: str) -> None:
