@@ -48,19 +48,35 @@ def _sides(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return exp, imp
 
 
+CELL = "cell"  # integer id of a comparison cell (GROUP), the same on both sides
+
+
+def _with_cells(exp: pd.DataFrame, imp: pd.DataFrame
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Both sides with the integer id of their cell instead of its five key columns, and
+    the cells (GROUP columns by id): group-bys and joins then key on one integer."""
+    both = pd.concat([exp[GROUP], imp[GROUP]], ignore_index=True)
+    ids = both.groupby(GROUP, dropna=False, sort=False).ngroup().to_numpy()
+    first = np.unique(ids, return_index=True)[1]
+    cells = both.iloc[first].set_axis(pd.Index(ids[first], name=CELL))
+    drop = [*GROUP, "reporter", "partner", "flow"]
+    exp = exp.drop(columns=drop).assign(cell=ids[:len(exp)])
+    imp = imp.drop(columns=drop).assign(cell=ids[len(exp):])
+    return exp, imp, cells
+
+
 def _finest(side: pd.DataFrame) -> pd.DataFrame:
-    """Per group, only the rows at the finest level fetched (levels are partitions)."""
-    top = side.groupby(GROUP, dropna=False)["hs_level"].transform("max")
+    """Per cell, only the rows at the finest level fetched (levels are partitions)."""
+    top = side.groupby(CELL)["hs_level"].transform("max")
     return side[side["hs_level"] == top]
 
 
 def _levels(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
-    """Per comparison cell: each side's level and revision, and the level compared at."""
-    e = exp.groupby(GROUP, dropna=False).agg(e_level=("hs_level", "max"),
-                                             e_rev=("hs_rev", "first"))
-    i = imp.groupby(GROUP, dropna=False).agg(i_level=("hs_level", "max"),
-                                             i_rev=("hs_rev", "first"))
-    lv = e.join(i, how="outer").reset_index()
+    """Per comparison cell (by id): each side's level and revision, and the level compared
+    at."""
+    e = exp.groupby(CELL).agg(e_level=("hs_level", "max"), e_rev=("hs_rev", "first"))
+    i = imp.groupby(CELL).agg(i_level=("hs_level", "max"), i_rev=("hs_rev", "first"))
+    lv = e.join(i, how="outer")
     lv["match_level"] = lv[["e_level", "i_level"]].min(axis=1).astype(int)
     both = lv["e_rev"].notna() & lv["i_rev"].notna()
     lv["grouped"] = both & (lv["e_rev"] != lv["i_rev"]) & (lv["match_level"] > 0)
@@ -69,8 +85,9 @@ def _levels(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
 
 def _keyed(side: pd.DataFrame, lv: pd.DataFrame, rev_col: str) -> pd.DataFrame:
     """Side rows with `code` at match_level and `key` (the code, or its group id)."""
-    side = side.merge(lv[[*GROUP, "match_level", "grouped", "e_rev", "i_rev"]], on=GROUP,
-                      how="left")
+    got = lv.loc[side[CELL].to_numpy(), ["match_level", "grouped", "e_rev", "i_rev"]]
+    got.index = side.index
+    side = side.assign(**{c: got[c] for c in got.columns})
     lvl = side["match_level"].to_numpy()
     # string column operations only: np.select would make a Python object of every code
     code = side["hs_code"].astype("str").str.slice(0, 6)
@@ -93,7 +110,7 @@ def _keyed(side: pd.DataFrame, lv: pd.DataFrame, rev_col: str) -> pd.DataFrame:
 
 
 def _rolled(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    by = [*GROUP, "match_level", "key"]
+    by = [CELL, "match_level", "key"]
     out = side.groupby(by, dropna=False).agg(
         value=("value_usd", "sum"), syn=("synthetic", "max"), n_cif=("has_cif", "sum"),
         n=("has_cif", "size"), group_id=("group_id", "first"),
@@ -118,7 +135,7 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     china = CHINA.iso3
     e_of = exp["exporter"].where(exp["exporter"] != china, exp["importer"])
     i_of = imp["exporter"].where(imp["exporter"] != china, imp["importer"])
-    countries = sorted(set(e_of) | set(i_of))
+    countries = sorted(set(e_of.unique()) | set(i_of.unique()))
     pieces = [(exp[e_of == c], imp[i_of == c]) for c in countries]
     if len(exp) + len(imp) < CHUNK_ROWS or any(e.empty or i.empty for e, i in pieces):
         pieces = [(exp, imp)]  # small, or a side missing somewhere: one comparison
@@ -134,12 +151,13 @@ CHUNK_ROWS = 50_000  # side rows above which the comparison goes country by coun
 
 def _compared(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
     """Mirror rows of the given exporter and importer sides (not yet conformed)."""
+    exp, imp, cells = _with_cells(exp, imp)
     exp, imp = _finest(exp), _finest(imp)
     lv = _levels(exp, imp)
     e = _rolled(_keyed(exp, lv, "e_rev"), "e")
     i = _rolled(_keyed(imp, lv, "i_rev"), "i")
-    out = e.merge(i, on=[*GROUP, "match_level", "key"], how="outer")
-    out = out.merge(lv[[*GROUP, "e_rev", "i_rev"]], on=GROUP, how="left")
+    out = e.merge(i, on=[CELL, "match_level", "key"], how="outer")
+    out = out.join(lv[["e_rev", "i_rev"]], on=CELL).join(cells, on=CELL)
     out["group_id"] = out["e_group_id"].fillna(out["i_group_id"])
     # a group is named by the first code the exporter reported in it (else the importer)
     out["hs_code"] = out["key"].where(out["group_id"].isna(),
