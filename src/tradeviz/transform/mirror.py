@@ -140,8 +140,13 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     if len(exp) + len(imp) < CHUNK_ROWS or any(e.empty or i.empty for e, i in pieces):
         pieces = [(exp, imp)]  # small, or a side missing somewhere: one comparison
     del exp, imp, e_of, i_of
-    out = pd.concat([_compared(e, i) for e, i in pieces], ignore_index=True)
-    out = conform(out, MIRROR_FIELDS)
+    done = []
+    while pieces:  # each piece's inputs released once compared, its extra columns at once
+        e, i = pieces.pop(0)
+        done.append(conform(_compared(e, i), MIRROR_FIELDS))
+        del e, i
+    out = pd.concat(done, ignore_index=True)
+    del done
     return out.sort_values(["direction", "freq", "year", "month", "hs_code"],
                            ignore_index=True)
 
