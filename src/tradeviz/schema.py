@@ -500,17 +500,8 @@ def data_dictionary() -> str:
              "Generated from `src/tradeviz/schema.py` by `tradeviz dictionary`; do not edit by "
              "hand. Files live in `$TRADEVIZ_DATA_DIR/processed/`.", ""]
     for table, (fields, key, summary) in TABLES.items():
-        lines += [f"## `{table}.parquet`", "", summary, "",
-                  f"Key (unique): {', '.join(f'`{k}`' for k in key)}.", "",
-                  "| column | type | unit | nullable | description | origin |",
-                  "|---|---|---|---|---|---|"]
-        for f in fields:
-            desc = f.description
-            if f.allowed is not None:
-                desc += " Allowed: " + ", ".join(f"`{a}`" for a in f.allowed) + "."
-            lines.append(f"| `{f.name}` | {f.dtype} | {f.unit} | {'yes' if f.nullable else 'no'}"
-                         f" | {desc} | {f.origin} |")
-        lines.append("")
+        lines += _field_table(f"`{table}.parquet`", summary,
+                              f"Key (unique): {', '.join(f'`{k}`' for k in key)}.", fields)
     lines += _analysis_frames()
     return "\n".join(lines)
 
@@ -520,15 +511,21 @@ def _analysis_frames() -> list[str]:
     lines = ["# Analysis frames", "", "Returned by `tradeviz.open()` methods, not written to "
              "disk.", ""]
     for name, (fields, key, summary) in ANALYSIS_FRAMES.items():
-        lines += [f"## `{name}`", "", summary, "",
-                  f"One row per {', '.join(f'`{k}`' for k in key)}.", "",
-                  "| column | type | unit | nullable | description | origin |",
-                  "|---|---|---|---|---|---|"]
-        for f in fields:
-            desc = f.description
-            if f.allowed is not None:
-                desc += " Allowed: " + ", ".join(f"`{a}`" for a in f.allowed) + "."
-            lines.append(f"| `{f.name}` | {f.dtype} | {f.unit} | {'yes' if f.nullable else 'no'}"
-                         f" | {desc} | {f.origin} |")
-        lines.append("")
+        lines += _field_table(f"`{name}`", summary,
+                              f"One row per {', '.join(f'`{k}`' for k in key)}.", fields)
+    return lines
+
+
+def _field_table(title: str, summary: str, key_line: str, fields) -> list[str]:
+    """One dictionary section: heading, summary, key, and a row per field."""
+    lines = [f"## {title}", "", summary, "", key_line, "",
+             "| column | type | unit | nullable | description | origin |",
+             "|---|---|---|---|---|---|"]
+    for f in fields:
+        desc = f.description
+        if f.allowed is not None:
+            desc += " Allowed: " + ", ".join(f"`{a}`" for a in f.allowed) + "."
+        lines.append(f"| `{f.name}` | {f.dtype} | {f.unit} | {'yes' if f.nullable else 'no'}"
+                     f" | {desc} | {f.origin} |")
+    lines.append("")
     return lines

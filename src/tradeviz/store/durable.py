@@ -110,25 +110,33 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a pid-named temporary file in the same folder, fsync, then rename over
-    `path`: readers see the old file or the whole new one. OS errors become StorageError."""
+@contextlib.contextmanager
+def atomic_target(path: Path, suffix: str = "") -> Iterator[Path]:
+    """A pid-named temporary path beside `path` for the caller to write and fsync; on exit
+    it is renamed over `path` (readers see the old file or the whole new one), or removed
+    if the block raised. OS errors become StorageError naming `path`."""
     path = Path(path)
     with os_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_name(path.parent)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        tmp = tmp_name(path.parent, suffix)
         try:
-            try:
-                write_all(fd, data, path)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            yield tmp
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file, fsync, then rename (atomic_target)."""
+    with atomic_target(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            write_all(fd, data, path)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def remove_dead_temp_files(root: Path) -> int:

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeviz.store.durable import atomic_write_bytes, fsync_dir, os_errors, tmp_name
+from tradeviz.store.durable import atomic_target, atomic_write_bytes
 
 META_KEY = b"tradeviz"
 
@@ -21,21 +21,13 @@ def write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
     merged = {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, sort_keys=True)
               .encode()}
     table = table.replace_schema_metadata(merged)
-    with os_errors(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_name(path.parent, ".parquet")
+    with atomic_target(path, ".parquet") as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+        fd = os.open(tmp, os.O_RDONLY)
         try:
-            pq.write_table(table, tmp, compression="zstd")
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        fsync_dir(path.parent)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     del table
     pa.default_memory_pool().release_unused()  # the copy made for writing
 
