@@ -6,10 +6,9 @@ Pure: no HTTP, no raw store. The planner, the batch sizer and the executor all s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from tradeviz.errors import BadResponseError
+from tradeviz.extract.v1_rows import validate_v1 as validate_body  # noqa: F401 (API)
 from tradeviz.formats.comtrade_v1 import PINNED  # defined once, shared with demo and emulator
 from tradeviz.store.raw import query_key
 from tradeviz.vocab.countries import BY_COMTRADE, WORLD_COMTRADE
@@ -94,14 +93,3 @@ class PlanGroup:
         return len(self.reporters) * len(self.partners) * len(FLOWS)
 
 
-def validate_body(body: bytes) -> dict:
-    """Parse a v1 data response; anything that is not a whole envelope is unreadable."""
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadResponseError(f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list) or "count" not in doc:
-        raise BadResponseError("JSON without the v1 envelope {count, data, error}")
-    if doc["count"] != len(doc["data"]):
-        raise BadResponseError(f"count {doc['count']} but {len(doc['data'])} records")
-    return doc
