@@ -54,7 +54,8 @@ class BuildReport:
 
 
 def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
-    """Every complete snapshot parsed; duplicates of a key keep the newest snapshot."""
+    """Every complete snapshot parsed; duplicates of a key keep the newest snapshot; each
+    row's product described (describe())."""
     parts: list[pa.Table] = []
     parse_report = ParseReport()
     snaps = store.current_snapshots(DATA_SOURCES)  # newest complete line per query key
@@ -120,7 +121,9 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
         flows = flows[~dup].reset_index(drop=True)
     report.rows_by_source = {k: int(v) for k, v in flows["source"].value_counts().items()}
     report.synthetic = bool(flows["synthetic"].any())
-    return flows
+    # hs_description, hs6_h6, converted (package HS reference); uses and drops cmd_desc,
+    # so the table returned has the flows columns only
+    return describe(flows)
 
 
 def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -254,7 +257,6 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
                          "first")
     report = BuildReport()
     flows = load_flows(store, report)
-    flows = describe(flows)  # hs_description, hs6_h6, converted (package HS reference)
     check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
     validate(flows, "flows")
     check_chapters(flows, report)

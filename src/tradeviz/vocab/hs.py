@@ -165,7 +165,10 @@ def _readable_texts(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
                                                                           df["code"]]))
     ptext = pd.Series(by_key.reindex(pd.MultiIndex.from_arrays(
         [df["rev"], df["parent"]])).to_numpy(), index=df.index)
-    clause = ptext.str.split(r"[,;:(]", n=1, regex=True).str[0].str.strip()
+    if ptext.notna().any():
+        clause = ptext.str.split(r"[,;:(]", n=1, regex=True).str[0].str.strip()
+    else:  # no parent text at all (descriptions() of HS2 codes alone)
+        clause = pd.Series(pd.NA, index=df.index, dtype="str")
     fragment = ((df["level"] == 6) & ~text.str.contains(r"[;:]", regex=True)
                 & clause.fillna("").str.len().gt(0))
     # HS1992-style 'Coal, whether or not pulverised ... :-- Bituminous coal': the part
