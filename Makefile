@@ -54,8 +54,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/faults.py
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	# $(BIN)/ruff format --check src tests bench   # enable once `ruff format` is applied
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/python -m pytest -q
 
 clean:

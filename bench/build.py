@@ -31,8 +31,10 @@ import time
 from pathlib import Path
 
 KEY = "bench-key-0123456789"
-HWM = ("print([int(x.split()[1]) * 1024 for x in open('/proc/self/status') "
-       "if x.startswith('VmHWM')][0])")
+HWM = (
+    "print([int(x.split()[1]) * 1024 for x in open('/proc/self/status') "
+    "if x.startswith('VmHWM')][0])"
+)
 BUILD = f"""
 import sys, time
 from pathlib import Path
@@ -89,22 +91,23 @@ def generate(root: Path, years: str) -> dict:
         os.environ["TRADEVIZ_COMTRADE_URL"] = served.url
         store = RawStore(root / "raw")
         periods = comtrade.periods_for(comtrade.parse_years(years), "A")
-        fetcher = comtrade.ComtradeFetcher(store, client=HttpClient("comtrade", rps=1000.0),
-                                           api_key=KEY, progress=False)
+        fetcher = comtrade.ComtradeFetcher(
+            store, client=HttpClient("comtrade", rps=1000.0), api_key=KEY, progress=False
+        )
         stats = fetcher.run(comtrade.default_plan(periods, "6"), "A")
     size = sum(len(store.read(s)) for s in store.snapshots("comtrade"))
     return {"records": stats.rows, "bytes": size, "calls": stats.calls}
 
 
 def measure(code: str, root: Path) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, "-c", code, str(root)], check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(root)], check=True, capture_output=True, text=True
+    ).stdout.split()
     return float(out[-2]), int(out[-1])
 
 
 def summary(values: list[float]) -> str:
-    return (f"median {statistics.median(values):6.2f}  spread {min(values):.2f}-"
-            f"{max(values):.2f}")
+    return f"median {statistics.median(values):6.2f}  spread {min(values):.2f}-{max(values):.2f}"
 
 
 def verdict(ok: bool) -> str:
@@ -115,8 +118,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", default="2010-2024")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--keep", type=Path, default=None,
-                    help="raw layer folder: reused if it holds one, else generated and kept")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="raw layer folder: reused if it holds one, else generated and kept",
+    )
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="tradeviz-build-bench-"))
     try:
@@ -127,9 +134,11 @@ def main() -> None:
         else:
             info = generate(root, args.years)
             info_file.write_text(json.dumps(info))
-        print(f"raw layer: keyed HS6 default plan {args.years} from the emulator (synthetic): "
-              f"{info['records']:,} records, {info['bytes'] / 1e6:,.0f} MB of JSON, "
-              f"{info['calls']} snapshots (ready in {time.perf_counter() - t0:.0f} s)")
+        print(
+            f"raw layer: keyed HS6 default plan {args.years} from the emulator (synthetic): "
+            f"{info['records']:,} records, {info['bytes'] / 1e6:,.0f} MB of JSON, "
+            f"{info['calls']} snapshots (ready in {time.perf_counter() - t0:.0f} s)"
+        )
         runs: dict[str, list[tuple[float, int]]] = {"build": [], "naive": [], "floor": []}
         for _ in range(args.reps):
             runs["build"].append(measure(BUILD, root))
@@ -144,8 +153,10 @@ def main() -> None:
         f_ratio = statistics.median(secs["build"]) / statistics.median(secs["floor"])
         print(f"  build / naive time   {t_ratio:5.2f}  target <= 0.60  {verdict(t_ratio <= 0.6)}")
         print(f"  build / naive memory {m_ratio:5.2f}  target <= 0.60  {verdict(m_ratio <= 0.6)}")
-        print(f"  build / I/O floor    {f_ratio:5.2f}  (information: the floor only reads the "
-              "raw bytes and writes flows.parquet)")
+        print(
+            f"  build / I/O floor    {f_ratio:5.2f}  (information: the floor only reads the "
+            "raw bytes and writes flows.parquet)"
+        )
         print("build:", verdict(t_ratio <= 0.6 and m_ratio <= 0.6))
     finally:
         if args.keep is None:

@@ -56,10 +56,34 @@ from tradeviz.store import durable
 from tradeviz.store.raw import RawStore
 
 KEY = "b3nch-s3cret-key-0123456789abcdef"
-FETCH = ["fetch", "comtrade", "--years", "2019-2021", "--level", "total", "--reporters",
-         "CHN", "--partners", "KAZ,KGZ,TJK", "--max-records", "20"]
-KILL_FETCH = ["fetch", "comtrade", "--years", "2016-2021", "--level", "2", "--reporters", "CHN",
-              "--partners", "KAZ,KGZ", "--max-records", "150"]
+FETCH = [
+    "fetch",
+    "comtrade",
+    "--years",
+    "2019-2021",
+    "--level",
+    "total",
+    "--reporters",
+    "CHN",
+    "--partners",
+    "KAZ,KGZ,TJK",
+    "--max-records",
+    "20",
+]
+KILL_FETCH = [
+    "fetch",
+    "comtrade",
+    "--years",
+    "2016-2021",
+    "--level",
+    "2",
+    "--reporters",
+    "CHN",
+    "--partners",
+    "KAZ,KGZ",
+    "--max-records",
+    "150",
+]
 
 
 @dataclass
@@ -87,9 +111,13 @@ class Suite:
         return d
 
     def env(self, data_dir: Path, url: str | None = None) -> dict[str, str]:
-        return {"TRADEVIZ_DATA_DIR": str(data_dir), "COMTRADE_API_KEY": KEY,
-                "TRADEVIZ_COMTRADE_URL": url or self.served.url, "TRADEVIZ_COMTRADE_RPS": "500",
-                "TRADEVIZ_CORPUS_DIR": str(self.corpus)}
+        return {
+            "TRADEVIZ_DATA_DIR": str(data_dir),
+            "COMTRADE_API_KEY": KEY,
+            "TRADEVIZ_COMTRADE_URL": url or self.served.url,
+            "TRADEVIZ_COMTRADE_RPS": "500",
+            "TRADEVIZ_CORPUS_DIR": str(self.corpus),
+        }
 
     def cli(self, data_dir: Path, *args: str, url: str | None = None):
         result = CliRunner().invoke(main, list(args), env=self.env(data_dir, url))
@@ -100,8 +128,14 @@ class Suite:
 
     def proc(self, data_dir: Path, *args: str, **kw) -> subprocess.Popen:
         env = {**os.environ, **self.env(data_dir)}
-        return subprocess.Popen([sys.executable, "-m", "tradeviz", *args], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+        return subprocess.Popen(
+            [sys.executable, "-m", "tradeviz", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **kw,
+        )
 
     def fetched(self, name: str, args: list[str] = FETCH) -> Path:
         d = self.data_dir(name)
@@ -113,8 +147,11 @@ class Suite:
     def contents(data_dir: Path) -> dict[str, bytes]:
         """Query key -> exact bytes of the snapshot a build would read."""
         store = RawStore(data_dir / "raw")
-        return {s.record["query_key"]: store.read(s)
-                for s in store.current_snapshots(["comtrade"]) if s.complete}
+        return {
+            s.record["query_key"]: store.read(s)
+            for s in store.current_snapshots(["comtrade"])
+            if s.complete
+        }
 
     @staticmethod
     def duplicates(data_dir: Path) -> int:
@@ -126,15 +163,23 @@ class Suite:
         """Records of the reference run missing (or different) in data_dir's raw layer."""
         have = self.contents(data_dir)
         assert self.reference is not None
-        return sum(len(json.loads(body)["data"]) for key, body in self.reference.items()
-                   if have.get(key) != body)
+        return sum(
+            len(json.loads(body)["data"])
+            for key, body in self.reference.items()
+            if have.get(key) != body
+        )
 
     def one_line_error(self, result, *words: str) -> tuple[bool, str]:
         """Exit 1, no traceback, exactly one `error:` line (the last) holding `words`."""
         text = result.output.strip()
         errors = [ln for ln in text.splitlines() if ln.startswith("error:")]
-        ok = (result.exit_code == 1 and "Traceback" not in text and len(errors) == 1
-              and text.endswith(errors[0]) and all(w in errors[0] for w in words))
+        ok = (
+            result.exit_code == 1
+            and "Traceback" not in text
+            and len(errors) == 1
+            and text.endswith(errors[0])
+            and all(w in errors[0] for w in words)
+        )
         return ok, (errors or text.splitlines() or ["(no output)"])[-1][:110]
 
     def key_leaks(self) -> int:
@@ -158,6 +203,7 @@ class Suite:
 def serve(answer: Callable[[Request], Response]):
     def app(environ, start_response):
         return answer(Request(environ))(environ, start_response)
+
     served = ServedApp(app).__enter__()
     try:
         yield served
@@ -175,6 +221,7 @@ def failing_writes(code: int, after: int):
             raise OSError(code, os.strerror(code))
         budget[0] -= 1
         return real(fd, data)
+
     durable.os.write = write  # durable and raw share the os module: every data write
     try:
         yield
@@ -205,8 +252,7 @@ def case_delete_and_refresh(s: Suite) -> Outcome:
     return Outcome(ok, "fetch --refresh then build", s.lost(d), 0)
 
 
-def _manifest_case(s: Suite, name: str, damage: Callable[[bytes], bytes],
-                   *words: str) -> Outcome:
+def _manifest_case(s: Suite, name: str, damage: Callable[[bytes], bytes], *words: str) -> Outcome:
     d = s.fetched(name)
     assert s.cli(d, "build").exit_code == 0
     flows = (d / "processed" / "flows.parquet").read_bytes()
@@ -247,8 +293,9 @@ def case_torn_last_line(s: Suite) -> Outcome:
     m.write_bytes(m.read_bytes() + b'{"source": "comtrade", "sha2')
     ok = s.cli(d, "build").exit_code == 0 and s.cli(d, *FETCH).exit_code == 0
     ok &= b"sha2\n" not in m.read_bytes() and s.cli(d, "raw", "verify").exit_code == 0
-    return Outcome(ok, "tolerated with a warning, cut on the next append", s.lost(d),
-                   s.duplicates(d))
+    return Outcome(
+        ok, "tolerated with a warning, cut on the next append", s.lost(d), s.duplicates(d)
+    )
 
 
 def case_complete_as_string(s: Suite) -> Outcome:
@@ -319,6 +366,7 @@ def case_failed_build_keeps_generation(s: Suite) -> Outcome:
 
     def fail(*a, **k):
         raise focus.RulesError("focus step failed (fault injected)")
+
     focus.build_focus = fail
     try:
         result = s.cli(d, "build")
@@ -353,9 +401,14 @@ def case_cross_host_redirect(s: Suite) -> Outcome:
     def thief(req):
         seen.append(req.headers.get("Ocp-Apim-Subscription-Key", ""))
         return Response("{}")
+
     with serve(thief) as other:
-        out = _http_case(s, "redirect", lambda req: Response(status=302, headers={
-            "Location": other.url + "/x"}), "another host")
+        out = _http_case(
+            s,
+            "redirect",
+            lambda req: Response(status=302, headers={"Location": other.url + "/x"}),
+            "another host",
+        )
     s.outputs += seen
     out.clean &= not seen
     return out
@@ -363,8 +416,7 @@ def case_cross_host_redirect(s: Suite) -> Outcome:
 
 def case_key_echoed(s: Suite, status: int) -> Outcome:
     body = json.dumps({"statusCode": status, "message": f"backend failed for key {KEY}"})
-    return _http_case(s, f"echo{status}", lambda req: Response(body, status=status),
-                      str(status))
+    return _http_case(s, f"echo{status}", lambda req: Response(body, status=status), str(status))
 
 
 def case_key_echoed_in_200(s: Suite) -> Outcome:
@@ -394,7 +446,9 @@ def case_trickle(s: Suite) -> Outcome:
             for _ in range(60):
                 yield b" "
                 time.sleep(0.25)
+
         return Response(gen(), headers={"Content-Length": "60"})
+
     with serve(trickle) as srv:
         start = time.monotonic()
         try:
@@ -422,15 +476,24 @@ def case_bad_row_types(s: Suite) -> Outcome:
     from tradeviz.extract.http import HttpClient
     from tradeviz.extract.v1_rows import validate_v1
 
-    row = {"freqCode": "A", "refYear": 2020, "period": "2020", "reporterCode": None,
-           "partnerCode": 398, "flowCode": "M", "cmdCode": "TOTAL",
-           "classificationCode": "H5", "primaryValue": float("nan")}
+    row = {
+        "freqCode": "A",
+        "refYear": 2020,
+        "period": "2020",
+        "reporterCode": None,
+        "partnerCode": 398,
+        "flowCode": "M",
+        "cmdCode": "TOTAL",
+        "classificationCode": "H5",
+        "primaryValue": float("nan"),
+    }
     body = json.dumps({"count": 1, "data": [row], "error": ""})
     hits = []
     with serve(lambda req: hits.append(1) or Response(body)) as srv:
         try:
             HttpClient("comtrade", rps=1000, sleep=lambda x: None).get(
-                srv.url, params={"period": "2020"}, validate=validate_v1)
+                srv.url, params={"period": "2020"}, validate=validate_v1
+            )
         except HttpError as exc:
             return Outcome("twice" in str(exc) and len(hits) == 2, str(exc)[:110])
     return Outcome(False, "stored")
@@ -457,8 +520,10 @@ def case_wits_umi(s: Suite) -> Outcome:
 def case_wits_clash(s: Suite) -> Outcome:
     d = s.data_dir("wits_clash")
     row = "Kazakhstan,{},Import,All Products,Import (US$ Thousand),1\n"
-    f = _wits_csv(s.root / "clash.csv", [row.format("United States"),
-                                         row.format('"United States of America"')])
+    f = _wits_csv(
+        s.root / "clash.csv",
+        [row.format("United States"), row.format('"United States of America"')],
+    )
     return Outcome(*s.one_line_error(s.cli(d, "import", "wits", str(f)), "overwrite"))
 
 
@@ -488,9 +553,19 @@ def case_xlsx_bomb(s: Suite) -> Outcome:
 def case_empty_comtrade_body(s: Suite, with_wits: bool) -> Outcome:
     d = s.data_dir(f"emptybody{int(with_wits)}")
     body = (s.corpus / "comtrade" / "data_v1_get_S_A_EB_CHN_2010_empty.R-body.json").read_bytes()
-    RawStore(d / "raw").save("comtrade", body, "json", {
-        "query_key": "empty", "freq": "A", "complete": True, "records": 0, "count": 0,
-        "params": {"reporterCode": "156", "partnerCode": "0", "period": "2010"}})
+    RawStore(d / "raw").save(
+        "comtrade",
+        body,
+        "json",
+        {
+            "query_key": "empty",
+            "freq": "A",
+            "complete": True,
+            "records": 0,
+            "count": 0,
+            "params": {"reporterCode": "156", "partnerCode": "0", "period": "2010"},
+        },
+    )
     if with_wits:
         csv = s.corpus / "wits" / "partner-timeseries" / "Tajikistan-WITS-Partner-Timeseries.csv"
         s.cli(d, "import", "wits", str(csv))
@@ -505,8 +580,9 @@ def case_check_wrong_csv(s: Suite) -> Outcome:
     return Outcome(*s.one_line_error(s.cli(d, "check", "--published", str(f)), "columns"))
 
 
-def case_kill(s: Suite, rng: random.Random, n: int, clean: dict[str, bytes],
-              clean_lines: int) -> Outcome:
+def case_kill(
+    s: Suite, rng: random.Random, n: int, clean: dict[str, bytes], clean_lines: int
+) -> Outcome:
     d = s.data_dir(f"kill{n}")
     manifest = d / "raw" / "manifest.jsonl"
     proc = s.proc(d, *KILL_FETCH)
@@ -529,9 +605,12 @@ def case_kill(s: Suite, rng: random.Random, n: int, clean: dict[str, bytes],
     extra = len(set(have) - set(clean))
     ok = rerun.returncode == 0 and lost == 0 and extra == 0
     ok &= not list((d / "raw").rglob(".tmp-*")) and not finished
-    note = (f"killed at {target}/{clean_lines} manifest lines; {len(have)} snapshots equal "
-            "byte for byte" if ok else f"lost {lost}, extra {extra}, finished before the "
-            f"kill: {finished}")
+    note = (
+        f"killed at {target}/{clean_lines} manifest lines; {len(have)} snapshots equal "
+        "byte for byte"
+        if ok
+        else f"lost {lost}, extra {extra}, finished before the kill: {finished}"
+    )
     return Outcome(ok, note, lost, s.duplicates(d))
 
 
@@ -547,8 +626,10 @@ def main_(argv: list[str] | None = None) -> int:
     try:
         s.reference = s.contents(s.fetched("reference"))
         cases: list[tuple[str, Callable[[], Outcome]]] = [
-            ("damaged snapshot -> build error -> raw verify --fix -> build",
-             lambda: case_damaged_snapshot_verify_fix(s)),
+            (
+                "damaged snapshot -> build error -> raw verify --fix -> build",
+                lambda: case_damaged_snapshot_verify_fix(s),
+            ),
             ("deleted snapshot -> fetch --refresh -> build", lambda: case_delete_and_refresh(s)),
             ("malformed middle manifest line", lambda: case_malformed_middle_line(s)),
             ("manifest line that is not an object", lambda: case_non_object_line(s)),
@@ -561,13 +642,17 @@ def main_(argv: list[str] | None = None) -> int:
             ("read-only file system during build (EROFS)", lambda: case_readonly_build(s)),
             ("permission denied (EACCES)", lambda: case_permission_denied(s)),
             ("a file where the data dir should be (ENOTDIR)", lambda: case_file_as_data_dir(s)),
-            ("a directory given as the import file (EISDIR)",
-             lambda: case_directory_as_import_file(s)),
+            (
+                "a directory given as the import file (EISDIR)",
+                lambda: case_directory_as_import_file(s),
+            ),
             ("build failing after flows.parquet", lambda: case_failed_build_keeps_generation(s)),
             ("file modes follow the umask", lambda: case_umask(s)),
             ("302 to another host with the key", lambda: case_cross_host_redirect(s)),
-            *[(f"key echoed in an HTTP {c} body", lambda c=c: case_key_echoed(s, c))
-              for c in (401, 404, 500)],
+            *[
+                (f"key echoed in an HTTP {c} body", lambda c=c: case_key_echoed(s, c))
+                for c in (401, 404, 500)
+            ],
             ("key echoed in a 200 body", lambda: case_key_echoed_in_200(s)),
             ("key put in a URL", lambda: case_key_in_url(s)),
             ("response trickling a byte at a time", lambda: case_trickle(s)),
@@ -579,16 +664,17 @@ def main_(argv: list[str] | None = None) -> int:
             ("WITS empty file", lambda: case_wits_empty(s)),
             ("XLSX unpacking to 80 MB", lambda: case_xlsx_bomb(s)),
             ("recorded empty Comtrade body alone", lambda: case_empty_comtrade_body(s, False)),
-            ("recorded empty Comtrade body beside WITS",
-             lambda: case_empty_comtrade_body(s, True)),
+            ("recorded empty Comtrade body beside WITS", lambda: case_empty_comtrade_body(s, True)),
             ("check --published with the wrong CSV", lambda: case_check_wrong_csv(s)),
         ]
         clean_dir = s.fetched("kill-clean", KILL_FETCH)
         clean = s.contents(clean_dir)
         clean_lines = (clean_dir / "raw" / "manifest.jsonl").read_bytes().count(b"\n")
         rng = random.Random(args.seed)
-        cases += [(f"kill test {i + 1}", lambda i=i: case_kill(s, rng, i, clean, clean_lines))
-                  for i in range(args.kills)]
+        cases += [
+            (f"kill test {i + 1}", lambda i=i: case_kill(s, rng, i, clean, clean_lines))
+            for i in range(args.kills)
+        ]
         tried = cleanly = lost = dups = 0
         for name, run in cases:
             tried += 1
@@ -604,8 +690,10 @@ def main_(argv: list[str] | None = None) -> int:
     finally:
         s.close()
         shutil.rmtree(root, ignore_errors=True)
-    print(f"\ncases tried: {tried}\nhandled cleanly: {cleanly}\nrecords lost: {lost}\n"
-          f"duplicates: {dups}\nkey leaks: {leaks}\n({time.monotonic() - started:.0f} s)")
+    print(
+        f"\ncases tried: {tried}\nhandled cleanly: {cleanly}\nrecords lost: {lost}\n"
+        f"duplicates: {dups}\nkey leaks: {leaks}\n({time.monotonic() - started:.0f} s)"
+    )
     good = cleanly == tried and lost == 0 and dups == 0 and leaks == 0
     print("PASS" if good else "FAIL")
     return 0 if good else 1

@@ -85,9 +85,13 @@ def group_rows(emulator: ComtradeEmulator, level: str, freq: str, years: str) ->
 
 def fetch(url: str, keyed: bool, level: str, freq: str, years: str, root: Path) -> dict:
     env = {**os.environ, "TRADEVIZ_COMTRADE_URL": url}
-    out = subprocess.run([sys.executable, "-c", FETCH, KEY if keyed else "", level, freq,
-                          years, str(root)], env=env, check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", FETCH, KEY if keyed else "", level, freq, years, str(root)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -125,25 +129,38 @@ def main() -> None:
             capped = first["truncated"] / max(calls, 1)
             mem = first["peak"] / max(first["largest"], 1)
             ok = ratio <= 1.5 and capped <= 0.05 and rerun == 0
-            print(f"{name}: default plan, HS{level}, {years}, freq {freq}, "
-                  f"{'keyed' if keyed else 'keyless'} (cap {cap:,}); {rows:,} rows "
-                  f"(synthetic), fetched {first['rows']:,}")
-            print(f"  calls            {calls:6d}   by group {first['by_group']}; "
-                  f"estimated before the fetch: {first['estimate']}")
-            print(f"  minimum          {minimum:6d}   sum over groups of ceil(rows / {cap:,}) "
-                  f"({' + '.join(f'{n:,}' for n in per_group)} rows)")
-            print(f"  calls / minimum  {ratio:6.2f}   target <= 1.50  {verdict(ratio <= 1.5)}"
-                  f"   (vs plain ceil({rows:,} / {cap:,}) = {plain}: {calls / plain:.2f})")
-            print(f"  capped calls     {first['truncated']:6d}   {capped:.1%} of calls, target "
-                  f"<= 5 %  {verdict(capped <= 0.05)}")
+            print(
+                f"{name}: default plan, HS{level}, {years}, freq {freq}, "
+                f"{'keyed' if keyed else 'keyless'} (cap {cap:,}); {rows:,} rows "
+                f"(synthetic), fetched {first['rows']:,}"
+            )
+            print(
+                f"  calls            {calls:6d}   by group {first['by_group']}; "
+                f"estimated before the fetch: {first['estimate']}"
+            )
+            print(
+                f"  minimum          {minimum:6d}   sum over groups of ceil(rows / {cap:,}) "
+                f"({' + '.join(f'{n:,}' for n in per_group)} rows)"
+            )
+            print(
+                f"  calls / minimum  {ratio:6.2f}   target <= 1.50  {verdict(ratio <= 1.5)}"
+                f"   (vs plain ceil({rows:,} / {cap:,}) = {plain}: {calls / plain:.2f})"
+            )
+            print(
+                f"  capped calls     {first['truncated']:6d}   {capped:.1%} of calls, target "
+                f"<= 5 %  {verdict(capped <= 0.05)}"
+            )
             print(f"  rerun calls      {rerun:6d}   target 0  {verdict(rerun == 0)}")
-            print(f"  at 1 request/s   {calls / 60:6.1f} min (wall here {wall:.1f} s, "
-                  "no rate limit)")
+            print(
+                f"  at 1 request/s   {calls / 60:6.1f} min (wall here {wall:.1f} s, no rate limit)"
+            )
             if keyed and freq == "A":
                 ok = ok and mem <= 2
-                print(f"  fetch peak RSS   {first['peak'] / 2**20:6.0f} MiB = {mem:.2f} x the "
-                      f"largest body ({first['largest'] / 2**20:.0f} MiB), target <= 2  "
-                      f"{verdict(mem <= 2)}")
+                print(
+                    f"  fetch peak RSS   {first['peak'] / 2**20:6.0f} MiB = {mem:.2f} x the "
+                    f"largest body ({first['largest'] / 2**20:.0f} MiB), target <= 2  "
+                    f"{verdict(mem <= 2)}"
+                )
             failed |= not ok
             sys.stdout.flush()
     print("fetch_plan:", "FAIL" if failed else "PASS")

@@ -38,19 +38,24 @@ def main() -> None:
         build(root / "data")
         env = {**os.environ, "TRADEVIZ_DATA_DIR": str(root / "data")}
         charts = timed(["charts", "--out", str(root / "charts"), "--format", "png"], env)
-        charts_all = timed(["charts", "--out", str(root / "charts3"), "--format",
-                            "png,svg,pdf"], env)
+        charts_all = timed(
+            ["charts", "--out", str(root / "charts3"), "--format", "png,svg,pdf"], env
+        )
         notebooks = timed(["notebooks", "--out", str(root / "nb")], env)
         report = timed(["report", "--out", str(root / "report")], env)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print("demo data (synthetic), 2-core machine; each command in a fresh process")
-    print(f"tradeviz charts (png)          {charts:6.1f} s   target < 15 s  "
-          f"{'PASS' if charts < 15 else 'FAIL'}")
+    print(
+        f"tradeviz charts (png)          {charts:6.1f} s   target < 15 s  "
+        f"{'PASS' if charts < 15 else 'FAIL'}"
+    )
     print(f"tradeviz charts (png,svg,pdf)  {charts_all:6.1f} s")
     count = len(list((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.ipynb")))
-    print(f"tradeviz notebooks ({count})         {notebooks:6.1f} s   target < 60 s  "
-          f"{'PASS' if notebooks < 60 else 'FAIL'}")
+    print(
+        f"tradeviz notebooks ({count})         {notebooks:6.1f} s   target < 60 s  "
+        f"{'PASS' if notebooks < 60 else 'FAIL'}"
+    )
     print(f"tradeviz report                {report:6.1f} s   (every chart, 7 pages)")
 
 

@@ -39,8 +39,18 @@ PROJECT = {"CHN": 156, "KAZ": 398, "KGZ": 417, "TJK": 762, "TKM": 795, "UZB": 86
 # Comtrade codes whose M49 differs, checked by hand against the UN M49 overview
 # (unstats.un.org/unsd/methodology/m49).
 M49_EXPECTED = {251: 250, 699: 356, 757: 756, 842: 840, 579: 578}
-COLUMNS = ["comtrade", "iso3", "iso2", "m49", "kind", "current", "reporter", "entry_year",
-           "exit_year", "name_en"]
+COLUMNS = [
+    "comtrade",
+    "iso3",
+    "iso2",
+    "m49",
+    "kind",
+    "current",
+    "reporter",
+    "entry_year",
+    "exit_year",
+    "name_en",
+]
 
 
 def read(path: Path) -> pd.DataFrame:
@@ -57,14 +67,16 @@ def build(corpus: Path) -> pd.DataFrame:
     # Reporters missing from the partner list (should be none) are added.
     extra = reporters[~reporters["id"].isin(df["id"])]
     df = pd.concat([df, extra], ignore_index=True)
-    out = pd.DataFrame({
-        "comtrade": df["id"].astype(int),
-        "iso3": df["iso_3"],
-        "iso2": df["iso_2"],
-        "entry_year": df["entry_year"],
-        "exit_year": df["exit_year"],
-        "name_en": df["country"],
-    })
+    out = pd.DataFrame(
+        {
+            "comtrade": df["id"].astype(int),
+            "iso3": df["iso_3"],
+            "iso2": df["iso_2"],
+            "entry_year": df["entry_year"],
+            "exit_year": df["exit_year"],
+            "name_en": df["country"],
+        }
+    )
     is_country = out["iso3"].str.fullmatch(r"[A-Z]{3}") & (out["iso2"] != "")
     out["kind"] = is_country.map({True: "country", False: "area"})
     out.loc[out["iso3"] == "EUR", "kind"] = "group"  # European Union, a reporter since 1999
@@ -83,9 +95,11 @@ def _m49(out: pd.DataFrame) -> pd.Series:
     import country_converter as coco
 
     # Its table read directly (its own loader breaks under pandas 3, see vocab/countries.py).
-    table = pd.read_csv(Path(coco.__file__).parent / "country_data.tsv", sep="\t",
-                        dtype=str, keep_default_na=False)
+    table = pd.read_csv(
+        Path(coco.__file__).parent / "country_data.tsv", sep="\t", dtype=str, keep_default_na=False
+    )
     by_iso = {r.ISO3: str(int(r.ISOnumeric)) for r in table.itertuples() if r.ISOnumeric}
+
     def m49(r: pd.Series) -> str:
         if r["kind"] != "country":
             return ""
@@ -103,8 +117,9 @@ def check(out: pd.DataFrame, reporters: pd.DataFrame) -> list[str]:
         problems.append(f"duplicate comtrade codes: {out[out['comtrade'].duplicated()]}")
     cur = out[out["current"] == 1]
     if cur["iso3"].duplicated().any():
-        problems.append("ISO3 with two current rows: "
-                        f"{sorted(cur[cur['iso3'].duplicated()]['iso3'])}")
+        problems.append(
+            f"ISO3 with two current rows: {sorted(cur[cur['iso3'].duplicated()]['iso3'])}"
+        )
     by_iso = cur.set_index("iso3")["comtrade"]
     for iso, code in PROJECT.items():
         if by_iso.get(iso) != code:
@@ -113,8 +128,9 @@ def check(out: pd.DataFrame, reporters: pd.DataFrame) -> list[str]:
     for code, expected in M49_EXPECTED.items():
         if m49.get(code) != str(expected):
             problems.append(f"comtrade {code}: m49 {m49.get(code)!r}, expected {expected}")
-    open_reps = reporters[(reporters["exit_year"] == "")
-                          & reporters["iso_3"].str.fullmatch(r"[A-Z]{3}")]
+    open_reps = reporters[
+        (reporters["exit_year"] == "") & reporters["iso_3"].str.fullmatch(r"[A-Z]{3}")
+    ]
     missing = set(open_reps["iso_3"]) - set(cur["iso3"])
     if missing:
         problems.append(f"current reporters without a current row: {sorted(missing)}")
@@ -129,8 +145,11 @@ def check(out: pd.DataFrame, reporters: pd.DataFrame) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path,
-                    default=Path(os.environ.get("TRADEVIZ_CORPUS_DIR", "../shared/corpus")))
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path(os.environ.get("TRADEVIZ_CORPUS_DIR", "../shared/corpus")),
+    )
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     out = build(args.corpus)
@@ -148,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     os.replace(tmp, args.out)
     n_cur = int((out["current"] == 1).sum())
-    print(f"wrote {args.out}: {len(out)} partner codes, {n_cur} current countries, "
-          f"{int((out['kind'] == 'area').sum())} areas")
+    print(
+        f"wrote {args.out}: {len(out)} partner codes, {n_cur} current countries, "
+        f"{int((out['kind'] == 'area').sum())} areas"
+    )
     return 0
 
 

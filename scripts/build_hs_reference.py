@@ -51,8 +51,10 @@ def read_csv(path: Path) -> pd.DataFrame:
 def clean_description(code: pd.Series, text: pd.Series) -> pd.Series:
     """'851712 - --  Telephones ...' -> 'Telephones ...' (Comtrade prefixes and dashes)."""
     prefix = code + " - "
-    out = pd.Series([t[len(p):] if t.startswith(p) else t
-                     for t, p in zip(text, prefix, strict=True)], index=text.index)
+    out = pd.Series(
+        [t[len(p) :] if t.startswith(p) else t for t, p in zip(text, prefix, strict=True)],
+        index=text.index,
+    )
     return out.str.replace(r"^[\s\-–]+", "", regex=True).str.strip()
 
 
@@ -61,13 +63,20 @@ def codes(corpus: Path) -> pd.DataFrame:
     for rev in REVS:
         df = read_csv(corpus / f"{rev}.csv")
         df = df[df["code"] != "TOTAL"]
-        parts.append(pd.DataFrame({
-            "rev": rev, "code": df["code"],
-            "description": clean_description(df["code"], df["description"]),
-            "parent": df["parent"], "is_leaf": df["is_leaf"] == "1",
-            "level": df["level"].astype("int8"),
-            "unit": df["unit"].where(df["unit"] != "n/a", None),
-            "legacy": df["description"].str.contains("LEGACY NON-WCO", regex=False)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rev": rev,
+                    "code": df["code"],
+                    "description": clean_description(df["code"], df["description"]),
+                    "parent": df["parent"],
+                    "is_leaf": df["is_leaf"] == "1",
+                    "level": df["level"].astype("int8"),
+                    "unit": df["unit"].where(df["unit"] != "n/a", None),
+                    "legacy": df["description"].str.contains("LEGACY NON-WCO", regex=False),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -75,20 +84,36 @@ def correlation(corpus: Path) -> pd.DataFrame:
     parts = []
     for older, newer in zip(REVS[:-1], REVS[1:], strict=True):
         df = read_csv(corpus / "correlation_full" / f"{newer}_to_{older}.csv")
-        parts.append(pd.DataFrame({"newer_rev": newer, "older_rev": older,
-                                   "newer": df[newer], "older": df[older],
-                                   "relation": df["relation"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "newer_rev": newer,
+                    "older_rev": older,
+                    "newer": df[newer],
+                    "older": df[older],
+                    "relation": df["relation"],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 def conversion(corpus: Path) -> pd.DataFrame:
     parts = []
     for i, older in enumerate(REVS):
-        for newer in REVS[i + 1:]:
+        for newer in REVS[i + 1 :]:
             df = read_csv(corpus / "correlation" / f"{newer}_to_{older}.csv")
-            parts.append(pd.DataFrame({"newer_rev": newer, "older_rev": older,
-                                       "newer": df[newer], "older": df[older],
-                                       "relation": df["relation"]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "newer_rev": newer,
+                        "older_rev": older,
+                        "newer": df[newer],
+                        "older": df[older],
+                        "relation": df["relation"],
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -96,9 +121,18 @@ def bec(corpus: Path) -> pd.DataFrame:
     parts = []
     for rev in REVS[1:]:  # no UNSD table for HS1992
         df = read_csv(corpus / "bec" / f"{rev}_to_BEC.csv")
-        parts.append(pd.DataFrame({"rev": rev, "code": df[rev], "bec": df["BEC"],
-                                   "bec_description": df["bec_description"],
-                                   "sna_class": df["sna_class"], "relation": df["relation"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rev": rev,
+                    "code": df[rev],
+                    "bec": df["BEC"],
+                    "bec_description": df["bec_description"],
+                    "sna_class": df["sna_class"],
+                    "relation": df["relation"],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -108,22 +142,24 @@ def check(tables: dict[str, pd.DataFrame]) -> dict:
     problems = []
     if c.duplicated(["rev", "code"]).any():
         problems.append("codes: duplicate (rev, code)")
-    six = c[(c["level"] == 6) & ~c["legacy"] & c["code"].str.isdigit()
-            & (c["code"] != "999999")]
+    six = c[(c["level"] == 6) & ~c["legacy"] & c["code"].str.isdigit() & (c["code"] != "999999")]
     counts = six.groupby("rev").size().to_dict()
     # WCO subheadings per revision (SOURCES.md section 1 and its correction).
-    expected = {"H0": 5020, "H1": 5113, "H2": 5224, "H3": 5052, "H4": 5205, "H5": 5387,
-                "H6": 5612}
+    expected = {"H0": 5020, "H1": 5113, "H2": 5224, "H3": 5052, "H4": 5205, "H5": 5387, "H6": 5612}
     if counts != expected:
         problems.append(f"codes: HS6 counts {counts} != {expected}")
     known = set(zip(c["rev"], c["code"], strict=True))
     for side in ("newer", "older"):
-        bad = [(r, k) for r, k in zip(corr[f"{side}_rev"], corr[side], strict=True)
-               if (r, k) not in known]
+        bad = [
+            (r, k)
+            for r, k in zip(corr[f"{side}_rev"], corr[side], strict=True)
+            if (r, k) not in known
+        ]
         if bad:
             problems.append(f"correlation: {len(bad)} {side} codes not in the lists: {bad[:5]}")
-    links = set(zip(corr["newer_rev"], corr["newer"], corr["older_rev"], corr["older"],
-                    strict=True))
+    links = set(
+        zip(corr["newer_rev"], corr["newer"], corr["older_rev"], corr["older"], strict=True)
+    )
     for link in REQUIRED_LINKS:
         if link not in links:
             problems.append(f"correlation: required link {link} missing")
@@ -133,8 +169,13 @@ def check(tables: dict[str, pd.DataFrame]) -> dict:
         problems.append("bec: duplicate rows")
     if problems:
         raise SystemExit("HS reference check failed:\n  " + "\n  ".join(problems))
-    return {"codes": len(c), "hs6_per_revision": counts, "correlation_links": len(corr),
-            "conversion_rows": len(conv), "bec_rows": len(b)}
+    return {
+        "codes": len(c),
+        "hs6_per_revision": counts,
+        "correlation_links": len(corr),
+        "conversion_rows": len(conv),
+        "bec_rows": len(b),
+    }
 
 
 def write(df: pd.DataFrame, path: Path) -> None:
@@ -153,16 +194,27 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     env = os.environ.get("TRADEVIZ_CORPUS_DIR")
     default = Path(env) / "hs" if env else ROOT.parent / "shared" / "corpus" / "hs"
-    ap.add_argument("--corpus", type=Path, default=default,
-                    help="folder holding H0.csv … H6.csv, correlation_full/, correlation/, bec/")
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=default,
+        help="folder holding H0.csv … H6.csv, correlation_full/, correlation/, bec/",
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
     if not (args.corpus / "H6.csv").exists():
-        print(f"error: no HS corpus at {args.corpus} (H6.csv missing). Fix: pass --corpus "
-              "DIR or set TRADEVIZ_CORPUS_DIR to the folder holding hs/", file=sys.stderr)
+        print(
+            f"error: no HS corpus at {args.corpus} (H6.csv missing). Fix: pass --corpus "
+            "DIR or set TRADEVIZ_CORPUS_DIR to the folder holding hs/",
+            file=sys.stderr,
+        )
         return 2
-    tables = {"codes": codes(args.corpus), "correlation": correlation(args.corpus),
-              "conversion": conversion(args.corpus), "bec": bec(args.corpus)}
+    tables = {
+        "codes": codes(args.corpus),
+        "correlation": correlation(args.corpus),
+        "conversion": conversion(args.corpus),
+        "bec": bec(args.corpus),
+    }
     summary = check(tables)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():

@@ -52,8 +52,10 @@ def no_data_dir_override():
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not HAVE_CORPUS:
-        reason = (f"recorded corpus not found at {CORPUS}; set TRADEVIZ_CORPUS_DIR to the "
-                  "shared corpus folder")
+        reason = (
+            f"recorded corpus not found at {CORPUS}; set TRADEVIZ_CORPUS_DIR to the "
+            "shared corpus folder"
+        )
         if os.environ.get("TRADEVIZ_REQUIRE_CORPUS") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -90,6 +92,7 @@ def fast_client(sleeps):
     def make(source: str = "comtrade", **kw) -> HttpClient:
         kw.setdefault("rps", 1000.0)
         return HttpClient(source, sleep=sleeps, **kw)
+
     return make
 
 

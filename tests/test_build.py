@@ -22,12 +22,14 @@ from tradeviz.transform.build import build
 def fetched(data_dir, store, fast_client, comtrade_api):
     """Default plan at HS4 for two years plus a China-pair HS2+TOTAL query, via the preview."""
     comtrade_api()
-    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k",
-                                       max_records=20_000, progress=False)
+    fetcher = comtrade.ComtradeFetcher(
+        store, client=fast_client(), api_key="k", max_records=20_000, progress=False
+    )
     fetcher.run(comtrade.default_plan(("2021", "2020"), "4"), "A")
     for level in ("2", "total"):
         comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
-            comtrade.custom_plan(("2021",), level, ["CHN"], ["TKM"]), "A")
+            comtrade.custom_plan(("2021",), level, ["CHN"], ["TKM"]), "A"
+        )
     return data_dir
 
 
@@ -44,8 +46,7 @@ def test_flows_sum_equals_raw_records_exactly(fetched, store):
     flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
     raw = _raw_records(store)
     assert len(flows) == len(raw)
-    assert flows["value_usd"].sum() == pytest.approx(sum(r["primaryValue"] for r in raw),
-                                                     rel=1e-12)
+    assert flows["value_usd"].sum() == pytest.approx(sum(r["primaryValue"] for r in raw), rel=1e-12)
     assert list(flows.columns) == [f.name for f in FLOWS_FIELDS]
     assert flows["hs_code"].str.len().isin([2, 4, 5]).all()  # 5 = "TOTAL"
     assert set(flows.loc[flows["partner"] == "WLD", "hs_code"]) == {"TOTAL"}
@@ -66,17 +67,18 @@ def test_refetched_query_supersedes_its_older_snapshot(fetched, store, fast_clie
     # refetch one query: same query key, newer manifest line; the older line is superseded
     # and not read at all (issue 14: per query key the newest complete snapshot wins)
     comtrade.ComtradeFetcher(store, client=fast_client(), progress=False, refresh=True).run(
-        comtrade.custom_plan(("2021",), "total", ["CHN"], ["TKM"]), "A")
+        comtrade.custom_plan(("2021",), "total", ["CHN"], ["TKM"]), "A"
+    )
     report = build(fetched)
     assert report.snapshots == before.snapshots
     assert report.duplicates_dropped == 0 and report.rows_by_source == before.rows_by_source
 
 
-def test_overlapping_queries_keep_the_newest_rows_and_count_duplicates(fetched, store,
-                                                                       fast_client):
+def test_overlapping_queries_keep_the_newest_rows_and_count_duplicates(fetched, store, fast_client):
     # a different query (other key) holding the same TKM TOTAL rows: duplicates by row key
     comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
-        comtrade.custom_plan(("2021",), "total", ["CHN"], ["TKM", "UZB"]), "A")
+        comtrade.custom_plan(("2021",), "total", ["CHN"], ["TKM", "UZB"]), "A"
+    )
     report = build(fetched)
     assert report.duplicates_dropped == 4  # TKM TOTAL rows of M, X, RM, RX
 
@@ -85,10 +87,16 @@ def test_breakdown_rows_are_dropped_and_counted(fetched, store, comtrade_api):
     api = comtrade_api()
     from werkzeug.test import Client
 
-    resp = Client(api).get("/public/v1/preview/C/A/HS?reporterCode=156&partnerCode=795"
-                           "&period=2019&cmdCode=TOTAL&flowCode=M")
-    store.save("comtrade", resp.data, "json", {"query_key": "loose", "complete": True,
-                                               "params": {}, "synthetic": True})
+    resp = Client(api).get(
+        "/public/v1/preview/C/A/HS?reporterCode=156&partnerCode=795"
+        "&period=2019&cmdCode=TOTAL&flowCode=M"
+    )
+    store.save(
+        "comtrade",
+        resp.data,
+        "json",
+        {"query_key": "loose", "complete": True, "params": {}, "synthetic": True},
+    )
     report = build(fetched, allow_empty_periods=True)
     assert report.breakdown_rows_dropped == 7
     flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
@@ -105,7 +113,8 @@ def test_missing_cells_reported_and_empty_period_fails(fetched, store, fast_clie
     report = build(fetched)
     assert {"freq": "A", "reporter": "TKM", "period": "2021"} in report.missing_cells
     comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
-        comtrade.custom_plan(("2021", "1990"), "total", ["UZB"], ["CHN"]), "A")
+        comtrade.custom_plan(("2021", "1990"), "total", ["UZB"], ["CHN"]), "A"
+    )
     with pytest.raises(BuildError, match="A 1990"):
         build(fetched)
     assert build(fetched, allow_empty_periods=True).empty_periods == ["A 1990"]
@@ -149,8 +158,12 @@ def test_wits_import_kazakhstan_2021(data_dir, corpus):
     assert "Other Asia, nes" in result.output  # unmapped names are listed
     report = build(data_dir)
     flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
-    kaz = flows[(flows.source == "wits") & (flows.reporter == "KAZ") & (flows.partner == "CHN")
-                & (flows.year == 2021)]
+    kaz = flows[
+        (flows.source == "wits")
+        & (flows.reporter == "KAZ")
+        & (flows.partner == "CHN")
+        & (flows.year == 2021)
+    ]
     # the XLSX (imported last, so kept) carries more digits than the CSV's three decimals
     assert [round(v / 1000, 3) for v in kaz["value_usd"]] == [8_228_456.853]
     assert kaz["hs_code"].tolist() == ["TOTAL"] and kaz["flow"].tolist() == ["import"]
@@ -178,13 +191,29 @@ def test_wits_rejects_a_file_that_is_not_a_download(data_dir, tmp_path):
 
 def test_check_prints_table(data_dir, tmp_path):
     rows = []
-    for partner, x, m in [("KAZ", 24.7e9, 16.3e9), ("KGZ", 19.72e9, 0.08e9),
-                          ("TJK", 3.68e9, 0.25e9), ("TKM", 1.0e9, 9.6e9),
-                          ("UZB", 12.4e9, 1.6e9)]:
+    for partner, x, m in [
+        ("KAZ", 24.7e9, 16.3e9),
+        ("KGZ", 19.72e9, 0.08e9),
+        ("TJK", 3.68e9, 0.25e9),
+        ("TKM", 1.0e9, 9.6e9),
+        ("UZB", 12.4e9, 1.6e9),
+    ]:
         for flow, v in (("export", x), ("import", m)):
-            rows.append({"source": "comtrade", "freq": "A", "year": 2023, "reporter": "CHN",
-                         "partner": partner, "flow": flow, "hs_level": 0, "value_usd": v,
-                         "synthetic": False, "month": pd.NA, "quarter": pd.NA})
+            rows.append(
+                {
+                    "source": "comtrade",
+                    "freq": "A",
+                    "year": 2023,
+                    "reporter": "CHN",
+                    "partner": partner,
+                    "flow": flow,
+                    "hs_level": 0,
+                    "value_usd": v,
+                    "synthetic": False,
+                    "month": pd.NA,
+                    "quarter": pd.NA,
+                }
+            )
     rows[0]["value_usd"] *= 1.05  # KAZ exports 5 % off
     (data_dir / "processed").mkdir(parents=True)
     pd.DataFrame(rows).to_parquet(data_dir / "processed" / "flows.parquet")
@@ -226,15 +255,21 @@ def test_records_are_read_identically_whatever_the_chunk(corpus, monkeypatch, ch
     from tradeviz.transform import comtrade as comtrade_rows
 
     monkeypatch.setattr(comtrade_rows, "CHUNK", chunk)
-    for name in ("data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json", "HS-60a6ad.json",
-                 "data_v1_get_S_A_EB_CHN_2010_empty.R-body.json"):
+    for name in (
+        "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json",
+        "HS-60a6ad.json",
+        "data_v1_get_S_A_EB_CHN_2010_empty.R-body.json",
+    ):
         body = (corpus / "comtrade" / name).read_bytes()
         doc = json.loads(body)
         want = {c: [r.get(c) for r in doc["data"]] for c in comtrade_rows.COLUMNS}
         assert comtrade_rows.read_columns(body) == want
     body = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
-    for bad in (body[:-40], body.replace(b"},{", b"}{", 1),
-                body.replace(b'"count":4', b'"count":5')):
+    for bad in (
+        body[:-40],
+        body.replace(b"},{", b"}{", 1),
+        body.replace(b'"count":4', b'"count":5'),
+    ):
         with pytest.raises(ValueError):
             comtrade_rows.read_columns(bad)
 
@@ -243,11 +278,18 @@ def test_fast_reader_matches_the_record_reader_and_falls_back(corpus, comtrade_a
     from tradeviz.transform import comtrade as cr
 
     api = comtrade_api()
-    emulated = api._data("A", {"reportercode": "156", "partnercode": "398,417",
-                               "period": "2021", "cmdcode": "AG6", "includedesc": "true"},
-                         10**6)[0]
-    recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
-                ).read_bytes()
+    emulated = api._data(
+        "A",
+        {
+            "reportercode": "156",
+            "partnercode": "398,417",
+            "period": "2021",
+            "cmdcode": "AG6",
+            "includedesc": "true",
+        },
+        10**6,
+    )[0]
+    recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
     for body in (recorded, emulated):
         assert cr._read_arrow([body])[0] is not None  # compact bodies take the fast path
         fast = cr.read_frame(body)
@@ -255,8 +297,9 @@ def test_fast_reader_matches_the_record_reader_and_falls_back(corpus, comtrade_a
         assert len(fast) == len(slow) > 0
         for col in cr.COLUMNS:
             a, b = fast[col].astype(object), slow[col].astype(object)
-            assert [None if pd.isna(x) else x for x in a] == \
-                [None if pd.isna(x) else x for x in b], col
+            assert [None if pd.isna(x) else x for x in a] == [
+                None if pd.isna(x) else x for x in b
+            ], col
     tricky = recorded.replace(b'"cmdDesc":"All Commodities"', b'"cmdDesc":"All},{Goods"', 1)
     fast_tricky = cr._read_arrow([tricky])[0]  # no text surgery: a "},{" in a string is data
     assert fast_tricky is not None and fast_tricky.num_rows == 4
@@ -267,8 +310,9 @@ def test_fast_reader_matches_the_record_reader_and_falls_back(corpus, comtrade_a
         slow = pd.DataFrame(cr.read_columns([body]), columns=cr.COLUMNS)
         assert len(fast) == len(slow) == 4
         for col in cr.COLUMNS:
-            assert [None if pd.isna(x) else x for x in fast[col].astype(object)] == \
-                [None if pd.isna(x) else x for x in slow[col].astype(object)], col
+            assert [None if pd.isna(x) else x for x in fast[col].astype(object)] == [
+                None if pd.isna(x) else x for x in slow[col].astype(object)
+            ], col
     wrong_count = recorded.replace(b'"count":4', b'"count":5', 1)
     assert cr._read_arrow([wrong_count])[0] is None
     with pytest.raises(ValueError, match="count 5 but 4"):
@@ -281,22 +325,30 @@ def test_api_description_is_kept_for_codes_the_reference_lacks(fetched, store):
     is left in flows.parquet."""
     from tradeviz.vocab import hs
 
-    snap = next(s for s in store.current_snapshots(["comtrade"])
-                if s.complete and s.record.get("records", 0) > 1)
+    snap = next(
+        s
+        for s in store.current_snapshots(["comtrade"])
+        if s.complete and s.record.get("records", 0) > 1
+    )
     doc = json.loads(store.read(snap))
     odd, known = doc["data"][0], doc["data"][1]
     odd["cmdCode"], odd["cmdDesc"] = "0077", "Test-only goods, not in any HS list"
     known["cmdDesc"] = "API text that the reference overrides"
-    meta = {k: v for k, v in snap.record.items()
-            if k not in ("source", "sha256", "bytes", "path", "fetched_at")}
+    meta = {
+        k: v
+        for k, v in snap.record.items()
+        if k not in ("source", "sha256", "bytes", "path", "fetched_at")
+    }
     store.save("comtrade", json.dumps(doc).encode(), "json", meta)  # same query, newer line
     build(fetched)
     flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
     assert "cmd_desc" not in flows.columns
     row = flows[(flows["hs_code"] == "0077") & (flows["hs_rev"] == odd["classificationCode"])]
     assert row["hs_description"].tolist() == ["Test-only goods, not in any HS list"]
-    same = flows[(flows["hs_code"] == known["cmdCode"])
-                 & (flows["hs_rev"] == known["classificationCode"])]["hs_description"]
-    ref = hs.descriptions(pd.Series([known["classificationCode"]]),
-                          pd.Series([known["cmdCode"]]))[0]
+    same = flows[
+        (flows["hs_code"] == known["cmdCode"]) & (flows["hs_rev"] == known["classificationCode"])
+    ]["hs_description"]
+    ref = hs.descriptions(pd.Series([known["classificationCode"]]), pd.Series([known["cmdCode"]]))[
+        0
+    ]
     assert isinstance(ref, str) and set(same) == {ref}

@@ -26,11 +26,22 @@ FIVE = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
 
 
 def _flow(reporter, partner, flow, year, value, code="TOTAL", rev="H5", syn=False):
-    return {"source": "comtrade", "freq": "A", "year": year, "month": pd.NA, "quarter": pd.NA,
-            "reporter": reporter, "partner": partner, "flow": flow,
-            "hs_rev": None if code == "TOTAL" else rev, "hs_code": code,
-            "hs_level": 0 if code == "TOTAL" else len(code),
-            "value_usd": float(value), "synthetic": syn, "snapshot": "abc"}
+    return {
+        "source": "comtrade",
+        "freq": "A",
+        "year": year,
+        "month": pd.NA,
+        "quarter": pd.NA,
+        "reporter": reporter,
+        "partner": partner,
+        "flow": flow,
+        "hs_rev": None if code == "TOTAL" else rev,
+        "hs_code": code,
+        "hs_level": 0 if code == "TOTAL" else len(code),
+        "value_usd": float(value),
+        "synthetic": syn,
+        "snapshot": "abc",
+    }
 
 
 @pytest.fixture
@@ -40,29 +51,51 @@ def small() -> Dataset:
     rows = []
     for year, scale in {2022: 1.0, 2023: 1.5}.items():
         for i, iso in enumerate(FIVE):
-            rows += [_flow("CHN", iso, "export", year, (i + 1) * 1e9 * scale),
-                     _flow("CHN", iso, "import", year, (i + 1) * 0.4e9 * scale)]
-        rows += [_flow("KGZ", "CHN", "import", year, 1e9 * scale),
-                 _flow("KGZ", "CHN", "export", year, 0.5e9 * scale),
-                 _flow("KGZ", "WLD", "import", year, 4e9 * scale),
-                 _flow("KGZ", "WLD", "export", year, 1e9 * scale)]
-    hs = [_flow("CHN", "KAZ", "export", 2023, 1.2e9, "271121"),
-          _flow("CHN", "KAZ", "export", 2023, 0.2e9, "940540"),
-          _flow("CHN", "KAZ", "export", 2023, 0.1e9, "610910")]
-    focus = [{**hs[0], "area": "energy", "subarea": "", "match": "full", "rule_id": "r1"},
-             {**hs[1], "area": "ecommerce_consumer", "subarea": "", "match": "partial",
-              "rule_id": "r2"}]
-    mirror = pd.DataFrame({
-        "direction": ["CHN->KGZ", "CHN->KGZ", "KGZ->CHN"], "exporter": ["CHN", "CHN", "KGZ"],
-        "importer": ["KGZ", "KGZ", "CHN"], "freq": "A", "year": 2023, "month": pd.NA,
-        "hs_code": ["8517", "6109", "2616"], "match_level": 4, "exporter_rev": "H5",
-        "importer_rev": "H5", "status": "matched", "exporter_fob_usd": [6e8, 2e8, 1e8],
-        "importer_cif_usd": [1.5e8, 5e7, 1.2e8], "gap_usd": 0.0, "ratio": 0.0,
-        "synthetic": False})
-    return Dataset.from_frames(conform(pd.DataFrame(rows + hs), FLOWS_FIELDS),
-                               conform(mirror, MIRROR_FIELDS),
-                               conform(pd.DataFrame(focus), FOCUS_FIELDS),
-                               {"synthetic": False, "fetched_at": ["2026-01-05", "2026-01-05"]})
+            rows += [
+                _flow("CHN", iso, "export", year, (i + 1) * 1e9 * scale),
+                _flow("CHN", iso, "import", year, (i + 1) * 0.4e9 * scale),
+            ]
+        rows += [
+            _flow("KGZ", "CHN", "import", year, 1e9 * scale),
+            _flow("KGZ", "CHN", "export", year, 0.5e9 * scale),
+            _flow("KGZ", "WLD", "import", year, 4e9 * scale),
+            _flow("KGZ", "WLD", "export", year, 1e9 * scale),
+        ]
+    hs = [
+        _flow("CHN", "KAZ", "export", 2023, 1.2e9, "271121"),
+        _flow("CHN", "KAZ", "export", 2023, 0.2e9, "940540"),
+        _flow("CHN", "KAZ", "export", 2023, 0.1e9, "610910"),
+    ]
+    focus = [
+        {**hs[0], "area": "energy", "subarea": "", "match": "full", "rule_id": "r1"},
+        {**hs[1], "area": "ecommerce_consumer", "subarea": "", "match": "partial", "rule_id": "r2"},
+    ]
+    mirror = pd.DataFrame(
+        {
+            "direction": ["CHN->KGZ", "CHN->KGZ", "KGZ->CHN"],
+            "exporter": ["CHN", "CHN", "KGZ"],
+            "importer": ["KGZ", "KGZ", "CHN"],
+            "freq": "A",
+            "year": 2023,
+            "month": pd.NA,
+            "hs_code": ["8517", "6109", "2616"],
+            "match_level": 4,
+            "exporter_rev": "H5",
+            "importer_rev": "H5",
+            "status": "matched",
+            "exporter_fob_usd": [6e8, 2e8, 1e8],
+            "importer_cif_usd": [1.5e8, 5e7, 1.2e8],
+            "gap_usd": 0.0,
+            "ratio": 0.0,
+            "synthetic": False,
+        }
+    )
+    return Dataset.from_frames(
+        conform(pd.DataFrame(rows + hs), FLOWS_FIELDS),
+        conform(mirror, MIRROR_FIELDS),
+        conform(pd.DataFrame(focus), FOCUS_FIELDS),
+        {"synthetic": False, "fetched_at": ["2026-01-05", "2026-01-05"]},
+    )
 
 
 def _panel(chart, title: str):
@@ -171,17 +204,20 @@ def test_events_labelled_once_without_overlap(small):
     assert len(texts) == len(drawn) == len(set(drawn["label"])) >= 5
     boxes = [t.get_window_extent(renderer) for t in texts]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.overlaps(b)
 
 
 def test_importing_charts_leaves_pyplot_and_the_backend_alone():
     # rcParams["backend"] itself would resolve (and import pyplot): read the raw entry.
-    code = ("import sys, matplotlib; raw = lambda: dict.__getitem__(matplotlib.rcParams, "
-            "'backend'); before = raw(); import tradeviz.charts, tradeviz.charts.registry;"
-            "print('matplotlib.pyplot' in sys.modules, raw() == before)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    code = (
+        "import sys, matplotlib; raw = lambda: dict.__getitem__(matplotlib.rcParams, "
+        "'backend'); before = raw(); import tradeviz.charts, tradeviz.charts.registry;"
+        "print('matplotlib.pyplot' in sys.modules, raw() == before)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False", "True"]
 
 
@@ -195,8 +231,9 @@ def demo(tmp_path_factory):
     from tradeviz.demo.run import run_demo
 
     root = tmp_path_factory.mktemp("demo")
-    report, written = run_demo(root / "data", root / "out", notebooks=False,
-                               formats=("png", "svg", "pdf"), report=False)
+    report, written = run_demo(
+        root / "data", root / "out", notebooks=False, formats=("png", "svg", "pdf"), report=False
+    )
     return root, report, written
 
 
@@ -212,8 +249,12 @@ def test_demo_is_synthetic_everywhere_and_calibrated(demo):
     result = compare(flows, load_published())
     assert (result["status"] != "FAIL").all()
     assert (result["status"] == "pass").sum() >= 30
-    gas = flows[(flows.source == "comtrade") & (flows.reporter == "CHN")
-                & (flows.partner == "TKM") & (flows.flow == "import")]
+    gas = flows[
+        (flows.source == "comtrade")
+        & (flows.reporter == "CHN")
+        & (flows.partner == "TKM")
+        & (flows.flow == "import")
+    ]
     assert gas.groupby("hs_code")["value_usd"].sum().idxmax() == "271121"
 
 
@@ -221,10 +262,21 @@ def test_export_writes_every_promised_file(demo):
     root, _, written = demo
     out = root / "out" / "charts"
     names = set(charts.NAMES)
-    assert {"total_trade", "trade_growth", "china_share", "focus_composition",
-            "top_products_exports", "top_products_imports", "energy_minerals",
-            "agriculture_imports", "ict_exports", "mirror_gaps", "mirror_chapters",
-            "imf_vs_comtrade", "latest_months"} <= names
+    assert {
+        "total_trade",
+        "trade_growth",
+        "china_share",
+        "focus_composition",
+        "top_products_exports",
+        "top_products_imports",
+        "energy_minerals",
+        "agriculture_imports",
+        "ict_exports",
+        "mirror_gaps",
+        "mirror_chapters",
+        "imf_vs_comtrade",
+        "latest_months",
+    } <= names
     for name in names:
         for ext in ("png", "svg", "pdf", "csv", "json"):
             assert (out / f"{name}.{ext}").stat().st_size > 0, (name, ext)
@@ -248,8 +300,9 @@ def test_chart_csv_sums_to_what_the_bars_show(demo):
     div, _ = charts.usd_scale(chart.data.groupby("year")["value_usd"].sum().max())
     assert heights == pytest.approx(chart.data["value_usd"].sum() / div)
     focus = ds.focus
-    agri = focus[(focus.area == "agriculture") & (focus.reporter == "CHN")
-                 & (focus.flow == "import")]
+    agri = focus[
+        (focus.area == "agriculture") & (focus.reporter == "CHN") & (focus.flow == "import")
+    ]
     assert chart.data["value_usd"].sum() == pytest.approx(agri["value_usd"].sum())
     assert set(chart.data["match"]) <= {"full", "partial"}
 
@@ -276,8 +329,20 @@ def test_imf_charts_compare_sources_and_show_latest_months(demo):
 def test_charts_cli_filters_and_errors(demo, monkeypatch, tmp_path):
     root, _, _ = demo
     monkeypatch.setenv("TRADEVIZ_DATA_DIR", str(root / "data"))
-    res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "c"), "--format",
-                                    "svg", "--countries", "kaz,TKM", "--years", "2020-2024"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "charts",
+            "--out",
+            str(tmp_path / "c"),
+            "--format",
+            "svg",
+            "--countries",
+            "kaz,TKM",
+            "--years",
+            "2020-2024",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "filters: countries KAZ, TKM; years 2020-2024" in res.output
     assert len(list((tmp_path / "c").glob("*.svg"))) == len(charts.NAMES)
@@ -286,11 +351,13 @@ def test_charts_cli_filters_and_errors(demo, monkeypatch, tmp_path):
     meta = json.loads((tmp_path / "c" / "total_trade.json").read_text())
     assert meta["filters_applied"] == {"years": [2020, 2024], "countries": ["KAZ", "TKM"]}
     assert "Kazakhstan, Turkmenistan, 2020–2024" in meta["title"]
-    for args, bad, valid in ((["--countries", "XYZ"], "'XYZ'", "KAZ, KGZ, TJK, TKM, UZB"),
-                             (["--years", "abc"], "'abc'", "2015-2024"),
-                             (["--years", "1990-1995"], "1990-1995", "2014-"),
-                             (["--areas", "energy,foo"], "'foo'", "critical_minerals"),
-                             (["--format", "gif"], "'gif'", "png, svg, pdf")):
+    for args, bad, valid in (
+        (["--countries", "XYZ"], "'XYZ'", "KAZ, KGZ, TJK, TKM, UZB"),
+        (["--years", "abc"], "'abc'", "2015-2024"),
+        (["--years", "1990-1995"], "1990-1995", "2014-"),
+        (["--areas", "energy,foo"], "'foo'", "critical_minerals"),
+        (["--format", "gif"], "'gif'", "png, svg, pdf"),
+    ):
         res = CliRunner().invoke(main, ["charts", "--out", str(tmp_path / "d"), *args])
         assert res.exit_code == 2, (args, res.output)
         error = [ln for ln in res.output.splitlines() if "Error" in ln or "error" in ln]
@@ -304,9 +371,15 @@ def test_charts_cli_filters_and_errors(demo, monkeypatch, tmp_path):
 
 def test_notebooks_committed_without_outputs_and_with_parameters():
     books = sorted(NOTEBOOKS.glob("*.ipynb"))
-    assert [b.stem for b in books] == ["01_overview", "02_focus_areas", "03_energy_minerals",
-                                       "04_agriculture", "05_digital_trade", "06_mirror_gaps",
-                                       "07_imf_comparison"]
+    assert [b.stem for b in books] == [
+        "01_overview",
+        "02_focus_areas",
+        "03_energy_minerals",
+        "04_agriculture",
+        "05_digital_trade",
+        "06_mirror_gaps",
+        "07_imf_comparison",
+    ]
     for book in books:
         nb = nbformat.read(book, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -325,12 +398,16 @@ def test_notebook_kernel_runs_outside_the_source_folder(demo, tmp_path, monkeypa
     root, _, _ = demo
     source = tmp_path / "books"
     source.mkdir()
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("import os\nprint(os.getcwd())")],
-        metadata={"kernelspec": {"name": "python3", "language": "python",
-                                 "display_name": "Python 3"},
-                  "language_info": {"name": "python"}})
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("import os\nprint(os.getcwd())"),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+            "language_info": {"name": "python"},
+        },
+    )
     nbformat.write(nb, source / "01_cwd.ipynb")
     monkeypatch.chdir(tmp_path)
     written = run_notebooks(Path("rel-out"), root / "data", source=source)
@@ -349,8 +426,7 @@ def test_every_notebook_executes_on_demo_data(demo, tmp_path):
     from tradeviz.notebook_runner import run_notebooks
 
     root, _, _ = demo
-    written = run_notebooks(tmp_path / "nb", root / "data",
-                            parameters={"years": [2018, 2024]})
+    written = run_notebooks(tmp_path / "nb", root / "data", parameters={"years": [2018, 2024]})
     assert len(written) == 14
     for path in written:
         if path.suffix == ".ipynb":

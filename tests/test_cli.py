@@ -59,9 +59,22 @@ def _probe(*args: str):
 
 
 def test_types_convert_before_the_command_runs():
-    res = _probe("--years", "2010, 2015-2017", "--span", "2018-2024", "--countries",
-                 "kaz,Wld,kaz", "--hs", "0901.11", "--rev", "hs2017", "--area", "ICT",
-                 "--format", "SVG,png")
+    res = _probe(
+        "--years",
+        "2010, 2015-2017",
+        "--span",
+        "2018-2024",
+        "--countries",
+        "kaz,Wld,kaz",
+        "--hs",
+        "0901.11",
+        "--rev",
+        "hs2017",
+        "--area",
+        "ICT",
+        "--format",
+        "SVG,png",
+    )
     assert res.exit_code == 0, res.output
     got = json.loads(res.output)
     assert got["years"] == [2010, 2015, 2016, 2017]
@@ -73,18 +86,21 @@ def test_types_convert_before_the_command_runs():
     assert got["fmt"] == ["svg", "png"]
 
 
-@pytest.mark.parametrize(("args", "names"), [
-    (("--years", "abc"), ["'abc'", "2015-2024"]),
-    (("--years", "2030-2035"), ["'2030-2035'", f"1962-{THIS_YEAR}"]),
-    (("--years", "2024-2015"), ["'2024-2015'", "2015-2024"]),
-    (("--span", "2019,2021"), ["2019,2021", "one span"]),
-    (("--countries", "KAZ,XYZ"), ["'XYZ'", "tradeviz countries"]),
-    (("--ca", "RUS"), ["'RUS'", "KAZ, KGZ, TJK, TKM, UZB"]),
-    (("--hs", "123"), ["'123'", "2, 4 or 6 digits"]),
-    (("--rev", "H9"), ["'H9'", "H0, H1, H2, H3, H4, H5, H6"]),
-    (("--area", "space"), ["'space'", "energy", "critical_minerals"]),
-    (("--format", "gif"), ["'gif'", "png, svg, pdf"]),
-])
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("--years", "abc"), ["'abc'", "2015-2024"]),
+        (("--years", "2030-2035"), ["'2030-2035'", f"1962-{THIS_YEAR}"]),
+        (("--years", "2024-2015"), ["'2024-2015'", "2015-2024"]),
+        (("--span", "2019,2021"), ["2019,2021", "one span"]),
+        (("--countries", "KAZ,XYZ"), ["'XYZ'", "tradeviz countries"]),
+        (("--ca", "RUS"), ["'RUS'", "KAZ, KGZ, TJK, TKM, UZB"]),
+        (("--hs", "123"), ["'123'", "2, 4 or 6 digits"]),
+        (("--rev", "H9"), ["'H9'", "H0, H1, H2, H3, H4, H5, H6"]),
+        (("--area", "space"), ["'space'", "energy", "critical_minerals"]),
+        (("--format", "gif"), ["'gif'", "png, svg, pdf"]),
+    ],
+)
 def test_bad_values_fail_in_one_line_naming_value_and_valid_form(args, names):
     res = _probe(*args)
     assert res.exit_code == 2
@@ -95,19 +111,22 @@ def test_bad_values_fail_in_one_line_naming_value_and_valid_form(args, names):
     assert "Traceback" not in res.output
 
 
-@pytest.mark.parametrize(("args", "names"), [
-    (["fetch", "comtrade", "--years", "20x"], ["'20x'", "2015-2024"]),
-    (["fetch", "comtrade", "--reporters", "CHN,XXX"], ["--reporters", "'XXX'"]),
-    (["fetch", "comtrade", "--partners", "WLD,KZZ"], ["--partners", "'KZZ'", "KAZ"]),
-    (["fetch", "imf", "--years", "2024-2015"], ["'2024-2015'", "2015-2024"]),
-    (["tags", "explain", "27x"], ["'27x'", "2, 4 or 6 digits"]),
-    (["tags", "explain", "271121", "--rev", "H9"], ["--rev", "'H9'", "H0, H1"]),
-    (["tags", "list", "space"], ["'space'", "energy"]),
-    (["tags", "list", "ict", "--rev", "HS2030"], ["'HS2030'", "H6"]),
-    (["hs", "show", "12345"], ["'12345'", "2, 4 or 6 digits"]),
-    (["hs", "map", "852520", "--from", "H2", "--to", "H7"], ["--to", "'H7'"]),
-    (["hs", "search", "gas", "--rev", "X1"], ["'X1'", "H0, H1"]),
-])
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["fetch", "comtrade", "--years", "20x"], ["'20x'", "2015-2024"]),
+        (["fetch", "comtrade", "--reporters", "CHN,XXX"], ["--reporters", "'XXX'"]),
+        (["fetch", "comtrade", "--partners", "WLD,KZZ"], ["--partners", "'KZZ'", "KAZ"]),
+        (["fetch", "imf", "--years", "2024-2015"], ["'2024-2015'", "2015-2024"]),
+        (["tags", "explain", "27x"], ["'27x'", "2, 4 or 6 digits"]),
+        (["tags", "explain", "271121", "--rev", "H9"], ["--rev", "'H9'", "H0, H1"]),
+        (["tags", "list", "space"], ["'space'", "energy"]),
+        (["tags", "list", "ict", "--rev", "HS2030"], ["'HS2030'", "H6"]),
+        (["hs", "show", "12345"], ["'12345'", "2, 4 or 6 digits"]),
+        (["hs", "map", "852520", "--from", "H2", "--to", "H7"], ["--to", "'H7'"]),
+        (["hs", "search", "gas", "--rev", "X1"], ["'X1'", "H0, H1"]),
+    ],
+)
 def test_commands_reject_bad_values_before_any_work(args, names, tmp_path, monkeypatch):
     """Exit 2 with one error line naming the value and the valid form; nothing is fetched,
     locked or written (the API URLs point nowhere, so any work would fail differently)."""
@@ -153,7 +172,8 @@ def test_tradeviz_error_is_one_line_without_traceback(tmp_path):
     res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "check"])
     assert res.exit_code == 1
     assert res.output.strip().splitlines() == [
-        f"error: {tmp_path / 'processed' / 'flows.parquet'} missing; run `tradeviz build` first"]
+        f"error: {tmp_path / 'processed' / 'flows.parquet'} missing; run `tradeviz build` first"
+    ]
 
 
 def test_unexpected_error_asks_for_v_and_v_shows_the_traceback(monkeypatch):
@@ -182,7 +202,8 @@ def test_missing_extra_names_the_pip_command(monkeypatch):
     assert res.exit_code == 1
     assert res.output.strip().splitlines()[-1] == (
         "error: this command needs papermill, which is not installed; install it with: "
-        "pip install 'tradeviz[notebooks]'")
+        "pip install 'tradeviz[notebooks]'"
+    )
     assert "Traceback" not in res.output
 
 
@@ -210,10 +231,16 @@ def test_demo_data_dir_precedence(tmp_path, monkeypatch):
 
 def test_demo_refuses_a_data_dir_with_real_snapshots(tmp_path):
     store = RawStore(tmp_path / "raw")
-    snap = store.save("comtrade", b'{"count":0,"data":[]}', "json",
-                      {"params": {"period": "2023"}, "synthetic": False, "complete": True})
-    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "demo", "--no-notebooks",
-                                    "--out", str(tmp_path / "out")])
+    snap = store.save(
+        "comtrade",
+        b'{"count":0,"data":[]}',
+        "json",
+        {"params": {"period": "2023"}, "synthetic": False, "complete": True},
+    )
+    res = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path), "demo", "--no-notebooks", "--out", str(tmp_path / "out")],
+    )
     assert res.exit_code == 1
     assert "non-synthetic raw snapshot" in res.output and "--data-dir" in res.output
     assert store.locate(snap) is not None  # nothing was removed
@@ -224,8 +251,10 @@ def test_demo_takes_the_data_dir_writer_lock(tmp_path):
     from tradeviz.store.lock import lock
 
     with lock(tmp_path, "tradeviz fetch comtrade"):
-        res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "demo", "--no-notebooks",
-                                        "--out", str(tmp_path / "out")])
+        res = CliRunner().invoke(
+            main,
+            ["--data-dir", str(tmp_path), "demo", "--no-notebooks", "--out", str(tmp_path / "out")],
+        )
     assert res.exit_code == 1
     assert "tradeviz fetch comtrade" in res.output and "holds the data dir" in res.output
     assert not (tmp_path / "raw").exists() and not (tmp_path / "out").exists()
@@ -234,8 +263,12 @@ def test_demo_takes_the_data_dir_writer_lock(tmp_path):
 def test_demo_accepts_an_empty_or_synthetic_data_dir(tmp_path):
     check_demo_dir(tmp_path)  # no raw/ at all
     store = RawStore(tmp_path / "raw")
-    store.save("comtrade", b'{"count":0,"data":[]}', "json",
-               {"params": {"period": "2023"}, "synthetic": True, "complete": True})
+    store.save(
+        "comtrade",
+        b'{"count":0,"data":[]}',
+        "json",
+        {"params": {"period": "2023"}, "synthetic": True, "complete": True},
+    )
     check_demo_dir(tmp_path)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "raw").mkdir()
@@ -245,14 +278,14 @@ def test_demo_accepts_an_empty_or_synthetic_data_dir(tmp_path):
 
 
 def test_python_m_tradeviz():
-    out = subprocess.run([sys.executable, "-m", "tradeviz", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "tradeviz", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert "--data-dir" in out and "countries" in out
 
 
 # -- what the offline commands import -------------------------------------------------------
-NETWORK_MODULES = ("requests", "urllib3", "tradeviz.extract.http", "werkzeug",
-                   "tradeviz.emulators")
+NETWORK_MODULES = ("requests", "urllib3", "tradeviz.extract.http", "werkzeug", "tradeviz.emulators")
 RUN_AND_LIST = """
 import json, sys
 from tradeviz.cli import main
@@ -264,8 +297,9 @@ finally:
 
 
 def _imports_of(*args: str, cwd: Path) -> set[str]:
-    proc = subprocess.run([sys.executable, "-c", RUN_AND_LIST, *args], capture_output=True,
-                          text=True, cwd=cwd)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, *args], capture_output=True, text=True, cwd=cwd
+    )
     line = [x for x in proc.stdout.splitlines() if x.startswith("MODULES=")]
     assert proc.returncode == 0 and line, proc.stderr[-2000:]
     return set(json.loads(line[0].removeprefix("MODULES=")))
@@ -278,12 +312,22 @@ def _network(mods: set[str]) -> list[str]:
 @pytest.mark.slow
 def test_demo_build_charts_report_import_no_http_code(tmp_path):
     data = str(tmp_path / "data")
-    demo = _imports_of("--data-dir", data, "demo", "--no-notebooks", "--out",
-                       str(tmp_path / "demo-out"), cwd=tmp_path)
+    demo = _imports_of(
+        "--data-dir",
+        data,
+        "demo",
+        "--no-notebooks",
+        "--out",
+        str(tmp_path / "demo-out"),
+        cwd=tmp_path,
+    )
     assert _network(demo) == []  # the demo writes through tradeviz.formats, not an emulator
     assert "tradeviz.formats.comtrade_v1" in demo
-    for args in (["build"], ["charts", "--out", str(tmp_path / "charts")],
-                 ["report", "--out", str(tmp_path / "report")]):
+    for args in (
+        ["build"],
+        ["charts", "--out", str(tmp_path / "charts")],
+        ["report", "--out", str(tmp_path / "report")],
+    ):
         mods = _imports_of("--data-dir", data, *args, cwd=tmp_path)
         assert _network(mods) == [], args
         assert "tradeviz.transform.build" in mods or args[0] != "build"

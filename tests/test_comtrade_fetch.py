@@ -65,12 +65,21 @@ def test_every_call_pins_breakdowns_and_sends_the_cap(store, fast_client, comtra
 
 def test_unpinned_queries_return_breakdown_rows_that_double_count(comtrade_api, fast_client):
     api = comtrade_api()
-    base = {"reporterCode": "156", "partnerCode": "795", "period": "2020", "cmdCode": "TOTAL",
-            "flowCode": "M"}
-    pinned = fast_client().get(api.url + "/public/v1/preview/C/A/HS",
-                               params={**base, **comtrade.PINNED}, validate=comtrade.validate_body)
-    loose = fast_client().get(api.url + "/public/v1/preview/C/A/HS", params=base,
-                              validate=comtrade.validate_body)
+    base = {
+        "reporterCode": "156",
+        "partnerCode": "795",
+        "period": "2020",
+        "cmdCode": "TOTAL",
+        "flowCode": "M",
+    }
+    pinned = fast_client().get(
+        api.url + "/public/v1/preview/C/A/HS",
+        params={**base, **comtrade.PINNED},
+        validate=comtrade.validate_body,
+    )
+    loose = fast_client().get(
+        api.url + "/public/v1/preview/C/A/HS", params=base, validate=comtrade.validate_body
+    )
     total = pinned.parsed["data"][0]["primaryValue"]
     assert pinned.parsed["count"] == 1
     assert loose.parsed["count"] > 1
@@ -140,16 +149,16 @@ def test_empty_result_is_a_complete_snapshot(store, fast_client, comtrade_api):
 def test_rows_come_in_the_revision_reported(store, fast_client, comtrade_api):
     comtrade_api()
     periods = comtrade.periods_for(range(2010, 2024), "A")
-    _fetcher(store, fast_client).run(comtrade.custom_plan(periods, "total", ["CHN"], ["KAZ"]),
-                                     "A")
+    _fetcher(store, fast_client).run(comtrade.custom_plan(periods, "total", ["CHN"], ["KAZ"]), "A")
     revs = set()
     for snap in store.snapshots("comtrade"):
         revs |= {r["classificationCode"] for r in json.loads(store.read(snap))["data"]}
     assert {"H3", "H4", "H5", "H6"} <= revs
 
 
-def test_key_goes_in_header_and_never_to_disk_or_logs(store, fast_client, comtrade_api,
-                                                     caplog, data_dir):
+def test_key_goes_in_header_and_never_to_disk_or_logs(
+    store, fast_client, comtrade_api, caplog, data_dir
+):
     key = "tv-secret-0123456789"
     api = comtrade_api(valid_keys={key}, faults=["500", "429"])
     caplog.set_level(logging.DEBUG)
@@ -184,11 +193,26 @@ def test_default_years_are_last_ten_complete_years():
 
 def test_killed_fetch_leaves_no_partial_snapshot_and_resumes(tmp_path, comtrade_api):
     api = comtrade_api(valid_keys={"tv-kill-test-key-0001"})
-    env = {**os.environ, "TRADEVIZ_DATA_DIR": str(tmp_path / "killed"),
-           "TRADEVIZ_COMTRADE_URL": api.url, "TRADEVIZ_COMTRADE_RPS": "200",
-           "COMTRADE_API_KEY": "tv-kill-test-key-0001"}
-    cmd = [sys.executable, "-m", "tradeviz", "fetch", "comtrade", "--years", "2019-2021",
-           "--level", "2", "--max-records", "150"]
+    env = {
+        **os.environ,
+        "TRADEVIZ_DATA_DIR": str(tmp_path / "killed"),
+        "TRADEVIZ_COMTRADE_URL": api.url,
+        "TRADEVIZ_COMTRADE_RPS": "200",
+        "COMTRADE_API_KEY": "tv-kill-test-key-0001",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "tradeviz",
+        "fetch",
+        "comtrade",
+        "--years",
+        "2019-2021",
+        "--level",
+        "2",
+        "--max-records",
+        "150",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = tmp_path / "killed" / "raw" / "manifest.jsonl"
     deadline = time.time() + 60
@@ -215,8 +239,9 @@ def test_killed_fetch_leaves_no_partial_snapshot_and_resumes(tmp_path, comtrade_
     calls_before = api.calls
     subprocess.run(cmd, env=env_clean, check=True, capture_output=True)
     clean_calls = api.calls - calls_before
-    clean = {s.record["query_key"] for s in RawStore(tmp_path / "clean" / "raw")
-             .snapshots("comtrade")}
+    clean = {
+        s.record["query_key"] for s in RawStore(tmp_path / "clean" / "raw").snapshots("comtrade")
+    }
     assert after == clean
     assert resumed_calls <= clean_calls - len(before) + 1  # only what was missing
     assert resumed_calls < clean_calls
@@ -238,8 +263,10 @@ def test_emulator_default_panel_is_the_realistic_size(comtrade_api):
 
 def test_emulator_availability_counts_bound_the_data(comtrade_api, fast_client):
     api = comtrade_api()
-    got = fast_client().get(api.url + "/public/v1/getDA/C/A/HS",
-                            params={"reporterCode": "156,795", "period": "2020,2021"})
+    got = fast_client().get(
+        api.url + "/public/v1/getDA/C/A/HS",
+        params={"reporterCode": "156,795", "period": "2020,2021"},
+    )
     rows = json.loads(got.body)["data"]
     assert {(r["reporterCode"], r["period"]) for r in rows} == {(156, "2020"), (156, "2021")}
     q = Query("A", (156,), (398, 417, 762, 795, 860), ("2021",), ("AG6",))
@@ -252,8 +279,9 @@ def test_emulator_availability_counts_bound_the_data(comtrade_api, fast_client):
     assert requests.get(bare.url + "/public/v1/getDA/C/A/HS", timeout=10).status_code == 404
 
 
-def test_manifest_records_final_url_after_same_host_redirect(store, fast_client, corpus,
-                                                            monkeypatch):
+def test_manifest_records_final_url_after_same_host_redirect(
+    store, fast_client, corpus, monkeypatch
+):
     """A same-host redirect is followed; the manifest names where the bytes came from
     (the final URL, with its query) and never the key, which travels in a header."""
     from tradeviz.emulators.comtrade import ComtradeEmulator
@@ -266,16 +294,19 @@ def test_manifest_records_final_url_after_same_host_redirect(store, fast_client,
         path = environ["PATH_INFO"]
         if not path.startswith("/moved/"):
             query = environ.get("QUERY_STRING", "")
-            start_response("307 Temporary Redirect",
-                           [("Location", "/moved" + path + ("?" + query if query else ""))])
+            start_response(
+                "307 Temporary Redirect",
+                [("Location", "/moved" + path + ("?" + query if query else ""))],
+            )
             return [b""]
-        environ["PATH_INFO"] = path[len("/moved"):]
+        environ["PATH_INFO"] = path[len("/moved") :]
         return api(environ, start_response)
 
     with ServedApp(moved) as served:
         monkeypatch.setenv("TRADEVIZ_COMTRADE_URL", served.url)
         _fetcher(store, fast_client, api_key=key).run(
-            comtrade.default_plan(("2021",), "total"), "A")
+            comtrade.default_plan(("2021",), "total"), "A"
+        )
     records = [s.record for s in store.snapshots("comtrade")]
     assert records
     for rec in records:

@@ -20,19 +20,35 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_project_countries_keep_their_codes():
     assert [(k.iso3, k.comtrade, k.m49) for k in c.ALL_SIX] == [
-        ("CHN", 156, 156), ("KAZ", 398, 398), ("KGZ", 417, 417), ("TJK", 762, 762),
-        ("TKM", 795, 795), ("UZB", 860, 860)]
+        ("CHN", 156, 156),
+        ("KAZ", 398, 398),
+        ("KGZ", 417, 417),
+        ("TJK", 762, 762),
+        ("TKM", 795, 795),
+        ("UZB", 860, 860),
+    ]
     assert c.CA_ISO3 == ("KAZ", "KGZ", "TJK", "TKM", "UZB")
     assert c.CHINA.name == "China" and c.BY_COMTRADE[398].iso3 == "KAZ"
 
 
-@pytest.mark.parametrize(("iso3", "comtrade", "m49"), [
-    ("RUS", 643, 643), ("TUR", 792, 792), ("KOR", 410, 410), ("IRN", 364, 364),
-    ("DEU", 276, 276), ("POL", 616, 616), ("AFG", 4, 4),
-    # Comtrade's own codes where they differ from M49
-    ("FRA", 251, 250), ("IND", 699, 356), ("USA", 842, 840), ("CHE", 757, 756),
-    ("NOR", 579, 578),
-])
+@pytest.mark.parametrize(
+    ("iso3", "comtrade", "m49"),
+    [
+        ("RUS", 643, 643),
+        ("TUR", 792, 792),
+        ("KOR", 410, 410),
+        ("IRN", 364, 364),
+        ("DEU", 276, 276),
+        ("POL", 616, 616),
+        ("AFG", 4, 4),
+        # Comtrade's own codes where they differ from M49
+        ("FRA", 251, 250),
+        ("IND", 699, 356),
+        ("USA", 842, 840),
+        ("CHE", 757, 756),
+        ("NOR", 579, 578),
+    ],
+)
 def test_partners_have_comtrade_and_m49_codes(iso3, comtrade, m49):
     got = c.BY_ISO3[iso3]
     assert (got.comtrade, got.m49) == (comtrade, m49)
@@ -67,12 +83,22 @@ def test_other_languages_fall_back_to_english():
 
 def test_shipped_csv_is_what_the_script_builds(corpus, tmp_path):
     out = tmp_path / "countries.csv"
-    subprocess.run([sys.executable, str(REPO / "scripts" / "build_country_reference.py"),
-                    "--corpus", str(corpus), "--out", str(out)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "build_country_reference.py"),
+            "--corpus",
+            str(corpus),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
     shipped = resources.files("tradeviz").joinpath("data/countries.csv").read_bytes()
     assert out.read_bytes() == shipped
     reporters = pd.read_csv(corpus / "hs" / "reporter.csv", dtype=str, keep_default_na=False)
-    current = reporters[(reporters["exit_year"] == "")
-                        & reporters["iso_3"].str.fullmatch(r"[A-Z]{3}")]
+    current = reporters[
+        (reporters["exit_year"] == "") & reporters["iso_3"].str.fullmatch(r"[A-Z]{3}")
+    ]
     assert set(current["iso_3"]) <= set(c.BY_ISO3)  # every reporter Comtrade has today

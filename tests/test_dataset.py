@@ -14,13 +14,38 @@ from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, conform
 FIVE = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
 
 
-def _flow(reporter, partner, flow, year, value, code="TOTAL", rev="H5", source="comtrade",
-          freq="A", month=pd.NA, qty=None, unit=None):
-    return {"source": source, "freq": freq, "year": year, "month": month, "quarter": pd.NA,
-            "reporter": reporter, "partner": partner, "flow": flow,
-            "hs_rev": rev if code != "TOTAL" else None, "hs_code": code,
-            "hs_level": 0 if code == "TOTAL" else len(code), "value_usd": float(value),
-            "qty": qty, "qty_unit": unit, "synthetic": False, "snapshot": "abc"}
+def _flow(
+    reporter,
+    partner,
+    flow,
+    year,
+    value,
+    code="TOTAL",
+    rev="H5",
+    source="comtrade",
+    freq="A",
+    month=pd.NA,
+    qty=None,
+    unit=None,
+):
+    return {
+        "source": source,
+        "freq": freq,
+        "year": year,
+        "month": month,
+        "quarter": pd.NA,
+        "reporter": reporter,
+        "partner": partner,
+        "flow": flow,
+        "hs_rev": rev if code != "TOTAL" else None,
+        "hs_code": code,
+        "hs_level": 0 if code == "TOTAL" else len(code),
+        "value_usd": float(value),
+        "qty": qty,
+        "qty_unit": unit,
+        "synthetic": False,
+        "snapshot": "abc",
+    }
 
 
 def _focus(row: dict, area: str, match: str) -> dict:
@@ -32,25 +57,38 @@ def ds() -> Dataset:
     rows = []
     for year, scale in ((2022, 1.0), (2023, 1.5)):
         for i, iso in enumerate(FIVE):
-            rows += [_flow("CHN", iso, "export", year, (i + 1) * 1e9 * scale),
-                     _flow("CHN", iso, "import", year, (i + 1) * 0.5e9 * scale)]
-        rows += [_flow("KGZ", "CHN", "import", year, 1.2e9 * scale),
-                 _flow("KGZ", "CHN", "export", year, 0.3e9 * scale),
-                 _flow("KGZ", "WLD", "import", year, 6e9 * scale),
-                 _flow("KGZ", "WLD", "export", year, 4e9 * scale)]
+            rows += [
+                _flow("CHN", iso, "export", year, (i + 1) * 1e9 * scale),
+                _flow("CHN", iso, "import", year, (i + 1) * 0.5e9 * scale),
+            ]
+        rows += [
+            _flow("KGZ", "CHN", "import", year, 1.2e9 * scale),
+            _flow("KGZ", "CHN", "export", year, 0.3e9 * scale),
+            _flow("KGZ", "WLD", "import", year, 6e9 * scale),
+            _flow("KGZ", "WLD", "export", year, 4e9 * scale),
+        ]
     # China's HS6 exports to KAZ in 2023 (sum 1.5e9, the TOTAL row) and 2022.
-    hs = [_flow("CHN", "KAZ", "export", 2023, 9e8, "271121", qty=3e8, unit="kg"),
-          _flow("CHN", "KAZ", "export", 2023, 4e8, "851713", qty=1e6, unit="u"),
-          _flow("CHN", "KAZ", "export", 2023, 2e8, "610910", qty=None, unit="N/A"),
-          _flow("CHN", "KAZ", "export", 2022, 6e8, "271121", qty=2e8, unit="kg"),
-          _flow("CHN", "KAZ", "export", 2022, 4e8, "851713", qty=1e6, unit="u")]
+    hs = [
+        _flow("CHN", "KAZ", "export", 2023, 9e8, "271121", qty=3e8, unit="kg"),
+        _flow("CHN", "KAZ", "export", 2023, 4e8, "851713", qty=1e6, unit="u"),
+        _flow("CHN", "KAZ", "export", 2023, 2e8, "610910", qty=None, unit="N/A"),
+        _flow("CHN", "KAZ", "export", 2022, 6e8, "271121", qty=2e8, unit="kg"),
+        _flow("CHN", "KAZ", "export", 2022, 4e8, "851713", qty=1e6, unit="u"),
+    ]
     flows = conform(pd.DataFrame(rows + hs), FLOWS_FIELDS)
-    focus = conform(pd.DataFrame([_focus(hs[0], "energy", "full"),
-                          _focus(hs[1], "ict", "full"),
-                          _focus(hs[1], "ecommerce_consumer", "partial"),
-                          _focus(hs[2], "ecommerce_consumer", "partial"),
-                          _focus(hs[3], "energy", "full"),
-                          _focus(hs[4], "ict", "full")]), FOCUS_FIELDS)
+    focus = conform(
+        pd.DataFrame(
+            [
+                _focus(hs[0], "energy", "full"),
+                _focus(hs[1], "ict", "full"),
+                _focus(hs[1], "ecommerce_consumer", "partial"),
+                _focus(hs[2], "ecommerce_consumer", "partial"),
+                _focus(hs[3], "energy", "full"),
+                _focus(hs[4], "ict", "full"),
+            ]
+        ),
+        FOCUS_FIELDS,
+    )
     return Dataset.from_frames(flows, focus=focus, meta={"synthetic": False})
 
 
@@ -72,7 +110,7 @@ def test_growth_yoy_and_cagr(ds):
     row = g[(g["partner"] == "CA5") & (g["measure"] == "total") & (g["year"] == 2023)].iloc[0]
     assert row["yoy"] == pytest.approx(0.5) and row["cagr"] == pytest.approx(0.5)
     assert pd.isna(g[g["year"] == 2022]["yoy"]).all()
-    long = pd.DataFrame({"k": "a", "year": [2010, 2012, 2013], "value_usd": [100., 121., 0.]})
+    long = pd.DataFrame({"k": "a", "year": [2010, 2012, 2013], "value_usd": [100.0, 121.0, 0.0]})
     out = growth_table(long, ["k"]).set_index("year")
     assert out.loc[2012, "cagr"] == pytest.approx(0.1)
     assert pd.isna(out.loc[2012, "yoy"])  # 2011 missing: no year-on-year change
@@ -115,8 +153,7 @@ def test_filters_are_checked_and_narrow_every_method(ds):
     assert kaz.filters == {"years": [2023, 2023], "countries": ["KAZ"]}
     with pytest.raises(FilterError, match="'XYZ'.*KAZ, KGZ"):
         ds.filter(countries=["XYZ"])
-    with pytest.raises(FilterError, match="no data for years 2030-2035; the tables hold "
-                                          "2022-2023"):
+    with pytest.raises(FilterError, match="no data for years 2030-2035; the tables hold 2022-2023"):
         ds.filter(years="2030-2035")
     with pytest.raises(FilterError, match="YYYY"):
         ds.filter(years="abc")
@@ -179,12 +216,18 @@ def test_demo_answers_agree_with_published_calibration(demo_dir):
 def test_every_method_returns_the_columns_the_data_dictionary_documents(ds):
     from tradeviz.schema import DATASET_FRAMES
 
-    frames = {"totals": ds.totals(), "shares": ds.shares(),
-              "top_products": ds.top_products("KAZ"), "by_area": ds.by_area(),
-              "area_detail": ds.area_detail("energy", "export"),
-              "mirror_summary": ds.mirror(), "mirror_chapters": ds.mirror_chapters(),
-              "monthly": ds.monthly(), "year_to_date": ds.year_to_date(),
-              "imf_vs_comtrade": ds.imf_vs_comtrade()}
+    frames = {
+        "totals": ds.totals(),
+        "shares": ds.shares(),
+        "top_products": ds.top_products("KAZ"),
+        "by_area": ds.by_area(),
+        "area_detail": ds.area_detail("energy", "export"),
+        "mirror_summary": ds.mirror(),
+        "mirror_chapters": ds.mirror_chapters(),
+        "monthly": ds.monthly(),
+        "year_to_date": ds.year_to_date(),
+        "imf_vs_comtrade": ds.imf_vs_comtrade(),
+    }
     for name, frame in frames.items():
         documented = [f.name for f in DATASET_FRAMES[name][0]]
         assert list(frame.columns) == documented, name
@@ -192,8 +235,9 @@ def test_every_method_returns_the_columns_the_data_dictionary_documents(ds):
     assert list(growth.columns)[3:] == [f.name for f in DATASET_FRAMES["growth"][0]][1:]
 
 
-def test_open_from_a_checkouts_notebooks_dir_falls_back_to_the_demo(demo_dir, tmp_path,
-                                                                    monkeypatch):
+def test_open_from_a_checkouts_notebooks_dir_falls_back_to_the_demo(
+    demo_dir, tmp_path, monkeypatch
+):
     """After `make demo`, a kernel started in notebooks/ with no TRADEVIZ_DATA_DIR finds the
     demo's tables when the checkout has no real ones, and says so; real tables win."""
     root = tmp_path / "checkout"

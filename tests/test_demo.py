@@ -19,6 +19,9 @@ def test_every_demo_hs6_code_exists_in_its_rows_revision(tmp_path):
                 seen[(code, rev)] = seen.get((code, rev), 0) + 1
     assert {rev for _, rev in seen} == {"H4", "H5", "H6"}
     assert len({code for code, _ in seen}) > 60  # the mixes and the tail, not a handful
-    missing = sorted(f"{code} ({rev}, {n} rows)" for (code, rev), n in seen.items()
-                     if len(code) != 6 or not hs.exists(code, rev))
+    missing = sorted(
+        f"{code} ({rev}, {n} rows)"
+        for (code, rev), n in seen.items()
+        if len(code) != 6 or not hs.exists(code, rev)
+    )
     assert missing == []

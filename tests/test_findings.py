@@ -18,11 +18,16 @@ def _totals(rows):
     return df
 
 
-TOTALS = _totals([
-    ("KAZ", 2019, 10e9, 8e9), ("KAZ", 2024, 25e9, 18e9),
-    ("KGZ", 2019, 5e9, 1e9), ("KGZ", 2024, 20e9, 2e9),
-    ("CA5", 2023, 60e9, 30e9), ("CA5", 2024, 63e9, 31e9),
-])
+TOTALS = _totals(
+    [
+        ("KAZ", 2019, 10e9, 8e9),
+        ("KAZ", 2024, 25e9, 18e9),
+        ("KGZ", 2019, 5e9, 1e9),
+        ("KGZ", 2024, 20e9, 2e9),
+        ("CA5", 2023, 60e9, 30e9),
+        ("CA5", 2024, 63e9, 31e9),
+    ]
+)
 
 
 def test_usd_pct_thousands():
@@ -49,8 +54,9 @@ def test_total_and_balance_sentences_from_numbers():
     text = F.total_sentence(TOTALS)
     assert text.startswith("In 2024 China's reported trade with Central Asia")
     assert "USD 94.0 bn" in text and "up 4.4% on 2023" in text
-    assert F.balance_sentence(TOTALS) == ("China ran a surplus of USD 32.0 bn with Central Asia "
-                                          "(the five together) in 2024.")
+    assert F.balance_sentence(TOTALS) == (
+        "China ran a surplus of USD 32.0 bn with Central Asia (the five together) in 2024."
+    )
     one = TOTALS[TOTALS["partner"] == "KAZ"]
     assert "Kazakhstan" in F.total_sentence(one)
     assert "on 2023" not in F.total_sentence(one)  # no 2023 row: no change claimed
@@ -59,7 +65,8 @@ def test_total_and_balance_sentences_from_numbers():
 
 def test_partner_and_growth_sentences_claim_only_what_the_rows_show():
     assert F.largest_partner_sentence(TOTALS).startswith(
-        "Kazakhstan was China's largest Central Asian partner in 2024 (USD 43.0 bn, 66%")
+        "Kazakhstan was China's largest Central Asian partner in 2024 (USD 43.0 bn, 66%"
+    )
     assert F.largest_partner_sentence(TOTALS[TOTALS["partner"] == "KAZ"]) == ""
     growth = F.fastest_growth_sentence(TOTALS)
     cagr = (22e9 / 6e9) ** (1 / 5) - 1
@@ -68,20 +75,34 @@ def test_partner_and_growth_sentences_claim_only_what_the_rows_show():
 
 
 def test_share_and_mirror_sentences():
-    shares = pd.DataFrame({"country": ["KGZ", "TKM"], "year": [2024, 2024],
-                           "share_partner_reported": [0.33, None],
-                           "share_china_reported": [1.24, None]})
+    shares = pd.DataFrame(
+        {
+            "country": ["KGZ", "TKM"],
+            "year": [2024, 2024],
+            "share_partner_reported": [0.33, None],
+            "share_china_reported": [1.24, None],
+        }
+    )
     text = F.share_sentence(shares)
     assert "Kyrgyzstan in 2024: 33%" in text and "124%" in text
     assert F.share_sentence(shares, "TKM") == ""  # Turkmenistan reports no World total
-    mirror = pd.DataFrame({
-        "country": ["KAZ", "KGZ"], "direction": ["CHN->KAZ", "CHN->KGZ"],
-        "exporter": ["CHN", "CHN"], "importer": ["KAZ", "KGZ"], "year": [2024, 2024],
-        "exporter_fob_usd": [25.4e9, 22.3e9], "importer_cif_usd": [14.0e9, 5.56e9]})
+    mirror = pd.DataFrame(
+        {
+            "country": ["KAZ", "KGZ"],
+            "direction": ["CHN->KAZ", "CHN->KGZ"],
+            "exporter": ["CHN", "CHN"],
+            "importer": ["KAZ", "KGZ"],
+            "year": [2024, 2024],
+            "exporter_fob_usd": [25.4e9, 22.3e9],
+            "importer_cif_usd": [14.0e9, 5.56e9],
+        }
+    )
     mirror["gap_usd"] = mirror["importer_cif_usd"] - mirror["exporter_fob_usd"]
     mirror["ratio"] = mirror["importer_cif_usd"] / mirror["exporter_fob_usd"]
-    assert "Kyrgyzstan reported imports from China of USD 5.56 bn, USD 16.7 bn less" in \
-        F.mirror_sentence(mirror)
+    assert (
+        "Kyrgyzstan reported imports from China of USD 5.56 bn, USD 16.7 bn less"
+        in F.mirror_sentence(mirror)
+    )
     assert "Kazakhstan" in F.mirror_sentence(mirror, "KAZ")
     both = F.mirror_directions_sentence(mirror)
     assert both.startswith("In 2024 the partners' reported imports from China came to 41%")
@@ -91,11 +112,20 @@ def test_alt_text_and_missing_tables_before_any_kernel(tmp_path):
     from tradeviz.analysis.dataset import TablesMissingError
     from tradeviz.notebook_runner import _add_alt_text, run_notebooks
 
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Overview"),
-        nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
-            "display_data", data={"image/png": "iVBORw0KGgo="},
-            metadata={"image/png": {"alt": "China's trade <by country>"}})])])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Overview"),
+            nbformat.v4.new_code_cell(
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data",
+                        data={"image/png": "iVBORw0KGgo="},
+                        metadata={"image/png": {"alt": "China's trade <by country>"}},
+                    )
+                ]
+            ),
+        ]
+    )
     _add_alt_text(nb)
     html = nb.cells[1].outputs[0]["data"]["text/html"]
     assert html.startswith('<img alt="China&#x27;s trade &lt;by country&gt;"')
@@ -108,11 +138,19 @@ def test_html_hides_code_unless_asked_and_loads_nothing_remote(tmp_path):
     from tradeviz.notebook_runner import _write_html
 
     def book():
-        return nbformat.v4.new_notebook(cells=[
-            nbformat.v4.new_markdown_cell("# Overview"),
-            nbformat.v4.new_code_cell("secret_variable_name = 42", outputs=[
-                nbformat.v4.new_output("display_data",
-                                       data={"text/markdown": "Total USD 94.8 bn."})])])
+        return nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_markdown_cell("# Overview"),
+                nbformat.v4.new_code_cell(
+                    "secret_variable_name = 42",
+                    outputs=[
+                        nbformat.v4.new_output(
+                            "display_data", data={"text/markdown": "Total USD 94.8 bn."}
+                        )
+                    ],
+                ),
+            ]
+        )
 
     _write_html(book(), tmp_path / "report.html", with_code=False)
     _write_html(book(), tmp_path / "code.html", with_code=True)
@@ -125,13 +163,21 @@ def test_html_hides_code_unless_asked_and_loads_nothing_remote(tmp_path):
 
 
 def test_largest_product_across_countries():
-    tops = pd.DataFrame({"country": ["KAZ", "TKM", "KAZ"], "flow": ["import"] * 2 + ["export"],
-                         "year": [2024] * 3, "hs_code": ["740311", "271121", "940540"],
-                         "description": ["Copper cathodes", "Petroleum gases", ""],
-                         "value_usd": [3.96e9, 8.7e9, 1.72e9]})
+    tops = pd.DataFrame(
+        {
+            "country": ["KAZ", "TKM", "KAZ"],
+            "flow": ["import"] * 2 + ["export"],
+            "year": [2024] * 3,
+            "hs_code": ["740311", "271121", "940540"],
+            "description": ["Copper cathodes", "Petroleum gases", ""],
+            "value_usd": [3.96e9, 8.7e9, 1.72e9],
+        }
+    )
     assert F.largest_product_sentence(tops, "import") == (
         "China's largest single import from the region in 2024: HS 271121 (Petroleum gases), "
-        "from Turkmenistan, USD 8.70 bn.")
+        "from Turkmenistan, USD 8.70 bn."
+    )
     assert F.largest_product_sentence(tops, "export").endswith(
-        "HS 940540, to Kazakhstan, USD 1.72 bn.")
+        "HS 940540, to Kazakhstan, USD 1.72 bn."
+    )
     assert F.largest_product_sentence(tops.iloc[0:0], "export") == ""

@@ -35,12 +35,17 @@ def areas(rev: str, code: str) -> dict[str, str]:
 
 # ------------------------------------------------------------ rules against the HS lists
 
+
 @pytest.mark.parametrize("rev", HS_REVISIONS)
 def test_every_code_a_rule_applies_exists_in_that_revision(rev):
     """Point 4: a rule names a code only in revisions whose list holds it (windows derived
     from the lists; explicit `revisions` must each hold every code)."""
-    bad = [(r.id, c) for r in load_rules() for c in r.codes
-           if rev in r.revisions_of(c) and not hs.exists(c, rev)]
+    bad = [
+        (r.id, c)
+        for r in load_rules()
+        for c in r.codes
+        if rev in r.revisions_of(c) and not hs.exists(c, rev)
+    ]
     assert not bad
 
 
@@ -48,25 +53,33 @@ def test_every_code_a_rule_applies_exists_in_that_revision(rev):
 def test_rule_codes_exist_in_the_original_comtrade_lists(corpus, rev):
     """The same check against UN Comtrade's list as recorded in the corpus (not the
     package copy), so a wrong package build cannot hide a bad rule."""
-    listed = set(pd.read_csv(corpus / "hs" / f"{rev}.csv", dtype=str,
-                             keep_default_na=False)["code"])
-    bad = [(r.id, c) for r in load_rules() for c in r.codes
-           if rev in r.revisions_of(c) and c not in listed]
+    listed = set(
+        pd.read_csv(corpus / "hs" / f"{rev}.csv", dtype=str, keep_default_na=False)["code"]
+    )
+    bad = [
+        (r.id, c)
+        for r in load_rules()
+        for c in r.codes
+        if rev in r.revisions_of(c) and c not in listed
+    ]
     assert not bad
 
 
 def test_every_rule_code_exists_in_some_revision():
-    dead = [(r.id, c) for r in load_rules() for c in (*r.codes, *r.exclude)
-            if not hs.revisions_of(c)]
+    dead = [
+        (r.id, c) for r in load_rules() for c in (*r.codes, *r.exclude) if not hs.revisions_of(c)
+    ]
     assert not dead
 
 
 def test_every_rule_code_exists_in_the_comtrade_hs_reference(corpus):
-    doc = json.loads((corpus / "comtrade" / "files_v1_app_reference_HS.R-body.json")
-                     .read_bytes().decode("utf-8-sig"))
+    doc = json.loads(
+        (corpus / "comtrade" / "files_v1_app_reference_HS.R-body.json")
+        .read_bytes()
+        .decode("utf-8-sig")
+    )
     known = {r["id"] for r in doc["results"] if "LEGACY" not in r["text"]}
-    missing = [(r.id, c) for r in load_rules() for c in (*r.codes, *r.exclude)
-               if c not in known]
+    missing = [(r.id, c) for r in load_rules() for c in (*r.codes, *r.exclude) if c not in known]
     assert not missing
 
 
@@ -82,18 +95,19 @@ def test_lineage_each_linked_code_carries_the_area(older, newer):
 def test_lineage_check_catches_a_rule_that_drops_a_revision():
     # without the ICT tag of HS2002 852520 (mobile phones before HS2007), the check fails
     tags = tag_table()
-    cut = tags[~((tags["hs_rev"] == "H2") & (tags["hs_code"] == "852520")
-                 & (tags["area"] == "ict"))]
+    cut = tags[
+        ~((tags["hs_rev"] == "H2") & (tags["hs_code"] == "852520") & (tags["area"] == "ict"))
+    ]
     v = lineage_violations(cut)
-    assert {("H3", "851712", "ict", "H2", "852520")} <= set(v.itertuples(index=False,
-                                                                         name=None))
+    assert {("H3", "851712", "ict", "H2", "852520")} <= set(v.itertuples(index=False, name=None))
 
 
 def test_lineage_exceptions_have_reasons_and_real_codes():
     for x in lineage_exceptions():
         assert len(x.reason) > 30, x
         assert hs.revisions_of(x.code) or any(
-            c.startswith(x.code) for c in hs.hs6_under(x.code[:2], x.rev)), x
+            c.startswith(x.code) for c in hs.hs6_under(x.code[:2], x.rev)
+        ), x
 
 
 def test_revision_windows_come_from_the_lists():
@@ -106,6 +120,7 @@ def test_revision_windows_come_from_the_lists():
 
 
 # ------------------------------------------------------------ what the rules say
+
 
 def test_pipeline_gas_is_energy_with_a_cited_source():
     (tag,) = tags_for("H6", "271121")
@@ -155,9 +170,16 @@ def test_phones_computers_pv_and_vehicles_follow_their_revisions():
 
 
 def test_pipeline_steel_in_every_revision():
-    for rev, code in (("H0", "730410"), ("H2", "730410"), ("H3", "730411"), ("H6", "730419"),
-                      ("H1", "730421"), ("H3", "730422"), ("H0", "730610"),
-                      ("H3", "730611")):
+    for rev, code in (
+        ("H0", "730410"),
+        ("H2", "730410"),
+        ("H3", "730411"),
+        ("H6", "730419"),
+        ("H1", "730421"),
+        ("H3", "730422"),
+        ("H0", "730610"),
+        ("H3", "730611"),
+    ):
         assert areas(rev, code)["energy"] == "full", (rev, code)
 
 
@@ -185,8 +207,13 @@ def test_hs2_and_hs4_are_full_only_when_every_hs6_under_them_is(rev):
     t = tag_table()
     t = t[t["hs_rev"] == rev]
     six = t[t["hs_code"].str.len() == 6]
-    full6 = set(zip(six.loc[six["match"] == "full", "hs_code"],
-                    six.loc[six["match"] == "full", "area"], strict=True))
+    full6 = set(
+        zip(
+            six.loc[six["match"] == "full", "hs_code"],
+            six.loc[six["match"] == "full", "area"],
+            strict=True,
+        )
+    )
     coarse = t[(t["hs_code"].str.len() < 6) & (t["match"] == "full")]
     assert len(coarse) > 10
     c = hs.codes()
@@ -199,11 +226,32 @@ def test_hs2_and_hs4_are_full_only_when_every_hs6_under_them_is(rev):
 
 
 CENTRAL_ASIAN_MINERALS = {
-    "uranium", "chromium", "manganese", "copper", "zinc", "titanium", "beryllium",
-    "vanadium, niobium, tantalum", "aluminium and bauxite", "gallium, germanium, indium",
-    "silicon", "magnesium", "barite", "phosphate rock", "coking coal", "antimony",
-    "rare earths", "tin", "tungsten", "molybdenum", "boron", "fluorspar", "gold", "potash",
-    "iron ore"}
+    "uranium",
+    "chromium",
+    "manganese",
+    "copper",
+    "zinc",
+    "titanium",
+    "beryllium",
+    "vanadium, niobium, tantalum",
+    "aluminium and bauxite",
+    "gallium, germanium, indium",
+    "silicon",
+    "magnesium",
+    "barite",
+    "phosphate rock",
+    "coking coal",
+    "antimony",
+    "rare earths",
+    "tin",
+    "tungsten",
+    "molybdenum",
+    "boron",
+    "fluorspar",
+    "gold",
+    "potash",
+    "iron ore",
+}
 
 
 def test_critical_minerals_cite_their_lists_and_cover_central_asia():
@@ -218,9 +266,10 @@ def test_critical_minerals_cite_their_lists_and_cover_central_asia():
 
 
 def test_bad_rules_are_rejected_with_the_rule_named():
-    doc = {"sources": {"s": {"kind": "official", "title": "t", "url": "u"}},
-           "rules": [{"id": "x", "area": "energy", "codes": [271121], "match": "full",
-                      "source": "s"}]}
+    doc = {
+        "sources": {"s": {"kind": "official", "title": "t", "url": "u"}},
+        "rules": [{"id": "x", "area": "energy", "codes": [271121], "match": "full", "source": "s"}],
+    }
     assert parse_rules(doc)[0].codes == ("271121",)
     doc["rules"][0]["codes"] = ["27112"]
     with pytest.raises(RulesError, match="rule x"):
@@ -241,10 +290,15 @@ def test_every_area_has_rules_and_every_rule_a_kind():
 
 # ------------------------------------------------------------ CLI
 
-EXAMPLES = {"energy": ("271121", "H5", "full"), "critical_minerals": ("261000", "H5", "full"),
-            "new_energy_equipment": ("850760", "H6", "full"), "ict": ("851712", "H3", "full"),
-            "agriculture": ("520100", "H5", "full"), "infrastructure": ("860110", "H6", "full"),
-            "ecommerce_consumer": ("950300", "H5", "partial")}
+EXAMPLES = {
+    "energy": ("271121", "H5", "full"),
+    "critical_minerals": ("261000", "H5", "full"),
+    "new_energy_equipment": ("850760", "H6", "full"),
+    "ict": ("851712", "H3", "full"),
+    "agriculture": ("520100", "H5", "full"),
+    "infrastructure": ("860110", "H6", "full"),
+    "ecommerce_consumer": ("950300", "H5", "partial"),
+}
 
 
 @pytest.mark.parametrize("area", list(EXAMPLES))
@@ -279,6 +333,7 @@ def test_cli_explain_and_list():
 
 # ------------------------------------------------------------ focus tables
 
+
 def test_fetch_reference_lists(data_dir, store, fast_client, comtrade_api):
     comtrade_api()
     got = comtrade_reference.fetch_reference(store, fast_client())
@@ -289,8 +344,7 @@ def test_fetch_reference_lists(data_dir, store, fast_client, comtrade_api):
 
 def test_focus_parquet_equals_leaf_rows_of_flows(data_dir, store, fast_client, comtrade_api):
     comtrade_api()
-    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k",
-                                       progress=False)
+    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k", progress=False)
     fetcher.run(comtrade.default_plan(("2022", "2016"), "6"), "A")
     build(data_dir)
     flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
@@ -304,7 +358,8 @@ def test_focus_parquet_equals_leaf_rows_of_flows(data_dir, store, fast_client, c
         joined = leaves.merge(keys, on=list(keys.columns))
         assert rows["value_usd"].sum() == pytest.approx(joined["value_usd"].sum(), rel=1e-12)
         assert cov.loc[cov.area == area, "value_usd"].sum() == pytest.approx(
-            rows["value_usd"].sum(), rel=1e-12)
+            rows["value_usd"].sum(), rel=1e-12
+        )
         full = rows.loc[rows["match"] == "full", "value_usd"].sum()
         assert cov.loc[cov.area == area, "full_usd"].sum() == pytest.approx(full, rel=1e-12)
     # tags follow the row's revision: 851713 only tagged in H6 rows
@@ -318,16 +373,19 @@ def test_focus_parquet_equals_leaf_rows_of_flows(data_dir, store, fast_client, c
         assert 0 < untagged < total
         # untagged + partial-only + rows full in some area = everything, once
         full_rows = total - untagged - g.loc[g.area == "partial_only", "value_usd"].sum()
-        assert 0 < full_rows <= g.loc[~g.area.isin(["untagged", "partial_only"]),
-                                      "full_usd"].sum() + 1e-6
+        assert (
+            0
+            < full_rows
+            <= g.loc[~g.area.isin(["untagged", "partial_only"]), "full_usd"].sum() + 1e-6
+        )
 
 
-def test_hs2_fetch_never_puts_a_whole_chapter_in_one_area(data_dir, store, fast_client,
-                                                          comtrade_api):
+def test_hs2_fetch_never_puts_a_whole_chapter_in_one_area(
+    data_dir, store, fast_client, comtrade_api
+):
     """Point 5 / `make run` without a key: chapters are full only if every HS6 is."""
     comtrade_api()
-    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k",
-                                       progress=False)
+    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k", progress=False)
     fetcher.run(comtrade.default_plan(("2022",), "2"), "A")
     build(data_dir)
     focus = pd.read_parquet(data_dir / "processed" / "focus.parquet")

@@ -49,8 +49,7 @@ def test_short_labels_read_as_products():
     assert hs.short_label("123456", "H5") == "123456"  # unknown: the bare code
     assert hs.short_label("851771") == hs.short_label("851771", "H6")
     got = hs.short_labels(pd.Series(["H3", "H6", None]), pd.Series(["851712", "851713", "x"]))
-    assert got.tolist() == [hs.short_label("851712", "H3"), hs.short_label("851713", "H6"),
-                            "x"]
+    assert got.tolist() == [hs.short_label("851712", "H3"), hs.short_label("851713", "H6"), "x"]
 
 
 def test_bec_class_and_sna_end_use():
@@ -64,8 +63,7 @@ def test_adjacent_and_chained_correlations():
     prev = hs.correlated("851712", "H3", "H2")
     assert prev[["code", "relation"]].values.tolist() == [["852520", "n:1"]]
     nxt = hs.correlated("852520", "H2", "H3").set_index("code")["relation"]
-    assert nxt.to_dict() == {"851712": "1:n", "851761": "n:n", "851762": "n:n",
-                             "852560": "1:n"}
+    assert nxt.to_dict() == {"851712": "1:n", "851761": "n:n", "851762": "n:n", "852560": "1:n"}
     h6 = set(hs.correlated("851712", "H3", "H6")["code"])
     assert {"851713", "851714"} <= h6
     assert set(hs.correlated("382360", "H0", "H6")["code"]) == {"382460"}
@@ -104,24 +102,31 @@ def test_search():
 
 
 def test_describe_adds_descriptions_and_hs2022_codes():
-    flows = pd.DataFrame({
-        "hs_rev": ["H3", "H6", "H5", "H5", "H5"],
-        "hs_code": ["851712", "851713", "TOTAL", "8703", "123456"],
-        "hs_level": [6, 6, 0, 4, 6],
-        "cmd_desc": ["x", "y", "All Commodities", "z", "Synthetic product"],
-        "value_usd": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    flows = pd.DataFrame(
+        {
+            "hs_rev": ["H3", "H6", "H5", "H5", "H5"],
+            "hs_code": ["851712", "851713", "TOTAL", "8703", "123456"],
+            "hs_level": [6, 6, 0, 4, 6],
+            "cmd_desc": ["x", "y", "All Commodities", "z", "Synthetic product"],
+            "value_usd": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
     out = describe(flows)
     assert "cmd_desc" not in out.columns
     assert out["hs_description"].tolist() == [
         "Telephone sets: Telephones for cellular networks or for other wireless networks",
-        hs.description("851713", "H6"), "All commodities",
-        hs.description("8703", "H5"), "Synthetic product"]  # cmdDesc only when unknown
+        hs.description("851713", "H6"),
+        "All commodities",
+        hs.description("8703", "H5"),
+        "Synthetic product",
+    ]  # cmdDesc only when unknown
     assert out["hs6_h6"].tolist()[:2] == ["851713", "851713"]
     assert out["converted"].tolist()[:2] == ["approx", "exact"]
     assert out["hs6_h6"].iloc[2:].isna().all() and out["converted"].iloc[2:].isna().all()
 
 
 # ------------------------------------------------------------ against the corpus
+
 
 @pytest.mark.parametrize("rev", HS_REVISIONS)
 def test_package_lists_match_the_comtrade_lists(corpus, rev):
@@ -138,16 +143,21 @@ def test_package_lists_match_the_comtrade_lists(corpus, rev):
 def test_package_correlations_match_unsd_tables(corpus):
     corr = hs.correlation()
     for older, newer in zip(HS_REVISIONS[:-1], HS_REVISIONS[1:], strict=True):
-        src = pd.read_csv(corpus / "hs" / "correlation_full" / f"{newer}_to_{older}.csv",
-                          dtype=str, keep_default_na=False)
+        src = pd.read_csv(
+            corpus / "hs" / "correlation_full" / f"{newer}_to_{older}.csv",
+            dtype=str,
+            keep_default_na=False,
+        )
         mine = corr[(corr["newer_rev"] == newer) & (corr["older_rev"] == older)]
         assert set(zip(mine["newer"], mine["older"], mine["relation"], strict=True)) == set(
-            zip(src[newer], src[older], src["relation"], strict=True))
+            zip(src[newer], src[older], src["relation"], strict=True)
+        )
 
 
 def test_build_script_reproduces_the_package_data(corpus, tmp_path):
     spec = importlib.util.spec_from_file_location(
-        "build_hs_reference", REPO / "scripts" / "build_hs_reference.py")
+        "build_hs_reference", REPO / "scripts" / "build_hs_reference.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert mod.main(["--corpus", str(corpus / "hs"), "--out", str(tmp_path)]) == 0
@@ -161,6 +171,7 @@ def test_build_script_reproduces_the_package_data(corpus, tmp_path):
 
 
 # ------------------------------------------------------------ CLI
+
 
 def test_cli_show_names_the_code_and_its_successors():
     res = CliRunner().invoke(main, ["hs", "show", "851712", "--rev", "H3"])

@@ -15,12 +15,15 @@ def _lean_descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
 def test_descriptions_of_a_few_codes_equal_the_full_table():
     full = hs.codes()
     readable = full.set_index(["rev", "code"])["readable"]
-    cases = [full[full["level"] == 2].head(40),  # chapters alone: no parent text at all
-             full[(full["level"] == 6) & (full["rev"] == "H3")].sample(300, random_state=3),
-             full.sample(2000, random_state=4)]
+    cases = [
+        full[full["level"] == 2].head(40),  # chapters alone: no parent text at all
+        full[(full["level"] == 6) & (full["rev"] == "H3")].sample(300, random_state=3),
+        full.sample(2000, random_state=4),
+    ]
     for part in cases:
-        got = _lean_descriptions(part["rev"].reset_index(drop=True),
-                                 part["code"].reset_index(drop=True))
+        got = _lean_descriptions(
+            part["rev"].reset_index(drop=True), part["code"].reset_index(drop=True)
+        )
         want = readable.reindex(pd.MultiIndex.from_frame(part[["rev", "code"]])).to_numpy()
         assert got.isna().sum() == 0 and list(got) == list(want)
     # fragments carry their heading's clause on the lean path too

@@ -9,8 +9,16 @@ from tradeviz.extract.http import USER_AGENT, HttpClient, RateLimiter
 from tradeviz.extract.v1_rows import validate_v1 as validate_body
 
 PREVIEW = "/public/v1/preview/C/A/HS"
-Q = {"reporterCode": "156", "partnerCode": "398", "period": "2020", "cmdCode": "TOTAL",
-     "flowCode": "M", "customsCode": "C00", "motCode": "0", "partner2Code": "0"}
+Q = {
+    "reporterCode": "156",
+    "partnerCode": "398",
+    "period": "2020",
+    "cmdCode": "TOTAL",
+    "flowCode": "M",
+    "customsCode": "C00",
+    "motCode": "0",
+    "partner2Code": "0",
+}
 
 
 def test_retries_500_then_succeeds(comtrade_api, fast_client, sleeps):
@@ -110,10 +118,26 @@ from tradeviz.emulators.server import ServedApp  # noqa: E402
 
 KEY = "s3cret-KEY-123"
 HEADER = {"Ocp-Apim-Subscription-Key": KEY}
-GOOD = json.dumps({"elapsedTime": "0", "count": 1, "error": "", "data": [{
-    "freqCode": "A", "refYear": 2020, "period": "2020", "reporterCode": 156,
-    "partnerCode": 398, "flowCode": "M", "cmdCode": "TOTAL", "classificationCode": "H5",
-    "primaryValue": 12.5}]}).encode()
+GOOD = json.dumps(
+    {
+        "elapsedTime": "0",
+        "count": 1,
+        "error": "",
+        "data": [
+            {
+                "freqCode": "A",
+                "refYear": 2020,
+                "period": "2020",
+                "reporterCode": 156,
+                "partnerCode": 398,
+                "flowCode": "M",
+                "cmdCode": "TOTAL",
+                "classificationCode": "H5",
+                "primaryValue": 12.5,
+            }
+        ],
+    }
+).encode()
 
 
 class Recorder:
@@ -136,8 +160,7 @@ def _served(answer) -> tuple[ServedApp, Recorder]:
 
 def test_cross_host_redirect_is_refused_and_key_never_sent_there(fast_client):
     other, other_app = _served(lambda req: Response(GOOD))
-    home, _ = _served(lambda req: Response(status=302, headers={
-        "Location": other.url + "/steal"}))
+    home, _ = _served(lambda req: Response(status=302, headers={"Location": other.url + "/steal"}))
     try:
         client = fast_client(secret_values=(KEY,))
         with pytest.raises(HttpError, match="redirected to another host.*refused") as err:
@@ -154,10 +177,10 @@ def test_same_host_redirect_is_followed_and_final_url_recorded(fast_client):
         if req.path == PREVIEW:
             return Response(status=307, headers={"Location": "/moved" + PREVIEW})
         return Response(GOOD)
+
     home, app = _served(answer)
     try:
-        got = fast_client(secret_values=(KEY,)).get(home.url + PREVIEW, params=Q,
-                                                     headers=HEADER)
+        got = fast_client(secret_values=(KEY,)).get(home.url + PREVIEW, params=Q, headers=HEADER)
         assert got.status == 200 and "/moved/" in got.url and KEY not in got.url
         assert [s["headers"].get("Ocp-Apim-Subscription-Key") for s in app.seen] == [KEY, KEY]
     finally:
@@ -171,19 +194,20 @@ def test_key_echoed_in_error_bodies_is_scrubbed(fast_client, status):
     try:
         with pytest.raises(HttpError) as err:
             fast_client(secret_values=(KEY,), max_retries=1).get(
-                home.url + PREVIEW, params=Q, headers=HEADER)
+                home.url + PREVIEW, params=Q, headers=HEADER
+            )
         assert KEY not in str(err.value) and "***" in str(err.value)
     finally:
         home.__exit__(None, None, None)
 
 
 def test_key_echoed_in_a_200_body_is_refused_not_stored(fast_client):
-    home, _ = _served(lambda req: Response(GOOD.replace(b'"error": ""',
-                                                        f'"error": "{KEY}"'.encode())))
+    home, _ = _served(
+        lambda req: Response(GOOD.replace(b'"error": ""', f'"error": "{KEY}"'.encode()))
+    )
     try:
         with pytest.raises(HttpError, match="contains the API key") as err:
-            fast_client(secret_values=(KEY,)).get(home.url + PREVIEW, params=Q,
-                                                  headers=HEADER)
+            fast_client(secret_values=(KEY,)).get(home.url + PREVIEW, params=Q, headers=HEADER)
         assert KEY not in str(err.value)
     finally:
         home.__exit__(None, None, None)
@@ -210,7 +234,9 @@ def test_trickling_response_fails_after_the_deadline(fast_client):
             for _ in range(100):
                 yield b" "
                 time.sleep(0.2)
+
         return Response(gen(), headers={"Content-Length": "100"})
+
     home, _ = _served(trickle)
     try:
         start = time.monotonic()
@@ -230,9 +256,15 @@ def test_response_over_the_size_limit_is_refused(fast_client):
         home.__exit__(None, None, None)
 
 
-@pytest.mark.parametrize("bad", [
-    {"primaryValue": float("nan")}, {"reporterCode": None}, {"cmdCode": None},
-    {"primaryValue": "12"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"primaryValue": float("nan")},
+        {"reporterCode": None},
+        {"cmdCode": None},
+        {"primaryValue": "12"},
+    ],
+)
 def test_rows_failing_v1_types_are_retried_once_then_reported(fast_client, bad):
     doc = json.loads(GOOD)
     doc["data"][0].update(bad)
@@ -272,9 +304,11 @@ def test_large_body_is_read_exactly_into_one_buffer(fast_client, mode):
             return Response(body, headers={"Content-Length": str(len(body))})
         if mode == "gzip":  # Content-Length is the compressed size, not the body's
             packed = gzip.compress(body)
-            return Response(packed, headers={"Content-Encoding": "gzip",
-                                             "Content-Length": str(len(packed))})
+            return Response(
+                packed, headers={"Content-Encoding": "gzip", "Content-Length": str(len(packed))}
+            )
         return Response(iter([body[:100_000], body[100_000:]]))  # no length: chunked
+
     home, _ = _served(answer)
     try:
         got = fast_client(max_retries=0).get(home.url + PREVIEW)

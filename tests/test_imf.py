@@ -51,14 +51,18 @@ def test_recorded_sdmx_json_data_message_is_read(corpus):
 
 
 def test_emulator_json_and_xml_say_the_same():
-    series = ImfEmulator.series(ImfEmulator.__new__(ImfEmulator),
-                                "TKM.XG_FOB_USD+MG_CIF_USD.CHN+G001.M",
-                                "ge:2023-01-01+le:2023-12-31")
+    series = ImfEmulator.series(
+        ImfEmulator.__new__(ImfEmulator),
+        "TKM.XG_FOB_USD+MG_CIF_USD.CHN+G001.M",
+        "ge:2023-01-01+le:2023-12-31",
+    )
     a = imf.rows_to_flows(imf.parse_sdmx_ml(render_xml(series).encode()), SNAP)
     b = imf.rows_to_flows(imf.parse_sdmx_json(render_json(series).encode()), SNAP)
     cols = ["year", "month", "reporter", "partner", "flow", "value_usd", "derivation"]
-    pd.testing.assert_frame_equal(a[cols].sort_values(cols[:5]).reset_index(drop=True),
-                                  b[cols].sort_values(cols[:5]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        a[cols].sort_values(cols[:5]).reset_index(drop=True),
+        b[cols].sort_values(cols[:5]).reset_index(drop=True),
+    )
     assert len(a) == 48 and set(a["derivation"]) == {"E"}  # IMF estimates for Turkmenistan
 
 
@@ -108,9 +112,13 @@ def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
     raw = RawStore(data_dir / "raw")
     snap = next(s for s in raw.snapshots("imf") if s.record["params"]["key"].startswith("CHN"))
     first = imf.parse_sdmx_ml(raw.read(snap))[0]
-    match = rows[(rows.reporter == "CHN") & (rows.partner == first["COUNTERPART_COUNTRY"])
-                 & (rows.year == 2023) & (rows.month == 1)
-                 & (rows.flow == ("export" if first["INDICATOR"] == "XG_FOB_USD" else "import"))]
+    match = rows[
+        (rows.reporter == "CHN")
+        & (rows.partner == first["COUNTERPART_COUNTRY"])
+        & (rows.year == 2023)
+        & (rows.month == 1)
+        & (rows.flow == ("export" if first["INDICATOR"] == "XG_FOB_USD" else "import"))
+    ]
     assert match["value_usd"].item() == float(first["OBS_VALUE"])
 
 
@@ -120,5 +128,7 @@ def test_empty_key_is_a_complete_empty_snapshot(data_dir, store, fast_client, im
     snaps = list(store.snapshots("imf"))
     assert len(snaps) == 6 and all(s.record["http_status"] == 404 for s in snaps)
     assert all(s.complete and s.record["records"] == 0 for s in snaps)
-    assert all(s.record["url"].startswith(imf_api_url(s)) and "TIME_PERIOD" in s.record["url"]
-               for s in snaps)
+    assert all(
+        s.record["url"].startswith(imf_api_url(s)) and "TIME_PERIOD" in s.record["url"]
+        for s in snaps
+    )

@@ -11,27 +11,58 @@ from tradeviz.transform.build import build
 from tradeviz.transform.mirror import build_mirror
 from tradeviz.vocab import hs
 
-BASE = {"source": "comtrade", "freq": "A", "year": 2008, "month": pd.NA, "quarter": pd.NA,
-        "hs_level": 6, "synthetic": False, "cif_usd": float("nan")}
+BASE = {
+    "source": "comtrade",
+    "freq": "A",
+    "year": 2008,
+    "month": pd.NA,
+    "quarter": pd.NA,
+    "hs_level": 6,
+    "synthetic": False,
+    "cif_usd": float("nan"),
+}
 
 
 def export(rev: str, code: str, value: float, **kw) -> dict:
-    return {**BASE, "reporter": "CHN", "partner": "KGZ", "flow": "export", "hs_rev": rev,
-            "hs_code": code, "value_usd": value, **kw}
+    return {
+        **BASE,
+        "reporter": "CHN",
+        "partner": "KGZ",
+        "flow": "export",
+        "hs_rev": rev,
+        "hs_code": code,
+        "value_usd": value,
+        **kw,
+    }
 
 
 def import_(rev: str, code: str, value: float, cif: float | None = None, **kw) -> dict:
-    return {**BASE, "reporter": "KGZ", "partner": "CHN", "flow": "import", "hs_rev": rev,
-            "hs_code": code, "value_usd": value,
-            "cif_usd": float("nan") if cif is None else cif, **kw}
+    return {
+        **BASE,
+        "reporter": "KGZ",
+        "partner": "CHN",
+        "flow": "import",
+        "hs_rev": rev,
+        "hs_code": code,
+        "value_usd": value,
+        "cif_usd": float("nan") if cif is None else cif,
+        **kw,
+    }
 
 
 def test_h3_against_h2_pairs_mobile_phones_in_one_group():
-    m = build_mirror(pd.DataFrame([
-        export("H3", "851712", 100.0),  # China reports HS2007: telephones for cellular networks
-        import_("H2", "852520", 90.0, cif=95.0),  # Kyrgyzstan reports HS2002: transceivers
-        export("H3", "010110", 5.0), import_("H2", "010110", 6.0, cif=6.5),  # 1:1 horses
-    ]))
+    m = build_mirror(
+        pd.DataFrame(
+            [
+                export(
+                    "H3", "851712", 100.0
+                ),  # China reports HS2007: telephones for cellular networks
+                import_("H2", "852520", 90.0, cif=95.0),  # Kyrgyzstan reports HS2002: transceivers
+                export("H3", "010110", 5.0),
+                import_("H2", "010110", 6.0, cif=6.5),  # 1:1 horses
+            ]
+        )
+    )
     phones = m[m["exporter_codes"] == "851712"]
     assert len(phones) == 1
     row = phones.iloc[0]
@@ -48,10 +79,15 @@ def test_h3_against_h2_pairs_mobile_phones_in_one_group():
 
 
 def test_h6_against_h5_smartphones_meet_the_older_code():
-    m = build_mirror(pd.DataFrame([
-        export("H6", "851713", 50.0, year=2022), export("H6", "851714", 5.0, year=2022),
-        import_("H5", "851712", 40.0, year=2022),
-    ]))
+    m = build_mirror(
+        pd.DataFrame(
+            [
+                export("H6", "851713", 50.0, year=2022),
+                export("H6", "851714", 5.0, year=2022),
+                import_("H5", "851712", 40.0, year=2022),
+            ]
+        )
+    )
     assert len(m) == 1, m  # display-module catch-all links do not pull in other goods
     row = m.iloc[0]
     assert row["exporter_codes"] == "851713,851714" and row["importer_codes"] == "851712"
@@ -60,14 +96,19 @@ def test_h6_against_h5_smartphones_meet_the_older_code():
 
 
 def test_one_side_only_within_groups_and_no_group_within_one_revision():
-    m = build_mirror(pd.DataFrame([
-        export("H3", "851712", 100.0), import_("H2", "100190", 8.0),
-        export("H5", "870380", 9.0, year=2019), import_("H5", "870380", 10.0, cif=11.0,
-                                                        year=2019),
-        export("H5", "870390", 3.0, year=2019),
-        import_("H5", "870321", 2.0, cif=2.2, year=2019),
-        import_("H5", "870322", 1.0, year=2019),
-    ]))
+    m = build_mirror(
+        pd.DataFrame(
+            [
+                export("H3", "851712", 100.0),
+                import_("H2", "100190", 8.0),
+                export("H5", "870380", 9.0, year=2019),
+                import_("H5", "870380", 10.0, cif=11.0, year=2019),
+                export("H5", "870390", 3.0, year=2019),
+                import_("H5", "870321", 2.0, cif=2.2, year=2019),
+                import_("H5", "870322", 1.0, year=2019),
+            ]
+        )
+    )
     by = m.set_index(["year", "hs_code"])
     assert by.loc[(2008, "851712"), "status"] == "exporter_only"
     assert by.loc[(2008, "100190"), "status"] == "importer_only"
@@ -81,10 +122,15 @@ def test_one_side_only_within_groups_and_no_group_within_one_revision():
 
 
 def test_mixed_importer_basis_is_flagged():
-    m = build_mirror(pd.DataFrame([
-        export("H3", "851712", 100.0),
-        import_("H2", "852520", 60.0, cif=61.0), import_("H2", "844351", 30.0),
-    ]))
+    m = build_mirror(
+        pd.DataFrame(
+            [
+                export("H3", "851712", 100.0),
+                import_("H2", "852520", 60.0, cif=61.0),
+                import_("H2", "844351", 30.0),
+            ]
+        )
+    )
     row = m[m["exporter_codes"] == "851712"].iloc[0]
     assert row["importer_codes"] == "844351,852520"  # one UNSD group in H2/H3
     assert row["importer_basis"] == "mixed" and row["importer_cif_usd"] == 91.0
@@ -94,8 +140,9 @@ def test_mixed_importer_basis_is_flagged():
 def fetched(data_dir, store, fast_client, comtrade_api):
     """Default plan at HS4 for two years, via the emulator."""
     comtrade_api()
-    fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k",
-                                       max_records=20_000, progress=False)
+    fetcher = comtrade.ComtradeFetcher(
+        store, client=fast_client(), api_key="k", max_records=20_000, progress=False
+    )
     fetcher.run(comtrade.default_plan(("2021", "2020"), "4"), "A")
     return data_dir
 
@@ -104,8 +151,12 @@ def test_mirror_sums_equal_raw_exports_and_imports(fetched):
     build(fetched)
     mirror = pd.read_parquet(fetched / "processed" / "mirror.parquet")
     flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
-    china_x = flows[(flows.reporter == "CHN") & (flows.flow == "export")
-                    & (flows.partner != "WLD") & (flows.hs_level == 4)]
+    china_x = flows[
+        (flows.reporter == "CHN")
+        & (flows.flow == "export")
+        & (flows.partner != "WLD")
+        & (flows.hs_level == 4)
+    ]
     ca_m = flows[(flows.partner == "CHN") & (flows.flow == "import") & (flows.hs_level == 4)]
     out = mirror[mirror.direction.str.startswith("CHN->")]
     assert out["exporter_fob_usd"].sum() == pytest.approx(china_x["value_usd"].sum(), rel=1e-12)

@@ -23,16 +23,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
-SHIPPED = ("tradeviz/data/published_totals.csv", "tradeviz/data/focus_rules.yaml",
-           "tradeviz/data/events.yaml", "tradeviz/data/countries.csv",
-           "tradeviz/notebooks/01_overview.ipynb")
+SHIPPED = (
+    "tradeviz/data/published_totals.csv",
+    "tradeviz/data/focus_rules.yaml",
+    "tradeviz/data/events.yaml",
+    "tradeviz/data/countries.csv",
+    "tradeviz/notebooks/01_overview.ipynb",
+)
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 600) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n" \
-                                 f"{proc.stderr[-3000:]}"
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc.stdout
 
 
@@ -45,12 +49,31 @@ def installed(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         if (REPO / name).exists():
             shutil.copy2(REPO / name, src / name)
-    shutil.copytree(REPO / "src", src / "src", ignore=shutil.ignore_patterns(
-        "__pycache__", "*.egg-info", "kernel-ipc-*"))
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("TRADEVIZ_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"),
-          str(src)], cwd=root, env=env)
+    shutil.copytree(
+        REPO / "src",
+        src / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "kernel-ipc-*"),
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TRADEVIZ_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")
+    }
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(root / "dist"),
+            str(src),
+        ],
+        cwd=root,
+        env=env,
+    )
     wheel = next((root / "dist").glob("tradeviz-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert set(SHIPPED) <= names, set(SHIPPED) - names
@@ -59,19 +82,37 @@ def installed(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     venv = root / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=root, env=env)
     py = venv / "bin" / "python"
-    _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps",
-          "--no-index", "-q", str(wheel)], cwd=root, env=env)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            str(wheel),
+        ],
+        cwd=root,
+        env=env,
+    )
     # Third-party packages from this environment, visible after tradeviz is installed.
-    site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                      "['purelib'])"], cwd=root, env=env).strip())
+    site = Path(
+        _run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            cwd=root,
+            env=env,
+        ).strip()
+    )
     (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     # Their data files too (nbconvert's HTML templates live under <prefix>/share/jupyter).
     env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     work = root / "work"
     work.mkdir()
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    where = _run([str(py), "-c", "import tradeviz; print(tradeviz.__file__)"], cwd=work,
-                 env=env)
+    where = _run([str(py), "-c", "import tradeviz; print(tradeviz.__file__)"], cwd=work, env=env)
     assert where.startswith(str(venv)), where  # the wheel, not the checkout
     return venv / "bin", env, work
 
@@ -94,8 +135,9 @@ def test_wheel_runs_demo_check_tags_and_notebooks(installed):
     out = _run([tv, "tags", "explain", "271121"], cwd=work, env=env)
     assert "energy" in out
 
-    out = _run([tv, "--data-dir", "demo-data", "notebooks", "--out", "nb"], cwd=work,
-               env=env, timeout=900)
+    out = _run(
+        [tv, "--data-dir", "demo-data", "notebooks", "--out", "nb"], cwd=work, env=env, timeout=900
+    )
     assert len(list((work / "nb").glob("*.html"))) >= 7
 
     out = _run([str(bin_dir / "python"), "-m", "tradeviz", "--version"], cwd=work, env=env)
@@ -104,7 +146,13 @@ def test_wheel_runs_demo_check_tags_and_notebooks(installed):
 
 def test_wheel_emulate_needs_an_explicit_corpus(installed):
     bin_dir, env, work = installed
-    proc = subprocess.run([str(bin_dir / "tradeviz"), "emulate", "imf", "--port", "0"],
-                          cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(bin_dir / "tradeviz"), "emulate", "imf", "--port", "0"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "TRADEVIZ_CORPUS_DIR" in proc.stderr and "Traceback" not in proc.stderr

@@ -36,8 +36,9 @@ def flows(tmp_path_factory, corpus) -> pd.DataFrame:
     with ServedApp(ComtradeEmulator(corpus=corpus)) as served:
         mp.setenv("TRADEVIZ_COMTRADE_URL", served.url)
         store = RawStore(data_dir / "raw")
-        fetcher = comtrade.ComtradeFetcher(store, client=HttpClient("comtrade", rps=1000.0),
-                                           api_key="k", progress=False)
+        fetcher = comtrade.ComtradeFetcher(
+            store, client=HttpClient("comtrade", rps=1000.0), api_key="k", progress=False
+        )
         fetcher.run(partners_plan(YEARS, "2"), "A")
         fetcher.run(comtrade.default_plan(YEARS, "total"), "A")
     mp.undo()
@@ -73,12 +74,14 @@ def test_plan_asks_every_partner_and_every_reporter_at_total_and_hs2():
 
 def test_group_values_are_member_sums_for_member_years(flows):
     t = partners(flows, "KAZ", side="reported")
-    own = flows[(flows.reporter == "KAZ") & (flows.hs_level == 0)
-                & flows.flow.isin(["export", "import"])]
+    own = flows[
+        (flows.reporter == "KAZ") & (flows.hs_level == 0) & flows.flow.isin(["export", "import"])
+    ]
     for year in (2016, 2017, 2021, 2023):
         for key in ("EU", "EAEU"):
-            expected = own[(own.year == year) & own.partner.isin(members(key, year))
-                           & (own.partner != "KAZ")]["value_usd"].sum()
+            expected = own[
+                (own.year == year) & own.partner.isin(members(key, year)) & (own.partner != "KAZ")
+            ]["value_usd"].sum()
             got = t[(t.year == year) & (t.flow == "total") & (t.partner == key)]
             assert got["value_usd"].iloc[0] == pytest.approx(expected, rel=1e-12)
     gb = own[(own.partner == "GBR")].groupby("year")["value_usd"].sum()
@@ -94,8 +97,12 @@ def test_shares_sum_to_world_with_the_gap_as_unallocated(flows):
     sums = parts.groupby(["year", "flow"])["share"].sum()
     assert len(sums) == 12 and ((sums - 1).abs() < 1e-9).all()
     world = t[t.kind == "world"].set_index(["year", "flow"])["value_usd"]
-    wld = flows[(flows.reporter == "KAZ") & (flows.partner == "WLD") & (flows.year == 2023)
-                & (flows.flow == "export")]["value_usd"].iloc[0]
+    wld = flows[
+        (flows.reporter == "KAZ")
+        & (flows.partner == "WLD")
+        & (flows.year == 2023)
+        & (flows.flow == "export")
+    ]["value_usd"].iloc[0]
     assert world.loc[(2023, "export")] == wld
     gap = t[(t.kind == "unallocated") & (t.flow == "export")].set_index("year")["share"]
     # the emulator puts 1.2 % of World under "Areas, nes", which is not a country
@@ -112,8 +119,7 @@ def test_ranks_and_the_year_china_became_first(flows):
     first = china_first_year(flows, "KAZ").set_index("side")
     # the panel's China and Russia lines cross between 2021 and 2022 in both flows
     assert first.loc["reported", "label"] == "2023"
-    assert china_first_year(flows, "TJK").set_index("side").loc["reported", "label"] == \
-        "not yet"
+    assert china_first_year(flows, "TJK").set_index("side").loc["reported", "label"] == "not yet"
     kgz = china_first_year(flows, "KGZ").set_index("side").loc["reported"]
     assert kgz["label"] == "2016 or earlier" and bool(kgz["since_start"])
 
@@ -125,10 +131,15 @@ def test_a_year_without_own_report_falls_back_to_mirror(flows):
     assert t.loc[t.year == 2016, "is_estimate"].all()
     assert not t.loc[t.year == 2017, "is_estimate"].any()
     mirrored = mirror_values(flows, "UZB")
-    russia = mirrored[(mirrored.year == 2016) & (mirrored.partner == "RUS")
-                      & (mirrored.flow == "import")]["value_usd"].iloc[0]
-    exported = flows[(flows.reporter == "RUS") & (flows.partner == "UZB")
-                     & (flows.year == 2016) & (flows.flow == "export")]["value_usd"].iloc[0]
+    russia = mirrored[
+        (mirrored.year == 2016) & (mirrored.partner == "RUS") & (mirrored.flow == "import")
+    ]["value_usd"].iloc[0]
+    exported = flows[
+        (flows.reporter == "RUS")
+        & (flows.partner == "UZB")
+        & (flows.year == 2016)
+        & (flows.flow == "export")
+    ]["value_usd"].iloc[0]
     assert russia == exported  # Russia's exports to Uzbekistan are Uzbekistan's imports
 
 
@@ -163,11 +174,24 @@ def test_bad_arguments_name_the_fix(flows):
 def test_china_and_world_rows_alone_claim_no_rank():
     """The default plan fetches a country's China and World rows only: China would be
     "first" among one partner, so no crossing year is claimed."""
-    rows = [{"source": "comtrade", "freq": "A", "year": y, "reporter": "KAZ", "partner": p,
-             "flow": f, "hs_level": 0, "hs_code": "TOTAL", "value_usd": v,
-             "is_estimated": False, "synthetic": True}
-            for y in (2022, 2023) for f in ("export", "import")
-            for p, v in (("CHN", 10.0), ("WLD", 100.0))]
+    rows = [
+        {
+            "source": "comtrade",
+            "freq": "A",
+            "year": y,
+            "reporter": "KAZ",
+            "partner": p,
+            "flow": f,
+            "hs_level": 0,
+            "hs_code": "TOTAL",
+            "value_usd": v,
+            "is_estimated": False,
+            "synthetic": True,
+        }
+        for y in (2022, 2023)
+        for f in ("export", "import")
+        for p, v in (("CHN", 10.0), ("WLD", 100.0))
+    ]
     flows = pd.DataFrame(rows)
     t = partners(flows, "KAZ", side="reported")
     assert (t["n_partners"] == 1).all()
@@ -214,8 +238,11 @@ def test_demo_partners_view_is_plausible_and_synthetic(tmp_path):
     assert latest.loc["unallocated", "share"] == pytest.approx(0.017, abs=0.002)
     tkm = partners(flows, "TKM")
     assert set(tkm["basis"]) == {"mirror"} and tkm["is_estimate"].all()
-    assert tkm[(tkm.flow == "total") & (tkm["rank"] == 1) & (tkm.kind == "country")][
-        "partner"].eq("CHN").all()
+    assert (
+        tkm[(tkm.flow == "total") & (tkm["rank"] == 1) & (tkm.kind == "country")]["partner"]
+        .eq("CHN")
+        .all()
+    )
     tjk = china_first_year(flows, "TJK").set_index("side")
     assert tjk.loc["reported", "label"] == "not yet"  # Russia stays first in the demo
 

@@ -48,29 +48,48 @@ class FakeApi:
 
     def answer(self, q: Query) -> tuple[list[tuple], bool, float | None]:
         self.calls.append(q)
-        pool = sorted(self.rows) if not q.explicit_codes else \
-            [r for c in q.cmd for r in self.by_code.get(c, [])]
-        got = [r for r in pool if r[0] in q.reporters and r[1] in q.partners
-               and r[2] in q.flows and r[3] in q.periods]
+        pool = (
+            sorted(self.rows)
+            if not q.explicit_codes
+            else [r for c in q.cmd for r in self.by_code.get(c, [])]
+        )
+        got = [
+            r
+            for r in pool
+            if r[0] in q.reporters and r[1] in q.partners and r[2] in q.flows and r[3] in q.periods
+        ]
         capped = len(got) >= self.cap
-        got = got[:self.cap]
-        sumsq = sum(n * n for n in Counter(r[4] for r in got).values()) \
-            if q.explicit_codes else None
+        got = got[: self.cap]
+        sumsq = (
+            sum(n * n for n in Counter(r[4] for r in got).values()) if q.explicit_codes else None
+        )
         return got, capped, sumsq
 
 
-GROUP = PlanGroup("china-reported", (156,), (398, 417, 762, 795, 860), "AG6",
-                  ("2021", "2020", "2019"))
+GROUP = PlanGroup(
+    "china-reported", (156,), (398, 417, 762, 795, 860), "AG6", ("2021", "2020", "2019")
+)
 
 
-def _planner(cap: int = 500, prior: float | None = None, group: PlanGroup = GROUP,
-             max_periods: int | None = None) -> GroupPlanner:
+def _planner(
+    cap: int = 500,
+    prior: float | None = None,
+    group: PlanGroup = GROUP,
+    max_periods: int | None = None,
+) -> GroupPlanner:
     def room(q: Query) -> int:
         params = {**q.params(), "maxRecords": str(cap)}
         return comtrade.URL_LIMIT - sizing.url_length(URL, params)
 
-    return GroupPlanner(group, "A", cap, codes=lambda level: CODES6, url_room=room,
-                        max_periods=max_periods, prior=prior)
+    return GroupPlanner(
+        group,
+        "A",
+        cap,
+        codes=lambda level: CODES6,
+        url_room=room,
+        max_periods=max_periods,
+        prior=prior,
+    )
 
 
 def _drive(api: FakeApi, planner: GroupPlanner) -> set[tuple]:
@@ -124,8 +143,9 @@ def test_prior_far_over_the_cap_skips_the_whole_level_call():
 
 
 def test_total_groups_are_packed_exactly_and_never_capped():
-    group = PlanGroup("world", (156, 398), (0,), "TOTAL", tuple(str(y) for y in
-                                                            range(2024, 1990, -1)))
+    group = PlanGroup(
+        "world", (156, 398), (0,), "TOTAL", tuple(str(y) for y in range(2024, 1990, -1))
+    )
     planner = _planner(cap=30, group=group)
     sizes = []
     while (q := planner.next_query()) is not None:
@@ -199,8 +219,7 @@ def test_estimate_is_close_to_the_calls_made(store, fast_client, comtrade_api):
     assert 0.7 * api.calls <= estimate <= 1.3 * api.calls
 
 
-def test_executor_learns_from_old_snapshots_without_rows_sumsq(store, fast_client,
-                                                              comtrade_api):
+def test_executor_learns_from_old_snapshots_without_rows_sumsq(store, fast_client, comtrade_api):
     """Snapshots stored before the planner recorded rows_sumsq: a rerun reads the body
     (through the raw store) and still proposes exactly the stored queries."""
     api = comtrade_api()
@@ -213,8 +232,7 @@ def test_executor_learns_from_old_snapshots_without_rows_sumsq(store, fast_clien
         rec.pop("rows_sumsq", None)
     manifest.write_text("".join(json.dumps(rec) + "\n" for rec in lines))
     calls = api.calls
-    stats = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
-        groups, "A")
+    stats = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(groups, "A")
     assert api.calls == calls and stats.calls == 0
 
 
@@ -223,8 +241,11 @@ def test_cli_prints_the_estimate_before_fetching(data_dir, comtrade_api, caplog)
 
     comtrade_api()
     caplog.set_level(logging.INFO)
-    result = CliRunner().invoke(main, ["fetch", "comtrade", "--years", "2021", "--level",
-                                       "auto"], env={"TRADEVIZ_COMTRADE_RPS": "1000"})
+    result = CliRunner().invoke(
+        main,
+        ["fetch", "comtrade", "--years", "2021", "--level", "auto"],
+        env={"TRADEVIZ_COMTRADE_RPS": "1000"},
+    )
     assert result.exit_code == 0, result.output
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("tradeviz")]
     first = next(i for i, m in enumerate(messages) if m.startswith("comtrade: about "))
@@ -238,22 +259,26 @@ def test_availability_probe_only_lowers_data_calls(store, fast_client, comtrade_
     """Turkmenistan reports no year here: the probe's zero counts let every period go in
     one call; a server without the endpoint changes nothing but the probe itself."""
     api = comtrade_api(availability=served)
-    groups = comtrade.custom_plan(tuple(str(y) for y in range(2021, 2009, -1)), "6",
-                                  ["TKM"], ["CHN"])
-    probed = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False,
-                                      probe=True).run(groups, "A")
+    groups = comtrade.custom_plan(
+        tuple(str(y) for y in range(2021, 2009, -1)), "6", ["TKM"], ["CHN"]
+    )
+    probed = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False, probe=True).run(
+        groups, "A"
+    )
     assert api.availability_calls == 1
     plain_store = type(store)(store.root.parent / "plain")
-    plain = comtrade.ComtradeFetcher(plain_store, client=fast_client(),
-                                     progress=False).run(groups, "A")
+    plain = comtrade.ComtradeFetcher(plain_store, client=fast_client(), progress=False).run(
+        groups, "A"
+    )
     assert probed.rows == plain.rows == 0
     if served:
         assert probed.calls == 1 < plain.calls
         assert any(s.source == "comtrade_availability" for s in store.snapshots())
     else:
         assert probed.calls == plain.calls
-    again = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False,
-                                     probe=True).run(groups, "A")
+    again = comtrade.ComtradeFetcher(store, client=fast_client(), progress=False, probe=True).run(
+        groups, "A"
+    )
     assert again.calls == 0 and api.availability_calls == (1 if served else 2)
 
 

@@ -26,8 +26,9 @@ BODY = b'{"elapsedTime":"0","count":0,"data":[],"error":""}'
 
 
 def _save(store: RawStore, body: bytes = BODY, key: str = "q1", complete: bool = True):
-    return store.save("comtrade", body, "json", {"query_key": key, "complete": complete,
-                                                 "params": {}})
+    return store.save(
+        "comtrade", body, "json", {"query_key": key, "complete": complete, "params": {}}
+    )
 
 
 def test_snapshot_is_gzip_named_and_checked_by_the_uncompressed_sha(store):
@@ -78,10 +79,16 @@ def test_torn_last_line_is_tolerated_and_cut_before_the_next_append(store, caplo
     assert [json.loads(ln)["query_key"] for ln in lines if ln] == ["q1", "q2"]
 
 
-@pytest.mark.parametrize("bad", [b"{not json", b"[1, 2]", b'"text"',
-                                 b'{"source": "comtrade"}',
-                                 b'{"source": "c", "sha256": "x", "path": "p", '
-                                 b'"complete": "maybe"}'])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"{not json",
+        b"[1, 2]",
+        b'"text"',
+        b'{"source": "comtrade"}',
+        b'{"source": "c", "sha256": "x", "path": "p", "complete": "maybe"}',
+    ],
+)
 def test_malformed_middle_line_stops_with_line_number_and_fix(store, bad):
     _save(store)
     with open(store.manifest_path, "ab") as fh:
@@ -165,16 +172,23 @@ def test_short_writes_are_continued(store, monkeypatch):
     assert json.loads(store.manifest_path.read_text())["query_key"] == "q1"
 
 
-@pytest.mark.parametrize("code,words", [(errno.ENOSPC, "disk is full"),
-                                        (errno.EROFS, "read-only"),
-                                        (errno.EACCES, "permission denied")])
-def test_os_errors_are_one_line_messages_and_leave_nothing_half_written(store, monkeypatch,
-                                                                        code, words):
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        (errno.ENOSPC, "disk is full"),
+        (errno.EROFS, "read-only"),
+        (errno.EACCES, "permission denied"),
+    ],
+)
+def test_os_errors_are_one_line_messages_and_leave_nothing_half_written(
+    store, monkeypatch, code, words
+):
     _save(store)
     before = store.manifest_path.read_bytes()
 
     def fail(fd, data):
         raise OSError(code, os.strerror(code))
+
     monkeypatch.setattr(durable.os, "write", fail)
     with pytest.raises(StorageError) as err:
         _save(store, b'{"count":0,"data":[],"v":9}', key="q9")
@@ -217,14 +231,17 @@ def test_temp_files_of_live_processes_are_never_removed(store):
 
 
 # -- one writer --------------------------------------------------------------------------
-HOLD = "import sys, time; from tradeviz.store.lock import lock\n" \
-       "with lock(sys.argv[1], 'tradeviz fetch comtrade'):\n" \
-       "    print('held', flush=True); time.sleep(60)\n"
+HOLD = (
+    "import sys, time; from tradeviz.store.lock import lock\n"
+    "with lock(sys.argv[1], 'tradeviz fetch comtrade'):\n"
+    "    print('held', flush=True); time.sleep(60)\n"
+)
 
 
 def test_second_writer_fails_at_once_naming_the_holder(data_dir):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(data_dir)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(data_dir)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         start = time.monotonic()
@@ -246,8 +263,9 @@ def test_lock_is_exclusive_within_one_process_too(data_dir):
 
 
 def test_stale_lock_file_of_a_killed_process_is_taken_over(data_dir):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(data_dir)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(data_dir)], stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "held"
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()

@@ -20,8 +20,20 @@ from tradeviz.cli import main
 from tradeviz.store.raw import RawStore
 
 # 16 rows over a 10-row cap: one capped answer split into two, so three manifest lines
-FETCH = ["fetch", "comtrade", "--years", "2020-2021", "--level", "total", "--reporters", "CHN",
-         "--partners", "KAZ,TJK", "--max-records", "10"]
+FETCH = [
+    "fetch",
+    "comtrade",
+    "--years",
+    "2020-2021",
+    "--level",
+    "total",
+    "--reporters",
+    "CHN",
+    "--partners",
+    "KAZ,TJK",
+    "--max-records",
+    "10",
+]
 
 
 def run(*args: str):
@@ -138,14 +150,14 @@ def test_empty_manifest_with_snapshots_is_an_error_not_an_empty_build(fetched):
     assert _flows_bytes(fetched) == good
 
 
-def test_build_that_fails_after_writing_flows_leaves_the_previous_generation(fetched,
-                                                                             monkeypatch):
+def test_build_that_fails_after_writing_flows_leaves_the_previous_generation(fetched, monkeypatch):
     import tradeviz.transform.focus as focus
 
     before = {p.name: p.read_bytes() for p in (fetched / "processed").iterdir()}
 
     def boom(*a, **k):
         raise focus.RulesError("focus step failed on purpose")
+
     monkeypatch.setattr(focus, "build_focus", boom)
     result = run("build")
     assert result.exit_code == 1
@@ -154,11 +166,14 @@ def test_build_that_fails_after_writing_flows_leaves_the_previous_generation(fet
 
 
 def test_second_writer_is_refused_at_once(fetched):
-    hold = ("import sys, time; from tradeviz.store.lock import lock\n"
-            "with lock(sys.argv[1], 'tradeviz fetch comtrade --years 2020-2021'):\n"
-            "    print('held', flush=True); time.sleep(30)\n")
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(fetched)],
-                              stdout=subprocess.PIPE, text=True)
+    hold = (
+        "import sys, time; from tradeviz.store.lock import lock\n"
+        "with lock(sys.argv[1], 'tradeviz fetch comtrade --years 2020-2021'):\n"
+        "    print('held', flush=True); time.sleep(30)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(fetched)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         manifest = (fetched / "raw" / "manifest.jsonl").read_bytes()
@@ -168,8 +183,10 @@ def test_second_writer_is_refused_at_once(fetched):
                 assert result.exit_code == 0  # healthy: nothing to fix, no lock needed
                 continue
             assert result.exit_code == 1, args
-            assert f"another tradeviz process (pid {holder.pid}, command 'tradeviz fetch " \
-                   "comtrade --years 2020-2021') holds the data dir" in result.output
+            assert (
+                f"another tradeviz process (pid {holder.pid}, command 'tradeviz fetch "
+                "comtrade --years 2020-2021') holds the data dir" in result.output
+            )
         assert (fetched / "raw" / "manifest.jsonl").read_bytes() == manifest
         assert run("raw", "verify").exit_code == 0  # readers never lock
     finally:
@@ -177,9 +194,9 @@ def test_second_writer_is_refused_at_once(fetched):
         holder.wait()
 
 
-def test_full_disk_during_fetch_is_one_line_and_keeps_the_store_whole(data_dir,
-                                                                     comtrade_api,
-                                                                     monkeypatch):
+def test_full_disk_during_fetch_is_one_line_and_keeps_the_store_whole(
+    data_dir, comtrade_api, monkeypatch
+):
     from tradeviz.store import durable
 
     comtrade_api()
@@ -192,6 +209,7 @@ def test_full_disk_during_fetch_is_one_line_and_keeps_the_store_whole(data_dir,
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         budget[0] -= 1
         return real(fd, data)
+
     monkeypatch.setattr(durable.os, "write", write)
     result = run(*FETCH)
     monkeypatch.undo()
@@ -203,13 +221,22 @@ def test_full_disk_during_fetch_is_one_line_and_keeps_the_store_whole(data_dir,
 
 
 @pytest.mark.parametrize("with_wits", [False, True])
-def test_recorded_empty_comtrade_body_gives_the_planned_period_error(data_dir, corpus,
-                                                                     with_wits):
+def test_recorded_empty_comtrade_body_gives_the_planned_period_error(data_dir, corpus, with_wits):
     store = RawStore(data_dir / "raw")
     body = (corpus / "comtrade" / "data_v1_get_S_A_EB_CHN_2010_empty.R-body.json").read_bytes()
-    store.save("comtrade", body, "json", {
-        "query_key": "empty", "freq": "A", "complete": True, "records": 0, "count": 0,
-        "params": {"reporterCode": "156", "partnerCode": "0", "period": "2010"}})
+    store.save(
+        "comtrade",
+        body,
+        "json",
+        {
+            "query_key": "empty",
+            "freq": "A",
+            "complete": True,
+            "records": 0,
+            "count": 0,
+            "params": {"reporterCode": "156", "partnerCode": "0", "period": "2010"},
+        },
+    )
     if with_wits:
         csv = corpus / "wits" / "partner-timeseries" / "Tajikistan-WITS-Partner-Timeseries.csv"
         assert run("import", "wits", str(csv)).exit_code == 0
@@ -222,9 +249,22 @@ def test_recorded_empty_comtrade_body_gives_the_planned_period_error(data_dir, c
 
 
 def _china_flows(values: dict[tuple[str, str], float], year: int = 2023) -> pd.DataFrame:
-    rows = [{"source": "comtrade", "freq": "A", "year": year, "reporter": "CHN", "partner": p,
-             "flow": f, "hs_level": 0, "value_usd": v, "synthetic": False, "month": pd.NA,
-             "quarter": pd.NA} for (p, f), v in values.items()]
+    rows = [
+        {
+            "source": "comtrade",
+            "freq": "A",
+            "year": year,
+            "reporter": "CHN",
+            "partner": p,
+            "flow": f,
+            "hs_level": 0,
+            "value_usd": v,
+            "synthetic": False,
+            "month": pd.NA,
+            "quarter": pd.NA,
+        }
+        for (p, f), v in values.items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -238,8 +278,10 @@ def test_check_tolerance_follows_the_published_rounding():
     assert result.loc["Kyrgyzstan 2023 China imports", "status"] == "pass"
     assert result.loc["Kyrgyzstan 2023 China imports", "tolerance"] == pytest.approx(0.0625)
     flows = _china_flows({("KGZ", "import"): 0.08e9 * 1.07, ("KGZ", "export"): 19.72e9})
-    assert compare(flows, published).set_index("figure").loc[
-        "Kyrgyzstan 2023 China imports", "status"] == "FAIL"
+    assert (
+        compare(flows, published).set_index("figure").loc["Kyrgyzstan 2023 China imports", "status"]
+        == "FAIL"
+    )
     kgz = published.set_index("figure").loc["Kyrgyzstan 2022 total"]
     assert kgz["value_usd"] == 15.5e9 and kgz["independent"]
 
@@ -253,8 +295,7 @@ def test_comtrade_sourced_figures_never_count_as_confirmation(data_dir):
     flows = _china_flows({("KAZ", "import"): 9_739_792_558.0}, year=2014)
     text = format_table(compare(flows, published))
     assert "independent figures: pass 0," in text
-    assert "figures from UN Comtrade itself (a reading check, not a confirmation): pass 1" \
-        in text
+    assert "figures from UN Comtrade itself (a reading check, not a confirmation): pass 1" in text
 
 
 def test_check_with_a_wrong_csv_is_a_one_line_error(data_dir, tmp_path):
@@ -267,8 +308,9 @@ def test_check_with_a_wrong_csv_is_a_one_line_error(data_dir, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_compressed_snapshots_rebuild_byte_identical_after_compact(data_dir, comtrade_api,
-                                                                   monkeypatch):
+def test_compressed_snapshots_rebuild_byte_identical_after_compact(
+    data_dir, comtrade_api, monkeypatch
+):
     """An uncompressed store (before this version), compacted in place, builds the same."""
     comtrade_api()
     monkeypatch.setenv("TRADEVIZ_COMTRADE_RPS", "1000")

@@ -20,10 +20,24 @@ from click.testing import CliRunner
 from tradeviz.cli import main
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGES = ["index.html", "KAZ.html", "KGZ.html", "TJK.html", "TKM.html", "UZB.html",
-         "provenance.html"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = [
+    "index.html",
+    "KAZ.html",
+    "KGZ.html",
+    "TJK.html",
+    "TKM.html",
+    "UZB.html",
+    "provenance.html",
+]
 
 
 @pytest.fixture(scope="module")
@@ -83,27 +97,51 @@ def test_report_rewrites_whole_and_refuses_missing_tables(demo_data, tmp_path):
     (report / "charts").mkdir(parents=True)
     stray = report / "stray.txt"
     stray.write_text("left over")
-    res = CliRunner().invoke(main, ["--data-dir", str(demo_data), "report", "--out",
-                                    str(report), "--countries", "kaz", "--years",
-                                    "2020-2024"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(demo_data),
+            "report",
+            "--out",
+            str(report),
+            "--countries",
+            "kaz",
+            "--years",
+            "2020-2024",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert not stray.exists()  # the old report was replaced whole
     assert not list(report.parent.glob(".report.*"))  # no staging directory left behind
     assert (report / "KAZ.html").exists() and not (report / "UZB.html").exists()
     data = pd.read_csv(report / "data" / "totals.csv")
     assert set(data["partner"]) == {"KAZ"} and data["year"].min() == 2020
-    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "empty"), "report",
-                                    "--out", str(tmp_path / "r")])
+    res = CliRunner().invoke(
+        main, ["--data-dir", str(tmp_path / "empty"), "report", "--out", str(tmp_path / "r")]
+    )
     assert res.exit_code == 1
     assert len(res.output.strip().splitlines()) == 1 and "tradeviz build" in res.output
     assert not (tmp_path / "r").exists()
-    res = CliRunner().invoke(main, ["--data-dir", str(demo_data), "report", "--countries",
-                                    "XYZ", "--out", str(tmp_path / "r")])
+    res = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(demo_data),
+            "report",
+            "--countries",
+            "XYZ",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+    )
     assert res.exit_code == 2 and "XYZ" in res.output
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed "
-                    "(apt-get install -y chromium; .ci/run installs it)")
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="chromium not installed (apt-get install -y chromium; .ci/run installs it)",
+)
 def test_report_opens_in_chromium(report, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     out = report
@@ -115,22 +153,36 @@ def test_report_opens_in_chromium(report, tmp_path):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(60_000)  # a page that never settles fails, not hangs
             problems: list[str] = []
-            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-                    if m.type in ("error", "warning") else None)
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"console {m.type}: {m.text}")
+                    if m.type in ("error", "warning")
+                    else None
+                ),
+            )
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
-            page.on("request", lambda r: problems.append(f"network: {r.url}")
-                    if not r.url.startswith(("file://", "data:")) else None)
+            page.on(
+                "request",
+                lambda r: (
+                    problems.append(f"network: {r.url}")
+                    if not r.url.startswith(("file://", "data:"))
+                    else None
+                ),
+            )
             for name in PAGES:
                 page.goto((out / name).as_uri(), wait_until="load")  # every image loaded
                 broken = page.evaluate(
                     "[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
-                    ".map(i => i.src)")
+                    ".map(i => i.src)"
+                )
                 assert not broken, (name, broken)
                 assert page.locator("h1").count() == 1
                 assert "SYNTHETIC DEMO DATA" in page.inner_text(".banner")
-                for href in page.evaluate("[...document.querySelectorAll('a[href]')]"
-                                          ".map(a => a.href)"):
+                for href in page.evaluate(
+                    "[...document.querySelectorAll('a[href]')].map(a => a.href)"
+                ):
                     url = urlparse(href)
                     assert url.scheme == "file", (name, href)
                     target = Path(unquote(url.path))

@@ -11,14 +11,28 @@ from tradeviz.errors import BadResponseError
 from tradeviz.extract.v1_rows import InvalidRowsError
 from tradeviz.formats import comtrade_v1_decode as v1
 
-ROW = {"freqCode": "A", "refYear": 2020, "period": "2020", "reporterCode": 156,
-       "partnerCode": 398, "flowCode": "M", "cmdCode": "010121", "classificationCode": "H6",
-       "primaryValue": 12.5, "cifvalue": None, "extra": "ignored"}
+ROW = {
+    "freqCode": "A",
+    "refYear": 2020,
+    "period": "2020",
+    "reporterCode": 156,
+    "partnerCode": 398,
+    "flowCode": "M",
+    "cmdCode": "010121",
+    "classificationCode": "H6",
+    "primaryValue": 12.5,
+    "cifvalue": None,
+    "extra": "ignored",
+}
 
 
 def _body(rows: list[dict], count: int | None = None) -> bytearray:
-    doc = {"elapsedTime": "0", "count": len(rows) if count is None else count,
-           "error": "", "data": rows}
+    doc = {
+        "elapsedTime": "0",
+        "count": len(rows) if count is None else count,
+        "error": "",
+        "data": rows,
+    }
     return bytearray(json.dumps(doc).encode())  # the HTTP layer hands out a bytearray
 
 

@@ -16,15 +16,19 @@ from tradeviz.cli import main
 from tradeviz.errors import SnapshotError
 from tradeviz.transform import wits
 
-HEADER = ("Reporter Name,Partner Name,Trade Flow,Product Group,Indicator,2019,2020\n")
+HEADER = "Reporter Name,Partner Name,Trade Flow,Product Group,Indicator,2019,2020\n"
 ROW = "Kazakhstan,{p},Import,  All Products,Import (US$ Thousand),{a},{b}\n"
 
 
 def _csv(tmp_path, name: str, partners: list[tuple[str, str, str]]):
     path = tmp_path / name
-    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "".join(
-        ROW.format(p=f'"{p}"' if "," in p else p, a=a, b=b) for p, a, b in partners))
-        .encode())
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + (
+            HEADER
+            + "".join(ROW.format(p=f'"{p}"' if "," in p else p, a=a, b=b) for p, a, b in partners)
+        ).encode()
+    )
     return path
 
 
@@ -51,16 +55,24 @@ def test_obsolete_entities_keep_codes_of_their_own(kazakhstan):
 
 
 def test_two_names_on_one_code_stop_the_import_naming_both(data_dir, tmp_path, store):
-    path = _csv(tmp_path, "clash.csv", [("United States", "1", "2"),
-                                        ("United States of America", "3", "4")])
+    path = _csv(
+        tmp_path, "clash.csv", [("United States", "1", "2"), ("United States of America", "3", "4")]
+    )
     result = CliRunner().invoke(main, ["import", "wits", str(path)])
     assert result.exit_code == 1
     assert "'United States' and 'United States of America' -> USA" in result.output
     assert list(store.snapshots()) == []
 
 
-@pytest.mark.parametrize("content", [b"", HEADER.encode(), b"\xef\xbb\xbf" + HEADER.encode(),
-                                     (HEADER + ROW.format(p="China", a="", b="")).encode()])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        HEADER.encode(),
+        b"\xef\xbb\xbf" + HEADER.encode(),
+        (HEADER + ROW.format(p="China", a="", b="")).encode(),
+    ],
+)
 def test_empty_or_header_only_file_is_an_error(data_dir, tmp_path, store, content):
     path = tmp_path / "Kazakhstan.csv"
     path.write_bytes(content)
@@ -77,8 +89,9 @@ def test_a_directory_or_missing_file_is_a_one_line_error(data_dir, tmp_path):
         assert len(result.output.strip().splitlines()) == 1
 
 
-def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(data_dir, tmp_path, monkeypatch,
-                                                             store):
+def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(
+    data_dir, tmp_path, monkeypatch, store
+):
     monkeypatch.setattr(wits, "MAX_UNPACKED", 1 << 20)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -101,8 +114,10 @@ def test_real_xlsx_is_within_the_limit(corpus):
 
 
 def test_wits_parser_imports_no_http_code():
-    code = ("import sys, tradeviz.transform.wits\n"
-            "bad = [m for m in ('requests', 'urllib3', 'tradeviz.extract.http') "
-            "if m in sys.modules]\n"
-            "assert not bad, bad\n")
+    code = (
+        "import sys, tradeviz.transform.wits\n"
+        "bad = [m for m in ('requests', 'urllib3', 'tradeviz.extract.http') "
+        "if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

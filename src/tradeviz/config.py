@@ -64,19 +64,27 @@ def corpus_dir(explicit: Path | str | None = None) -> Path:
     if chosen is None:
         raise MissingInputError(
             "no recorded corpus given; pass --corpus DIR or set TRADEVIZ_CORPUS_DIR to the "
-            "folder holding comtrade/ and imf/ (e.g. ../shared/corpus)")
+            "folder holding comtrade/ and imf/ (e.g. ../shared/corpus)"
+        )
     if not (chosen / "comtrade").is_dir():
         raise MissingInputError(
             f"{chosen} is not a recorded corpus (no comtrade/ folder in it); pass --corpus or "
-            "set TRADEVIZ_CORPUS_DIR to the folder holding comtrade/ and imf/")
+            "set TRADEVIZ_CORPUS_DIR to the folder holding comtrade/ and imf/"
+        )
     return chosen
 
 
 # Top-level modules that only an optional extra installs (pyproject.toml), by extra.
 EXTRA_OF: dict[str, str] = {
-    "papermill": "notebooks", "nbconvert": "notebooks", "nbformat": "notebooks",
-    "nbclient": "notebooks", "ipykernel": "notebooks", "jupyterlab": "notebooks",
-    "country_converter": "wits", "openpyxl": "wits", "werkzeug": "emulators",
+    "papermill": "notebooks",
+    "nbconvert": "notebooks",
+    "nbformat": "notebooks",
+    "nbclient": "notebooks",
+    "ipykernel": "notebooks",
+    "jupyterlab": "notebooks",
+    "country_converter": "wits",
+    "openpyxl": "wits",
+    "werkzeug": "emulators",
 }
 
 
@@ -85,8 +93,10 @@ def missing_extra(exc: ImportError) -> MissingExtraError | None:
     top = (exc.name or "").split(".")[0]
     if top not in EXTRA_OF:
         return None
-    return MissingExtraError(f"this command needs {top}, which is not installed; install it "
-                             f"with: pip install 'tradeviz[{EXTRA_OF[top]}]'")
+    return MissingExtraError(
+        f"this command needs {top}, which is not installed; install it "
+        f"with: pip install 'tradeviz[{EXTRA_OF[top]}]'"
+    )
 
 
 def require(module: str, extra: str) -> ModuleType:
@@ -97,7 +107,8 @@ def require(module: str, extra: str) -> ModuleType:
     except ImportError as exc:
         raise MissingExtraError(
             f"this command needs {module.split('.')[0]}, which is not installed; "
-            f"install it with: pip install 'tradeviz[{extra}]'") from exc
+            f"install it with: pip install 'tradeviz[{extra}]'"
+        ) from exc
 
 
 def comtrade_url() -> str:

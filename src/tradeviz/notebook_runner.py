@@ -51,8 +51,13 @@ def check_tables(data_dir: Path | None) -> Path:
     return resolve_data_dir(data_dir)[0]
 
 
-def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,
-                  parameters: dict | None = None, with_code: bool = False) -> list[Path]:
+def run_notebooks(
+    out: Path,
+    data_dir: Path | None,
+    source: Path | None = None,
+    parameters: dict | None = None,
+    with_code: bool = False,
+) -> list[Path]:
     """Run every notebook in `source` against `data_dir`; write executed .ipynb and .html
     (code hidden unless `with_code`). Returns the files written, in order."""
     import nbformat
@@ -62,8 +67,10 @@ def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,
     source = source or notebooks_dir()
     books = sorted(p for p in source.glob("[0-9][0-9]_*.ipynb"))
     if not books:
-        raise MissingInputError(f"no notebooks (NN_name.ipynb) in {source}; pass a folder "
-                                "that holds the numbered analysis notebooks")
+        raise MissingInputError(
+            f"no notebooks (NN_name.ipynb) in {source}; pass a folder "
+            "that holds the numbered analysis notebooks"
+        )
     out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("papermill").setLevel(logging.WARNING)
     params = {"data_dir": str(resolved.resolve()), **(parameters or {})}
@@ -77,13 +84,20 @@ def run_notebooks(out: Path, data_dir: Path | None, source: Path | None = None,
             target = out.resolve() / book.name
             t0 = time.perf_counter()
             try:
-                pm.execute_notebook(str(book.resolve()), str(target), parameters=params,
-                                    cwd=scratch, kernel_name="python3", progress_bar=False,
-                                    kernel_manager_class=_ipc_kernel_manager())
+                pm.execute_notebook(
+                    str(book.resolve()),
+                    str(target),
+                    parameters=params,
+                    cwd=scratch,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    kernel_manager_class=_ipc_kernel_manager(),
+                )
             except pm.PapermillExecutionError as exc:
                 raise NotebookError(
                     f"{book.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                    f"(full traceback in {target})") from None
+                    f"(full traceback in {target})"
+                ) from None
             html_path = target.with_suffix(".html")
             _write_html(nbformat.read(target, as_version=4), html_path, with_code)
             log.info("notebook %s: %.1f s", book.stem, time.perf_counter() - t0)
@@ -98,11 +112,13 @@ def _write_html(nb, path: Path, with_code: bool) -> None:
     from tradeviz.store.parquet import write_text_atomic
 
     _add_alt_text(nb)
-    exporter = HTMLExporter(exclude_input=not with_code,
-                            exclude_input_prompt=not with_code,
-                            exclude_output_prompt=not with_code,
-                            extra_loaders=[jinja2.DictLoader({OFFLINE: OFFLINE_TEMPLATE})],
-                            template_file=OFFLINE)
+    exporter = HTMLExporter(
+        exclude_input=not with_code,
+        exclude_input_prompt=not with_code,
+        exclude_output_prompt=not with_code,
+        extra_loaders=[jinja2.DictLoader({OFFLINE: OFFLINE_TEMPLATE})],
+        template_file=OFFLINE,
+    )
     body, _ = exporter.from_notebook_node(nb)
     write_text_atomic(path, body)
 
@@ -110,8 +126,14 @@ def _write_html(nb, path: Path, with_code: bool) -> None:
 def _add_alt_text(nb) -> None:
     """Give every PNG output an HTML rendering with alt text: the `alt` the notebook set in
     the output's metadata (see tradeviz.analysis.display), else the notebook's title."""
-    title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
-                  if c.cell_type == "markdown" and c.source.strip()), "chart")
+    title = next(
+        (
+            c.source.splitlines()[0].lstrip("# ").strip()
+            for c in nb.cells
+            if c.cell_type == "markdown" and c.source.strip()
+        ),
+        "chart",
+    )
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -121,8 +143,9 @@ def _add_alt_text(nb) -> None:
             if isinstance(png, bytes):
                 png = base64.b64encode(png).decode()
             alt = output.get("metadata", {}).get("image/png", {}).get("alt") or f"{title}: chart"
-            data["text/html"] = (f'<img alt="{html.escape(alt)}" '
-                                 f'src="data:image/png;base64,{png.strip()}">')
+            data["text/html"] = (
+                f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png.strip()}">'
+            )
 
 
 def _ipc_kernel_manager():

@@ -90,9 +90,11 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> tuple[Path, str]:
     real, demo = root / config.DEFAULT_DATA_DIR, root / config.DEFAULT_DEMO_DIR
     if _has_tables(real) or not _has_tables(demo):
         return real, f"the project's {config.DEFAULT_DATA_DIR}/"
-    return demo, (f"the demo's SYNTHETIC tables in {demo}: no real tables in "
-                  f"{real / 'processed'} (run `tradeviz build` there, or set "
-                  f"{config.DATA_DIR_ENV}, to use real data)")
+    return demo, (
+        f"the demo's SYNTHETIC tables in {demo}: no real tables in "
+        f"{real / 'processed'} (run `tradeviz build` there, or set "
+        f"{config.DATA_DIR_ENV}, to use real data)"
+    )
 
 
 def open_dataset(data_dir: str | Path | None = None) -> Dataset:
@@ -106,7 +108,8 @@ def open_dataset(data_dir: str | Path | None = None) -> Dataset:
             f"no processed tables in {processed} ({', '.join(m + '.parquet' for m in missing)}"
             f" missing; directory from {origin}); run `tradeviz build` after `tradeviz fetch`,"
             " or `tradeviz demo` for synthetic demo tables; or point --data-dir (data_dir= "
-            "in Python) or TRADEVIZ_DATA_DIR at a directory holding processed/")
+            "in Python) or TRADEVIZ_DATA_DIR at a directory holding processed/"
+        )
     # Resolved once: a build that switches the processed/ generation meanwhile cannot mix
     # two builds' tables in one Dataset.
     return Dataset(processed=processed.resolve(), origin=origin, data_dir=path)
@@ -146,9 +149,15 @@ class Dataset:
     """Processed tables with analysis methods. `filter()` returns a narrower view; every
     method honours the view's years and countries."""
 
-    def __init__(self, processed: Path | None = None, origin: str = "",
-                 frames: _Frames | None = None, years: tuple[int, int] | None = None,
-                 countries: list[str] | None = None, data_dir: Path | None = None):
+    def __init__(
+        self,
+        processed: Path | None = None,
+        origin: str = "",
+        frames: _Frames | None = None,
+        years: tuple[int, int] | None = None,
+        countries: list[str] | None = None,
+        data_dir: Path | None = None,
+    ):
         self._frames = frames or _Frames(processed)
         self.processed = processed  # the build generation the tables were read from
         self.data_dir = data_dir or _data_dir_of(processed)  # holds raw/ and processed/
@@ -157,16 +166,23 @@ class Dataset:
         self.countries = countries
 
     @classmethod
-    def from_frames(cls, flows: pd.DataFrame, mirror: pd.DataFrame | None = None,
-                    focus: pd.DataFrame | None = None, meta: dict | None = None,
-                    origin: str = "frames") -> Dataset:
+    def from_frames(
+        cls,
+        flows: pd.DataFrame,
+        mirror: pd.DataFrame | None = None,
+        focus: pd.DataFrame | None = None,
+        meta: dict | None = None,
+        origin: str = "frames",
+    ) -> Dataset:
         """A Dataset over tables already in memory (tests, the notebooks' old helpers)."""
         from tradeviz.schema import FOCUS_FIELDS, MIRROR_FIELDS, empty_frame
 
-        given = {"flows": flows,
-                 "mirror": mirror if mirror is not None else empty_frame(MIRROR_FIELDS),
-                 "focus": focus if focus is not None else empty_frame(FOCUS_FIELDS),
-                 "_meta": dict(meta or {})}
+        given = {
+            "flows": flows,
+            "mirror": mirror if mirror is not None else empty_frame(MIRROR_FIELDS),
+            "focus": focus if focus is not None else empty_frame(FOCUS_FIELDS),
+            "_meta": dict(meta or {}),
+        }
         return cls(None, origin, _Frames(None, given))
 
     def __repr__(self) -> str:
@@ -212,13 +228,19 @@ class Dataset:
         meta = self.meta
         flows = self._frames.table("flows")
         snaps = sorted(set(flows["snapshot"].dropna().astype(str))) if len(flows) else []
-        return {"data_dir": str(self.data_dir) if self.data_dir else None,
-                "origin": self.origin, "synthetic": self.synthetic,
-                "sources": {k: SOURCES[k] for k in sorted(set(flows["source"]))
-                            if k in SOURCES} if len(flows) else {},
-                "fetched_at": list(meta.get("fetched_at", [])),
-                "raw_manifest_sha256": meta.get("raw_manifest_sha256"),
-                "snapshots": snaps, "tool": meta.get("tool"), "filters": self.filters}
+        return {
+            "data_dir": str(self.data_dir) if self.data_dir else None,
+            "origin": self.origin,
+            "synthetic": self.synthetic,
+            "sources": {k: SOURCES[k] for k in sorted(set(flows["source"])) if k in SOURCES}
+            if len(flows)
+            else {},
+            "fetched_at": list(meta.get("fetched_at", [])),
+            "raw_manifest_sha256": meta.get("raw_manifest_sha256"),
+            "snapshots": snaps,
+            "tool": meta.get("tool"),
+            "filters": self.filters,
+        }
 
     def available_years(self) -> list[int]:
         flows = self._frames.table("flows")
@@ -256,8 +278,9 @@ class Dataset:
         return check_years(years, self.available_years()) if years is not None else None
 
     # ------------------------------------------------------------------------------ totals
-    def totals(self, reporter: str = "CHN", partners=None, years=None,
-               freq: str = "A") -> pd.DataFrame:
+    def totals(
+        self, reporter: str = "CHN", partners=None, years=None, freq: str = "A"
+    ) -> pd.DataFrame:
         """Exports, imports, total and balance per partner and period, as `reporter`
         reports them. reporter CHN: partners default to the five, plus a CA5 row (the five
         together) for periods where all five have both flows. freq A: Comtrade annual;
@@ -268,11 +291,17 @@ class Dataset:
         if partners is None:
             partners = self._ca() if rep == CHINA.iso3 else [CHINA.iso3, WORLD_ISO3]
         else:
-            partners = [check_country(p, (*ALL_ISO3, WORLD_ISO3)) for p in
-                        (partners.split(",") if isinstance(partners, str) else partners)]
+            partners = [
+                check_country(p, (*ALL_ISO3, WORLD_ISO3))
+                for p in (partners.split(",") if isinstance(partners, str) else partners)
+            ]
         f = self.flows
-        f = f[(f["freq"] == freq) & (f["reporter"] == rep) & f["partner"].isin(partners)
-              & f["flow"].isin(TRADE_FLOWS)]
+        f = f[
+            (f["freq"] == freq)
+            & (f["reporter"] == rep)
+            & f["partner"].isin(partners)
+            & f["flow"].isin(TRADE_FLOWS)
+        ]
         f = _one_source(f, freq)
         span = self._span(years)
         if span:
@@ -281,13 +310,17 @@ class Dataset:
         if rep == CHINA.iso3 and set(CA_ISO3) <= set(partners):
             out = pd.concat([out, _ca5_rows(out)], ignore_index=True)
         order = {p: i for i, p in enumerate([*partners, CA5])}
-        out = out.assign(_o=out["partner"].map(order)).sort_values(
-            ["_o", "year", "month"], ignore_index=True).drop(columns="_o")
+        out = (
+            out.assign(_o=out["partner"].map(order))
+            .sort_values(["_o", "year", "month"], ignore_index=True)
+            .drop(columns="_o")
+        )
         return out[TOTALS_COLUMNS]
 
     # ------------------------------------------------------------------------------ growth
-    def growth(self, of: str = "totals", start: int | None = None, end: int | None = None,
-               **kwargs) -> pd.DataFrame:
+    def growth(
+        self, of: str = "totals", start: int | None = None, end: int | None = None, **kwargs
+    ) -> pd.DataFrame:
         """Year-on-year change and compound annual growth since the window's first year,
         for `of` = "totals" (exports/imports/total per partner), "areas" (by_area, one row
         per area, flow and match) or "products" (HS6 rows of one country and flow: pass
@@ -295,9 +328,12 @@ class Dataset:
         if of == "totals":
             t = self.totals(**kwargs)
             t = t[t["month"].isna()] if "month" in t else t
-            long = t.melt(id_vars=["reporter", "partner", "year"],
-                          value_vars=["exports_usd", "imports_usd", "total_usd"],
-                          var_name="measure", value_name="value_usd")
+            long = t.melt(
+                id_vars=["reporter", "partner", "year"],
+                value_vars=["exports_usd", "imports_usd", "total_usd"],
+                var_name="measure",
+                value_name="value_usd",
+            )
             long["measure"] = long["measure"].str.removesuffix("_usd")
             keys = ["reporter", "partner", "measure"]
         elif of == "areas":
@@ -323,16 +359,22 @@ class Dataset:
             own = self.totals(iso, [CHINA.iso3, WORLD_ISO3], years)
             own = own.pivot_table(index="year", columns="partner", values="total_usd")
             china = self.totals(CHINA.iso3, [iso], years).set_index("year")["total_usd"]
-            t = pd.DataFrame({"partner_reported_china_usd": own.get(CHINA.iso3),
-                              "partner_world_usd": own.get(WORLD_ISO3)}, index=own.index)
+            t = pd.DataFrame(
+                {
+                    "partner_reported_china_usd": own.get(CHINA.iso3),
+                    "partner_world_usd": own.get(WORLD_ISO3),
+                },
+                index=own.index,
+            )
             t = t.join(china.rename("china_reported_usd"), how="outer")
             rows.append(t.reset_index().assign(country=iso))
         if not rows:
             return pd.DataFrame(columns=SHARES_COLUMNS)
         out = pd.concat(rows, ignore_index=True)
         for col in ("partner_reported_china_usd", "partner_world_usd", "china_reported_usd"):
-            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float) if col in out \
-                else np.nan
+            out[col] = (
+                pd.to_numeric(out[col], errors="coerce").astype(float) if col in out else np.nan
+            )
         world = out["partner_world_usd"].where(out["partner_world_usd"] > 0)
         out["share_partner_reported"] = out["partner_reported_china_usd"] / world
         out["share_china_reported"] = out["china_reported_usd"] / world
@@ -351,8 +393,7 @@ class Dataset:
 
         span = self._span(years) or self.years
         wanted = range(span[0], span[1] + 1) if span else None
-        return partners(self._frames.table("flows"), check_country(country, CA_ISO3),
-                        wanted, side)
+        return partners(self._frames.table("flows"), check_country(country, CA_ISO3), wanted, side)
 
     def china_first_year(self, country: str, sides=("reported", "mirror")) -> pd.DataFrame:
         """The year China became the country's first partner by total trade ("not yet"
@@ -365,8 +406,14 @@ class Dataset:
         return china_first_year(flows, check_country(country, CA_ISO3), sides)
 
     # ------------------------------------------------------------------------ top products
-    def top_products(self, country: str, flow: str = "export", year: int | None = None,
-                     n: int = 10, reporter: str = "CHN") -> pd.DataFrame:
+    def top_products(
+        self,
+        country: str,
+        flow: str = "export",
+        year: int | None = None,
+        n: int = 10,
+        reporter: str = "CHN",
+    ) -> pd.DataFrame:
         """The `n` largest HS products of one bilateral flow in `year` (default: the latest
         with product rows), as `reporter` reports it (CHN, or the country itself): code,
         description, focus areas, value, share of the bilateral total, change on the
@@ -380,8 +427,9 @@ class Dataset:
         if rep not in (CHINA.iso3, iso):
             raise FilterError(f"reporter {reporter!r}: use CHN or {iso}")
         cells = self._annual()
-        cells = cells[(cells["reporter"] == rep) & (cells["partner"] == partner)
-                      & (cells["flow"] == flow)]
+        cells = cells[
+            (cells["reporter"] == rep) & (cells["partner"] == partner) & (cells["flow"] == flow)
+        ]
         leaves = leaf_rows(cells)
         if year is None:
             year = int(leaves["year"].max()) if len(leaves) else None
@@ -394,14 +442,21 @@ class Dataset:
         top = top.assign(rank=np.arange(1, len(top) + 1), country=iso, reporter=rep)
         top["share"] = top["value_usd"] / total if total > 0 else np.nan
         top["prev_value_usd"] = _previous_values(top, prev)
-        top["change"] = top["value_usd"] / top["prev_value_usd"].where(
-            top["prev_value_usd"] > 0) - 1
+        top["change"] = (
+            top["value_usd"] / top["prev_value_usd"].where(top["prev_value_usd"] > 0) - 1
+        )
         unit = top["qty_unit"].fillna("").astype(str).str.strip()
         usable = ~unit.isin(NO_UNIT) & (top["qty"] > 0)
         top["unit_value_usd"] = (top["value_usd"] / top["qty"]).where(usable)
-        top["description"] = [hs_description(c, r, d) for c, r, d in zip(
-            top["hs_code"], top["hs_rev"], top.get("hs_description", [None] * len(top)),
-            strict=True)]
+        top["description"] = [
+            hs_description(c, r, d)
+            for c, r, d in zip(
+                top["hs_code"],
+                top["hs_rev"],
+                top.get("hs_description", [None] * len(top)),
+                strict=True,
+            )
+        ]
         areas = self._areas_of(top)
         top = top.merge(areas, on=list(FLOWS_KEY), how="left")
         top["areas"] = top["areas"].fillna("")
@@ -410,8 +465,9 @@ class Dataset:
         return top[TOP_COLUMNS].reset_index(drop=True)
 
     # ------------------------------------------------------------------------------- areas
-    def by_area(self, reporter: str = "CHN", partners=None, years=None, flow: str | None = None,
-                areas=None) -> pd.DataFrame:
+    def by_area(
+        self, reporter: str = "CHN", partners=None, years=None, flow: str | None = None, areas=None
+    ) -> pd.DataFrame:
         """Value per focus area, year and flow, each HS leaf row counted once: in its first
         area (registry order) the rule covers fully (match `full`); else, as the partial
         remainder, in its first area covered only partly (match `partial`: the code also
@@ -425,22 +481,28 @@ class Dataset:
         tagged = leaves.merge(self._exclusive_area(), on=list(FLOWS_KEY), how="left")
         tagged["area"] = tagged["area"].fillna("other")
         tagged["match"] = tagged["match"].fillna("none")
-        out = tagged.groupby(["year", "flow", "area", "match"], as_index=False)["value_usd"] \
-            .sum()
+        out = tagged.groupby(["year", "flow", "area", "match"], as_index=False)["value_usd"].sum()
         out["total_usd"] = out.groupby(["year", "flow"])["value_usd"].transform("sum")
         out["share"] = out["value_usd"] / out["total_usd"].where(out["total_usd"] > 0)
         out["reporter"] = rep
         if picked:
             out = out[out["area"].isin(picked)]
         order = {a: i for i, a in enumerate((*AREA_KEYS, "other"))}
-        out = out.assign(_o=out["area"].map(order), _m=out["match"].map(
-            {"full": 0, "partial": 1, "none": 2})).sort_values(
-            ["year", "flow", "_m", "_o"], ignore_index=True)
+        out = out.assign(
+            _o=out["area"].map(order), _m=out["match"].map({"full": 0, "partial": 1, "none": 2})
+        ).sort_values(["year", "flow", "_m", "_o"], ignore_index=True)
         out["year"] = out["year"].astype(int)
         return out[AREA_COLUMNS]
 
-    def area_detail(self, area: str, flow: str, by: str = "partner", reporter: str = "CHN",
-                    years=None, codes: list[str] | None = None) -> pd.DataFrame:
+    def area_detail(
+        self,
+        area: str,
+        flow: str,
+        by: str = "partner",
+        reporter: str = "CHN",
+        years=None,
+        codes: list[str] | None = None,
+    ) -> pd.DataFrame:
         """One focus area's trade per year, split by `by` (partner or subarea) and by match
         (full / partial), every row the area tags (a product in two areas counts in both):
         the view of one area, not a partition of the total. `codes` narrows to HS codes."""
@@ -448,8 +510,13 @@ class Dataset:
         if by not in ("partner", "subarea"):
             raise FilterError(f"by={by!r}: use partner or subarea")
         f = self.focus
-        f = f[(f["source"] == "comtrade") & (f["freq"] == "A") & (f["area"] == key)
-              & (f["reporter"] == check_country(reporter)) & (f["flow"] == flow)]
+        f = f[
+            (f["source"] == "comtrade")
+            & (f["freq"] == "A")
+            & (f["area"] == key)
+            & (f["reporter"] == check_country(reporter))
+            & (f["flow"] == flow)
+        ]
         f = f[f["partner"].isin(self._ca())] if reporter == CHINA.iso3 else f
         if codes:
             f = f[f["hs_code"].isin(codes)]
@@ -472,8 +539,9 @@ class Dataset:
         t = self.totals(reporter, partners, freq="M")
         if t.empty:
             return pd.DataFrame(columns=MONTHLY_COLUMNS)
-        t = t.assign(period=pd.to_datetime(dict(year=t["year"], month=t["month"].astype(int),
-                                                day=1)))
+        t = t.assign(
+            period=pd.to_datetime(dict(year=t["year"], month=t["month"].astype(int), day=1))
+        )
         last = t["period"].max()
         t = t[t["period"] > last - pd.DateOffset(months=months)].copy()
         t["period"] = t["period"].dt.strftime("%Y-%m")
@@ -488,22 +556,40 @@ class Dataset:
         year = int(t["year"].max())
         last = int(t.loc[t["year"] == year, "month"].max())
         t = t[t["year"].isin([year, year - 1]) & (t["month"] <= last)]
-        long = t.melt(id_vars=["partner", "year", "month", "source"],
-                      value_vars=["exports_usd", "imports_usd", "total_usd"],
-                      var_name="measure", value_name="value_usd")
+        long = t.melt(
+            id_vars=["partner", "year", "month", "source"],
+            value_vars=["exports_usd", "imports_usd", "total_usd"],
+            var_name="measure",
+            value_name="value_usd",
+        )
         long["measure"] = long["measure"].str.removesuffix("_usd")
         by = long.groupby(["partner", "measure", "year"])
-        g = pd.concat([by["value_usd"].sum(min_count=1), by["month"].nunique().rename("months"),
-                       by["source"].first()], axis=1).reset_index()
+        g = pd.concat(
+            [
+                by["value_usd"].sum(min_count=1),
+                by["month"].nunique().rename("months"),
+                by["source"].first(),
+            ],
+            axis=1,
+        ).reset_index()
         g = g[g["months"] == last]
         cur = g[g["year"] == year].set_index(["partner", "measure"])
         old = g[g["year"] == year - 1].set_index(["partner", "measure"])
-        out = pd.DataFrame({"ytd_usd": cur["value_usd"],
-                            "prev_ytd_usd": old["value_usd"].reindex(cur.index),
-                            "source": cur["source"]}, index=cur.index).reset_index()
+        out = pd.DataFrame(
+            {
+                "ytd_usd": cur["value_usd"],
+                "prev_ytd_usd": old["value_usd"].reindex(cur.index),
+                "source": cur["source"],
+            },
+            index=cur.index,
+        ).reset_index()
         out["change"] = out["ytd_usd"] / out["prev_ytd_usd"].where(out["prev_ytd_usd"] > 0) - 1
-        out = out.assign(reporter=check_country(reporter), year=year, months=last,
-                         period=f"{year}-01 to {year}-{last:02d}")
+        out = out.assign(
+            reporter=check_country(reporter),
+            year=year,
+            months=last,
+            period=f"{year}-01 to {year}-{last:02d}",
+        )
         order = {p: i for i, p in enumerate([*CA_ISO3, CA5, CHINA.iso3, WORLD_ISO3])}
         out = out.assign(_o=out["partner"].map(order)).sort_values(["_o", "measure"])
         return out[YTD_COLUMNS].reset_index(drop=True)
@@ -514,25 +600,39 @@ class Dataset:
         difference IMF / Comtrade - 1."""
         span = self._span(years)
         ct = self.totals(years=years)
-        ct = ct[ct["partner"].isin(self._ca())].melt(
-            id_vars=["partner", "year"], value_vars=["exports_usd", "imports_usd"],
-            var_name="flow", value_name="comtrade_usd").dropna(subset=["comtrade_usd"])
+        ct = (
+            ct[ct["partner"].isin(self._ca())]
+            .melt(
+                id_vars=["partner", "year"],
+                value_vars=["exports_usd", "imports_usd"],
+                var_name="flow",
+                value_name="comtrade_usd",
+            )
+            .dropna(subset=["comtrade_usd"])
+        )
         ct["flow"] = ct["flow"].map({"exports_usd": "export", "imports_usd": "import"})
         f = self.flows
-        f = f[(f["source"] == "imf") & (f["freq"] == "M") & (f["reporter"] == CHINA.iso3)
-              & f["partner"].isin(self._ca()) & f["flow"].isin(TRADE_FLOWS)]
+        f = f[
+            (f["source"] == "imf")
+            & (f["freq"] == "M")
+            & (f["reporter"] == CHINA.iso3)
+            & f["partner"].isin(self._ca())
+            & f["flow"].isin(TRADE_FLOWS)
+        ]
         if span:
             f = f[f["year"].between(*span)]
         cols = ["country", "flow", "year", "comtrade_usd", "imf_usd", "difference"]
         if f.empty or ct.empty:
             return pd.DataFrame(columns=cols)
-        imf = pair_totals(f).groupby(["partner", "flow", "year"], as_index=False).agg(
-            imf_usd=("value_usd", "sum"), months=("month", "nunique"))
+        imf = (
+            pair_totals(f)
+            .groupby(["partner", "flow", "year"], as_index=False)
+            .agg(imf_usd=("value_usd", "sum"), months=("month", "nunique"))
+        )
         imf = imf[imf["months"] == 12].drop(columns="months")
         imf["year"] = imf["year"].astype(int)
         out = ct.merge(imf, on=["partner", "flow", "year"], how="inner")
-        out["difference"] = out["imf_usd"] / out["comtrade_usd"].where(
-            out["comtrade_usd"] > 0) - 1
+        out["difference"] = out["imf_usd"] / out["comtrade_usd"].where(out["comtrade_usd"] > 0) - 1
         out = out.rename(columns={"partner": "country"})
         return out[cols].sort_values(["country", "flow", "year"], ignore_index=True)
 
@@ -547,20 +647,21 @@ class Dataset:
         if m.empty:
             return pd.DataFrame(columns=MIRROR_COLUMNS)
         g = m.groupby(["direction", "exporter", "importer", "year"], as_index=False)[
-            ["exporter_fob_usd", "importer_cif_usd", "_matched_fob"]].sum(min_count=1)
+            ["exporter_fob_usd", "importer_cif_usd", "_matched_fob"]
+        ].sum(min_count=1)
         g = g.rename(columns={"_matched_fob": "matched_usd"})
         g["country"] = np.where(g["exporter"] == CHINA.iso3, g["importer"], g["exporter"])
         g["gap_usd"] = g["importer_cif_usd"] - g["exporter_fob_usd"]
-        g["ratio"] = g["importer_cif_usd"] / g["exporter_fob_usd"].where(
-            g["exporter_fob_usd"] > 0)
+        g["ratio"] = g["importer_cif_usd"] / g["exporter_fob_usd"].where(g["exporter_fob_usd"] > 0)
         g["matched_share"] = g["matched_usd"] / g["exporter_fob_usd"].where(
-            g["exporter_fob_usd"] > 0)
+            g["exporter_fob_usd"] > 0
+        )
         g["year"] = g["year"].astype(int)
-        return g[MIRROR_COLUMNS].sort_values(["country", "direction", "year"],
-                                             ignore_index=True)
+        return g[MIRROR_COLUMNS].sort_values(["country", "direction", "year"], ignore_index=True)
 
-    def mirror_chapters(self, year: int | None = None, n: int = 5, countries=None,
-                        freq: str = "A") -> pd.DataFrame:
+    def mirror_chapters(
+        self, year: int | None = None, n: int = 5, countries=None, freq: str = "A"
+    ) -> pd.DataFrame:
         """The HS chapters that explain most of each direction's gap in `year` (default:
         the latest year both sides report): per chapter the two sides, gap, its share of
         the direction's gap, ranked by absolute gap; directions where one side reports
@@ -568,25 +669,32 @@ class Dataset:
         m = self._mirror_rows(freq, countries, None)
         if m.empty:
             return pd.DataFrame(columns=CHAPTER_COLUMNS)
-        both = m.groupby(["direction", "year"])[["exporter_fob_usd", "importer_cif_usd"]] \
-            .transform("count") > 0  # each side reported something in the direction-year
+        both = (
+            m.groupby(["direction", "year"])[["exporter_fob_usd", "importer_cif_usd"]].transform(
+                "count"
+            )
+            > 0
+        )  # each side reported something in the direction-year
         m = m[both.all(axis=1)]
         if year is None:
             year = int(m["year"].max()) if len(m) else None
         m = m[m["year"] == year]
         if m.empty:
             return pd.DataFrame(columns=CHAPTER_COLUMNS)
-        m = m.assign(chapter=m["hs_code"].astype(str).str[:2],
-                     exporter_fob_usd=m["exporter_fob_usd"].fillna(0.0),
-                     importer_cif_usd=m["importer_cif_usd"].fillna(0.0))
-        g = m.groupby(["direction", "exporter", "importer", "year", "chapter"],
-                      as_index=False)[["exporter_fob_usd", "importer_cif_usd"]].sum()
+        m = m.assign(
+            chapter=m["hs_code"].astype(str).str[:2],
+            exporter_fob_usd=m["exporter_fob_usd"].fillna(0.0),
+            importer_cif_usd=m["importer_cif_usd"].fillna(0.0),
+        )
+        g = m.groupby(["direction", "exporter", "importer", "year", "chapter"], as_index=False)[
+            ["exporter_fob_usd", "importer_cif_usd"]
+        ].sum()
         g["gap_usd"] = g["importer_cif_usd"] - g["exporter_fob_usd"]
         g["direction_gap_usd"] = g.groupby("direction")["gap_usd"].transform("sum")
-        g["share_of_gap"] = g["gap_usd"] / g["direction_gap_usd"].where(
-            g["direction_gap_usd"] != 0)
-        g = g.assign(_abs=g["gap_usd"].abs()).sort_values(["direction", "_abs"],
-                                                          ascending=[True, False])
+        g["share_of_gap"] = g["gap_usd"] / g["direction_gap_usd"].where(g["direction_gap_usd"] != 0)
+        g = g.assign(_abs=g["gap_usd"].abs()).sort_values(
+            ["direction", "_abs"], ascending=[True, False]
+        )
         g["rank"] = g.groupby("direction").cumcount() + 1
         g = g[g["rank"] <= n].copy()
         g["country"] = np.where(g["exporter"] == CHINA.iso3, g["importer"], g["exporter"])
@@ -604,10 +712,15 @@ class Dataset:
         if partners is None:
             partners = self._ca() if rep == CHINA.iso3 else [CHINA.iso3]
         else:
-            partners = [check_country(p) for p in
-                        (partners.split(",") if isinstance(partners, str) else partners)]
-        f = f[(f["reporter"] == rep) & f["partner"].isin(partners)
-              & f["flow"].isin([flow] if flow else TRADE_FLOWS)]
+            partners = [
+                check_country(p)
+                for p in (partners.split(",") if isinstance(partners, str) else partners)
+            ]
+        f = f[
+            (f["reporter"] == rep)
+            & f["partner"].isin(partners)
+            & f["flow"].isin([flow] if flow else TRADE_FLOWS)
+        ]
         span = self._span(years)
         if span:
             f = f[f["year"].between(*span)]
@@ -635,53 +748,138 @@ class Dataset:
         f["_txt"] = f["area"] + np.where(f["match"] == "full", "", " (partial)")
         f["_full"] = f["area"].where(f["match"] == "full")
         out = f.groupby(keys, dropna=False, as_index=False).agg(
-            areas=("_txt", "; ".join), area=("_full", "first"))
+            areas=("_txt", "; ".join), area=("_full", "first")
+        )
         out["area"] = out["area"].fillna("partial")
         return out
 
-    def _product_series(self, country: str, flow: str = "export", reporter: str = "CHN",
-                        codes: list[str] | None = None) -> pd.DataFrame:
+    def _product_series(
+        self,
+        country: str,
+        flow: str = "export",
+        reporter: str = "CHN",
+        codes: list[str] | None = None,
+    ) -> pd.DataFrame:
         iso = check_country(country, CA_ISO3)
         rep = check_country(reporter)
         partner = iso if rep == CHINA.iso3 else CHINA.iso3
         leaves = self._leaves(rep, [partner], None, flow)
         if codes:
             leaves = leaves[leaves["hs_code"].isin(codes)]
-        out = leaves.groupby(["reporter", "partner", "flow", "hs_code", "year"],
-                             as_index=False)["value_usd"].sum()
+        out = leaves.groupby(["reporter", "partner", "flow", "hs_code", "year"], as_index=False)[
+            "value_usd"
+        ].sum()
         return out
 
     def _mirror_rows(self, freq: str, countries, years) -> pd.DataFrame:
         m = self.mirror_table
         cas = self._ca(countries)
-        m = m[(m["freq"] == freq) & (m["status"] != "unmatched_revision")
-              & (m["exporter"].isin(cas) | m["importer"].isin(cas))]
+        m = m[
+            (m["freq"] == freq)
+            & (m["status"] != "unmatched_revision")
+            & (m["exporter"].isin(cas) | m["importer"].isin(cas))
+        ]
         span = self._span(years)
         if span:
             m = m[m["year"].between(*span)]
-        return m.assign(_matched_fob=m["exporter_fob_usd"].where(m["status"] == "matched",
-                                                                 0.0).fillna(0.0))
+        return m.assign(
+            _matched_fob=m["exporter_fob_usd"].where(m["status"] == "matched", 0.0).fillna(0.0)
+        )
 
 
 # --------------------------------------------------------------------------- pure helpers
-TOTALS_COLUMNS = ["reporter", "partner", "year", "month", "source", "exports_usd",
-                  "imports_usd", "total_usd", "balance_usd", "synthetic"]
+TOTALS_COLUMNS = [
+    "reporter",
+    "partner",
+    "year",
+    "month",
+    "source",
+    "exports_usd",
+    "imports_usd",
+    "total_usd",
+    "balance_usd",
+    "synthetic",
+]
 GROWTH_SUFFIX = ["base_year", "value_usd", "change_usd", "yoy", "cagr"]
-SHARES_COLUMNS = ["country", "year", "partner_reported_china_usd", "china_reported_usd",
-                  "partner_world_usd", "share_partner_reported", "share_china_reported"]
-TOP_COLUMNS = ["reporter", "country", "flow", "year", "rank", "hs_rev", "hs_code",
-               "description", "areas", "area", "value_usd", "share", "prev_value_usd",
-               "change", "qty", "qty_unit", "unit_value_usd"]
+SHARES_COLUMNS = [
+    "country",
+    "year",
+    "partner_reported_china_usd",
+    "china_reported_usd",
+    "partner_world_usd",
+    "share_partner_reported",
+    "share_china_reported",
+]
+TOP_COLUMNS = [
+    "reporter",
+    "country",
+    "flow",
+    "year",
+    "rank",
+    "hs_rev",
+    "hs_code",
+    "description",
+    "areas",
+    "area",
+    "value_usd",
+    "share",
+    "prev_value_usd",
+    "change",
+    "qty",
+    "qty_unit",
+    "unit_value_usd",
+]
 AREA_COLUMNS = ["reporter", "year", "flow", "area", "match", "value_usd", "total_usd", "share"]
-MONTHLY_COLUMNS = ["reporter", "partner", "period", "year", "month", "source", "exports_usd",
-                   "imports_usd", "total_usd", "balance_usd"]
-YTD_COLUMNS = ["reporter", "partner", "measure", "year", "months", "period", "ytd_usd",
-               "prev_ytd_usd", "change", "source"]
-MIRROR_COLUMNS = ["country", "direction", "exporter", "importer", "year", "exporter_fob_usd",
-                  "importer_cif_usd", "gap_usd", "ratio", "matched_share"]
-CHAPTER_COLUMNS = ["country", "direction", "exporter", "importer", "year", "rank", "chapter",
-                   "description", "exporter_fob_usd", "importer_cif_usd", "gap_usd",
-                   "share_of_gap"]
+MONTHLY_COLUMNS = [
+    "reporter",
+    "partner",
+    "period",
+    "year",
+    "month",
+    "source",
+    "exports_usd",
+    "imports_usd",
+    "total_usd",
+    "balance_usd",
+]
+YTD_COLUMNS = [
+    "reporter",
+    "partner",
+    "measure",
+    "year",
+    "months",
+    "period",
+    "ytd_usd",
+    "prev_ytd_usd",
+    "change",
+    "source",
+]
+MIRROR_COLUMNS = [
+    "country",
+    "direction",
+    "exporter",
+    "importer",
+    "year",
+    "exporter_fob_usd",
+    "importer_cif_usd",
+    "gap_usd",
+    "ratio",
+    "matched_share",
+]
+CHAPTER_COLUMNS = [
+    "country",
+    "direction",
+    "exporter",
+    "importer",
+    "year",
+    "rank",
+    "chapter",
+    "description",
+    "exporter_fob_usd",
+    "importer_cif_usd",
+    "gap_usd",
+    "share_of_gap",
+]
 
 
 def _one_source(f: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -704,8 +902,9 @@ def _wide_totals(f: pd.DataFrame) -> pd.DataFrame:
     t = pair_totals(f)
     t["month"] = t["month"].astype("Int8")
     idx = ["reporter", "partner", "year", "month", "source"]
-    w = t.pivot_table(index=idx, columns="flow", values="value_usd", aggfunc="sum",
-                      dropna=False).reset_index()
+    w = t.pivot_table(
+        index=idx, columns="flow", values="value_usd", aggfunc="sum", dropna=False
+    ).reset_index()
     syn = t.groupby(idx, dropna=False)["synthetic"].max().rename("synthetic").reset_index()
     w = w.merge(syn, on=idx, how="left")
     for fl in TRADE_FLOWS:
@@ -726,10 +925,17 @@ def _ca5_rows(t: pd.DataFrame) -> pd.DataFrame:
     five = t[t["partner"].isin(CA_ISO3)].dropna(subset=["exports_usd", "imports_usd"])
     if five.empty:
         return pd.DataFrame(columns=TOTALS_COLUMNS)
-    g = five.groupby(["reporter", "year", "month"], dropna=False).agg(
-        n=("partner", "nunique"), source=("source", lambda s: "+".join(sorted(set(s)))),
-        exports_usd=("exports_usd", "sum"), imports_usd=("imports_usd", "sum"),
-        synthetic=("synthetic", "max")).reset_index()
+    g = (
+        five.groupby(["reporter", "year", "month"], dropna=False)
+        .agg(
+            n=("partner", "nunique"),
+            source=("source", lambda s: "+".join(sorted(set(s)))),
+            exports_usd=("exports_usd", "sum"),
+            imports_usd=("imports_usd", "sum"),
+            synthetic=("synthetic", "max"),
+        )
+        .reset_index()
+    )
     g = g[g["n"] == len(CA_ISO3)].drop(columns="n").assign(partner=CA5)
     g["total_usd"] = g["exports_usd"] + g["imports_usd"]
     g["balance_usd"] = g["exports_usd"] - g["imports_usd"]
@@ -753,7 +959,7 @@ def growth_table(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     base_val = grp["value_usd"].transform("first")
     span = d["year"] - base_year
     ok = (span > 0) & (base_val > 0) & (d["value_usd"] >= 0)
-    d["cagr"] = ((d["value_usd"] / base_val.where(ok)) ** (1 / span.where(ok)) - 1)
+    d["cagr"] = (d["value_usd"] / base_val.where(ok)) ** (1 / span.where(ok)) - 1
     d["base_year"] = base_year.astype(int)
     d["year"] = d["year"].astype(int)
     return d[[*keys, "year", *GROWTH_SUFFIX]]
@@ -770,8 +976,7 @@ def _previous_values(top: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
             out.append(np.nan)
             continue
         v, prev_rev = by_code.loc[code, "v"], by_code.loc[code, "rev"]
-        out.append(float(v) if prev_rev == rev or _same_code(code, rev, prev_rev)
-                   else np.nan)
+        out.append(float(v) if prev_rev == rev or _same_code(code, rev, prev_rev) else np.nan)
     return pd.Series(out, index=top.index, dtype=float)
 
 
@@ -800,8 +1005,7 @@ def hs_description(code: str, rev: str | None, given: str | None = None) -> str:
             label = None
         if label:
             label = str(label)
-            return label[len(str(code)):].strip(" -–:") if label.startswith(str(code)) \
-                else label
+            return label[len(str(code)) :].strip(" -–:") if label.startswith(str(code)) else label
     if given is not None and not (isinstance(given, float) and np.isnan(given)) and given:
         return str(given)
     return ""
@@ -812,5 +1016,12 @@ def check_dataset_years(ds: Dataset, years) -> tuple[int, int] | None:
     return check_years(years, ds.available_years())
 
 
-__all__ = ["CA5", "Dataset", "TablesMissingError", "growth_table", "open_dataset",
-           "project_root", "resolve_data_dir"]
+__all__ = [
+    "CA5",
+    "Dataset",
+    "TablesMissingError",
+    "growth_table",
+    "open_dataset",
+    "project_root",
+    "resolve_data_dir",
+]

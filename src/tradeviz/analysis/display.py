@@ -37,9 +37,18 @@ def show_table(df, caption: str = "") -> None:
     """Display a formatted table (see formatting.table) without the index."""
     from IPython.display import HTML, display
 
-    cap = f"<caption style='caption-side: bottom; text-align: left'>{caption}</caption>" \
-        if caption else ""
+    cap = (
+        f"<caption style='caption-side: bottom; text-align: left'>{caption}</caption>"
+        if caption
+        else ""
+    )
     html = df.to_html(index=False, escape=True, na_rep="–", border=0)
-    display(HTML(html.replace("<table", "<table style='font-size: 0.9em'", 1)
-                 .replace("</thead>", "</thead>" + cap, 1) if cap else html))
-
+    display(
+        HTML(
+            html.replace("<table", "<table style='font-size: 0.9em'", 1).replace(
+                "</thead>", "</thead>" + cap, 1
+            )
+            if cap
+            else html
+        )
+    )

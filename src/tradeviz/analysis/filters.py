@@ -21,16 +21,16 @@ def parse_years(text: str) -> tuple[int, int]:
     """'2020-2024' or '2023' to an inclusive (first, last) pair."""
     m = re.fullmatch(r"\s*(\d{4})\s*(?:[-:]\s*(\d{4})\s*)?", str(text))
     if not m:
-        raise FilterError(f"years {text!r} not understood; use YYYY or YYYY-YYYY, "
-                          "e.g. 2018-2024")
+        raise FilterError(f"years {text!r} not understood; use YYYY or YYYY-YYYY, e.g. 2018-2024")
     lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
     if lo > hi:
         raise FilterError(f"years {text!r}: {lo} is after {hi}; use FROM-TO, e.g. {hi}-{lo}")
     return lo, hi
 
 
-def check_years(years: tuple[int, int] | Iterable[int] | str | None,
-                available: Iterable[int] | None = None) -> tuple[int, int] | None:
+def check_years(
+    years: tuple[int, int] | Iterable[int] | str | None, available: Iterable[int] | None = None
+) -> tuple[int, int] | None:
     """A (first, last) pair, or None for all years. With `available` (the data's years),
     a range that holds none of them is an error naming the years the data hold."""
     if years is None:
@@ -45,8 +45,9 @@ def check_years(years: tuple[int, int] | Iterable[int] | str | None,
     if available is not None:
         have = sorted({int(y) for y in available})
         if have and not any(span[0] <= y <= span[1] for y in have):
-            raise FilterError(f"no data for years {span[0]}-{span[1]}; the tables hold "
-                              f"{have[0]}-{have[-1]}")
+            raise FilterError(
+                f"no data for years {span[0]}-{span[1]}; the tables hold {have[0]}-{have[-1]}"
+            )
     return span
 
 
@@ -59,14 +60,14 @@ def check_country(code: str, allowed: Iterable[str] = ALL_ISO3) -> str:
     return up
 
 
-def check_countries(codes: str | Iterable[str] | None,
-                    allowed: Iterable[str] = CA_ISO3) -> list[str] | None:
+def check_countries(
+    codes: str | Iterable[str] | None, allowed: Iterable[str] = CA_ISO3
+) -> list[str] | None:
     """A comma string or list of ISO3 codes (any case) to upper-case codes in registry
     order; None means all. Unknown codes are an error naming them and the valid ones."""
     if codes is None:
         return None
-    items = [c for c in (codes.split(",") if isinstance(codes, str) else codes)
-             if str(c).strip()]
+    items = [c for c in (codes.split(",") if isinstance(codes, str) else codes) if str(c).strip()]
     if not items:
         return None
     allowed = tuple(allowed)
@@ -78,8 +79,9 @@ def check_areas(keys: str | Iterable[str] | None) -> list[str] | None:
     """Focus-area keys (comma string or list, any case); None means all."""
     if keys is None:
         return None
-    items = [k.strip().lower() for k in (keys.split(",") if isinstance(keys, str) else keys)
-             if k.strip()]
+    items = [
+        k.strip().lower() for k in (keys.split(",") if isinstance(keys, str) else keys) if k.strip()
+    ]
     if not items:
         return None
     bad = [k for k in items if k not in AREA_KEYS]

@@ -78,9 +78,11 @@ def total_sentence(totals: pd.DataFrame, partner: str | None = None) -> str:
         return ""
     last = rows.iloc[-1]
     year = int(last["year"])
-    text = (f"In {year} China's reported trade with {country_name(partner)} was "
-            f"{usd(last['total_usd'])} (China's exports {usd(last['exports_usd'])}, "
-            f"imports {usd(last['imports_usd'])})")
+    text = (
+        f"In {year} China's reported trade with {country_name(partner)} was "
+        f"{usd(last['total_usd'])} (China's exports {usd(last['exports_usd'])}, "
+        f"imports {usd(last['imports_usd'])})"
+    )
     prev = rows[rows["year"] == year - 1]
     change = _change(last["total_usd"], prev["total_usd"].iloc[0] if len(prev) else None)
     if change is not None:
@@ -99,8 +101,10 @@ def balance_sentence(totals: pd.DataFrame, partner: str | None = None) -> str:
     if bal == 0:
         return f"In {int(last['year'])} China's trade with {country_name(partner)} balanced."
     side = "surplus" if bal > 0 else "deficit"
-    return (f"China ran a {side} of {usd(abs(bal))} with {country_name(partner)} in "
-            f"{int(last['year'])}.")
+    return (
+        f"China ran a {side} of {usd(abs(bal))} with {country_name(partner)} in "
+        f"{int(last['year'])}."
+    )
 
 
 def largest_partner_sentence(totals: pd.DataFrame) -> str:
@@ -112,8 +116,10 @@ def largest_partner_sentence(totals: pd.DataFrame) -> str:
     latest = rows[rows["year"] == year].sort_values("total_usd", ascending=False)
     top = latest.iloc[0]
     whole = latest["total_usd"].sum()
-    text = (f"{country_name(top['partner'])} was China's largest Central Asian partner in "
-            f"{year} ({usd(top['total_usd'])}")
+    text = (
+        f"{country_name(top['partner'])} was China's largest Central Asian partner in "
+        f"{year} ({usd(top['total_usd'])}"
+    )
     if len(latest) > 1:
         count = NUMBERS.get(len(latest), str(len(latest)))
         text += f", {pct(top['total_usd'] / whole, 0)} of China's trade with the {count}"
@@ -139,9 +145,11 @@ def fastest_growth_sentence(totals: pd.DataFrame, window: int = 5) -> str:
         return ""
     cagr = (t[last] / t[first]) ** (1 / (last - first)) - 1
     best = cagr.idxmax()
-    return (f"Fastest growth {first}–{last}: {country_name(best)}, "
-            f"{pct(cagr[best], signed=True)} a year (from {usd(t.loc[best, first])} to "
-            f"{usd(t.loc[best, last])}).")
+    return (
+        f"Fastest growth {first}–{last}: {country_name(best)}, "
+        f"{pct(cagr[best], signed=True)} a year (from {usd(t.loc[best, first])} to "
+        f"{usd(t.loc[best, last])})."
+    )
 
 
 def top_product_sentence(top: pd.DataFrame, partner: str, flow: str) -> str:
@@ -152,8 +160,10 @@ def top_product_sentence(top: pd.DataFrame, partner: str, flow: str) -> str:
     desc = str(row.get("description") or "").strip()
     what = f"HS {row['hs_code']}" + (f" ({_short(desc)})" if desc else "")
     verb = "exported to" if flow == "export" else "imported from"
-    text = (f"The largest product China {verb} {country_name(partner)} in "
-            f"{int(row['year']) if 'year' in row else ''} was {what}: {usd(row['value_usd'])}")
+    text = (
+        f"The largest product China {verb} {country_name(partner)} in "
+        f"{int(row['year']) if 'year' in row else ''} was {what}: {usd(row['value_usd'])}"
+    )
     share = row.get("share")
     if share is not None and not pd.isna(share):
         text += f", {pct(share)} of the flow"
@@ -181,8 +191,10 @@ def fastest_area_sentence(areas: pd.DataFrame, window: int = 5) -> str:
         return ""
     cagr = (t[last] / t[first]) ** (1 / (last - first)) - 1
     best = cagr.idxmax()
-    return (f"Fastest-growing focus area {first}–{last}: {AREA_LABELS.get(best, best)}, "
-            f"{pct(cagr[best], signed=True)} a year, to {usd(t.loc[best, last])} in {last}.")
+    return (
+        f"Fastest-growing focus area {first}–{last}: {AREA_LABELS.get(best, best)}, "
+        f"{pct(cagr[best], signed=True)} a year, to {usd(t.loc[best, last])} in {last}."
+    )
 
 
 def share_sentence(shares: pd.DataFrame, country: str | None = None) -> str:
@@ -198,21 +210,26 @@ def share_sentence(shares: pd.DataFrame, country: str | None = None) -> str:
     latest = rows[rows["year"] == year]
     if country is None:
         top = latest.sort_values("share_partner_reported", ascending=False).iloc[0]
-        return (f"China's share of a Central Asian country's trade was highest for "
-                f"{country_name(top['country'])} in {year}: "
-                f"{pct(top['share_partner_reported'], 0)} by its own reports"
-                + _other_side(top) + ".")
+        return (
+            f"China's share of a Central Asian country's trade was highest for "
+            f"{country_name(top['country'])} in {year}: "
+            f"{pct(top['share_partner_reported'], 0)} by its own reports" + _other_side(top) + "."
+        )
     row = latest.iloc[0]
-    return (f"China took {pct(row['share_partner_reported'], 0)} of "
-            f"{country_name(country)}'s reported trade in {year}" + _other_side(row) + ".")
+    return (
+        f"China took {pct(row['share_partner_reported'], 0)} of "
+        f"{country_name(country)}'s reported trade in {year}" + _other_side(row) + "."
+    )
 
 
 def _other_side(row) -> str:
     other = row.get("share_china_reported")
     if other is None or pd.isna(other):
         return ""
-    return (f"; China's own figures for that trade come to {pct(other, 0)} of the country's "
-            "reported world total")
+    return (
+        f"; China's own figures for that trade come to {pct(other, 0)} of the country's "
+        "reported world total"
+    )
 
 
 def mirror_sentence(mirror: pd.DataFrame, country: str | None = None) -> str:
@@ -227,18 +244,19 @@ def mirror_sentence(mirror: pd.DataFrame, country: str | None = None) -> str:
     row = latest.loc[latest["gap_usd"].abs().idxmax()]
     exp, imp = country_name(row["exporter"]), country_name(row["importer"])
     more = "more" if row["gap_usd"] > 0 else "less"
-    return (f"Largest mirror gap in {year}: {imp} reported imports from {exp} of "
-            f"{usd(row['importer_cif_usd'])}, {usd(abs(row['gap_usd']))} {more} than the "
-            f"{usd(row['exporter_fob_usd'])} {exp} reported exporting (ratio "
-            f"{row['ratio']:.2f}).")
+    return (
+        f"Largest mirror gap in {year}: {imp} reported imports from {exp} of "
+        f"{usd(row['importer_cif_usd'])}, {usd(abs(row['gap_usd']))} {more} than the "
+        f"{usd(row['exporter_fob_usd'])} {exp} reported exporting (ratio "
+        f"{row['ratio']:.2f})."
+    )
 
 
 def ytd_sentence(ytd: pd.DataFrame, partner: str | None = None) -> str:
     """Year to date against the same months of the previous year, total trade
     (`Dataset.year_to_date()`)."""
     if partner is None:
-        partner = CA5 if (ytd["partner"] == CA5).any() or ytd.empty else str(
-            ytd["partner"].iloc[0])
+        partner = CA5 if (ytd["partner"] == CA5).any() or ytd.empty else str(ytd["partner"].iloc[0])
     rows = ytd[(ytd["partner"] == partner) & (ytd["measure"] == "total")]
     rows = rows.dropna(subset=["change"])
     if rows.empty:
@@ -246,12 +264,16 @@ def ytd_sentence(ytd: pd.DataFrame, partner: str | None = None) -> str:
     row = rows.iloc[-1]
     year = int(row["year"])
     if int(row["months"]) == 12:
-        return (f"In {year} (all twelve months, source {_source_name(row['source'])}): "
-                f"{usd(row['ytd_usd'])} with {country_name(partner)}, "
-                f"{_rise_or_fall(row['change'])} on {year - 1}.")
-    return (f"Year to date ({row['period']}, source {_source_name(row['source'])}): "
+        return (
+            f"In {year} (all twelve months, source {_source_name(row['source'])}): "
             f"{usd(row['ytd_usd'])} with {country_name(partner)}, "
-            f"{_rise_or_fall(row['change'])} on the same months of {year - 1}.")
+            f"{_rise_or_fall(row['change'])} on {year - 1}."
+        )
+    return (
+        f"Year to date ({row['period']}, source {_source_name(row['source'])}): "
+        f"{usd(row['ytd_usd'])} with {country_name(partner)}, "
+        f"{_rise_or_fall(row['change'])} on the same months of {year - 1}."
+    )
 
 
 def _source_name(key: str) -> str:
@@ -298,30 +320,34 @@ def area_coverage_sentence(areas: pd.DataFrame) -> str:
     total = latest["value_usd"].sum()
     if total <= 0:
         return ""
-    full = latest.loc[(latest["match"] == "full") & (latest["area"] != "other"),
-                      "value_usd"].sum()
+    full = latest.loc[(latest["match"] == "full") & (latest["area"] != "other"), "value_usd"].sum()
     partial = latest.loc[latest["match"] == "partial", "value_usd"].sum()
-    text = (f"In {year}, {pct(full / total, 0)} of China's trade with the countries shown "
-            "was in products a focus area covers fully")
+    text = (
+        f"In {year}, {pct(full / total, 0)} of China's trade with the countries shown "
+        "was in products a focus area covers fully"
+    )
     if partial > 0:
-        text += (f", and another {pct(partial / total, 0)} in codes only partly in one "
-                 "(kept apart as the partial remainder)")
+        text += (
+            f", and another {pct(partial / total, 0)} in codes only partly in one "
+            "(kept apart as the partial remainder)"
+        )
     return text + "."
 
 
 def largest_area_sentence(areas: pd.DataFrame, flow: str) -> str:
     """The largest attributable focus area of one flow in the latest year."""
-    rows = areas[(areas["flow"] == flow) & (areas["match"] == "full")
-                 & (areas["area"] != "other")]
+    rows = areas[(areas["flow"] == flow) & (areas["match"] == "full") & (areas["area"] != "other")]
     if rows.empty:
         return ""
     year = int(rows["year"].max())
     latest = rows[rows["year"] == year]
     row = latest.loc[latest["value_usd"].idxmax()]
     what = "exports" if flow == "export" else "imports"
-    return (f"The largest focus area of China's {what} in {year}: "
-            f"{AREA_LABELS.get(row['area'], row['area'])}, {usd(row['value_usd'])} "
-            f"({pct(row['share'], 0)} of the flow).")
+    return (
+        f"The largest focus area of China's {what} in {year}: "
+        f"{AREA_LABELS.get(row['area'], row['area'])}, {usd(row['value_usd'])} "
+        f"({pct(row['share'], 0)} of the flow)."
+    )
 
 
 def sources_sentence(diff: pd.DataFrame) -> str:
@@ -331,10 +357,12 @@ def sources_sentence(diff: pd.DataFrame) -> str:
     if d.empty:
         return ""
     worst = d.loc[d["difference"].abs().idxmax()]
-    return (f"Across {len(d)} country, flow and year comparisons, the IMF's figures differ "
-            f"from Comtrade's by {pct(d['difference'].abs().median())} in the middle case; "
-            f"the largest difference is {country_name(worst['country'])} "
-            f"{worst['flow']}s in {int(worst['year'])}, {pct(worst['difference'], signed=True)}.")
+    return (
+        f"Across {len(d)} country, flow and year comparisons, the IMF's figures differ "
+        f"from Comtrade's by {pct(d['difference'].abs().median())} in the middle case; "
+        f"the largest difference is {country_name(worst['country'])} "
+        f"{worst['flow']}s in {int(worst['year'])}, {pct(worst['difference'], signed=True)}."
+    )
 
 
 def check_sentence(result: pd.DataFrame) -> str:
@@ -342,8 +370,10 @@ def check_sentence(result: pd.DataFrame) -> str:
     if result.empty:
         return ""
     counts = result["status"].value_counts()
-    text = (f"{counts.get('pass', 0)} of {len(result)} published China Customs figures are "
-            f"matched within 2%")
+    text = (
+        f"{counts.get('pass', 0)} of {len(result)} published China Customs figures are "
+        f"matched within 2%"
+    )
     if counts.get("FAIL", 0):
         text += f"; {counts['FAIL']} are not"
     if counts.get("no data", 0):
@@ -360,10 +390,18 @@ def mirror_directions_sentence(mirror: pd.DataFrame) -> str:
     year = int(rows["year"].max())
     latest = rows[rows["year"] == year]
     parts = []
-    for out, label in ((True, "the partners' reported imports from China came to {r} of "
-                              "what China reported exporting to them"),
-                       (False, "China's reported imports from them came to {r} of what "
-                               "they reported exporting to China")):
+    for out, label in (
+        (
+            True,
+            "the partners' reported imports from China came to {r} of "
+            "what China reported exporting to them",
+        ),
+        (
+            False,
+            "China's reported imports from them came to {r} of what "
+            "they reported exporting to China",
+        ),
+    ):
         d = latest[(latest["exporter"] == "CHN") == out]
         if len(d) and d["exporter_fob_usd"].sum() > 0:
             ratio = d["importer_cif_usd"].sum() / d["exporter_fob_usd"].sum()
@@ -383,15 +421,25 @@ def largest_product_sentence(tops: pd.DataFrame, flow: str) -> str:
     desc = str(row.get("description") or "").strip()
     what = f"HS {row['hs_code']}" + (f" ({_short(desc)})" if desc else "")
     verb = "export to" if flow == "export" else "import from"
-    return (f"China's largest single {verb} the region in {int(row['year'])}: {what}, "
-            f"{'to' if flow == 'export' else 'from'} {country_name(row['country'])}, "
-            f"{usd(row['value_usd'])}.")
+    return (
+        f"China's largest single {verb} the region in {int(row['year'])}: {what}, "
+        f"{'to' if flow == 'export' else 'from'} {country_name(row['country'])}, "
+        f"{usd(row['value_usd'])}."
+    )
 
 
 def all_top_products(ds, n: int = 1) -> pd.DataFrame:
     """The top `n` products of both flows for every country of Dataset `ds`, in one frame."""
-    frames = [ds.top_products(iso, flow, n=n) for iso in (ds.countries or CA_ISO3)
-              for flow in ("export", "import")]
+    frames = [
+        ds.top_products(iso, flow, n=n)
+        for iso in (ds.countries or CA_ISO3)
+        for flow in ("export", "import")
+    ]
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["flow", "value_usd", "country", "year", "hs_code", "description"])
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(
+            columns=["flow", "value_usd", "country", "year", "hs_code", "description"]
+        )
+    )

@@ -16,8 +16,11 @@ UNITS = ((1e9, "bn"), (1e6, "mn"), (1e3, "thousand"))
 def usd_unit(values: Iterable[float] | float) -> tuple[float, str]:
     """Divisor and label (bn, mn, thousand or '') for the largest absolute value given, so a
     column or a sentence uses one unit throughout."""
-    vals = [abs(float(v)) for v in (values if isinstance(values, Iterable) else [values])
-            if v is not None and not _missing(v)]
+    vals = [
+        abs(float(v))
+        for v in (values if isinstance(values, Iterable) else [values])
+        if v is not None and not _missing(v)
+    ]
     top = max(vals, default=0.0)
     for div, label in UNITS[:2]:
         if top >= div:
@@ -25,8 +28,9 @@ def usd_unit(values: Iterable[float] | float) -> tuple[float, str]:
     return 1.0, ""
 
 
-def usd(value: float | None, unit: tuple[float, str] | None = None, digits: int | None = None
-        ) -> str:
+def usd(
+    value: float | None, unit: tuple[float, str] | None = None, digits: int | None = None
+) -> str:
     """'USD 70.3 bn', 'USD 512 mn', 'USD 48,200'; '–' when missing."""
     if _missing(value):
         return "–"
@@ -53,10 +57,15 @@ def thousands(value: float | None, digits: int = 0) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-def table(df: pd.DataFrame, usd_cols: Iterable[str] = (), pct_cols: Iterable[str] = (),
-          signed_pct_cols: Iterable[str] = (), int_cols: Iterable[str] = (),
-          number_cols: Iterable[str] = (), rename: dict[str, str] | None = None
-          ) -> pd.DataFrame:
+def table(
+    df: pd.DataFrame,
+    usd_cols: Iterable[str] = (),
+    pct_cols: Iterable[str] = (),
+    signed_pct_cols: Iterable[str] = (),
+    int_cols: Iterable[str] = (),
+    number_cols: Iterable[str] = (),
+    rename: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """A copy of `df` with numbers as text for display: each USD column in one unit (named in
     its header, e.g. 'exports (USD bn)'), percentages, whole numbers with separators. Columns
     not named are left as they are; the numbers themselves stay in the source frame."""
@@ -67,8 +76,7 @@ def table(df: pd.DataFrame, usd_cols: Iterable[str] = (), pct_cols: Iterable[str
             continue
         div, label = usd_unit(out[col])
         digits = 0 if not label else (1 if out[col].abs().max() / div >= 10 else 2)
-        out[col] = [thousands(None if _missing(v) else float(v) / div, digits)
-                    for v in out[col]]
+        out[col] = [thousands(None if _missing(v) else float(v) / div, digits) for v in out[col]]
         headers[col] = f"{(rename or {}).get(col, col)} (USD{' ' + label if label else ''})"
     for col in pct_cols:
         if col in out:

@@ -30,8 +30,22 @@ FLOWS = ("export", "import", "total")
 KINDS = ("country", "group", "unallocated", "world")
 UNALLOCATED = "unallocated"
 WORLD = "WLD"
-COLUMNS = ["country", "year", "side", "basis", "flow", "partner", "partner_name", "kind",
-           "value_usd", "share", "rank", "n_partners", "is_estimate", "synthetic"]
+COLUMNS = [
+    "country",
+    "year",
+    "side",
+    "basis",
+    "flow",
+    "partner",
+    "partner_name",
+    "kind",
+    "value_usd",
+    "share",
+    "rank",
+    "n_partners",
+    "is_estimate",
+    "synthetic",
+]
 # Fewer partner countries than this in a year and basis means the partners plan was not
 # fetched (the default plan has China and World only): no rank or crossing year is claimed.
 MIN_PARTNERS = 10
@@ -53,11 +67,25 @@ def _check(side: str, country: str) -> str:
 
 
 def _annual(flows: pd.DataFrame, source: str) -> pd.DataFrame:
-    keep = ((flows["source"] == source) & (flows["freq"] == "A")
-            & flows["flow"].isin(["export", "import"]))
+    keep = (
+        (flows["source"] == source)
+        & (flows["freq"] == "A")
+        & flows["flow"].isin(["export", "import"])
+    )
     # only the columns used: filtering every string column of flows dominated the time
-    return flows.loc[keep, ["year", "reporter", "partner", "flow", "hs_level", "value_usd",
-                            "is_estimated", "synthetic"]]
+    return flows.loc[
+        keep,
+        [
+            "year",
+            "reporter",
+            "partner",
+            "flow",
+            "hs_level",
+            "value_usd",
+            "is_estimated",
+            "synthetic",
+        ],
+    ]
 
 
 def _cell_values(rows: pd.DataFrame, who: str) -> pd.DataFrame:
@@ -68,13 +96,18 @@ def _cell_values(rows: pd.DataFrame, who: str) -> pd.DataFrame:
         return pd.DataFrame(columns=[*cols, "value_usd", "is_estimated", "synthetic"])
     coarsest = rows.groupby(cols)["hs_level"].transform("min")
     picked = rows[rows["hs_level"] == coarsest]
-    return picked.groupby(cols).agg(value_usd=("value_usd", "sum"),
-                                    is_estimated=("is_estimated", "max"),
-                                    synthetic=("synthetic", "max")).reset_index()
+    return (
+        picked.groupby(cols)
+        .agg(
+            value_usd=("value_usd", "sum"),
+            is_estimated=("is_estimated", "max"),
+            synthetic=("synthetic", "max"),
+        )
+        .reset_index()
+    )
 
 
-def reported_values(flows: pd.DataFrame, country: str, source: str = "comtrade"
-                    ) -> pd.DataFrame:
+def reported_values(flows: pd.DataFrame, country: str, source: str = "comtrade") -> pd.DataFrame:
     """The country's own annual export/import values by partner (World as WLD)."""
     f = _annual(flows, source)
     out = _cell_values(f[f["reporter"] == country], "partner")
@@ -82,13 +115,15 @@ def reported_values(flows: pd.DataFrame, country: str, source: str = "comtrade"
     return out
 
 
-def mirror_values(flows: pd.DataFrame, country: str, source: str = "comtrade"
-                  ) -> pd.DataFrame:
+def mirror_values(flows: pd.DataFrame, country: str, source: str = "comtrade") -> pd.DataFrame:
     """The country's trade as its partners report it: each reporter's imports from the
     country become the country's exports to it, and the other way round."""
     f = _annual(flows, source)
-    f = f[(f["partner"] == country) & (f["reporter"] != country)
-          & ~f["reporter"].astype(str).isin(AGGREGATE_PARTNERS)]
+    f = f[
+        (f["partner"] == country)
+        & (f["reporter"] != country)
+        & ~f["reporter"].astype(str).isin(AGGREGATE_PARTNERS)
+    ]
     out = _cell_values(f, "reporter").rename(columns={"reporter": "partner"})
     out["flow"] = out["flow"].map({"import": "export", "export": "import"})
     out["basis"] = "mirror"
@@ -100,9 +135,15 @@ def _with_total(values: pd.DataFrame) -> pd.DataFrame:
     if values.empty:
         return values
     keys = ["year", "basis", "partner"]
-    total = values.groupby(keys).agg(value_usd=("value_usd", "sum"),
-                                     is_estimated=("is_estimated", "max"),
-                                     synthetic=("synthetic", "max")).reset_index()
+    total = (
+        values.groupby(keys)
+        .agg(
+            value_usd=("value_usd", "sum"),
+            is_estimated=("is_estimated", "max"),
+            synthetic=("synthetic", "max"),
+        )
+        .reset_index()
+    )
     total["flow"] = "total"
     return pd.concat([values, total], ignore_index=True)
 
@@ -116,8 +157,13 @@ def _pick_side(reported: pd.DataFrame, mirror: pd.DataFrame, side: str) -> pd.Da
     return pd.concat([reported, mirror[~mirror["year"].isin(own_years)]], ignore_index=True)
 
 
-def partners(flows: pd.DataFrame, country: str, years: Iterable[int] | None = None,
-             side: str = "best", source: str = "comtrade") -> pd.DataFrame:
+def partners(
+    flows: pd.DataFrame,
+    country: str,
+    years: Iterable[int] | None = None,
+    side: str = "best",
+    source: str = "comtrade",
+) -> pd.DataFrame:
     """Value, share and rank of each partner and group in `country`'s exports, imports and
     total trade, per year.
 
@@ -141,18 +187,20 @@ def partners(flows: pd.DataFrame, country: str, years: Iterable[int] | None = No
     values = _with_total(values)
     values["year"] = values["year"].astype(int)
     keys = ["year", "basis", "flow"]
-    is_country = ~values["partner"].astype(str).isin(AGGREGATE_PARTNERS) \
-        & (values["partner"] != iso)
+    is_country = ~values["partner"].astype(str).isin(AGGREGATE_PARTNERS) & (
+        values["partner"] != iso
+    )
     countries = values[is_country].copy()
     countries["kind"] = "country"
     world_rows = values[values["partner"] == WORLD].set_index(keys)["value_usd"]
     partner_sum = countries.groupby(keys)["value_usd"].sum()
     world = world_rows.reindex(partner_sum.index.union(world_rows.index))
     world = world.fillna(partner_sum)  # no World row (mirror side): the sum is the total
-    flags = values.groupby(keys).agg(is_estimated=("is_estimated", "max"),
-                                     synthetic=("synthetic", "max"))
+    flags = values.groupby(keys).agg(
+        is_estimated=("is_estimated", "max"), synthetic=("synthetic", "max")
+    )
 
-    gap = (world - partner_sum.reindex(world.index).fillna(0.0))
+    gap = world - partner_sum.reindex(world.index).fillna(0.0)
     tolerance = (world.abs() * 1e-9).clip(lower=1.0)
     gap = gap[gap.abs() > tolerance]
     unallocated = gap.rename("value_usd").reset_index()
@@ -173,8 +221,12 @@ def partners(flows: pd.DataFrame, country: str, years: Iterable[int] | None = No
     out["share"] = out["value_usd"] / out.join(world.rename("_world"), on=keys)["_world"]
     out["rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
     ranked = out["kind"].isin(["country", "group"])
-    out.loc[ranked, "rank"] = (out[ranked].groupby([*keys, "kind"])["value_usd"]
-                               .rank(ascending=False, method="min").astype("Int64"))
+    out.loc[ranked, "rank"] = (
+        out[ranked]
+        .groupby([*keys, "kind"])["value_usd"]
+        .rank(ascending=False, method="min")
+        .astype("Int64")
+    )
     counts = countries.groupby(keys)["partner"].nunique().rename("n_partners")
     out = out.join(counts, on=keys)
     out["n_partners"] = out["n_partners"].fillna(0).astype("int64")
@@ -200,10 +252,13 @@ def partner_name(code: str) -> str:
     return country_name(code)
 
 
-def china_first_year(flows: pd.DataFrame, country: str,
-                     sides: Iterable[str] = ("reported", "mirror"),
-                     source: str = "comtrade", table: pd.DataFrame | None = None
-                     ) -> pd.DataFrame:
+def china_first_year(
+    flows: pd.DataFrame,
+    country: str,
+    sides: Iterable[str] = ("reported", "mirror"),
+    source: str = "comtrade",
+    table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The year China became `country`'s first partner by total trade, from each side.
 
     "Became" means the start of the last unbroken run of years (of those with data) in
@@ -216,27 +271,41 @@ def china_first_year(flows: pd.DataFrame, country: str,
     iso = _check("best", country)
     rows = []
     for side in sides:
-        t = table if (table is not None and side == "best") else partners(
-            flows, iso, side=side, source=source)
+        t = (
+            table
+            if (table is not None and side == "best")
+            else partners(flows, iso, side=side, source=source)
+        )
         t = t[(t["flow"] == "total") & (t["kind"] == "country")]
         few = t["n_partners"] < MIN_PARTNERS
         t = t[~few]
         years = sorted(t["year"].unique().tolist())
-        row = {"country": iso, "side": side, "first_year": pd.NA,
-               "label": f"fewer than {MIN_PARTNERS} partners" if few.any() and t.empty
-               else "no data",
-               "since_start": False, "latest_year": pd.NA, "leader_latest": None,
-               "china_rank_latest": pd.NA, "china_share_latest": float("nan"),
-               "basis_latest": None}
+        row = {
+            "country": iso,
+            "side": side,
+            "first_year": pd.NA,
+            "label": f"fewer than {MIN_PARTNERS} partners" if few.any() and t.empty else "no data",
+            "since_start": False,
+            "latest_year": pd.NA,
+            "leader_latest": None,
+            "china_rank_latest": pd.NA,
+            "china_share_latest": float("nan"),
+            "basis_latest": None,
+        }
         if years:
             leaders = t.loc[t["rank"] == 1].groupby("year")["partner"].first()
             china = t[t["partner"] == "CHN"].set_index("year")
             latest = years[-1]
-            row.update(latest_year=latest, leader_latest=leaders.get(latest),
-                       basis_latest=str(t.loc[t["year"] == latest, "basis"].iloc[0]))
+            row.update(
+                latest_year=latest,
+                leader_latest=leaders.get(latest),
+                basis_latest=str(t.loc[t["year"] == latest, "basis"].iloc[0]),
+            )
             if latest in china.index:
-                row.update(china_rank_latest=int(china.at[latest, "rank"]),
-                           china_share_latest=float(china.at[latest, "share"]))
+                row.update(
+                    china_rank_latest=int(china.at[latest, "rank"]),
+                    china_share_latest=float(china.at[latest, "share"]),
+                )
             run = []
             for year in reversed(years):
                 if leaders.get(year) != "CHN":
@@ -247,8 +316,11 @@ def china_first_year(flows: pd.DataFrame, country: str,
             else:
                 first = run[-1]
                 since_start = first == years[0]
-                row.update(first_year=first, since_start=since_start,
-                           label=f"{first} or earlier" if since_start else str(first))
+                row.update(
+                    first_year=first,
+                    since_start=since_start,
+                    label=f"{first} or earlier" if since_start else str(first),
+                )
         rows.append(row)
     out = pd.DataFrame(rows)
     out["first_year"] = out["first_year"].astype("Int64")
@@ -257,15 +329,27 @@ def china_first_year(flows: pd.DataFrame, country: str,
     return out
 
 
-def headline_shares(table: pd.DataFrame, flow: str = "total",
-                    headline: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
+def headline_shares(
+    table: pd.DataFrame, flow: str = "total", headline: tuple[str, ...] = HEADLINE
+) -> pd.DataFrame:
     """Per year: shares of the headline partners (China, Russia, the EU, Türkiye) and of
     the rest (everything else, unallocated included), summing to 1; with basis and
     is_estimate of the year. `table` is a `partners(...)` result for one country."""
     t = table[table["flow"] == flow]
     if t.empty:
-        return pd.DataFrame(columns=["country", "year", "partner", "partner_name", "share",
-                                     "value_usd", "basis", "is_estimate", "synthetic"])
+        return pd.DataFrame(
+            columns=[
+                "country",
+                "year",
+                "partner",
+                "partner_name",
+                "share",
+                "value_usd",
+                "basis",
+                "is_estimate",
+                "synthetic",
+            ]
+        )
     world = t[t["kind"] == "world"].set_index("year")
     picked = t[t["partner"].isin(headline) & t["kind"].isin(["country", "group"])]
     # shares of disjoint headline partners only: a headline country inside a headline
@@ -280,10 +364,26 @@ def headline_shares(table: pd.DataFrame, flow: str = "total",
             rows.append((year, code, value))
         rows.append((year, "rest", float(w["value_usd"]) - taken))
     out = pd.DataFrame(rows, columns=["year", "partner", "value_usd"])
-    out = out.join(world[["value_usd", "basis", "is_estimate", "synthetic", "country"]]
-                   .rename(columns={"value_usd": "_world"}), on="year")
+    out = out.join(
+        world[["value_usd", "basis", "is_estimate", "synthetic", "country"]].rename(
+            columns={"value_usd": "_world"}
+        ),
+        on="year",
+    )
     out["share"] = out["value_usd"] / out["_world"]
     out["partner_name"] = out["partner"].map(
-        lambda c: "Rest of the world" if c == "rest" else partner_name(c))
-    return out[["country", "year", "partner", "partner_name", "share", "value_usd", "basis",
-                "is_estimate", "synthetic"]]
+        lambda c: "Rest of the world" if c == "rest" else partner_name(c)
+    )
+    return out[
+        [
+            "country",
+            "year",
+            "partner",
+            "partner_name",
+            "share",
+            "value_usd",
+            "basis",
+            "is_estimate",
+            "synthetic",
+        ]
+    ]

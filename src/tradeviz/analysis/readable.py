@@ -18,8 +18,11 @@ def with_growth(totals: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
     """Annual `Dataset.totals()` rows with the total's change on the year (`yoy`) and
     compound growth since the first year (`cagr`) from `Dataset.growth("totals")`."""
     cols = ["partner", "year", "yoy", "cagr"]
-    g = growth.loc[growth["measure"] == "total", cols] if len(growth) else \
-        pd.DataFrame(columns=cols)
+    g = (
+        growth.loc[growth["measure"] == "total", cols]
+        if len(growth)
+        else pd.DataFrame(columns=cols)
+    )
     annual = totals[totals["month"].isna()] if "month" in totals else totals
     return annual.merge(g, on=["partner", "year"], how="left")
 
@@ -33,25 +36,47 @@ def latest_totals(totals: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
         t = t[t["year"] == t["year"].max()]
         if len(growth) and growth["base_year"].notna().any():
             since = str(int(growth["base_year"].min()))
-    return table(t.assign(partner=t["partner"].map(country_name))[
-        ["partner", "year", "exports_usd", "imports_usd", "total_usd", "balance_usd", "yoy",
-         "cagr"]],
+    return table(
+        t.assign(partner=t["partner"].map(country_name))[
+            [
+                "partner",
+                "year",
+                "exports_usd",
+                "imports_usd",
+                "total_usd",
+                "balance_usd",
+                "yoy",
+                "cagr",
+            ]
+        ],
         usd_cols=["exports_usd", "imports_usd", "total_usd", "balance_usd"],
         signed_pct_cols=["yoy", "cagr"],
-        rename={"exports_usd": "China's exports", "imports_usd": "China's imports",
-                "total_usd": "total", "balance_usd": "balance",
-                "yoy": "total, change on year", "cagr": f"total, growth a year since {since}"})
+        rename={
+            "exports_usd": "China's exports",
+            "imports_usd": "China's imports",
+            "total_usd": "total",
+            "balance_usd": "balance",
+            "yoy": "total, change on year",
+            "cagr": f"total, growth a year since {since}",
+        },
+    )
 
 
 def totals_by_year(totals: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
     """One partner's totals per year, with the total's change on the year."""
     t = with_growth(totals, growth)
-    return table(t[["year", "exports_usd", "imports_usd", "total_usd", "balance_usd", "yoy"]],
-                 usd_cols=["exports_usd", "imports_usd", "total_usd", "balance_usd"],
-                 signed_pct_cols=["yoy"],
-                 rename={"exports_usd": "China's exports", "imports_usd": "China's imports",
-                         "total_usd": "total", "balance_usd": "balance",
-                         "yoy": "total, change on year"})
+    return table(
+        t[["year", "exports_usd", "imports_usd", "total_usd", "balance_usd", "yoy"]],
+        usd_cols=["exports_usd", "imports_usd", "total_usd", "balance_usd"],
+        signed_pct_cols=["yoy"],
+        rename={
+            "exports_usd": "China's exports",
+            "imports_usd": "China's imports",
+            "total_usd": "total",
+            "balance_usd": "balance",
+            "yoy": "total, change on year",
+        },
+    )
 
 
 def shares(shares: pd.DataFrame, by_country: bool = False) -> pd.DataFrame:
@@ -59,32 +84,68 @@ def shares(shares: pd.DataFrame, by_country: bool = False) -> pd.DataFrame:
     s = shares.dropna(subset=["share_partner_reported", "share_china_reported"], how="all")
     lead = ["country", "year"] if by_country else ["year"]
     s = s.assign(country=s["country"].map(country_name))
-    return table(s[[*lead, "partner_world_usd", "partner_reported_china_usd",
-                    "share_partner_reported", "china_reported_usd", "share_china_reported"]],
-                 usd_cols=["partner_world_usd", "partner_reported_china_usd",
-                           "china_reported_usd"],
-                 pct_cols=["share_partner_reported", "share_china_reported"],
-                 rename={"partner_world_usd": "country's trade with the world",
-                         "partner_reported_china_usd": "with China, country's report",
-                         "share_partner_reported": "China's share, country's report",
-                         "china_reported_usd": "with China, China's report",
-                         "share_china_reported": "China's share, China's report"})
+    return table(
+        s[
+            [
+                *lead,
+                "partner_world_usd",
+                "partner_reported_china_usd",
+                "share_partner_reported",
+                "china_reported_usd",
+                "share_china_reported",
+            ]
+        ],
+        usd_cols=["partner_world_usd", "partner_reported_china_usd", "china_reported_usd"],
+        pct_cols=["share_partner_reported", "share_china_reported"],
+        rename={
+            "partner_world_usd": "country's trade with the world",
+            "partner_reported_china_usd": "with China, country's report",
+            "share_partner_reported": "China's share, country's report",
+            "china_reported_usd": "with China, China's report",
+            "share_china_reported": "China's share, China's report",
+        },
+    )
 
 
 def top_products(top: pd.DataFrame) -> pd.DataFrame:
     """`Dataset.top_products()` for reading: code, description, focus areas, value, share of
     the flow, change on the year, quantity and unit value."""
     year = int(top["year"].iloc[0]) if len(top) else ""
-    t = top.assign(areas=[area_labels(a) for a in top["areas"]],
-                   description=top["description"].replace("", "–"))
-    return table(t[["rank", "hs_code", "description", "areas", "value_usd", "share", "change",
-                    "qty", "qty_unit", "unit_value_usd"]],
-                 usd_cols=["value_usd"], pct_cols=["share"], signed_pct_cols=["change"],
-                 int_cols=["qty"], number_cols=["unit_value_usd"],
-                 rename={"hs_code": "HS code", "value_usd": f"value {year}".strip(),
-                         "share": "share of the flow", "change": "change on year",
-                         "qty": "quantity", "qty_unit": "unit",
-                         "unit_value_usd": "USD per unit", "areas": "focus areas"})
+    t = top.assign(
+        areas=[area_labels(a) for a in top["areas"]],
+        description=top["description"].replace("", "–"),
+    )
+    return table(
+        t[
+            [
+                "rank",
+                "hs_code",
+                "description",
+                "areas",
+                "value_usd",
+                "share",
+                "change",
+                "qty",
+                "qty_unit",
+                "unit_value_usd",
+            ]
+        ],
+        usd_cols=["value_usd"],
+        pct_cols=["share"],
+        signed_pct_cols=["change"],
+        int_cols=["qty"],
+        number_cols=["unit_value_usd"],
+        rename={
+            "hs_code": "HS code",
+            "value_usd": f"value {year}".strip(),
+            "share": "share of the flow",
+            "change": "change on year",
+            "qty": "quantity",
+            "qty_unit": "unit",
+            "unit_value_usd": "USD per unit",
+            "areas": "focus areas",
+        },
+    )
 
 
 def area_labels(text: str) -> str:
@@ -104,26 +165,44 @@ def areas_latest(areas: pd.DataFrame) -> pd.DataFrame:
     if areas.empty:
         return pd.DataFrame()
     latest = areas[areas["year"] == areas["year"].max()]
-    wide = latest.pivot_table(index=["area", "match"], columns="flow",
-                              values=["value_usd", "share"], aggfunc="sum").reset_index()
+    wide = latest.pivot_table(
+        index=["area", "match"], columns="flow", values=["value_usd", "share"], aggfunc="sum"
+    ).reset_index()
     wide.columns = ["_".join(c for c in col if c) for col in wide.columns]
     for col in ("value_usd_export", "value_usd_import", "share_export", "share_import"):
         if col not in wide:
             wide[col] = float("nan")
     order = {"full": 0, "partial": 1, "none": 2}
-    wide = wide.assign(_o=wide["match"].map(order)).sort_values(
-        ["_o", "value_usd_export"], ascending=[True, False]).drop(columns="_o")
-    wide["area"] = [AREA_LABELS.get(a, a) if a != "other" else "other (no focus area)"
-                    for a in wide["area"]]
+    wide = (
+        wide.assign(_o=wide["match"].map(order))
+        .sort_values(["_o", "value_usd_export"], ascending=[True, False])
+        .drop(columns="_o")
+    )
+    wide["area"] = [
+        AREA_LABELS.get(a, a) if a != "other" else "other (no focus area)" for a in wide["area"]
+    ]
     wide["match"] = wide["match"].map(MATCH_TEXT)
-    return table(wide[["area", "match", "value_usd_export", "share_export", "value_usd_import",
-                       "share_import"]],
-                 usd_cols=["value_usd_export", "value_usd_import"],
-                 pct_cols=["share_export", "share_import"],
-                 rename={"match": "counted as", "value_usd_export": "China's exports",
-                         "share_export": "share of exports",
-                         "value_usd_import": "China's imports",
-                         "share_import": "share of imports"})
+    return table(
+        wide[
+            [
+                "area",
+                "match",
+                "value_usd_export",
+                "share_export",
+                "value_usd_import",
+                "share_import",
+            ]
+        ],
+        usd_cols=["value_usd_export", "value_usd_import"],
+        pct_cols=["share_export", "share_import"],
+        rename={
+            "match": "counted as",
+            "value_usd_export": "China's exports",
+            "share_export": "share of exports",
+            "value_usd_import": "China's imports",
+            "share_import": "share of imports",
+        },
+    )
 
 
 def mirror_both_ways(mirror: pd.DataFrame, iso: str) -> pd.DataFrame:
@@ -140,14 +219,21 @@ def mirror_both_ways(mirror: pd.DataFrame, iso: str) -> pd.DataFrame:
     wide.index.name = "year"
     wide = wide.reset_index()
     name = country_name(iso)
-    return table(wide, usd_cols=[c for c in wide.columns if c.endswith("_usd")],
-                 number_cols=["out_ratio", "in_ratio"],
-                 rename={"out_exporter_usd": "China's exports, China's report (FOB)",
-                         "out_importer_usd": f"imports from China, {name}'s report (CIF)",
-                         "out_gap_usd": "gap", "out_ratio": "ratio",
-                         "in_exporter_usd": f"exports to China, {name}'s report (FOB)",
-                         "in_importer_usd": "China's imports, China's report (CIF)",
-                         "in_gap_usd": "gap", "in_ratio": "ratio"})
+    return table(
+        wide,
+        usd_cols=[c for c in wide.columns if c.endswith("_usd")],
+        number_cols=["out_ratio", "in_ratio"],
+        rename={
+            "out_exporter_usd": "China's exports, China's report (FOB)",
+            "out_importer_usd": f"imports from China, {name}'s report (CIF)",
+            "out_gap_usd": "gap",
+            "out_ratio": "ratio",
+            "in_exporter_usd": f"exports to China, {name}'s report (FOB)",
+            "in_importer_usd": "China's imports, China's report (CIF)",
+            "in_gap_usd": "gap",
+            "in_ratio": "ratio",
+        },
+    )
 
 
 def mirror_latest(mirror: pd.DataFrame) -> pd.DataFrame:
@@ -155,27 +241,54 @@ def mirror_latest(mirror: pd.DataFrame) -> pd.DataFrame:
     if mirror.empty:
         return pd.DataFrame()
     m = mirror[mirror["year"] == mirror["year"].max()]
-    m = m.assign(exporter=m["exporter"].map(country_name),
-                 importer=m["importer"].map(country_name))
-    return table(m[["year", "exporter", "importer", "exporter_fob_usd", "importer_cif_usd",
-                    "gap_usd", "ratio"]],
-                 usd_cols=["exporter_fob_usd", "importer_cif_usd", "gap_usd"],
-                 number_cols=["ratio"],
-                 rename={"exporter_fob_usd": "exporter's report (FOB)",
-                         "importer_cif_usd": "importer's report (CIF)",
-                         "gap_usd": "gap (importer − exporter)",
-                         "ratio": "ratio importer / exporter"})
+    m = m.assign(exporter=m["exporter"].map(country_name), importer=m["importer"].map(country_name))
+    return table(
+        m[
+            [
+                "year",
+                "exporter",
+                "importer",
+                "exporter_fob_usd",
+                "importer_cif_usd",
+                "gap_usd",
+                "ratio",
+            ]
+        ],
+        usd_cols=["exporter_fob_usd", "importer_cif_usd", "gap_usd"],
+        number_cols=["ratio"],
+        rename={
+            "exporter_fob_usd": "exporter's report (FOB)",
+            "importer_cif_usd": "importer's report (CIF)",
+            "gap_usd": "gap (importer − exporter)",
+            "ratio": "ratio importer / exporter",
+        },
+    )
 
 
 def mirror_chapters(ch: pd.DataFrame) -> pd.DataFrame:
     """`Dataset.mirror_chapters()`: the chapters behind each direction's gap."""
-    return table(ch[["direction", "rank", "chapter", "description", "exporter_fob_usd",
-                     "importer_cif_usd", "gap_usd", "share_of_gap"]],
-                 usd_cols=["exporter_fob_usd", "importer_cif_usd", "gap_usd"],
-                 signed_pct_cols=["share_of_gap"],
-                 rename={"exporter_fob_usd": "exporter's exports",
-                         "importer_cif_usd": "importer's imports",
-                         "gap_usd": "gap", "share_of_gap": "share of the direction's gap"})
+    return table(
+        ch[
+            [
+                "direction",
+                "rank",
+                "chapter",
+                "description",
+                "exporter_fob_usd",
+                "importer_cif_usd",
+                "gap_usd",
+                "share_of_gap",
+            ]
+        ],
+        usd_cols=["exporter_fob_usd", "importer_cif_usd", "gap_usd"],
+        signed_pct_cols=["share_of_gap"],
+        rename={
+            "exporter_fob_usd": "exporter's exports",
+            "importer_cif_usd": "importer's imports",
+            "gap_usd": "gap",
+            "share_of_gap": "share of the direction's gap",
+        },
+    )
 
 
 def by_year(df: pd.DataFrame, column: str, label: str = "") -> pd.DataFrame:
@@ -183,10 +296,12 @@ def by_year(df: pd.DataFrame, column: str, label: str = "") -> pd.DataFrame:
     value of `column`, in one unit: e.g. an area's imports per country and year."""
     if df.empty:
         return pd.DataFrame()
-    wide = df.pivot_table(index="year", columns=column, values="value_usd", aggfunc="sum",
-                          fill_value=0.0)
-    names = {c: country_name(c) if column in ("partner", "country") else str(c)
-             for c in wide.columns}
+    wide = df.pivot_table(
+        index="year", columns=column, values="value_usd", aggfunc="sum", fill_value=0.0
+    )
+    names = {
+        c: country_name(c) if column in ("partner", "country") else str(c) for c in wide.columns
+    }
     wide = wide.rename(columns=names)
     wide["total"] = wide.sum(axis=1)
     wide = wide.reset_index()

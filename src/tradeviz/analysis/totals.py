@@ -16,7 +16,9 @@ def pair_totals(flows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=[*CELL, "value_usd", "hs_level"])
     coarsest = flows.groupby(CELL, dropna=False)["hs_level"].transform("min")
     picked = flows[flows["hs_level"] == coarsest]
-    out = picked.groupby(CELL, dropna=False).agg(value_usd=("value_usd", "sum"),
-                                                 hs_level=("hs_level", "first"),
-                                                 synthetic=("synthetic", "max"))
+    out = picked.groupby(CELL, dropna=False).agg(
+        value_usd=("value_usd", "sum"),
+        hs_level=("hs_level", "first"),
+        synthetic=("synthetic", "max"),
+    )
     return out.reset_index()

@@ -56,8 +56,28 @@ def top_products(ds: Dataset, flow: str = "export") -> Chart:
     return make(f"top_products_{flow}s", ds)
 
 
-__all__ = ["FORMATS", "NAMES", "SPECS", "Chart", "Info",
-           "agriculture_imports", "all_charts", "china_share", "energy_minerals", "events",
-           "export", "focus_composition", "ict_exports", "imf_vs_comtrade",
-           "latest_months", "make", "mirror_chapters", "mirror_gaps", "top_products",
-           "total_trade", "trade_growth", "usd_scale", "wanted"]
+__all__ = [
+    "FORMATS",
+    "NAMES",
+    "SPECS",
+    "Chart",
+    "Info",
+    "agriculture_imports",
+    "all_charts",
+    "china_share",
+    "energy_minerals",
+    "events",
+    "export",
+    "focus_composition",
+    "ict_exports",
+    "imf_vs_comtrade",
+    "latest_months",
+    "make",
+    "mirror_chapters",
+    "mirror_gaps",
+    "top_products",
+    "total_trade",
+    "trade_growth",
+    "usd_scale",
+    "wanted",
+]

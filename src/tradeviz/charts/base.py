@@ -22,8 +22,15 @@ from tradeviz import __version__
 from tradeviz.vocab.countries import ALL_SIX, CA_ISO3
 from tradeviz.vocab.flows import SOURCE_NAMES
 
-COUNTRY_COLORS = {"KAZ": "#1f77b4", "KGZ": "#d62728", "TJK": "#2ca02c", "TKM": "#9467bd",
-                  "UZB": "#ff7f0e", "CHN": "#8c564b", "CA5": "#333333"}
+COUNTRY_COLORS = {
+    "KAZ": "#1f77b4",
+    "KGZ": "#d62728",
+    "TJK": "#2ca02c",
+    "TKM": "#9467bd",
+    "UZB": "#ff7f0e",
+    "CHN": "#8c564b",
+    "CA5": "#333333",
+}
 COUNTRY_NAMES = {**{c.iso3: c.name for c in ALL_SIX}, "CA5": "Central Asia (all five)"}
 SYNTHETIC_NOTE = "SYNTHETIC DEMO DATA, not statistics. "
 
@@ -81,9 +88,14 @@ def style() -> Iterator[None]:
 LEGEND_ROOM = 0.05  # share of the figure height kept for a legend under the panels
 
 
-def new_figure(info: Info, nrows: int = 1, ncols: int = 1,
-               figsize: tuple[float, float] | None = None, legend_below: bool = False,
-               **kw) -> tuple[Figure, list[Axes]]:
+def new_figure(
+    info: Info,
+    nrows: int = 1,
+    ncols: int = 1,
+    figsize: tuple[float, float] | None = None,
+    legend_below: bool = False,
+    **kw,
+) -> tuple[Figure, list[Axes]]:
     """A Figure with the title at the top and room for the caption (and, with
     `legend_below`, for a legend between panels and caption: see `legend_under`); no
     pyplot involved."""
@@ -96,16 +108,24 @@ def new_figure(info: Info, nrows: int = 1, ncols: int = 1,
     if legend_below:
         bottom += LEGEND_ROOM
     fig.get_layout_engine().set(rect=(0, bottom, 1, 0.99 - bottom))
-    fig.text(0.01, 0.01, info.caption, fontsize=8, ha="left", va="bottom", color="#444444",
-             wrap=True)
+    fig.text(
+        0.01, 0.01, info.caption, fontsize=8, ha="left", va="bottom", color="#444444", wrap=True
+    )
     return fig, [ax for row in axes for ax in row]
 
 
 def legend_under(fig: Figure, handles: list, labels: list | None = None) -> None:
     """A one-row legend in the room new_figure(legend_below=True) kept above the caption."""
     labels = labels or [h.get_label() for h in handles]
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, fig.legend_y),
-               ncol=len(labels), frameon=False, fontsize=8.5)
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, fig.legend_y),
+        ncol=len(labels),
+        frameon=False,
+        fontsize=8.5,
+    )
 
 
 def grid_for(n: int, max_cols: int = 3) -> tuple[int, int]:
@@ -127,9 +147,15 @@ def fmt_usd(value: float) -> str:
     return f"{value / div:,.1f} {unit.removeprefix('USD ')}".strip()
 
 
-def caption(side: str, *, synthetic: bool, fetched_at: list[str] | None = None,
-            source: str = SOURCE_NAMES["comtrade"], filters: dict | None = None,
-            tool: str = f"tradeviz {__version__}") -> str:
+def caption(
+    side: str,
+    *,
+    synthetic: bool,
+    fetched_at: list[str] | None = None,
+    source: str = SOURCE_NAMES["comtrade"],
+    filters: dict | None = None,
+    tool: str = f"tradeviz {__version__}",
+) -> str:
     """Source, reporter side, fetch dates, filters applied, tool; SYNTHETIC first when so."""
     fetched = ""
     if fetched_at:
@@ -173,8 +199,16 @@ def year_axis(ax: Axes) -> None:
 
 def empty(ax: Axes, message: str) -> None:
     """Say why a panel is empty."""
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes,
-            fontsize=10, color="#888888")
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize=10,
+        color="#888888",
+    )
     ax.set_frame_on(False)
     ax.grid(False)
     ax.tick_params(left=False, labelleft=False, bottom=False, labelbottom=False)
@@ -227,14 +261,22 @@ def events_in(lo: float, hi: float, countries: tuple[str, ...] | None = None) ->
     ev = events()
     ev = ev[(ev["x"] >= lo) & (ev["x"] <= hi)]
     if countries:
-        keep = pd.Series([not c or bool(set(c) & set(countries)) for c in ev["countries"]],
-                         index=ev.index, dtype=bool)
+        keep = pd.Series(
+            [not c or bool(set(c) & set(countries)) for c in ev["countries"]],
+            index=ev.index,
+            dtype=bool,
+        )
         ev = ev[keep]
     return ev
 
 
-def draw_events(ax: Axes, countries: tuple[str, ...] | None = None, *,
-                labels: bool = True, numbers: dict[str, int] | None = None) -> pd.DataFrame:
+def draw_events(
+    ax: Axes,
+    countries: tuple[str, ...] | None = None,
+    *,
+    labels: bool = True,
+    numbers: dict[str, int] | None = None,
+) -> pd.DataFrame:
     """Dotted lines at policy events inside the axis' x range. With `labels`, each label is
     written once, in the first free row at the top so that no two overlap; with `numbers`
     (label -> number) a small number marks the line instead (the key is written elsewhere).
@@ -249,9 +291,17 @@ def draw_events(ax: Axes, countries: tuple[str, ...] | None = None, *,
     for r in ev.itertuples(index=False):
         ax.axvline(r.x, color="#888888", lw=0.8, ls=":", zorder=0)
         if numbers is not None:
-            ax.annotate(str(numbers[r.label]), (r.x, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, -2), textcoords="offset points", fontsize=7,
-                        color="#555555", va="top", ha="left")
+            ax.annotate(
+                str(numbers[r.label]),
+                (r.x, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                fontsize=7,
+                color="#555555",
+                va="top",
+                ha="left",
+            )
             continue
         if not labels:
             continue
@@ -264,9 +314,17 @@ def draw_events(ax: Axes, countries: tuple[str, ...] | None = None, *,
         else:
             row_end[row] = end
         right = end == r.x
-        ax.annotate(r.label, (r.x, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(-2 if right else 2, -3 - 9 * row), textcoords="offset points",
-                    fontsize=7, color="#555555", va="top", ha="right" if right else "left")
+        ax.annotate(
+            r.label,
+            (r.x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-2 if right else 2, -3 - 9 * row),
+            textcoords="offset points",
+            fontsize=7,
+            color="#555555",
+            va="top",
+            ha="right" if right else "left",
+        )
     return ev
 
 
@@ -274,13 +332,19 @@ def event_key(ev: pd.DataFrame) -> tuple[dict[str, int], str]:
     """Numbers for events drawn in several panels, and the one key that explains them."""
     uniq = ev.drop_duplicates("label").sort_values("x")
     numbers = {lab: i + 1 for i, lab in enumerate(uniq["label"])}
-    key = "\n".join(f"{numbers[r.label]}  {r.label} ({r.date})"
-                    for r in uniq.itertuples(index=False))
+    key = "\n".join(
+        f"{numbers[r.label]}  {r.label} ({r.date})" for r in uniq.itertuples(index=False)
+    )
     return numbers, key
 
 
-def panels(axes: list[Axes], countries: tuple[str, ...], data: pd.DataFrame, column: str,
-           empty_message: str) -> Iterator[tuple[Axes, str, pd.DataFrame]]:
+def panels(
+    axes: list[Axes],
+    countries: tuple[str, ...],
+    data: pd.DataFrame,
+    column: str,
+    empty_message: str,
+) -> Iterator[tuple[Axes, str, pd.DataFrame]]:
     """Small multiples: (axes, country, its rows) for each country with rows; each panel is
     titled with the country's name and an empty one says why."""
     for ax, iso in zip(axes, countries, strict=False):

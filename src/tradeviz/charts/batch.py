@@ -27,9 +27,14 @@ def default_jobs() -> int:
     return max(1, min(2, cpus))
 
 
-def export_all(ds: Dataset, out: Path, formats: tuple[str, ...] = ("png",),
-               raw_manifest: str | None = None, areas: list[str] | None = None,
-               jobs: int | None = None) -> list[str]:
+def export_all(
+    ds: Dataset,
+    out: Path,
+    formats: tuple[str, ...] = ("png",),
+    raw_manifest: str | None = None,
+    areas: list[str] | None = None,
+    jobs: int | None = None,
+) -> list[str]:
     """Write every chart `wanted(areas)` of `ds` to `out`; returns the chart names written.
     In-memory Datasets (no processed directory) are drawn in this process."""
     names = wanted(areas)
@@ -43,23 +48,37 @@ def export_all(ds: Dataset, out: Path, formats: tuple[str, ...] = ("png",),
     # spawn: a fresh interpreter per worker (forking a process that holds Arrow threads
     # is unsafe); each reads the tables itself.
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_worker, args, chunk, str(out), formats, raw_manifest, areas)
-                   for chunk in chunks]
+        futures = [
+            pool.submit(_worker, args, chunk, str(out), formats, raw_manifest, areas)
+            for chunk in chunks
+        ]
         for f in futures:
             f.result()  # re-raises a worker's error here
     return names
 
 
-def _draw(ds: Dataset, names: list[str], out: Path, formats: tuple[str, ...],
-          raw_manifest: str | None, areas: list[str] | None) -> None:
+def _draw(
+    ds: Dataset,
+    names: list[str],
+    out: Path,
+    formats: tuple[str, ...],
+    raw_manifest: str | None,
+    areas: list[str] | None,
+) -> None:
     for name in names:
         chart = make(name, ds, areas)
         export(chart, out, formats, raw_manifest)
         chart.fig.clear()  # free the drawing before the next chart
 
 
-def _worker(args: tuple, names: list[str], out: str, formats: tuple[str, ...],
-            raw_manifest: str | None, areas: list[str] | None) -> None:
+def _worker(
+    args: tuple,
+    names: list[str],
+    out: str,
+    formats: tuple[str, ...],
+    raw_manifest: str | None,
+    areas: list[str] | None,
+) -> None:
     processed, origin, data_dir, years, countries = args
     ds = Dataset(Path(processed), origin, data_dir=Path(data_dir))
     if years or countries:

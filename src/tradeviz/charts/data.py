@@ -59,9 +59,10 @@ def energy_minerals(ds: Dataset) -> pd.DataFrame:
     gas = ds.area_detail("energy", "import", by="partner", codes=[GAS])
     gas = gas.assign(panel="pipeline gas", series=gas["group"])
     mins = ds.area_detail("critical_minerals", "import", by="subarea")
-    mins = mins.assign(panel="critical minerals",
-                       series=mins["group"].map(MINERAL_GROUPS).fillna("Other critical "
-                                                                        "minerals"))
+    mins = mins.assign(
+        panel="critical minerals",
+        series=mins["group"].map(MINERAL_GROUPS).fillna("Other critical minerals"),
+    )
     cols = ["panel", "year", "series", "match", "value_usd"]
     out = pd.concat([gas, mins], ignore_index=True)
     if out.empty:
@@ -105,6 +106,18 @@ def _detail(ds: Dataset, area: str, flow: str, by: str, label: str) -> pd.DataFr
     return d.rename(columns={"group": label}).drop(columns=["by"])
 
 
-__all__ = ["CA5", "agriculture_imports", "china_share", "energy_minerals", "focus_composition",
-           "ict_exports", "imf_vs_comtrade", "latest_months", "mirror_chapters", "mirror_gaps",
-           "top_products", "total_trade", "trade_growth"]
+__all__ = [
+    "CA5",
+    "agriculture_imports",
+    "china_share",
+    "energy_minerals",
+    "focus_composition",
+    "ict_exports",
+    "imf_vs_comtrade",
+    "latest_months",
+    "mirror_chapters",
+    "mirror_gaps",
+    "top_products",
+    "total_trade",
+    "trade_growth",
+]

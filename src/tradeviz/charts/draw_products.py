@@ -28,12 +28,14 @@ from tradeviz.vocab.areas import AREA_KEYS, COLORS, LABELS
 PARTIAL_COLOR = "#f2f2f2"
 PARTIAL_HATCH = "////"
 PARTIAL_LABEL = "Partly in a focus area\n(codes that also hold other goods)"
-ICT_COLORS = {"communication equipment": "#1f77b4",
-              "computers and peripheral equipment": "#17becf",
-              "consumer electronic equipment": "#9467bd", "electronic components": "#aec7e8",
-              "miscellaneous ICT goods": "#393b79"}
-MINERAL_COLORS = {"Copper": "#b87333", "Uranium": "#4daf4a",
-                  "Other critical minerals": "#7f7f7f"}
+ICT_COLORS = {
+    "communication equipment": "#1f77b4",
+    "computers and peripheral equipment": "#17becf",
+    "consumer electronic equipment": "#9467bd",
+    "electronic components": "#aec7e8",
+    "miscellaneous ICT goods": "#393b79",
+}
+MINERAL_COLORS = {"Copper": "#b87333", "Uranium": "#4daf4a", "Other critical minerals": "#7f7f7f"}
 DWARF = 3.0  # a bar more than this many times the next one gets a broken axis
 
 
@@ -46,21 +48,31 @@ def focus_composition(data: pd.DataFrame, info: Info) -> Figure:
             empty(ax, "no HS-level rows")
         return fig
     order = [a for a in (*AREA_KEYS, "partial", "other") if a in set(data["area"])]
-    table = data.pivot_table(index="year", columns="area", values="value_usd",
-                             aggfunc="sum", fill_value=0.0)[order]
+    table = data.pivot_table(
+        index="year", columns="area", values="value_usd", aggfunc="sum", fill_value=0.0
+    )[order]
     share = table.div(table.sum(axis=1), axis=0) * 100
     div, unit = usd_scale(table.sum(axis=1).max())
     labels = {**LABELS, "partial": PARTIAL_LABEL, "other": "Other trade"}
     colors = {**COLORS, "partial": PARTIAL_COLOR, "other": "#d9d9d9"}
-    for ax, tab, ylabel in ((axes[0], table / div, unit),
-                            (axes[1], share, "% of China–Central Asia trade")):
+    for ax, tab, ylabel in (
+        (axes[0], table / div, unit),
+        (axes[1], share, "% of China–Central Asia trade"),
+    ):
         bottom = None
         for area in order:
             vals = tab[area]
-            ax.bar(tab.index, vals, bottom=bottom, width=0.75, color=colors[area],
-                   hatch=PARTIAL_HATCH if area == "partial" else None,
-                   edgecolor="#999999" if area == "partial" else "white", linewidth=0.4,
-                   label=labels[area])
+            ax.bar(
+                tab.index,
+                vals,
+                bottom=bottom,
+                width=0.75,
+                color=colors[area],
+                hatch=PARTIAL_HATCH if area == "partial" else None,
+                edgecolor="#999999" if area == "partial" else "white",
+                linewidth=0.4,
+                label=labels[area],
+            )
             bottom = vals if bottom is None else bottom + vals
         ax.set_ylabel(ylabel)
         year_axis(ax)
@@ -69,8 +81,7 @@ def focus_composition(data: pd.DataFrame, info: Info) -> Figure:
     axes[1].set_ylim(0, 100)
     draw_events(axes[0])
     handles, labs = axes[0].get_legend_handles_labels()
-    fig.legend(handles[::-1], labs[::-1], loc="outside right center", frameon=False,
-               fontsize=8.5)
+    fig.legend(handles[::-1], labs[::-1], loc="outside right center", frameon=False, fontsize=8.5)
     return fig
 
 
@@ -82,8 +93,14 @@ def _label(code: str, description: str) -> str:
     return f"{code} {short(description, 30)}".strip()
 
 
-def _barh_broken(ax: Axes, labels: list[str], values: pd.Series, colors: list[str],
-                 hatches: list[str | None], div: float) -> None:
+def _barh_broken(
+    ax: Axes,
+    labels: list[str],
+    values: pd.Series,
+    colors: list[str],
+    hatches: list[str | None],
+    div: float,
+) -> None:
     """Horizontal bars; when the largest dwarfs the next one, its bar is cut at the axis
     end, marked with a break and its value written on it."""
     vals = (values / div).tolist()
@@ -100,8 +117,16 @@ def _barh_broken(ax: Axes, labels: list[str], values: pd.Series, colors: list[st
         i = vals.index(ordered[0])
         y = bars[i].get_y() + bars[i].get_height() / 2
         ax.plot([limit * 0.90, limit * 0.93], [y - 0.45, y + 0.45], color="white", lw=3)
-        ax.text(limit * 0.86, y, f"{vals[i]:,.1f} ▶", ha="right", va="center", fontsize=7.5,
-                color="white", fontweight="bold")
+        ax.text(
+            limit * 0.86,
+            y,
+            f"{vals[i]:,.1f} ▶",
+            ha="right",
+            va="center",
+            fontsize=7.5,
+            color="white",
+            fontweight="bold",
+        )
     ax.invert_yaxis()
 
 
@@ -113,23 +138,34 @@ def top_products(data: pd.DataFrame, info: Info) -> Figure:
     div, unit = usd_scale(data["value_usd"].max() if len(data) else 0)
     for ax, _iso, d in panels(axes, info.countries, data, "country", "no product rows"):
         d = d.sort_values("rank")
-        labels = [_label(c, desc) for c, desc in zip(d["hs_code"], d["description"],
-                                                     strict=True)]
-        _barh_broken(ax, labels, d["value_usd"], [_area_color(a) for a in d["area"]],
-                     [PARTIAL_HATCH if a == "partial" else None for a in d["area"]], div)
+        labels = [_label(c, desc) for c, desc in zip(d["hs_code"], d["description"], strict=True)]
+        _barh_broken(
+            ax,
+            labels,
+            d["value_usd"],
+            [_area_color(a) for a in d["area"]],
+            [PARTIAL_HATCH if a == "partial" else None for a in d["area"]],
+            div,
+        )
         ax.set_xlabel(unit)
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
     spare = hide_unused(axes, len(info.countries))
     used = [a for a in (*AREA_KEYS, "partial", "other") if a in set(data.get("area", []))]
-    handles = [Patch(facecolor=_area_color(a), edgecolor="#999999",
-                     hatch=PARTIAL_HATCH if a == "partial" else None,
-                     label=PARTIAL_LABEL.split("\n")[0] if a == "partial" else LABELS[a])
-               for a in used]
+    handles = [
+        Patch(
+            facecolor=_area_color(a),
+            edgecolor="#999999",
+            hatch=PARTIAL_HATCH if a == "partial" else None,
+            label=PARTIAL_LABEL.split("\n")[0] if a == "partial" else LABELS[a],
+        )
+        for a in used
+    ]
     if spare:
-        spare[0].legend(handles=handles, loc="center", frameon=False, title="Focus area",
-                        fontsize=8.5)
+        spare[0].legend(
+            handles=handles, loc="center", frameon=False, title="Focus area", fontsize=8.5
+        )
     elif handles:
         fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=8)
     return fig
@@ -138,9 +174,9 @@ def top_products(data: pd.DataFrame, info: Info) -> Figure:
 def _stacked(ax: Axes, data: pd.DataFrame, by: str, colors: dict, names: dict | None) -> None:
     """Bars per year stacked by `by`; full matches in colour, the partial remainder of all
     series on top, hatched. Legend under the axes."""
-    full = data[data["match"] == "full"].pivot_table(index="year", columns=by,
-                                                     values="value_usd", aggfunc="sum",
-                                                     fill_value=0.0)
+    full = data[data["match"] == "full"].pivot_table(
+        index="year", columns=by, values="value_usd", aggfunc="sum", fill_value=0.0
+    )
     partial = data[data["match"] == "partial"].groupby("year")["value_usd"].sum()
     years = sorted(set(full.index) | set(partial.index))
     full = full.reindex(years, fill_value=0.0)
@@ -148,13 +184,27 @@ def _stacked(ax: Axes, data: pd.DataFrame, by: str, colors: dict, names: dict | 
     div, unit = usd_scale((full.sum(axis=1) + partial).max())
     bottom = pd.Series(0.0, index=years)
     for col in full.columns:
-        ax.bar(years, full[col] / div, bottom=bottom, width=0.75,
-               color=colors.get(col, "#999999"), label=(names or {}).get(col, col))
+        ax.bar(
+            years,
+            full[col] / div,
+            bottom=bottom,
+            width=0.75,
+            color=colors.get(col, "#999999"),
+            label=(names or {}).get(col, col),
+        )
         bottom = bottom + full[col] / div
     if partial.sum() > 0:
-        ax.bar(years, partial / div, bottom=bottom, width=0.75, color=PARTIAL_COLOR,
-               hatch=PARTIAL_HATCH, edgecolor="#999999", linewidth=0.4,
-               label="Partly in the area (code also holds other goods)")
+        ax.bar(
+            years,
+            partial / div,
+            bottom=bottom,
+            width=0.75,
+            color=PARTIAL_COLOR,
+            hatch=PARTIAL_HATCH,
+            edgecolor="#999999",
+            linewidth=0.4,
+            label="Partly in the area (code also holds other goods)",
+        )
         bottom = bottom + partial / div
     ax.set_ylabel(unit)
     ax.set_ylim(0, float(bottom.max()) * 1.15 if len(bottom) else 1)
@@ -180,8 +230,9 @@ def energy_minerals(data: pd.DataFrame, info: Info) -> Figure:
     return fig
 
 
-def _one_area(data: pd.DataFrame, info: Info, by: str, colors: dict, names: dict | None,
-              message: str) -> Figure:
+def _one_area(
+    data: pd.DataFrame, info: Info, by: str, colors: dict, names: dict | None, message: str
+) -> Figure:
     fig, (ax,) = new_figure(info, figsize=(10, 6))
     if data.empty:
         empty(ax, message)
@@ -192,13 +243,19 @@ def _one_area(data: pd.DataFrame, info: Info, by: str, colors: dict, names: dict
 
 
 def agriculture_imports(data: pd.DataFrame, info: Info) -> Figure:
-    return _one_area(data, info, "country", COUNTRY_COLORS, COUNTRY_NAMES,
-                     "no agricultural imports")
+    return _one_area(
+        data, info, "country", COUNTRY_COLORS, COUNTRY_NAMES, "no agricultural imports"
+    )
 
 
 def ict_exports(data: pd.DataFrame, info: Info) -> Figure:
     return _one_area(data, info, "category", ICT_COLORS, None, "no ICT exports")
 
 
-__all__ = ["agriculture_imports", "energy_minerals", "focus_composition", "ict_exports",
-           "top_products"]
+__all__ = [
+    "agriculture_imports",
+    "energy_minerals",
+    "focus_composition",
+    "ict_exports",
+    "top_products",
+]

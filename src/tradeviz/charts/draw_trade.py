@@ -41,13 +41,28 @@ def _legend_or_key(fig: Figure, spare: list, handles: list, labels: list, key: s
         ax = spare[0]
         ax.legend(handles, labels, loc="upper center", frameon=False)
         if text:
-            ax.text(0.5, 0.05, "Dotted lines: policy events\n" + text, ha="center",
-                    va="bottom", fontsize=7.5, color="#555555", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.05,
+                "Dotted lines: policy events\n" + text,
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+                color="#555555",
+                transform=ax.transAxes,
+            )
         return
     legend_under(fig, handles, labels)
     if text:
-        fig.text(0.99, 0.99, "Events: " + text.replace("\n", "; "), ha="right", va="top",
-                 fontsize=7, color="#555555")
+        fig.text(
+            0.99,
+            0.99,
+            "Events: " + text.replace("\n", "; "),
+            ha="right",
+            va="top",
+            fontsize=7,
+            color="#555555",
+        )
 
 
 def _numbers(data: pd.DataFrame, countries: tuple[str, ...]) -> tuple[dict, str]:
@@ -62,29 +77,45 @@ def total_trade(data: pd.DataFrame, info: Info) -> Figure:
     the balance as bars; the CA5 panel has its own scale."""
     shown = _with_ca5(info)
     nrows, ncols = grid_for(len(shown) if len(shown) > 2 else len(shown) + 1)
-    fig, axes = new_figure(info, nrows, ncols, sharex=True,
-                           legend_below=nrows * ncols == len(shown))
-    div, unit = usd_scale(data.loc[data["partner"] != CA5, ["exports_usd", "imports_usd"]]
-                          .abs().max().max() if len(data) else 0)
+    fig, axes = new_figure(
+        info, nrows, ncols, sharex=True, legend_below=nrows * ncols == len(shown)
+    )
+    div, unit = usd_scale(
+        data.loc[data["partner"] != CA5, ["exports_usd", "imports_usd"]].abs().max().max()
+        if len(data)
+        else 0
+    )
     numbers, key = _numbers(data, info.countries)
     for ax, iso, d in panels(axes, shown, data, "partner", "no data"):
         dv, un = usd_scale(d["total_usd"].max()) if iso == CA5 else (div, unit)
         color = COUNTRY_COLORS[iso]
-        ax.bar(d["year"], d["balance_usd"] / dv, color="#cccccc", width=0.7,
-               label="Balance (China's surplus)")
-        ax.plot(d["year"], d["exports_usd"] / dv, color=color, marker="o",
-                label="China's exports")
-        ax.plot(d["year"], d["imports_usd"] / dv, color=color, ls="--", marker="o",
-                label="China's imports")
+        ax.bar(
+            d["year"],
+            d["balance_usd"] / dv,
+            color="#cccccc",
+            width=0.7,
+            label="Balance (China's surplus)",
+        )
+        ax.plot(d["year"], d["exports_usd"] / dv, color=color, marker="o", label="China's exports")
+        ax.plot(
+            d["year"],
+            d["imports_usd"] / dv,
+            color=color,
+            ls="--",
+            marker="o",
+            label="China's imports",
+        )
         ax.axhline(0, color="#555555", lw=0.6)
         ax.set_ylabel(un)
         year_axis(ax)
         draw_events(ax, None if iso == CA5 else (iso,), numbers=numbers)
         if iso == CA5:
             ax.set_title(COUNTRY_NAMES[CA5], fontweight="bold")
-    handles = [Line2D([], [], color="#555555", marker="o", label="China's exports"),
-               Line2D([], [], color="#555555", ls="--", marker="o", label="China's imports"),
-               Patch(color="#cccccc", label="Balance (China's surplus)")]
+    handles = [
+        Line2D([], [], color="#555555", marker="o", label="China's exports"),
+        Line2D([], [], color="#555555", ls="--", marker="o", label="China's imports"),
+        Patch(color="#cccccc", label="Balance (China's surplus)"),
+    ]
     spare = hide_unused(axes, len(shown))
     _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], key)
     return fig
@@ -104,13 +135,27 @@ def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
         ax.set_ylim(-lim, lim)
         for x, v in zip(d["year"], d["yoy"], strict=True):  # cut at the axis: say the value
             if abs(v * 100) > lim:
-                ax.annotate(f"{v:+.0%}", (x, lim if v > 0 else -lim), ha="center",
-                            va="top" if v > 0 else "bottom", fontsize=6.5, color="white",
-                            fontweight="bold", rotation=90,
-                            xytext=(0, -3 if v > 0 else 3), textcoords="offset points")
+                ax.annotate(
+                    f"{v:+.0%}",
+                    (x, lim if v > 0 else -lim),
+                    ha="center",
+                    va="top" if v > 0 else "bottom",
+                    fontsize=6.5,
+                    color="white",
+                    fontweight="bold",
+                    rotation=90,
+                    xytext=(0, -3 if v > 0 else 3),
+                    textcoords="offset points",
+                )
         last = d.iloc[-1]
-        cagr = (f"  ·  CAGR {int(last['base_year'])}–{int(last['year']) % 100:02d}: "
-                f"{last['cagr']:+.1%}") if pd.notna(last["cagr"]) else ""
+        cagr = (
+            (
+                f"  ·  CAGR {int(last['base_year'])}–{int(last['year']) % 100:02d}: "
+                f"{last['cagr']:+.1%}"
+            )
+            if pd.notna(last["cagr"])
+            else ""
+        )
         name = "Central Asia" if iso == CA5 else COUNTRY_NAMES[iso]
         ax.set_title(name + cagr, fontweight="bold" if iso == CA5 else None)
         ylabel_left(ax, "% change on previous year")
@@ -124,31 +169,57 @@ def china_share(data: pd.DataFrame, info: Info) -> Figure:
     report of the same trade, both over the country's reported World total."""
     nrows, ncols = grid_for(len(info.countries) + 1)
     fig, axes = new_figure(info, nrows, ncols, sharex=True, sharey=True)
-    top = data[["share_partner_reported", "share_china_reported"]].max().max() \
-        if len(data) else 0.5
+    top = data[["share_partner_reported", "share_china_reported"]].max().max() if len(data) else 0.5
     top = max(0.5, float(top) * 1.15 if pd.notna(top) else 0.5) * 100
     has = data.dropna(subset=["share_partner_reported", "share_china_reported"], how="all")
     numbers, key = _numbers(has, info.countries)
-    for ax, iso, d in panels(axes, info.countries, has, "country",
-                             "the country reports no\ntrade with the World"):
+    for ax, iso, d in panels(
+        axes, info.countries, has, "country", "the country reports no\ntrade with the World"
+    ):
         color = COUNTRY_COLORS[iso]
-        ax.plot(d["year"], d["share_partner_reported"] * 100, color=color, marker="o",
-                label="as the country reports it")
-        ax.plot(d["year"], d["share_china_reported"] * 100, color=color, ls="--",
-                marker="o", label="China's report over the country's World total")
+        ax.plot(
+            d["year"],
+            d["share_partner_reported"] * 100,
+            color=color,
+            marker="o",
+            label="as the country reports it",
+        )
+        ax.plot(
+            d["year"],
+            d["share_china_reported"] * 100,
+            color=color,
+            ls="--",
+            marker="o",
+            label="China's report over the country's World total",
+        )
         last = d.dropna(subset=["share_partner_reported"]).tail(1)
         for r in last.itertuples(index=False):
-            ax.annotate(f"{r.share_partner_reported:.0%}",
-                        (r.year, r.share_partner_reported * 100), xytext=(4, 0),
-                        textcoords="offset points", fontsize=8, va="center", color=color)
+            ax.annotate(
+                f"{r.share_partner_reported:.0%}",
+                (r.year, r.share_partner_reported * 100),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontsize=8,
+                va="center",
+                color=color,
+            )
         ax.set_ylim(0, top)
         ylabel_left(ax, "% of the country's trade")
         year_axis(ax)
         draw_events(ax, (iso,), numbers=numbers)
-    handles = [Line2D([], [], color="#555555", marker="o",
-                      label="China's share as the country reports it"),
-               Line2D([], [], color="#555555", ls="--", marker="o",
-                      label="China-reported trade over the\ncountry's World total")]
+    handles = [
+        Line2D(
+            [], [], color="#555555", marker="o", label="China's share as the country reports it"
+        ),
+        Line2D(
+            [],
+            [],
+            color="#555555",
+            ls="--",
+            marker="o",
+            label="China-reported trade over the\ncountry's World total",
+        ),
+    ]
     spare = hide_unused(axes, len(info.countries))
     _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], key)
     return fig
@@ -163,22 +234,36 @@ def imf_vs_comtrade(data: pd.DataFrame, info: Info) -> Figure:
     for ax, iso, d in panels(axes, info.countries, data, "country", "no years in both sources"):
         for flow, ls in (("export", "-"), ("import", ":")):
             f = d[d["flow"] == flow]
-            ax.plot(f["year"], f["difference"] * 100, color=COUNTRY_COLORS[iso], ls=ls,
-                    marker="o", label=f"China's {flow}s")
+            ax.plot(
+                f["year"],
+                f["difference"] * 100,
+                color=COUNTRY_COLORS[iso],
+                ls=ls,
+                marker="o",
+                label=f"China's {flow}s",
+            )
         ax.axhline(0, color="#555555", lw=0.8)
         ax.set_ylim(-lim, lim)
         ylabel_left(ax, "IMF vs Comtrade, %")
         year_axis(ax)
     spare = hide_unused(axes, len(info.countries))
-    handles = [Line2D([], [], color="#555555", marker="o", label="China's exports"),
-               Line2D([], [], color="#555555", ls=":", marker="o", label="China's imports")]
+    handles = [
+        Line2D([], [], color="#555555", marker="o", label="China's exports"),
+        Line2D([], [], color="#555555", ls=":", marker="o", label="China's imports"),
+    ]
     _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], "")
     if spare and len(data):
         worst = data.loc[data["difference"].abs().idxmax()]
-        spare[0].text(0.5, 0.35, f"Largest difference: {COUNTRY_NAMES[worst['country']]},\n"
-                      f"China's {worst['flow']}s {int(worst['year'])}: "
-                      f"{worst['difference']:+.1%}", ha="center", fontsize=8,
-                      transform=spare[0].transAxes)
+        spare[0].text(
+            0.5,
+            0.35,
+            f"Largest difference: {COUNTRY_NAMES[worst['country']]},\n"
+            f"China's {worst['flow']}s {int(worst['year'])}: "
+            f"{worst['difference']:+.1%}",
+            ha="center",
+            fontsize=8,
+            transform=spare[0].transAxes,
+        )
     return fig
 
 
@@ -188,16 +273,22 @@ def latest_months(data: pd.DataFrame, info: Info) -> Figure:
     d = data[data["partner"] != CA5].copy()
     if len(d):
         d["period_dt"] = pd.to_datetime(d["period"] + "-01")
-    for ax, col, what in zip(axes, ("exports_usd", "imports_usd"), ("exports", "imports"),
-                             strict=True):
+    for ax, col, what in zip(
+        axes, ("exports_usd", "imports_usd"), ("exports", "imports"), strict=True
+    ):
         ax.set_title(f"China's {what}")
         if d.empty or d[col].isna().all():
             empty(ax, "no monthly data")
             continue
         div, unit = usd_scale(d[col].max())
         for iso, g in d.groupby("partner", sort=False):
-            ax.plot(g["period_dt"], g[col] / div, color=COUNTRY_COLORS[iso], marker="o",
-                    label=COUNTRY_NAMES[iso])
+            ax.plot(
+                g["period_dt"],
+                g[col] / div,
+                color=COUNTRY_COLORS[iso],
+                marker="o",
+                label=COUNTRY_NAMES[iso],
+            )
         ax.set_ylabel(unit + " per month")
         ax.tick_params(axis="x", labelrotation=45)
         import matplotlib.dates as mdates

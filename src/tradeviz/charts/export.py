@@ -15,8 +15,9 @@ from tradeviz.store.durable import atomic_write_bytes
 FORMATS = ("png", "svg", "pdf")
 
 
-def export(chart: Chart, out: Path, formats: tuple[str, ...] = ("png",),
-           raw_manifest: str | None = None) -> list[Path]:
+def export(
+    chart: Chart, out: Path, formats: tuple[str, ...] = ("png",), raw_manifest: str | None = None
+) -> list[Path]:
     """Write `chart` to `out` in each format, with its CSV and JSON sidecar."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
@@ -35,13 +36,19 @@ def export(chart: Chart, out: Path, formats: tuple[str, ...] = ("png",),
     csv = out / f"{chart.name}.csv"
     atomic_write_bytes(csv, chart.data.to_csv(index=False).encode("utf-8"))
     sidecar = {
-        "chart": chart.name, "title": chart.title, "caption": chart.caption,
-        "synthetic": chart.synthetic, "sources": list(chart.sources),
-        "snapshots": chart.snapshots, "raw_manifest_sha256": raw_manifest,
+        "chart": chart.name,
+        "title": chart.title,
+        "caption": chart.caption,
+        "synthetic": chart.synthetic,
+        "sources": list(chart.sources),
+        "snapshots": chart.snapshots,
+        "raw_manifest_sha256": raw_manifest,
         "filters": chart.filters,
         "filters_applied": chart.extra.get("filters_applied", {}),
-        "tool": f"tradeviz {__version__}", "data_file": csv.name,
-        "columns": list(chart.data.columns), "rows": len(chart.data),
+        "tool": f"tradeviz {__version__}",
+        "data_file": csv.name,
+        "columns": list(chart.data.columns),
+        "rows": len(chart.data),
         "formats": list(formats),
     }
     meta = out / f"{chart.name}.json"
@@ -65,6 +72,5 @@ def _metadata(chart: Chart, fmt: str) -> dict | None:
     if fmt == "png":
         return {"Title": chart.title, "Software": f"tradeviz {__version__}"}
     if fmt == "pdf":
-        return {"Title": chart.title, "Creator": f"tradeviz {__version__}",
-                "CreationDate": None}
+        return {"Title": chart.title, "Creator": f"tradeviz {__version__}", "CreationDate": None}
     return {"Title": chart.title, "Date": None}

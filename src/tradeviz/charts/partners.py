@@ -28,12 +28,21 @@ from tradeviz.charts.base import (
 )
 from tradeviz.vocab.countries import CA_ISO3
 
-HEADLINE_COLORS = {"CHN": "#c0392b", "RUS": "#2c3e50", "EU": "#2e86de", "TUR": "#e67e22",
-                   "rest": "#cfd8dc"}
-HEADLINE_LABELS = {"CHN": "China", "RUS": "Russia", "EU": "EU (members of the year)",
-                   "TUR": "Türkiye", "rest": "Rest of the world (incl. unallocated)"}
-NO_PARTNERS = (f"fewer than {MIN_PARTNERS} partners:\nrun tradeviz fetch comtrade\n"
-               "--plan partners")
+HEADLINE_COLORS = {
+    "CHN": "#c0392b",
+    "RUS": "#2c3e50",
+    "EU": "#2e86de",
+    "TUR": "#e67e22",
+    "rest": "#cfd8dc",
+}
+HEADLINE_LABELS = {
+    "CHN": "China",
+    "RUS": "Russia",
+    "EU": "EU (members of the year)",
+    "TUR": "Türkiye",
+    "rest": "Rest of the world (incl. unallocated)",
+}
+NO_PARTNERS = f"fewer than {MIN_PARTNERS} partners:\nrun tradeviz fetch comtrade\n--plan partners"
 TOP = 8
 
 
@@ -57,9 +66,21 @@ def who_trades_data(ds) -> pd.DataFrame:
         shares["china_first_year"] = first["first_year"]
         frames.append(shares)
     if not frames:
-        return pd.DataFrame(columns=["country", "year", "partner", "partner_name", "share",
-                                     "value_usd", "basis", "is_estimate", "synthetic",
-                                     "china_first", "china_first_year"])
+        return pd.DataFrame(
+            columns=[
+                "country",
+                "year",
+                "partner",
+                "partner_name",
+                "share",
+                "value_usd",
+                "basis",
+                "is_estimate",
+                "synthetic",
+                "china_first",
+                "china_first_year",
+            ]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -76,37 +97,69 @@ def who_trades_draw(data: pd.DataFrame, info: Info) -> Figure:
             ax.set_title(name, loc="left", fontsize=11)
             empty(ax, NO_PARTNERS)
             continue
-        wide = d.pivot_table(index="year", columns="partner", values="share").reindex(
-            columns=order).fillna(0.0).clip(lower=0) * 100
+        wide = (
+            d.pivot_table(index="year", columns="partner", values="share")
+            .reindex(columns=order)
+            .fillna(0.0)
+            .clip(lower=0)
+            * 100
+        )
         years = wide.index.to_numpy()
         estimate = d.groupby("year")["is_estimate"].any().reindex(wide.index)
         bottom = pd.Series(0.0, index=wide.index)
         for code in order:
-            ax.bar(years, wide[code], bottom=bottom, width=0.85, color=HEADLINE_COLORS[code],
-                   edgecolor="white", linewidth=0.3, label=HEADLINE_LABELS[code])
+            ax.bar(
+                years,
+                wide[code],
+                bottom=bottom,
+                width=0.85,
+                color=HEADLINE_COLORS[code],
+                edgecolor="white",
+                linewidth=0.3,
+                label=HEADLINE_LABELS[code],
+            )
             bottom += wide[code]
         for year, is_est in estimate.items():
             if is_est:
-                ax.bar(year, 100, width=0.85, fill=False, hatch="///", edgecolor="#555555",
-                       linewidth=0)
+                ax.bar(
+                    year, 100, width=0.85, fill=False, hatch="///", edgecolor="#555555", linewidth=0
+                )
         first = d["china_first_year"].iloc[0]
         label = str(d["china_first"].iloc[0])
         if pd.notna(first) and not label.endswith("or earlier"):
             ax.axvline(int(first) - 0.5, color="black", ls="--", lw=1.2)
-            ax.annotate(f"China first\nfrom {int(first)}", (int(first) - 0.5, 97),
-                        xytext=(3, 0), textcoords="offset points", fontsize=7.5, va="top")
-        basis = "mirror estimates" if estimate.all() else (
-            "partly mirror estimates" if estimate.any() else "own reports")
-        headline = f"China first since {label}" if label[0].isdigit() else (
-            "China not yet first" if label == "not yet" else f"China first: {label}")
+            ax.annotate(
+                f"China first\nfrom {int(first)}",
+                (int(first) - 0.5, 97),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=7.5,
+                va="top",
+            )
+        basis = (
+            "mirror estimates"
+            if estimate.all()
+            else ("partly mirror estimates" if estimate.any() else "own reports")
+        )
+        headline = (
+            f"China first since {label}"
+            if label[0].isdigit()
+            else ("China not yet first" if label == "not yet" else f"China first: {label}")
+        )
         ax.set_title(f"{name}: {headline}\n{basis}", loc="left", fontsize=9.5)
         ax.set_ylim(0, 100)
         ylabel_left(ax, "% of total trade")
         year_axis(ax)
     spare = hide_unused(axes, len(info.countries))
     handles = [Patch(color=HEADLINE_COLORS[c], label=HEADLINE_LABELS[c]) for c in order]
-    handles.append(Patch(fill=False, hatch="///", edgecolor="#555555",
-                         label="mirror estimate (partners' reports)"))
+    handles.append(
+        Patch(
+            fill=False,
+            hatch="///",
+            edgecolor="#555555",
+            label="mirror estimate (partners' reports)",
+        )
+    )
     if spare:
         spare[0].legend(handles=handles, loc="center", frameon=False, fontsize=8.5)
     else:
@@ -120,17 +173,41 @@ def rank_table_data(ds, top: int = TOP) -> pd.DataFrame:
     frames = []
     for iso in _countries(ds):
         t = ds.partners(iso, side="best")
-        t = t[(t["flow"] == "total") & (t["kind"] == "country")
-              & (t["n_partners"] >= MIN_PARTNERS)]
+        t = t[(t["flow"] == "total") & (t["kind"] == "country") & (t["n_partners"] >= MIN_PARTNERS)]
         if t.empty:
             continue
         latest = t[t["year"] == t["year"].max()].sort_values("rank").head(top)
-        frames.append(latest[["country", "year", "rank", "partner", "partner_name",
-                              "value_usd", "share", "basis", "is_estimate", "synthetic"]])
+        frames.append(
+            latest[
+                [
+                    "country",
+                    "year",
+                    "rank",
+                    "partner",
+                    "partner_name",
+                    "value_usd",
+                    "share",
+                    "basis",
+                    "is_estimate",
+                    "synthetic",
+                ]
+            ]
+        )
     if not frames:
-        return pd.DataFrame(columns=["country", "year", "rank", "partner", "partner_name",
-                                     "value_usd", "share", "basis", "is_estimate",
-                                     "synthetic"])
+        return pd.DataFrame(
+            columns=[
+                "country",
+                "year",
+                "rank",
+                "partner",
+                "partner_name",
+                "value_usd",
+                "share",
+                "basis",
+                "is_estimate",
+                "synthetic",
+            ]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -148,12 +225,26 @@ def rank_table_draw(data: pd.DataFrame, info: Info) -> Figure:
             continue
         estimate = bool(d["is_estimate"].any())
         year = int(d["year"].iloc[0])
-        ax.set_title(f"{name}, {year}" + (" (mirror estimates*)" if estimate else
-                                           " (own report)"), loc="left", fontsize=10)
-        cells = [[str(int(r.rank)), str(r.partner_name)[:22] + ("*" if r.is_estimate else ""),
-                  f"{r.share:.1%}"] for r in d.itertuples(index=False)]
-        table = ax.table(cellText=cells, colLabels=["#", "partner", "share"],
-                         colWidths=[0.1, 0.65, 0.25], loc="upper center", cellLoc="left")
+        ax.set_title(
+            f"{name}, {year}" + (" (mirror estimates*)" if estimate else " (own report)"),
+            loc="left",
+            fontsize=10,
+        )
+        cells = [
+            [
+                str(int(r.rank)),
+                str(r.partner_name)[:22] + ("*" if r.is_estimate else ""),
+                f"{r.share:.1%}",
+            ]
+            for r in d.itertuples(index=False)
+        ]
+        table = ax.table(
+            cellText=cells,
+            colLabels=["#", "partner", "share"],
+            colWidths=[0.1, 0.65, 0.25],
+            loc="upper center",
+            cellLoc="left",
+        )
         table.auto_set_font_size(False)
         table.set_fontsize(8.5)
         for (row, _), cell in table.get_celld().items():
@@ -164,19 +255,37 @@ def rank_table_draw(data: pd.DataFrame, info: Info) -> Figure:
     return fig
 
 
-SIDE = ("each country's own report where it reported that year, else its partners' mirror "
-        "reports (estimates: hatched or *); shares of its World total, partner rows that do "
-        "not add up to World counted in the rest; EU = members of each year (EU28 to 2019, "
-        "EU27 from 2020), summed from member rows")
+SIDE = (
+    "each country's own report where it reported that year, else its partners' mirror "
+    "reports (estimates: hatched or *); shares of its World total, partner rows that do "
+    "not add up to World counted in the rest; EU = members of each year (EU28 to 2019, "
+    "EU27 from 2020), summed from member rows"
+)
 
 # (name, data, draw, title, side, selection): the registry makes Specs of these.
 SPEC_ARGS: tuple[dict, ...] = (
-    {"name": "who_trades", "data": who_trades_data, "draw": who_trades_draw,
-     "title": "Who trades with Central Asia: China, Russia, the EU, Türkiye and the rest",
-     "side": SIDE, "selection": {"reporters": "each country, else every partner (mirror)",
-                                 "partners": "all", "flow": "total", "side": "best"}},
-    {"name": "partner_ranks", "data": rank_table_data, "draw": rank_table_draw,
-     "title": lambda d: "Largest partners of each Central Asian country, latest year"
-                        + (f" ({int(d['year'].max())})" if len(d) else ""),
-     "side": SIDE, "selection": {"flow": "total", "side": "best", "top": TOP}},
+    {
+        "name": "who_trades",
+        "data": who_trades_data,
+        "draw": who_trades_draw,
+        "title": "Who trades with Central Asia: China, Russia, the EU, Türkiye and the rest",
+        "side": SIDE,
+        "selection": {
+            "reporters": "each country, else every partner (mirror)",
+            "partners": "all",
+            "flow": "total",
+            "side": "best",
+        },
+    },
+    {
+        "name": "partner_ranks",
+        "data": rank_table_data,
+        "draw": rank_table_draw,
+        "title": lambda d: (
+            "Largest partners of each Central Asian country, latest year"
+            + (f" ({int(d['year'].max())})" if len(d) else "")
+        ),
+        "side": SIDE,
+        "selection": {"flow": "total", "side": "best", "top": TOP},
+    },
 )

@@ -43,65 +43,121 @@ def _span(data: pd.DataFrame) -> str:
 
 CHN_BOTH = "China-reported (exports FOB, imports CIF)"
 SPECS: tuple[Spec, ...] = (
-    Spec("total_trade", D.total_trade, T.total_trade,
-         "China's trade with Central Asia: exports, imports and balance", CHN_BOTH,
-         selection={"reporter": "CHN", "flows": ["export", "import"]}),
-    Spec("trade_growth", D.trade_growth, T.trade_growth,
-         "China–Central Asia trade: change on the previous year", CHN_BOTH + "; exports + "
-         "imports", selection={"reporter": "CHN", "measure": "total"}),
-    Spec("china_share", D.china_share, T.china_share,
-         "China's share of each Central Asian country's goods trade, from both sides",
-         "each country's own report (China and World rows) and China's report of the same "
-         "trade, both over the country's World total",
-         selection={"reporters": ["CHN", *CA_ISO3], "partners": ["CHN", "WLD"]}),
-    Spec("focus_composition", D.focus_composition, P.focus_composition,
-         "China–Central Asia trade by focus area",
-         "China-reported HS leaf rows; a code counts once, in its first fully covering area; "
-         "codes only partly in an area are the hatched remainder",
-         selection={"reporter": "CHN", "leaf_rows_only": True, "attribution": "match=full"}),
-    Spec("top_products_exports", lambda ds: D.top_products(ds, "export"), P.top_products,
-         lambda d: f"China's top products exported to each country, {_latest(d)}",
-         "China-reported exports (FOB), HS6 as reported (revision in the CSV); a bar cut "
-         "with ▶ is longer than drawn (value written on it)",
-         selection={"reporter": "CHN", "flow": "export", "top": 8}),
-    Spec("top_products_imports", lambda ds: D.top_products(ds, "import"), P.top_products,
-         lambda d: f"China's top products imported from each country, {_latest(d)}",
-         "China-reported imports (CIF), HS6 as reported (revision in the CSV); a bar cut "
-         "with ▶ is longer than drawn (value written on it)",
-         selection={"reporter": "CHN", "flow": "import", "top": 8}),
-    Spec("energy_minerals", D.energy_minerals, P.energy_minerals,
-         "Energy and minerals: China's imports from Central Asia",
-         "China-reported imports (CIF); hatched, where drawn: codes only partly in the area",
-         selection={"reporter": "CHN", "flow": "import"},
-         areas=("energy", "critical_minerals")),
-    Spec("agriculture_imports", D.agriculture_imports, P.agriculture_imports,
-         "China's agricultural imports from Central Asia (WTO Agreement on Agriculture scope)",
-         "China-reported imports (CIF); AoA Annex 1 products, fish excluded",
-         selection={"reporter": "CHN", "flow": "import", "area": "agriculture"},
-         areas=("agriculture",)),
-    Spec("ict_exports", D.ict_exports, P.ict_exports,
-         "China's ICT goods exports to Central Asia, by category",
-         "China-reported exports (FOB); OECD/UNCTAD ICT goods, core blocks",
-         selection={"reporter": "CHN", "flow": "export", "area": "ict"}, areas=("ict",)),
-    Spec("mirror_gaps", D.mirror_gaps, M.mirror_gaps,
-         "Mirror gaps in both directions: what the importer reports against the exporter",
-         "both sides' reports (mirror table); products compared at HS6, or HS4 across HS "
-         "revisions; headings whose scope changed between revisions left out",
-         selection={"directions": "both", "freq": "A"}),
-    Spec("mirror_chapters", D.mirror_chapters, M.mirror_chapters,
-         lambda d: f"Which HS chapters explain the mirror gaps, {_latest(d)}",
-         "both sides' reports (mirror table); top 5 chapters by absolute gap per direction",
-         selection={"directions": "both", "freq": "A", "top": 5}),
-    Spec("imf_vs_comtrade", D.imf_vs_comtrade, T.imf_vs_comtrade,
-         "UN Comtrade vs. IMF: how far apart the two sources are (both China-reported)",
-         "China-reported; IMF monthly summed over complete years, compared with Comtrade "
-         "annual", sources=("comtrade", "imf"),
-         selection={"reporter": "CHN", "sources": ["comtrade", "imf"]}),
-    Spec("latest_months", D.latest_months, T.latest_months,
-         lambda d: f"Latest 12 months: China's monthly trade with Central Asia ({_span(d)})",
-         "China-reported, monthly (exports FOB, imports CIF); Comtrade monthly where "
-         "fetched, else IMF", sources=("imf",),
-         selection={"reporter": "CHN", "freq": "M", "months": 12}),
+    Spec(
+        "total_trade",
+        D.total_trade,
+        T.total_trade,
+        "China's trade with Central Asia: exports, imports and balance",
+        CHN_BOTH,
+        selection={"reporter": "CHN", "flows": ["export", "import"]},
+    ),
+    Spec(
+        "trade_growth",
+        D.trade_growth,
+        T.trade_growth,
+        "China–Central Asia trade: change on the previous year",
+        CHN_BOTH + "; exports + imports",
+        selection={"reporter": "CHN", "measure": "total"},
+    ),
+    Spec(
+        "china_share",
+        D.china_share,
+        T.china_share,
+        "China's share of each Central Asian country's goods trade, from both sides",
+        "each country's own report (China and World rows) and China's report of the same "
+        "trade, both over the country's World total",
+        selection={"reporters": ["CHN", *CA_ISO3], "partners": ["CHN", "WLD"]},
+    ),
+    Spec(
+        "focus_composition",
+        D.focus_composition,
+        P.focus_composition,
+        "China–Central Asia trade by focus area",
+        "China-reported HS leaf rows; a code counts once, in its first fully covering area; "
+        "codes only partly in an area are the hatched remainder",
+        selection={"reporter": "CHN", "leaf_rows_only": True, "attribution": "match=full"},
+    ),
+    Spec(
+        "top_products_exports",
+        lambda ds: D.top_products(ds, "export"),
+        P.top_products,
+        lambda d: f"China's top products exported to each country, {_latest(d)}",
+        "China-reported exports (FOB), HS6 as reported (revision in the CSV); a bar cut "
+        "with ▶ is longer than drawn (value written on it)",
+        selection={"reporter": "CHN", "flow": "export", "top": 8},
+    ),
+    Spec(
+        "top_products_imports",
+        lambda ds: D.top_products(ds, "import"),
+        P.top_products,
+        lambda d: f"China's top products imported from each country, {_latest(d)}",
+        "China-reported imports (CIF), HS6 as reported (revision in the CSV); a bar cut "
+        "with ▶ is longer than drawn (value written on it)",
+        selection={"reporter": "CHN", "flow": "import", "top": 8},
+    ),
+    Spec(
+        "energy_minerals",
+        D.energy_minerals,
+        P.energy_minerals,
+        "Energy and minerals: China's imports from Central Asia",
+        "China-reported imports (CIF); hatched, where drawn: codes only partly in the area",
+        selection={"reporter": "CHN", "flow": "import"},
+        areas=("energy", "critical_minerals"),
+    ),
+    Spec(
+        "agriculture_imports",
+        D.agriculture_imports,
+        P.agriculture_imports,
+        "China's agricultural imports from Central Asia (WTO Agreement on Agriculture scope)",
+        "China-reported imports (CIF); AoA Annex 1 products, fish excluded",
+        selection={"reporter": "CHN", "flow": "import", "area": "agriculture"},
+        areas=("agriculture",),
+    ),
+    Spec(
+        "ict_exports",
+        D.ict_exports,
+        P.ict_exports,
+        "China's ICT goods exports to Central Asia, by category",
+        "China-reported exports (FOB); OECD/UNCTAD ICT goods, core blocks",
+        selection={"reporter": "CHN", "flow": "export", "area": "ict"},
+        areas=("ict",),
+    ),
+    Spec(
+        "mirror_gaps",
+        D.mirror_gaps,
+        M.mirror_gaps,
+        "Mirror gaps in both directions: what the importer reports against the exporter",
+        "both sides' reports (mirror table); products compared at HS6, or HS4 across HS "
+        "revisions; headings whose scope changed between revisions left out",
+        selection={"directions": "both", "freq": "A"},
+    ),
+    Spec(
+        "mirror_chapters",
+        D.mirror_chapters,
+        M.mirror_chapters,
+        lambda d: f"Which HS chapters explain the mirror gaps, {_latest(d)}",
+        "both sides' reports (mirror table); top 5 chapters by absolute gap per direction",
+        selection={"directions": "both", "freq": "A", "top": 5},
+    ),
+    Spec(
+        "imf_vs_comtrade",
+        D.imf_vs_comtrade,
+        T.imf_vs_comtrade,
+        "UN Comtrade vs. IMF: how far apart the two sources are (both China-reported)",
+        "China-reported; IMF monthly summed over complete years, compared with Comtrade annual",
+        sources=("comtrade", "imf"),
+        selection={"reporter": "CHN", "sources": ["comtrade", "imf"]},
+    ),
+    Spec(
+        "latest_months",
+        D.latest_months,
+        T.latest_months,
+        lambda d: f"Latest 12 months: China's monthly trade with Central Asia ({_span(d)})",
+        "China-reported, monthly (exports FOB, imports CIF); Comtrade monthly where "
+        "fetched, else IMF",
+        sources=("imf",),
+        selection={"reporter": "CHN", "freq": "M", "months": 12},
+    ),
 )
 # Who trades with Central Asia and each country's largest partners (issue 13)
 SPECS = (*SPECS, *(Spec(**args) for args in partner_charts.SPEC_ARGS))
@@ -120,18 +176,34 @@ def make(name: str, ds: Dataset, areas: list[str] | None = None) -> Chart:
     title += title_suffix(applied)
     src = " and ".join(SOURCE_NAMES[s] for s in spec.sources)
     meta = ds.meta
-    text = caption(spec.side, synthetic=ds.synthetic, fetched_at=meta.get("fetched_at"),
-                   source=src, filters=applied, tool=meta.get("tool") or caption_tool())
+    text = caption(
+        spec.side,
+        synthetic=ds.synthetic,
+        fetched_at=meta.get("fetched_at"),
+        source=src,
+        filters=applied,
+        tool=meta.get("tool") or caption_tool(),
+    )
     countries = tuple(ds.countries or CA_ISO3)
     info = Info(title, text, countries, ds.synthetic, len(countries) == len(CA_ISO3))
     with style():
         fig = spec.draw(data, info)
     flows = ds.flows
-    snaps = sorted(set(flows.loc[flows["source"].isin(spec.sources), "snapshot"].dropna()
-                       .astype(str)))
-    return Chart(spec.name, title, fig, data, text, {**spec.selection, **applied}, snaps,
-                 tuple(SOURCES[s] for s in spec.sources), ds.synthetic,
-                 {"filters_applied": applied, "filters_text": describe_filters(applied)})
+    snaps = sorted(
+        set(flows.loc[flows["source"].isin(spec.sources), "snapshot"].dropna().astype(str))
+    )
+    return Chart(
+        spec.name,
+        title,
+        fig,
+        data,
+        text,
+        {**spec.selection, **applied},
+        snaps,
+        tuple(SOURCES[s] for s in spec.sources),
+        ds.synthetic,
+        {"filters_applied": applied, "filters_text": describe_filters(applied)},
+    )
 
 
 def caption_tool() -> str:

@@ -19,18 +19,27 @@ from tradeviz.cli.raw import raw as raw_group
 
 @click.group(cls=_Group, epilog=ENV_HELP)
 @click.version_option(__version__, prog_name="tradeviz")
-@click.option("-v", "--verbose", is_flag=True,
-              help="Show debug messages, and the traceback of any error.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar=config.DATA_DIR_ENV, show_envvar=True, default=None,
-              help="Directory holding raw/ and processed/, for every command "
-                   "(default ./data; the demo defaults to ./demo-data).")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show debug messages, and the traceback of any error."
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=config.DATA_DIR_ENV,
+    show_envvar=True,
+    default=None,
+    help="Directory holding raw/ and processed/, for every command "
+    "(default ./data; the demo defaults to ./demo-data).",
+)
 def main(verbose: bool, data_dir: Path | None) -> None:
     """China–Central Asia trade statistics: fetch raw snapshots, build Parquet tables,
     reconcile mirrors, tag focus areas, chart and export."""
     config.set_data_dir(data_dir)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     # urllib3 would log full URLs at debug level; keys never travel in URLs, but stay quiet.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
 

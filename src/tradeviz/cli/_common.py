@@ -45,19 +45,29 @@ class _Group(click.Group):
         verbose = bool(ctx.params.get("verbose"))
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort,
-                SystemExit, KeyboardInterrupt):
+        except (
+            click.exceptions.ClickException,
+            click.exceptions.Exit,
+            click.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
             raise
         except Exception as exc:
             # An optional extra that is not installed is the user's to fix, like TradevizError.
-            known = exc if isinstance(exc, TradevizError) else (
-                missing_extra(exc) if isinstance(exc, ImportError) else None)
+            known = (
+                exc
+                if isinstance(exc, TradevizError)
+                else (missing_extra(exc) if isinstance(exc, ImportError) else None)
+            )
             if known is None:
                 if verbose:
                     raise
                 click.echo(f"unexpected error: {type(exc).__name__}: {exc}", err=True)
-                click.echo("this is probably a bug; rerun with -v (tradeviz -v ...) to see the "
-                           "traceback", err=True)
+                click.echo(
+                    "this is probably a bug; rerun with -v (tradeviz -v ...) to see the traceback",
+                    err=True,
+                )
                 sys.exit(1)
             if verbose:
                 traceback.print_exc()

@@ -13,8 +13,11 @@ from tradeviz.store.lock import writes_data_dir
 
 
 @click.command("build")
-@click.option("--allow-empty-periods", is_flag=True,
-              help="Build even when a planned period has no rows from any reporter.")
+@click.option(
+    "--allow-empty-periods",
+    is_flag=True,
+    help="Build even when a planned period has no rows from any reporter.",
+)
 @writes_data_dir
 def build_cmd(allow_empty_periods: bool) -> None:
     """Build processed/flows.parquet, mirror.parquet and focus.parquet from raw/.
@@ -27,17 +30,23 @@ def build_cmd(allow_empty_periods: bool) -> None:
 
     report = build(config.data_dir(), allow_empty_periods=allow_empty_periods)
     out = config.processed_dir()
-    click.echo(f"built {out / 'flows.parquet'}: " + ", ".join(
-        f"{src} {n:,} rows" for src, n in sorted(report.rows_by_source.items())))
+    click.echo(
+        f"built {out / 'flows.parquet'}: "
+        + ", ".join(f"{src} {n:,} rows" for src, n in sorted(report.rows_by_source.items()))
+    )
     if report.synthetic:
         click.echo("NOTE: the raw layer contains synthetic data; outputs are labelled so.")
-    click.echo(f"snapshots read: {report.snapshots}; duplicate keys dropped (older "
-               f"snapshot): {report.duplicates_dropped}; breakdown rows dropped: "
-               f"{report.breakdown_rows_dropped}; truncated snapshots ignored: "
-               f"{report.truncated_snapshots_ignored}")
+    click.echo(
+        f"snapshots read: {report.snapshots}; duplicate keys dropped (older "
+        f"snapshot): {report.duplicates_dropped}; breakdown rows dropped: "
+        f"{report.breakdown_rows_dropped}; truncated snapshots ignored: "
+        f"{report.truncated_snapshots_ignored}"
+    )
     cc = report.chapter_checks
-    click.echo(f"HS2 chapters vs TOTAL: {cc.get('cells_compared', 0)} cells compared, "
-               f"{cc.get('cells_off', 0)} off")
+    click.echo(
+        f"HS2 chapters vs TOTAL: {cc.get('cells_compared', 0)} cells compared, "
+        f"{cc.get('cells_off', 0)} off"
+    )
     if report.missing_cells:
         by_rep: dict[str, list[str]] = {}
         for c in report.missing_cells:
@@ -48,10 +57,14 @@ def build_cmd(allow_empty_periods: bool) -> None:
     if report.empty_periods:
         click.echo(f"WARNING: periods with no rows at all: {', '.join(report.empty_periods)}")
     if report.unmapped_wits_partners:
-        click.echo("WITS partner names without ISO3 (left out of flows): "
-                   + "; ".join(report.unmapped_wits_partners))
-    click.echo(f"wrote {out / 'mirror.parquet'}, {out / 'focus.parquet'}, "
-               f"{out / 'focus_coverage.parquet'}, {out / 'build_report.json'}")
+        click.echo(
+            "WITS partner names without ISO3 (left out of flows): "
+            + "; ".join(report.unmapped_wits_partners)
+        )
+    click.echo(
+        f"wrote {out / 'mirror.parquet'}, {out / 'focus.parquet'}, "
+        f"{out / 'focus_coverage.parquet'}, {out / 'build_report.json'}"
+    )
     _print_coverage(out / "focus_coverage.parquet")
 
 
@@ -63,15 +76,22 @@ def _print_coverage(path: Path) -> None:
         click.echo("focus coverage: no HS-level rows to tag")
         return
     value = cov.groupby(["year", "area"])["value_usd"].sum().unstack("area").fillna(0)
-    totals = (cov.drop_duplicates(["source", "freq", "year", "flow", "hs_level"])
-              .groupby("year")["total_usd"].sum())
+    totals = (
+        cov.drop_duplicates(["source", "freq", "year", "flow", "hs_level"])
+        .groupby("year")["total_usd"]
+        .sum()
+    )
     click.echo("focus-area share of leaf-row trade value per year, % (areas overlap):")
     click.echo((value.div(totals, axis=0) * 100).round(1).to_string())
 
 
 @click.command("check")
-@click.option("--published", type=click.Path(path_type=Path), default=None,
-              help="Published figures CSV (default: the table shipped with tradeviz).")
+@click.option(
+    "--published",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Published figures CSV (default: the table shipped with tradeviz).",
+)
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a figure fails.")
 def check_cmd(published: Path | None, strict: bool) -> None:
     """Compare China-reported totals in flows.parquet with published China Customs figures
@@ -87,7 +107,6 @@ def check_cmd(published: Path | None, strict: bool) -> None:
     click.echo(format_table(result))
     if strict and (result["status"] == "FAIL").any():
         sys.exit(1)
-
 
 
 @click.group("import")
@@ -106,7 +125,9 @@ def import_wits(files: tuple[Path, ...]) -> None:
 
     store = RawStore(config.raw_dir())
     for snap, unmapped in wits.import_files(store, list(files)):
-        click.echo(f"{snap.record['params']['file']}: {snap.record['records']:,} rows "
-                   f"({', '.join(snap.record['params']['reporters'])}) -> {snap.path}")
+        click.echo(
+            f"{snap.record['params']['file']}: {snap.record['records']:,} rows "
+            f"({', '.join(snap.record['params']['reporters'])}) -> {snap.path}"
+        )
         if unmapped:
             click.echo(f"  partner names without ISO3, left out of flows: {'; '.join(unmapped)}")

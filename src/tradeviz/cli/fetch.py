@@ -16,44 +16,94 @@ def fetch() -> None:
 
 
 @fetch.command("comtrade", epilog=ENV_HELP)
-@click.option("--years", type=YEARS, default=None,
-              help="Years as 2015-2024 or 2019,2021 (default: the last ten complete years).")
-@click.option("--level", type=click.Choice(["total", "2", "4", "6", "auto"]), default="6",
-              show_default=True,
-              help="HS detail: TOTAL only, or all codes at 2/4/6 digits; auto: 6 with a key, "
-                   "else the finest level whose estimated calls fit --budget-minutes.")
-@click.option("--budget-minutes", type=float, default=30.0, show_default=True,
-              help="With --level auto: longest fetch (at $TRADEVIZ_COMTRADE_RPS) worth "
-                   "waiting for.")
-@click.option("--probe", is_flag=True,
-              help="First ask the data-availability list for record counts per reporter "
-                   "and period (one call; skipped if the server lacks it).")
-@click.option("--max-periods-per-call", type=int, default=None,
-              help="Periods per call at most (default: no limit; the live API is not known "
-                   "to enforce one).")
-@click.option("--freq", type=click.Choice(["A", "M"]), default="A", show_default=True,
-              help="Annual or monthly data.")
-@click.option("--reporters", type=ISO3_LIST, default=None,
-              help="Reporters to fetch instead of the default plan (default CHN when "
-                   "--partners is given).")
-@click.option("--partners", type=ISO3_LIST_WITH_WORLD, default=None,
-              help="Partners to fetch instead of the default plan (WLD = World; default the "
-                   "five Central Asian countries when --reporters is given).")
-@click.option("--max-records", type=int, default=None,
-              help="Records per call (default: the tier's cap, 500 keyless, 100000 keyed).")
-@click.option("--refresh", is_flag=True,
-              help="Fetch again even queries that already have a complete snapshot.")
-@click.option("--plan", "plan", type=click.Choice(["default", "partners"]), default="default",
-              show_default=True,
-              help="partners: each of the five with every partner (World included) at TOTAL "
-                   "and HS2 (--level 2, the default here, or total), and every reporter's "
-                   "trade with each of the five at TOTAL (mirror side).")
+@click.option(
+    "--years",
+    type=YEARS,
+    default=None,
+    help="Years as 2015-2024 or 2019,2021 (default: the last ten complete years).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["total", "2", "4", "6", "auto"]),
+    default="6",
+    show_default=True,
+    help="HS detail: TOTAL only, or all codes at 2/4/6 digits; auto: 6 with a key, "
+    "else the finest level whose estimated calls fit --budget-minutes.",
+)
+@click.option(
+    "--budget-minutes",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="With --level auto: longest fetch (at $TRADEVIZ_COMTRADE_RPS) worth waiting for.",
+)
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="First ask the data-availability list for record counts per reporter "
+    "and period (one call; skipped if the server lacks it).",
+)
+@click.option(
+    "--max-periods-per-call",
+    type=int,
+    default=None,
+    help="Periods per call at most (default: no limit; the live API is not known to enforce one).",
+)
+@click.option(
+    "--freq",
+    type=click.Choice(["A", "M"]),
+    default="A",
+    show_default=True,
+    help="Annual or monthly data.",
+)
+@click.option(
+    "--reporters",
+    type=ISO3_LIST,
+    default=None,
+    help="Reporters to fetch instead of the default plan (default CHN when --partners is given).",
+)
+@click.option(
+    "--partners",
+    type=ISO3_LIST_WITH_WORLD,
+    default=None,
+    help="Partners to fetch instead of the default plan (WLD = World; default the "
+    "five Central Asian countries when --reporters is given).",
+)
+@click.option(
+    "--max-records",
+    type=int,
+    default=None,
+    help="Records per call (default: the tier's cap, 500 keyless, 100000 keyed).",
+)
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Fetch again even queries that already have a complete snapshot.",
+)
+@click.option(
+    "--plan",
+    "plan",
+    type=click.Choice(["default", "partners"]),
+    default="default",
+    show_default=True,
+    help="partners: each of the five with every partner (World included) at TOTAL "
+    "and HS2 (--level 2, the default here, or total), and every reporter's "
+    "trade with each of the five at TOTAL (mirror side).",
+)
 @writes_data_dir
-def fetch_comtrade(years: list[int] | None, level: str, freq: str,
-                   reporters: list[str] | None, partners: list[str] | None,
-                   max_records: int | None, refresh: bool,
-                   plan: str = "default", budget_minutes: float = 30.0,
-                   max_periods_per_call: int | None = None, probe: bool = False) -> None:
+def fetch_comtrade(
+    years: list[int] | None,
+    level: str,
+    freq: str,
+    reporters: list[str] | None,
+    partners: list[str] | None,
+    max_records: int | None,
+    refresh: bool,
+    plan: str = "default",
+    budget_minutes: float = 30.0,
+    max_periods_per_call: int | None = None,
+    probe: bool = False,
+) -> None:
     """Fetch China–Central Asia flows from UN Comtrade (API v1).
 
     \b
@@ -76,12 +126,14 @@ def fetch_comtrade(years: list[int] | None, level: str, freq: str,
     key = config.comtrade_key()
     rps = config.comtrade_rps()
     if level == "auto":
-        level = _auto_level(periods, freq, key is not None, rps, budget_minutes,
-                            reporters, partners, plan)
+        level = _auto_level(
+            periods, freq, key is not None, rps, budget_minutes, reporters, partners, plan
+        )
     if plan == "partners":  # issue 13
         if reporters or partners:
-            raise click.UsageError("--plan partners fixes reporters and partners; drop "
-                                   "--reporters/--partners")
+            raise click.UsageError(
+                "--plan partners fixes reporters and partners; drop --reporters/--partners"
+            )
         try:
             groups = comtrade.partners_plan(periods, "2" if level == "6" else level)
         except ValueError as exc:
@@ -92,20 +144,41 @@ def fetch_comtrade(years: list[int] | None, level: str, freq: str,
         groups = comtrade.default_plan(periods, level)
     check_reachable(config.comtrade_url())
     store = RawStore(config.raw_dir())
-    fetcher = comtrade.ComtradeFetcher(store, api_key=key, max_records=max_records,
-                                       refresh=refresh, max_periods_per_call=max_periods_per_call,
-                                       probe=probe)
-    log.info("comtrade: %s endpoint %s, %d record cap, years %s-%s, freq %s, level %s",
-             "keyed" if key else "keyless preview", config.comtrade_url(), fetcher.cap,
-             year_list[0], year_list[-1], freq, level)
+    fetcher = comtrade.ComtradeFetcher(
+        store,
+        api_key=key,
+        max_records=max_records,
+        refresh=refresh,
+        max_periods_per_call=max_periods_per_call,
+        probe=probe,
+    )
+    log.info(
+        "comtrade: %s endpoint %s, %d record cap, years %s-%s, freq %s, level %s",
+        "keyed" if key else "keyless preview",
+        config.comtrade_url(),
+        fetcher.cap,
+        year_list[0],
+        year_list[-1],
+        freq,
+        level,
+    )
     estimate = fetcher.estimate(groups, freq)
-    log.info("comtrade: about %d calls for HS level %s, %s-%s (%s at %g request/s; queries "
-             "already stored are not called again)", estimate, level, periods[-1], periods[0],
-             _minutes(estimate, rps), rps)
+    log.info(
+        "comtrade: about %d calls for HS level %s, %s-%s (%s at %g request/s; queries "
+        "already stored are not called again)",
+        estimate,
+        level,
+        periods[-1],
+        periods[0],
+        _minutes(estimate, rps),
+        rps,
+    )
     stats = fetcher.run(groups, freq)
-    click.echo(f"comtrade: {stats.calls} calls, {stats.cached} queries already complete, "
-               f"{stats.rows} rows, {stats.truncated} truncated responses split; "
-               f"manifest {store.manifest_path}")
+    click.echo(
+        f"comtrade: {stats.calls} calls, {stats.cached} queries already complete, "
+        f"{stats.rows} rows, {stats.truncated} truncated responses split; "
+        f"manifest {store.manifest_path}"
+    )
 
 
 def _minutes(calls: int, rps: float) -> str:
@@ -113,10 +186,16 @@ def _minutes(calls: int, rps: float) -> str:
     return f"{minutes:.0f} min" if minutes >= 1 else f"{calls / max(rps, 1e-9):.0f} s"
 
 
-def _auto_level(periods: tuple[str, ...], freq: str, keyed: bool, rps: float,
-                budget_minutes: float, reporters: list[str] | None,
-                partners: list[str] | None,
-                plan: str) -> str:
+def _auto_level(
+    periods: tuple[str, ...],
+    freq: str,
+    keyed: bool,
+    rps: float,
+    budget_minutes: float,
+    reporters: list[str] | None,
+    partners: list[str] | None,
+    plan: str,
+) -> str:
     """6 with a key; without one the finest HS level whose estimated calls, at `rps`, fit
     in `budget_minutes` (the keyless preview returns 500 rows a call)."""
     from tradeviz.extract import comtrade
@@ -132,17 +211,31 @@ def _auto_level(periods: tuple[str, ...], freq: str, keyed: bool, rps: float,
             groups = comtrade.default_plan(periods, level)
         calls = comtrade.estimate_calls(groups, freq, comtrade.PREVIEW_CAP)
         if calls / max(rps, 1e-9) <= budget_minutes * 60:
-            log.info("comtrade: --level auto: HS%s, about %d keyless calls (%s at %g request/s)",
-                     level, calls, _minutes(calls, rps), rps)
+            log.info(
+                "comtrade: --level auto: HS%s, about %d keyless calls (%s at %g request/s)",
+                level,
+                calls,
+                _minutes(calls, rps),
+                rps,
+            )
             return level
     return "2"
 
 
 @fetch.command("imf", epilog=ENV_HELP)
-@click.option("--years", type=YEARS, default=None,
-              help="Years as 2015-2025 (default: the last ten years and the current one).")
-@click.option("--freq", type=click.Choice(["A", "Q", "M"]), default="M", show_default=True,
-              help="Annual, quarterly or monthly series.")
+@click.option(
+    "--years",
+    type=YEARS,
+    default=None,
+    help="Years as 2015-2025 (default: the last ten years and the current one).",
+)
+@click.option(
+    "--freq",
+    type=click.Choice(["A", "Q", "M"]),
+    default="M",
+    show_default=True,
+    help="Annual, quarterly or monthly series.",
+)
 @click.option("--refresh", is_flag=True, help="Fetch again queries already stored.")
 @writes_data_dir
 def fetch_imf(years: list[int] | None, freq: str, refresh: bool) -> None:
@@ -161,8 +254,10 @@ def fetch_imf(years: list[int] | None, freq: str, refresh: bool) -> None:
     store = RawStore(config.raw_dir())
     fetcher = imf.ImfFetcher(store, refresh=refresh)
     fetcher.run(year_list, (freq,))
-    click.echo(f"imf: {fetcher.calls} calls, {fetcher.cached} queries already stored, "
-               f"{fetcher.observations} observations; manifest {store.manifest_path}")
+    click.echo(
+        f"imf: {fetcher.calls} calls, {fetcher.cached} queries already stored, "
+        f"{fetcher.observations} observations; manifest {store.manifest_path}"
+    )
 
 
 @fetch.command("comtrade-reference")

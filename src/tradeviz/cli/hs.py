@@ -18,8 +18,13 @@ def hs_group() -> None:
 
 @hs_group.command("show")
 @click.argument("code", type=HS_CODE, metavar="CODE")
-@click.option("--rev", type=REV, default=LATEST, show_default=True,
-              help="Revision the code is read in (H0 = HS1992 … H6 = HS2022).")
+@click.option(
+    "--rev",
+    type=REV,
+    default=LATEST,
+    show_default=True,
+    help="Revision the code is read in (H0 = HS1992 … H6 = HS2022).",
+)
 def hs_show(code: str, rev: str) -> None:
     """Description, level, parent, unit, existence per revision, BEC class, focus areas and
     the codes CODE correlates with in the adjacent revisions."""
@@ -34,14 +39,13 @@ def hs_show(code: str, rev: str) -> None:
     if info.level == 6:
         b = hs.bec(code, rev)
         if b.empty:
-            click.echo("  BEC Rev.4: none (UNSD publishes no table for this code and "
-                       "revision)")
+            click.echo("  BEC Rev.4: none (UNSD publishes no table for this code and revision)")
         for r in b.itertuples(index=False):
-            click.echo(f"  BEC Rev.4 {r.bec}: {r.bec_description}; SNA end use: "
-                       f"{r.sna_class or 'n/a'}")
+            click.echo(
+                f"  BEC Rev.4 {r.bec}: {r.bec_description}; SNA end use: {r.sna_class or 'n/a'}"
+            )
     tags = tags_for(rev, code)
-    click.echo("  focus areas: " + (", ".join(f"{t.area} ({t.match})" for t in tags)
-                                    or "none"))
+    click.echo("  focus areas: " + (", ".join(f"{t.area} ({t.match})" for t in tags) or "none"))
     if info.level != 6:
         return
     i = HS_REVISIONS.index(rev)
@@ -56,8 +60,10 @@ def hs_show(code: str, rev: str) -> None:
             for r in linked.head(12).itertuples(index=False):
                 click.echo(f"    {r.code} [{r.relation}] {r.description}")
             if len(linked) > 12:
-                click.echo(f"    … {len(linked) - 12} more: `tradeviz hs map {code} "
-                           f"--from {rev} --to {other}`")
+                click.echo(
+                    f"    … {len(linked) - 12} more: `tradeviz hs map {code} "
+                    f"--from {rev} --to {other}`"
+                )
 
 
 @hs_group.command("map")
@@ -72,8 +78,10 @@ def hs_map(code: str, from_rev: str, to_rev: str) -> None:
 
     info = hs.check_code(code, from_rev)
     if info.level != 6:
-        raise click.UsageError(f"{code} is an HS{info.level} code; the correlation tables "
-                               "link HS6 codes: map one of its subheadings")
+        raise click.UsageError(
+            f"{code} is an HS{info.level} code; the correlation tables "
+            "link HS6 codes: map one of its subheadings"
+        )
     click.echo(f"{code} ({from_rev}): {info.description}")
     linked = hs.correlated(code, from_rev, to_rev)
     if linked.empty:

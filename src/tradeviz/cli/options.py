@@ -57,8 +57,11 @@ class YearList(click.ParamType):
             if lo > hi:
                 self.fail(f"{part!r} runs backwards; write it as {hi}-{lo}", param, ctx)
             if lo < FIRST_YEAR or hi > last:
-                self.fail(f"{part!r} is outside {FIRST_YEAR}-{last} (the years that can have "
-                          "data)", param, ctx)
+                self.fail(
+                    f"{part!r} is outside {FIRST_YEAR}-{last} (the years that can have data)",
+                    param,
+                    ctx,
+                )
             years.update(range(lo, hi + 1))
         return sorted(years)
 
@@ -75,8 +78,9 @@ class YearSpan(YearList):
         if isinstance(value, tuple) and len(value) == 2:
             return (int(value[0]), int(value[1]))
         if "," in str(value):
-            self.fail(f"{value!r}: give one span like 2018-2024 (or one year), not a list",
-                      param, ctx)
+            self.fail(
+                f"{value!r}: give one span like 2018-2024 (or one year), not a list", param, ctx
+            )
         years = super().convert(value, param, ctx)
         return (years[0], years[-1])
 
@@ -115,14 +119,12 @@ class Iso3List(click.ParamType):
             return list(value)
         codes = [c.upper() for c in _items(str(value))]
         if not codes:
-            self.fail("empty list; give ISO3 codes separated by commas, e.g. KAZ,UZB",
-                      param, ctx)
+            self.fail("empty list; give ISO3 codes separated by commas, e.g. KAZ,UZB", param, ctx)
         valid = self.valid_codes()
         known = set(valid)
         for code in codes:
             if code not in known:
-                self.fail(f"unknown country code {code!r}; {_valid_hint(code, valid)}",
-                          param, ctx)
+                self.fail(f"unknown country code {code!r}; {_valid_hint(code, valid)}", param, ctx)
         return list(dict.fromkeys(codes))
 
 
@@ -131,8 +133,7 @@ def _valid_hint(bad: str, valid: Sequence[str]) -> str:
         return f"use ISO3 codes from {', '.join(valid)}"
     close = difflib.get_close_matches(bad, valid, n=5, cutoff=0.3)
     near = f" (closest: {', '.join(close)})" if close else ""
-    return (f"use ISO3 codes such as CHN,KAZ,RUS{near}; `tradeviz countries` lists all "
-            f"{len(valid)}")
+    return f"use ISO3 codes such as CHN,KAZ,RUS{near}; `tradeviz countries` lists all {len(valid)}"
 
 
 class HsCode(click.ParamType):
@@ -147,8 +148,12 @@ class HsCode(click.ParamType):
     def convert(self, value, param, ctx) -> str:
         code = re.sub(r"[.\s]", "", str(value))
         if not re.fullmatch(r"\d{2}|\d{4}|\d{6}", code):
-            self.fail(f"{value!r} is not an HS code; give 2, 4 or 6 digits, e.g. 27, 2711 "
-                      "or 271121 (leading zeros kept: 0901)", param, ctx)
+            self.fail(
+                f"{value!r} is not an HS code; give 2, 4 or 6 digits, e.g. 27, 2711 "
+                "or 271121 (leading zeros kept: 0901)",
+                param,
+                ctx,
+            )
         return code
 
 
@@ -227,8 +232,12 @@ class ChoiceList(click.ParamType):
             self.fail(f"empty list; use one or more of {', '.join(self.choices)}", param, ctx)
         for item in items:
             if item not in self.choices:
-                self.fail(f"unknown value {item!r}; use one or more of "
-                          f"{', '.join(self.choices)}, comma-separated", param, ctx)
+                self.fail(
+                    f"unknown value {item!r}; use one or more of "
+                    f"{', '.join(self.choices)}, comma-separated",
+                    param,
+                    ctx,
+                )
         return list(dict.fromkeys(items))
 
 

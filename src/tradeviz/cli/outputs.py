@@ -12,11 +12,20 @@ from tradeviz.vocab.areas import AREA_KEYS
 
 
 @click.command("demo")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Where the synthetic raw and processed layers go (default: the global "
-                   "--data-dir or $TRADEVIZ_DATA_DIR when set, else ./demo-data).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-exports"),
-              show_default=True, help="Where charts and executed notebooks go.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the synthetic raw and processed layers go (default: the global "
+    "--data-dir or $TRADEVIZ_DATA_DIR when set, else ./demo-data).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-exports"),
+    show_default=True,
+    help="Where charts and executed notebooks go.",
+)
 @click.option("--no-notebooks", is_flag=True, help="Skip executing the notebooks.")
 def demo_cmd(data_dir: Path | None, out: Path, no_notebooks: bool) -> None:
     """Offline demo on SYNTHETIC data: writes a raw layer in the exact Comtrade v1 format
@@ -34,10 +43,11 @@ def demo_cmd(data_dir: Path | None, out: Path, no_notebooks: bool) -> None:
     data_dir = demo_data_dir(data_dir)
     report, written = run_demo(data_dir, out, notebooks=not no_notebooks)
     processed = data_dir / "processed"
-    click.echo(f"SYNTHETIC demo data: {sum(report.rows_by_source.values()):,} flow rows in "
-               f"{processed}; {len(written)} files under {out}")
-    result = compare(pd.read_parquet(processed / "flows.parquet"),
-                     load_published())
+    click.echo(
+        f"SYNTHETIC demo data: {sum(report.rows_by_source.values()):,} flow rows in "
+        f"{processed}; {len(written)} files under {out}"
+    )
+    result = compare(pd.read_parquet(processed / "flows.parquet"), load_published())
     click.echo("published-figures check (the synthetic data is calibrated to them):")
     click.echo(format_table(result))
     click.echo(f"open {out / 'report' / 'index.html'} for the report (SYNTHETIC data)")
@@ -47,19 +57,39 @@ AREA_LIST = ChoiceList(AREA_KEYS)
 
 
 @click.command("charts")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("exports/charts"),
-              show_default=True)
-@click.option("--format", "formats", type=CHART_FORMATS, default="png", show_default=True,
-              help="Comma list of png, svg, pdf.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("exports/charts"), show_default=True
+)
+@click.option(
+    "--format",
+    "formats",
+    type=CHART_FORMATS,
+    default="png",
+    show_default=True,
+    help="Comma list of png, svg, pdf.",
+)
 @click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
-@click.option("--countries", type=CA_ISO3_LIST, default=None,
-              help="Restrict to some Central Asian countries (ISO3, any case): only they "
-                   "are drawn.")
-@click.option("--areas", type=AREA_LIST, default=None, metavar="AREA,...",
-              help="Focus areas: area charts only for these; the composition chart folds "
-                   "the others into other trade.")
-def charts_cmd(out: Path, formats: list[str], years: tuple[int, int] | None,
-               countries: list[str] | None, areas: list[str] | None) -> None:
+@click.option(
+    "--countries",
+    type=CA_ISO3_LIST,
+    default=None,
+    help="Restrict to some Central Asian countries (ISO3, any case): only they are drawn.",
+)
+@click.option(
+    "--areas",
+    type=AREA_LIST,
+    default=None,
+    metavar="AREA,...",
+    help="Focus areas: area charts only for these; the composition chart folds "
+    "the others into other trade.",
+)
+def charts_cmd(
+    out: Path,
+    formats: list[str],
+    years: tuple[int, int] | None,
+    countries: list[str] | None,
+    areas: list[str] | None,
+) -> None:
     """Export every chart from processed/ (--data-dir, else $TRADEVIZ_DATA_DIR, else the
     project's data/), each with a CSV of exactly the data plotted and a JSON sidecar
     (sources, snapshot hashes, filters applied, tool version)."""
@@ -71,8 +101,10 @@ def charts_cmd(out: Path, formats: list[str], years: tuple[int, int] | None,
     charts = export_all(ds, out, tuple(formats), manifest, areas)
     applied = describe_filters({**ds.filters, **({"areas": areas} if areas else {})})
     note = " (SYNTHETIC demo data)" if ds.synthetic else ""
-    click.echo(f"wrote {len(charts)} charts{note} ({', '.join(formats)}, with .csv and .json)"
-               f" to {out}" + (f"; filters: {applied}" if applied else ""))
+    click.echo(
+        f"wrote {len(charts)} charts{note} ({', '.join(formats)}, with .csv and .json)"
+        f" to {out}" + (f"; filters: {applied}" if applied else "")
+    )
 
 
 def _view(years: tuple[int, int] | None, countries: list[str] | None):
@@ -89,33 +121,47 @@ def _view(years: tuple[int, int] | None, countries: list[str] | None):
 
 
 @click.command("notebooks")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("exports/notebooks"),
-              show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("exports/notebooks"), show_default=True
+)
 @click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
-@click.option("--countries", type=CA_ISO3_LIST, default=None,
-              help="Restrict to some Central Asian countries (any case).")
-@click.option("--with-code", is_flag=True, help="Keep the code cells in the HTML (hidden by "
-              "default: the HTML reads as a report).")
-def notebooks_cmd(out: Path, years: tuple[int, int] | None, countries: list[str] | None,
-                  with_code: bool) -> None:
+@click.option(
+    "--countries",
+    type=CA_ISO3_LIST,
+    default=None,
+    help="Restrict to some Central Asian countries (any case).",
+)
+@click.option(
+    "--with-code",
+    is_flag=True,
+    help="Keep the code cells in the HTML (hidden by default: the HTML reads as a report).",
+)
+def notebooks_cmd(
+    out: Path, years: tuple[int, int] | None, countries: list[str] | None, with_code: bool
+) -> None:
     """Execute every notebook on the processed tables (--data-dir, else $TRADEVIZ_DATA_DIR,
     else ./data) and write the executed notebooks and their HTML to --out."""
     from tradeviz.notebook_runner import run_notebooks
 
     _view(years, countries)  # filters checked against the tables before any kernel starts
-    params = {k: v for k, v in (("years", list(years) if years else None),
-                                ("countries", countries)) if v}
-    written = run_notebooks(out, config.data_dir_given(), parameters=params,
-                            with_code=with_code)
+    params = {
+        k: v for k, v in (("years", list(years) if years else None), ("countries", countries)) if v
+    }
+    written = run_notebooks(out, config.data_dir_given(), parameters=params, with_code=with_code)
     click.echo(f"wrote {len(written)} files to {out}")
 
 
 @click.command("report")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("exports/report"),
-              show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("exports/report"), show_default=True
+)
 @click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
-@click.option("--countries", type=CA_ISO3_LIST, default=None,
-              help="Restrict to some Central Asian countries (any case).")
+@click.option(
+    "--countries",
+    type=CA_ISO3_LIST,
+    default=None,
+    help="Restrict to some Central Asian countries (any case).",
+)
 def report_cmd(out: Path, years: tuple[int, int] | None, countries: list[str] | None) -> None:
     """Write a self-contained static HTML report: headline findings and every chart, one
     page per Central Asian country, CSV downloads and provenance. Opens from file:// with
@@ -125,5 +171,4 @@ def report_cmd(out: Path, years: tuple[int, int] | None, countries: list[str] | 
     ds = _view(years, countries)
     written = write_report(ds, out)
     note = " (SYNTHETIC demo data)" if ds.synthetic else ""
-    click.echo(f"wrote the report{note}: {len(written)} files to {out}; open "
-               f"{out / 'index.html'}")
+    click.echo(f"wrote the report{note}: {len(written)} files to {out}; open {out / 'index.html'}")

@@ -16,10 +16,13 @@ def raw() -> None:
 
 
 @raw.command("verify")
-@click.option("--fix", is_flag=True,
-              help="Retire damaged or missing snapshots (deleting damaged files), set "
-                   "malformed manifest lines aside (a backup is kept) and fetch the retired "
-                   "queries again.")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Retire damaged or missing snapshots (deleting damaged files), set "
+    "malformed manifest lines aside (a backup is kept) and fetch the retired "
+    "queries again.",
+)
 @click.option("--no-fetch", is_flag=True, help="With --fix: only retire, do not refetch.")
 def verify_cmd(fix: bool, no_fetch: bool) -> None:
     """Check every manifest line and snapshot: sha256 of the exact bytes, parse, record
@@ -43,8 +46,10 @@ def verify_cmd(fix: bool, no_fetch: bool) -> None:
         click.echo("raw layer OK")
         return
     if not fix:
-        click.echo("damage found. Fix: `tradeviz raw verify --fix` (add --no-fetch to only "
-                   "retire the damaged lines)")
+        click.echo(
+            "damage found. Fix: `tradeviz raw verify --fix` (add --no-fetch to only "
+            "retire the damaged lines)"
+        )
         sys.exit(1)
     from tradeviz.store.lock import lock
 
@@ -54,8 +59,10 @@ def verify_cmd(fix: bool, no_fetch: bool) -> None:
             from tradeviz.extract.refetch import refetch
         report = v.fix(store, result, refetch=refetch)
     if report.manifest_backup:
-        click.echo(f"set {report.lines_set_aside} malformed manifest line(s) aside; the "
-                   f"original is kept as {report.manifest_backup}")
+        click.echo(
+            f"set {report.lines_set_aside} malformed manifest line(s) aside; the "
+            f"original is kept as {report.manifest_backup}"
+        )
     for f in report.retired:
         click.echo(f"retired line {f.snap.line} ({f.status}): {f.snap.path}")
     for what in report.refetched:
@@ -65,8 +72,11 @@ def verify_cmd(fix: bool, no_fetch: bool) -> None:
     for cmd in report.commands:
         click.echo(f"to fetch again, run: {cmd}")
     after = v.verify(store)
-    click.echo("raw layer OK" if after.healthy and not report.commands
-               else "after --fix: " + ("OK" if after.healthy else "damage left, see above"))
+    click.echo(
+        "raw layer OK"
+        if after.healthy and not report.commands
+        else "after --fix: " + ("OK" if after.healthy else "damage left, see above")
+    )
 
 
 @raw.command("compact")

@@ -16,8 +16,13 @@ def tags() -> None:
 
 @tags.command("explain")
 @click.argument("code", type=HS_CODE, metavar="CODE")
-@click.option("--rev", default="H6", show_default=True, type=REVISION,
-              help="HS revision the code is read in (H0 = HS1992 … H6 = HS2022).")
+@click.option(
+    "--rev",
+    default="H6",
+    show_default=True,
+    type=REVISION,
+    help="HS revision the code is read in (H0 = HS1992 … H6 = HS2022).",
+)
 def tags_explain(code: str, rev: str) -> None:
     """Which focus areas CODE belongs to in revision --rev, by which rule and source.
     A code that does not exist in --rev is an error naming the revisions it exists in."""
@@ -34,8 +39,11 @@ def tags_explain(code: str, rev: str) -> None:
         r = t.rule
         sub = f" ({t.subarea})" if len(code) == 6 else ""
         click.echo(f"  {t.area}{sub}, match {t.match}")
-        how = f"code {t.rule_code}" if len(code) == 6 else (
-            f"{'every' if t.match == 'full' else 'some'} HS6 code under {code} in {rev}")
+        how = (
+            f"code {t.rule_code}"
+            if len(code) == 6
+            else (f"{'every' if t.match == 'full' else 'some'} HS6 code under {code} in {rev}")
+        )
         click.echo(f"    rule {r.id}: {how}" + (f"; {r.note}" if r.note else ""))
         click.echo(f"    source ({r.kind}): {r.source_title} <{r.source_url}>")
         for title in r.lists:
@@ -44,8 +52,13 @@ def tags_explain(code: str, rev: str) -> None:
 
 @tags.command("list")
 @click.argument("area", type=AREA)
-@click.option("--rev", default="H6", show_default=True, type=REVISION,
-              help="HS revision (H0 = HS1992 … H6 = HS2022).")
+@click.option(
+    "--rev",
+    default="H6",
+    show_default=True,
+    type=REVISION,
+    help="HS revision (H0 = HS1992 … H6 = HS2022).",
+)
 def tags_list(area: str, rev: str) -> None:
     """The codes (prefixes) of AREA that apply in revision --rev, with rule, match and
     source kind."""
@@ -55,13 +68,16 @@ def tags_list(area: str, rev: str) -> None:
         codes = [c for c in r.codes if rev in r.revisions_of(c)]
         if r.area == area and codes:
             excl = f" except {','.join(r.exclude)}" if r.exclude else ""
-            click.echo(f"{r.id:34} {r.match:7} {r.kind:8} {r.subarea}: "
-                       f"{', '.join(codes)}{excl}")
+            click.echo(f"{r.id:34} {r.match:7} {r.kind:8} {r.subarea}: {', '.join(codes)}{excl}")
 
 
 @click.command("dictionary")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/data_dictionary.md"),
-              show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("docs/data_dictionary.md"),
+    show_default=True,
+)
 def dictionary_cmd(out: Path) -> None:
     """Write the data dictionary of every processed table (generated from the schema)."""
     from tradeviz.schema import data_dictionary

@@ -32,9 +32,16 @@ TOTALS = {
 }
 # China's imports where published (2014 Comtrade, 2023 GACC), else a typical share.
 IMPORTS = {
-    ("KAZ", 2014): 9.739792558, ("KGZ", 2014): 0.055347918, ("TJK", 2014): 0.047698839,
-    ("TKM", 2014): 9.516158297, ("UZB", 2014): 1.59772651, ("KAZ", 2023): 16.3,
-    ("KGZ", 2023): 0.08, ("TJK", 2023): 0.25, ("TKM", 2023): 9.6, ("UZB", 2023): 1.6,
+    ("KAZ", 2014): 9.739792558,
+    ("KGZ", 2014): 0.055347918,
+    ("TJK", 2014): 0.047698839,
+    ("TKM", 2014): 9.516158297,
+    ("UZB", 2014): 1.59772651,
+    ("KAZ", 2023): 16.3,
+    ("KGZ", 2023): 0.08,
+    ("TJK", 2023): 0.25,
+    ("TKM", 2023): 9.6,
+    ("UZB", 2023): 1.6,
 }
 IMPORT_SHARE = {"KAZ": 0.42, "KGZ": 0.02, "TJK": 0.05, "TKM": 0.9, "UZB": 0.2}
 # Partner-reported / China-reported, by the partner's flow (mirror gaps, see the note).
@@ -46,34 +53,120 @@ CHINA_WORLD = {2014: (2342, 1959), 2024: (3577, 2587)}  # exports, imports, USD 
 # Main products of China's imports from each partner: (code, share of the flow).
 IMPORT_MIX = {
     "TKM": [("271121", 0.97), ("520100", 0.01)],
-    "KAZ": [("740311", 0.2), ("270900", 0.15), ("284410", 0.12), ("720241", 0.08),
-            ("271121", 0.06), ("260300", 0.05), ("790111", 0.05), ("100199", 0.03),
-            ("720211", 0.02), ("120400", 0.02), ("261100", 0.01)],
-    "UZB": [("271121", 0.35), ("520512", 0.2), ("740311", 0.1), ("284410", 0.1),
-            ("520100", 0.05), ("080620", 0.02), ("081340", 0.01)],
-    "KGZ": [("261690", 0.3), ("740400", 0.1), ("260300", 0.1), ("080211", 0.05),
-            ("410150", 0.05), ("510111", 0.03)],
-    "TJK": [("261690", 0.3), ("260800", 0.2), ("261710", 0.15), ("520100", 0.1),
-            ("080620", 0.03)],
+    "KAZ": [
+        ("740311", 0.2),
+        ("270900", 0.15),
+        ("284410", 0.12),
+        ("720241", 0.08),
+        ("271121", 0.06),
+        ("260300", 0.05),
+        ("790111", 0.05),
+        ("100199", 0.03),
+        ("720211", 0.02),
+        ("120400", 0.02),
+        ("261100", 0.01),
+    ],
+    "UZB": [
+        ("271121", 0.35),
+        ("520512", 0.2),
+        ("740311", 0.1),
+        ("284410", 0.1),
+        ("520100", 0.05),
+        ("080620", 0.02),
+        ("081340", 0.01),
+    ],
+    "KGZ": [
+        ("261690", 0.3),
+        ("740400", 0.1),
+        ("260300", 0.1),
+        ("080211", 0.05),
+        ("410150", 0.05),
+        ("510111", 0.03),
+    ],
+    "TJK": [("261690", 0.3), ("260800", 0.2), ("261710", 0.15), ("520100", 0.1), ("080620", 0.03)],
 }
 # China's exports to every partner: (code, share); H6/H5-only codes are swapped by year.
 EXPORT_MIX = [
-    ("870323", 0.04), ("870421", 0.04), ("870380", 0.03), ("842952", 0.02),
-    ("851712", 0.04), ("847130", 0.02), ("730419", 0.015), ("854140", 0.01),
-    ("850760", 0.01), ("610910", 0.04), ("620342", 0.03), ("640299", 0.05),
-    ("940360", 0.02), ("950300", 0.01), ("841510", 0.015), ("850440", 0.01),
-    ("720839", 0.01), ("392690", 0.02), ("401120", 0.015), ("848180", 0.01),
-    ("730820", 0.01), ("860900", 0.005), ("852872", 0.01), ("420292", 0.01),
-    ("870899", 0.015), ("330499", 0.005), ("071290", 0.003), ("090240", 0.002),
+    ("870323", 0.04),
+    ("870421", 0.04),
+    ("870380", 0.03),
+    ("842952", 0.02),
+    ("851712", 0.04),
+    ("847130", 0.02),
+    ("730419", 0.015),
+    ("854140", 0.01),
+    ("850760", 0.01),
+    ("610910", 0.04),
+    ("620342", 0.03),
+    ("640299", 0.05),
+    ("940360", 0.02),
+    ("950300", 0.01),
+    ("841510", 0.015),
+    ("850440", 0.01),
+    ("720839", 0.01),
+    ("392690", 0.02),
+    ("401120", 0.015),
+    ("848180", 0.01),
+    ("730820", 0.01),
+    ("860900", 0.005),
+    ("852872", 0.01),
+    ("420292", 0.01),
+    ("870899", 0.015),
+    ("330499", 0.005),
+    ("071290", 0.003),
+    ("090240", 0.002),
 ]
 # The long tail: codes that exist unchanged in HS2012, HS2017 and HS2022 (H4-H6), the
 # revisions the demo writes (tests/test_demo.py checks every row against its revision).
-TAIL = ["030389", "040221", "060290", "090111", "170199", "190590", "210690", "220300",
-        "251710", "252329", "281511", "300490", "310210", "340290", "380892", "390120",
-        "400121", "440799", "481910", "520942", "540752", "560749", "600632", "630790",
-        "681099", "700992", "721420", "722840", "730611", "731815", "760429", "820551",
-        "841810", "842199", "843149", "845011", "847990", "850211", "851631", "853690",
-        "854449", "870899", "871640", "900490", "901890", "940599", "961900"]
+TAIL = [
+    "030389",
+    "040221",
+    "060290",
+    "090111",
+    "170199",
+    "190590",
+    "210690",
+    "220300",
+    "251710",
+    "252329",
+    "281511",
+    "300490",
+    "310210",
+    "340290",
+    "380892",
+    "390120",
+    "400121",
+    "440799",
+    "481910",
+    "520942",
+    "540752",
+    "560749",
+    "600632",
+    "630790",
+    "681099",
+    "700992",
+    "721420",
+    "722840",
+    "730611",
+    "731815",
+    "760429",
+    "820551",
+    "841810",
+    "842199",
+    "843149",
+    "845011",
+    "847990",
+    "850211",
+    "851631",
+    "853690",
+    "854449",
+    "870899",
+    "871640",
+    "900490",
+    "901890",
+    "940599",
+    "961900",
+]
 
 
 def _revision(reporter: str, year: int) -> str:
@@ -91,8 +184,9 @@ def _code_for(code: str, rev: str) -> str:
     return code
 
 
-def _split(total: float, mix: list[tuple[str, float]], rng: np.random.Generator,
-           rev: str) -> dict[str, float]:
+def _split(
+    total: float, mix: list[tuple[str, float]], rng: np.random.Generator, rev: str
+) -> dict[str, float]:
     values: dict[str, float] = {}
     main = sum(share for _, share in mix)
     for code, share in mix:
@@ -124,21 +218,33 @@ def _party(iso3: str) -> Party:
     return Party(c.comtrade, c.iso3, c.name)
 
 
-def _row(reporter: str, partner: str, flow: str, year: int, code: str, value: float,
-         rev: str) -> dict:
+def _row(
+    reporter: str, partner: str, flow: str, year: int, code: str, value: float, rev: str
+) -> dict:
     """One annual v1 record; descriptions say synthetic, weights at a demo unit value."""
     desc = "All Commodities" if code == "TOTAL" else f"HS {code} (synthetic demo)"
     weight = round(value / 2.9, 1) if len(code) == 6 and code != "TOTAL" else None
-    return comtrade_v1.record(freq="A", period=str(year), reporter=_party(reporter),
-                              partner=_party(partner), flow=flow, cmd=code, cmd_desc=desc,
-                              value=value, rev=rev, weight=weight)
+    return comtrade_v1.record(
+        freq="A",
+        period=str(year),
+        reporter=_party(reporter),
+        partner=_party(partner),
+        flow=flow,
+        cmd=code,
+        cmd_desc=desc,
+        value=value,
+        rev=rev,
+        weight=weight,
+    )
 
 
 def china_flows(partner: str, year: int) -> tuple[float, float]:
     """China-reported exports and imports with a partner, USD."""
     total = TOTALS[partner][YEARS.index(year)] * 1e9
-    imports = IMPORTS.get((partner, year), TOTALS[partner][YEARS.index(year)]
-                          * IMPORT_SHARE[partner]) * 1e9
+    imports = (
+        IMPORTS.get((partner, year), TOTALS[partner][YEARS.index(year)] * IMPORT_SHARE[partner])
+        * 1e9
+    )
     return total - imports, imports
 
 
@@ -164,28 +270,48 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
                 for code, v in _split(imports * x_ratio, IMPORT_MIX[p], rng, prev).items():
                     partner_side.append(_row(p, "CHN", "X", year, code, v, prev))
                 share = CHINA_SHARE[p] * rng.uniform(0.9, 1.1)
-                world.append(_row(p, "WLD", "M", year, "TOTAL",
-                                  round(exports * m_ratio / share), prev))
-                world.append(_row(p, "WLD", "X", year, "TOTAL",
-                                  round(imports * x_ratio / share), prev))
+                world.append(
+                    _row(p, "WLD", "M", year, "TOTAL", round(exports * m_ratio / share), prev)
+                )
+                world.append(
+                    _row(p, "WLD", "X", year, "TOTAL", round(imports * x_ratio / share), prev)
+                )
         wx, wm = _interp(year, CHINA_WORLD)
         world.append(_row("CHN", "WLD", "X", year, "TOTAL", round(wx * 1e9), "H6"))
         world.append(_row("CHN", "WLD", "M", year, "TOTAL", round(wm * 1e9), "H6"))
-        groups = [("156", "398,417,762,795,860", "AG6", china),
-                  ("398,417,762,795,860", "156", "AG6", partner_side),
-                  ("156,398,417,762,795,860", "0", "TOTAL", world)]
+        groups = [
+            ("156", "398,417,762,795,860", "AG6", china),
+            ("398,417,762,795,860", "156", "AG6", partner_side),
+            ("156,398,417,762,795,860", "0", "TOTAL", world),
+        ]
         for reporters, partners, cmd, rows in groups:
-            params = {"reporterCode": reporters, "partnerCode": partners,
-                      "period": str(year), "cmdCode": cmd, "flowCode": "M,X,RM,RX",
-                      **comtrade_v1.PINNED}
+            params = {
+                "reporterCode": reporters,
+                "partnerCode": partners,
+                "period": str(year),
+                "cmdCode": cmd,
+                "flowCode": "M,X,RM,RX",
+                **comtrade_v1.PINNED,
+            }
             body = comtrade_v1.envelope(rows, elapsed="0.00 secs")
-            store.save("comtrade", body, "json", {
-                "endpoint": "synthetic demo (tradeviz demo), no API call", "tier": "demo",
-                "freq": "A", "params": params,
-                "query_key": query_key("comtrade", {"freq": "A", **params}),
-                "http_status": None, "records": len(rows), "count": len(rows),
-                "complete": True, "synthetic": True,
-                "fetched_at": f"{YEARS[-1] + 1}-06-30T00:00:00Z"})
+            store.save(
+                "comtrade",
+                body,
+                "json",
+                {
+                    "endpoint": "synthetic demo (tradeviz demo), no API call",
+                    "tier": "demo",
+                    "freq": "A",
+                    "params": params,
+                    "query_key": query_key("comtrade", {"freq": "A", **params}),
+                    "http_status": None,
+                    "records": len(rows),
+                    "count": len(rows),
+                    "complete": True,
+                    "synthetic": True,
+                    "fetched_at": f"{YEARS[-1] + 1}-06-30T00:00:00Z",
+                },
+            )
     from tradeviz.demo.partners import write_demo_partners
 
     write_demo_partners(store)  # the partners view (issue 13), anchored to the rows above
@@ -214,8 +340,9 @@ def _imf_annual(reporter: str, partner: str, indicator: str, year: int) -> float
     if partner == "CHN":
         return grow * (imports * x_ratio if indicator == "XG_FOB_USD" else exports * m_ratio)
     share = CHINA_SHARE.get(reporter, 0.2)
-    return grow * (imports * x_ratio / share if indicator == "XG_FOB_USD"
-                   else exports * m_ratio / share)
+    return grow * (
+        imports * x_ratio / share if indicator == "XG_FOB_USD" else exports * m_ratio / share
+    )
 
 
 def write_demo_imf(store: RawStore, seed: int = 2025) -> None:
@@ -236,16 +363,39 @@ def write_demo_imf(store: RawStore, seed: int = 2025) -> None:
                     for m in range(1, 13):
                         if (year, m) > IMF_LAST:
                             break
-                        obs.append({"TIME_PERIOD": f"{year}-M{m:02d}",
-                                    "OBS_VALUE": str(round(annual * SEASON[m - 1] * noise)),
-                                    "DERIVATION_TYPE": "E" if country == "TKM" else "M"})
-                series.append({"COUNTRY": country, "INDICATOR": indicator,
-                               "COUNTERPART_COUNTRY": partner, "FREQUENCY": "M",
-                               "OVERLAP": "OL", "SCALE": "6", "obs": obs})
+                        obs.append(
+                            {
+                                "TIME_PERIOD": f"{year}-M{m:02d}",
+                                "OBS_VALUE": str(round(annual * SEASON[m - 1] * noise)),
+                                "DERIVATION_TYPE": "E" if country == "TKM" else "M",
+                            }
+                        )
+                series.append(
+                    {
+                        "COUNTRY": country,
+                        "INDICATOR": indicator,
+                        "COUNTERPART_COUNTRY": partner,
+                        "FREQUENCY": "M",
+                        "OVERLAP": "OL",
+                        "SCALE": "6",
+                        "obs": obs,
+                    }
+                )
         body = render_xml(series).encode()
-        store.save("imf", body, "xml", {
-            "endpoint": "synthetic demo (tradeviz demo), no API call",
-            "params": {"key": query.key, **query.params()}, "query_key": query.identity,
-            "freq": "M", "http_status": None, "complete": True, "format": "sdmx-ml",
-            "records": sum(len(s["obs"]) for s in series), "synthetic": True,
-            "fetched_at": "2025-11-15T00:00:00Z"})
+        store.save(
+            "imf",
+            body,
+            "xml",
+            {
+                "endpoint": "synthetic demo (tradeviz demo), no API call",
+                "params": {"key": query.key, **query.params()},
+                "query_key": query.identity,
+                "freq": "M",
+                "http_status": None,
+                "complete": True,
+                "format": "sdmx-ml",
+                "records": sum(len(s["obs"]) for s in series),
+                "synthetic": True,
+                "fetched_at": "2025-11-15T00:00:00Z",
+            },
+        )

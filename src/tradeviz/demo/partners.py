@@ -30,33 +30,139 @@ CIF = 1.06
 # Largest partners other than China, % of the reporter's exports and imports (around
 # 2023, from the countries' published trade by partner, rounded; synthetic calibration).
 MAIN: dict[str, tuple[dict[str, float], dict[str, float]]] = {
-    "KAZ": ({"ITA": 15, "RUS": 10, "NLD": 7, "TUR": 4, "UZB": 4, "FRA": 4, "CHE": 3,
-             "KOR": 2, "KGZ": 2, "ESP": 2, "POL": 1},
-            {"RUS": 30, "DEU": 5, "KOR": 4, "USA": 3, "TUR": 3, "UZB": 2.5, "ITA": 2,
-             "BLR": 1.5, "FRA": 1.5, "JPN": 1.5}),
-    "KGZ": ({"GBR": 25, "RUS": 14, "KAZ": 14, "UZB": 8, "TUR": 6, "ARE": 4, "CHE": 3},
-            {"RUS": 25, "KAZ": 9, "TUR": 4, "UZB": 3, "KOR": 2, "DEU": 2, "USA": 1.5,
-             "BLR": 1}),
-    "TJK": ({"KAZ": 22, "CHE": 18, "RUS": 10, "TUR": 10, "UZB": 8, "AFG": 5, "IRN": 3},
-            {"RUS": 30, "KAZ": 17, "UZB": 6, "TUR": 4, "IRN": 2, "BLR": 2, "DEU": 1.5}),
-    "UZB": ({"RUS": 15, "CHE": 12, "KAZ": 10, "TUR": 8, "KGZ": 4, "AFG": 4, "GBR": 3,
-             "TJK": 2},
-            {"RUS": 18, "KAZ": 8, "KOR": 6, "TUR": 6, "DEU": 4, "TKM": 2, "IND": 2,
-             "BLR": 1.5, "LTU": 1}),
-    "TKM": ({"TUR": 6, "UZB": 4, "AFG": 3, "RUS": 2, "GEO": 1.5, "IRN": 1.5},
-            {"TUR": 22, "RUS": 16, "ARE": 9, "DEU": 5, "IRN": 4, "UZB": 3, "KAZ": 3,
-             "BLR": 2}),
+    "KAZ": (
+        {
+            "ITA": 15,
+            "RUS": 10,
+            "NLD": 7,
+            "TUR": 4,
+            "UZB": 4,
+            "FRA": 4,
+            "CHE": 3,
+            "KOR": 2,
+            "KGZ": 2,
+            "ESP": 2,
+            "POL": 1,
+        },
+        {
+            "RUS": 30,
+            "DEU": 5,
+            "KOR": 4,
+            "USA": 3,
+            "TUR": 3,
+            "UZB": 2.5,
+            "ITA": 2,
+            "BLR": 1.5,
+            "FRA": 1.5,
+            "JPN": 1.5,
+        },
+    ),
+    "KGZ": (
+        {"GBR": 25, "RUS": 14, "KAZ": 14, "UZB": 8, "TUR": 6, "ARE": 4, "CHE": 3},
+        {"RUS": 25, "KAZ": 9, "TUR": 4, "UZB": 3, "KOR": 2, "DEU": 2, "USA": 1.5, "BLR": 1},
+    ),
+    "TJK": (
+        {"KAZ": 22, "CHE": 18, "RUS": 10, "TUR": 10, "UZB": 8, "AFG": 5, "IRN": 3},
+        {"RUS": 30, "KAZ": 17, "UZB": 6, "TUR": 4, "IRN": 2, "BLR": 2, "DEU": 1.5},
+    ),
+    "UZB": (
+        {"RUS": 15, "CHE": 12, "KAZ": 10, "TUR": 8, "KGZ": 4, "AFG": 4, "GBR": 3, "TJK": 2},
+        {
+            "RUS": 18,
+            "KAZ": 8,
+            "KOR": 6,
+            "TUR": 6,
+            "DEU": 4,
+            "TKM": 2,
+            "IND": 2,
+            "BLR": 1.5,
+            "LTU": 1,
+        },
+    ),
+    "TKM": (
+        {"TUR": 6, "UZB": 4, "AFG": 3, "RUS": 2, "GEO": 1.5, "IRN": 1.5},
+        {"TUR": 22, "RUS": 16, "ARE": 9, "DEU": 5, "IRN": 4, "UZB": 3, "KAZ": 3, "BLR": 2},
+    ),
 }
 # China's share of Turkmenistan's exports and imports, to size its World from China's side.
 TKM_CHINA = (0.78, 0.20)
 # Smaller partners each country also trades with.
-TAIL = ("AZE", "GEO", "ARM", "UKR", "BLR", "LTU", "LVA", "EST", "POL", "CZE", "AUT", "HUN",
-        "ROU", "BGR", "GRC", "BEL", "SWE", "FIN", "DNK", "NOR", "ESP", "GBR", "USA", "CAN",
-        "JPN", "KOR", "IND", "PAK", "IRN", "AFG", "ARE", "SAU", "ISR", "EGY", "MYS", "VNM",
-        "THA", "SGP", "HKG", "MNG", "BRA", "FRA", "DEU", "ITA", "NLD", "CHE", "TUR")
-MIRROR_REPORTERS = ("RUS", "TUR", "DEU", "ITA", "NLD", "FRA", "KOR", "USA", "ARE", "IRN",
-                    "AFG", "GEO", "AZE", "UKR", "BLR", "POL", "CHE", "GBR", "JPN", "IND",
-                    "LTU", "ESP", "CZE", "AUT", "BEL")
+TAIL = (
+    "AZE",
+    "GEO",
+    "ARM",
+    "UKR",
+    "BLR",
+    "LTU",
+    "LVA",
+    "EST",
+    "POL",
+    "CZE",
+    "AUT",
+    "HUN",
+    "ROU",
+    "BGR",
+    "GRC",
+    "BEL",
+    "SWE",
+    "FIN",
+    "DNK",
+    "NOR",
+    "ESP",
+    "GBR",
+    "USA",
+    "CAN",
+    "JPN",
+    "KOR",
+    "IND",
+    "PAK",
+    "IRN",
+    "AFG",
+    "ARE",
+    "SAU",
+    "ISR",
+    "EGY",
+    "MYS",
+    "VNM",
+    "THA",
+    "SGP",
+    "HKG",
+    "MNG",
+    "BRA",
+    "FRA",
+    "DEU",
+    "ITA",
+    "NLD",
+    "CHE",
+    "TUR",
+)
+MIRROR_REPORTERS = (
+    "RUS",
+    "TUR",
+    "DEU",
+    "ITA",
+    "NLD",
+    "FRA",
+    "KOR",
+    "USA",
+    "ARE",
+    "IRN",
+    "AFG",
+    "GEO",
+    "AZE",
+    "UKR",
+    "BLR",
+    "POL",
+    "CHE",
+    "GBR",
+    "JPN",
+    "IND",
+    "LTU",
+    "ESP",
+    "CZE",
+    "AUT",
+    "BEL",
+)
 FETCHED_AT = "2025-06-30T00:00:00Z"
 
 
@@ -72,12 +178,19 @@ def _anchors(store: RawStore) -> dict[tuple[str, int, str, str], float]:
         for r in json.loads(store.read(snap))["data"]:
             if r["freqCode"] != "A" or r["flowCode"] not in ("X", "M"):
                 continue
-            rep = BY_COMTRADE[r["reporterCode"]].iso3 if r["reporterCode"] in BY_COMTRADE \
+            rep = (
+                BY_COMTRADE[r["reporterCode"]].iso3
+                if r["reporterCode"] in BY_COMTRADE
                 else str(r["reporterCode"])
-            par = "WLD" if r["partnerCode"] == 0 else (
-                BY_COMTRADE[r["partnerCode"]].iso3 if r["partnerCode"] in BY_COMTRADE else "")
+            )
+            par = (
+                "WLD"
+                if r["partnerCode"] == 0
+                else (BY_COMTRADE[r["partnerCode"]].iso3 if r["partnerCode"] in BY_COMTRADE else "")
+            )
             wanted = (rep in CA_ISO3 and par in ("WLD", CHINA.iso3)) or (
-                rep == CHINA.iso3 and par in CA_ISO3)
+                rep == CHINA.iso3 and par in CA_ISO3
+            )
             # one level per cell: World at TOTAL, the China pairs at the demo's HS6
             level = 0 if par == "WLD" else 6
             if wanted and r["aggrLevel"] == level:
@@ -86,8 +199,9 @@ def _anchors(store: RawStore) -> dict[tuple[str, int, str, str], float]:
     return out
 
 
-def partner_values(country: str, flow: str, world: float, china: float,
-                   rng: np.random.Generator) -> dict[str, float]:
+def partner_values(
+    country: str, flow: str, world: float, china: float, rng: np.random.Generator
+) -> dict[str, float]:
     """The country's trade with each partner other than China (and "_X" for Areas, nes),
     so that China + partners + 0.5 % unreported = World."""
     main = MAIN[country][0 if flow == "X" else 1]
@@ -102,8 +216,9 @@ def partner_values(country: str, flow: str, world: float, china: float,
     tail = [t for t in TAIL if t not in values and t != country]
     picked = rng.choice(tail, size=min(len(tail), 24), replace=False)
     weights = rng.lognormal(0.0, 1.0, len(picked))
-    values.update(zip(picked.tolist(), ((target - fixed) * weights / weights.sum()).tolist(),
-                      strict=True))
+    values.update(
+        zip(picked.tolist(), ((target - fixed) * weights / weights.sum()).tolist(), strict=True)
+    )
     values["_X"] = world * NES_SHARE
     return values
 
@@ -143,8 +258,11 @@ def partner_rows(store: RawStore, seed: int = 13) -> dict[tuple[str, int], list[
                     for partner in MIRROR_REPORTERS:
                         if partner in values:
                             back = "M" if flow == "X" else "X"
-                            noisy = values[partner] * rng.uniform(0.93, 1.07) * (
-                                CIF if back == "M" else 1)
+                            noisy = (
+                                values[partner]
+                                * rng.uniform(0.93, 1.07)
+                                * (CIF if back == "M" else 1)
+                            )
                             mirror.append(_record(partner, country, back, year, noisy))
         out[("partners-total", year)] = _dedupe(own)
         out[("partners-mirror", year)] = _dedupe(mirror)
@@ -153,10 +271,18 @@ def partner_rows(store: RawStore, seed: int = 13) -> dict[tuple[str, int], list[
 
 def _record(reporter: str, partner: str, flow: str, year: int, value: float) -> dict:
     par = NES if partner == "_X" else _party(partner)
-    return comtrade_v1.record(freq="A", period=str(year), reporter=_party(reporter),
-                              partner=par, flow=flow, cmd="TOTAL", cmd_desc="All Commodities",
-                              value=float(round(value)), rev="H6" if year >= 2022 else "H5",
-                              weight=None)
+    return comtrade_v1.record(
+        freq="A",
+        period=str(year),
+        reporter=_party(reporter),
+        partner=par,
+        flow=flow,
+        cmd="TOTAL",
+        cmd_desc="All Commodities",
+        value=float(round(value)),
+        rev="H6" if year >= 2022 else "H5",
+        weight=None,
+    )
 
 
 def _dedupe(rows: list[dict]) -> list[dict]:
@@ -179,13 +305,32 @@ def write_demo_partners(store: RawStore, seed: int = 13) -> int:
         else:
             reporters = ",".join(sorted({str(r["reporterCode"]) for r in rows}, key=int))
             partners = ca
-        params = {"reporterCode": reporters, "partnerCode": partners, "period": str(year),
-                  "cmdCode": "TOTAL", "flowCode": "M,X,RM,RX", **comtrade_v1.PINNED}
-        store.save("comtrade", comtrade_v1.envelope(rows, elapsed="0.00 secs"), "json", {
-            "endpoint": "synthetic demo (tradeviz demo), no API call", "tier": "demo",
-            "plan": group, "freq": "A", "params": params,
-            "query_key": query_key("comtrade", {"freq": "A", **params}),
-            "http_status": None, "records": len(rows), "count": len(rows),
-            "complete": True, "synthetic": True, "fetched_at": FETCHED_AT})
+        params = {
+            "reporterCode": reporters,
+            "partnerCode": partners,
+            "period": str(year),
+            "cmdCode": "TOTAL",
+            "flowCode": "M,X,RM,RX",
+            **comtrade_v1.PINNED,
+        }
+        store.save(
+            "comtrade",
+            comtrade_v1.envelope(rows, elapsed="0.00 secs"),
+            "json",
+            {
+                "endpoint": "synthetic demo (tradeviz demo), no API call",
+                "tier": "demo",
+                "plan": group,
+                "freq": "A",
+                "params": params,
+                "query_key": query_key("comtrade", {"freq": "A", **params}),
+                "http_status": None,
+                "records": len(rows),
+                "count": len(rows),
+                "complete": True,
+                "synthetic": True,
+                "fetched_at": FETCHED_AT,
+            },
+        )
         written += len(rows)
     return written

@@ -22,8 +22,7 @@ DEFAULT_DEMO_DIR = config.DEFAULT_DEMO_DIR
 def demo_data_dir(explicit: Path | None = None) -> Path:
     """The demo's data directory: `explicit` (demo --data-dir), else the global --data-dir or
     $TRADEVIZ_DATA_DIR when set, else ./demo-data."""
-    return Path(explicit) if explicit is not None else (config.data_dir_given()
-                                                        or DEFAULT_DEMO_DIR)
+    return Path(explicit) if explicit is not None else (config.data_dir_given() or DEFAULT_DEMO_DIR)
 
 
 def check_demo_dir(data_dir: Path) -> None:
@@ -34,22 +33,32 @@ def check_demo_dir(data_dir: Path) -> None:
     raw = data_dir / "raw"
     if not raw.exists() or not any(raw.iterdir()):
         return
-    fix = ("choose another directory with --data-dir (the demo's default is ./demo-data), "
-           "or unset TRADEVIZ_DATA_DIR")
+    fix = (
+        "choose another directory with --data-dir (the demo's default is ./demo-data), "
+        "or unset TRADEVIZ_DATA_DIR"
+    )
     store = RawStore(raw)
     if not store.manifest_path.exists():
-        raise DataDirError(f"{raw} holds files but no manifest.jsonl, so the demo cannot tell "
-                           f"they are synthetic and will not replace them; {fix}")
+        raise DataDirError(
+            f"{raw} holds files but no manifest.jsonl, so the demo cannot tell "
+            f"they are synthetic and will not replace them; {fix}"
+        )
     real = [s for s in store.snapshots() if s.record.get("synthetic") is not True]
     if real:
-        raise DataDirError(f"{data_dir} holds {len(real)} non-synthetic raw snapshot(s) "
-                           f"(e.g. {real[0].path}); the demo replaces the raw layer whole "
-                           f"and will not overwrite real data; {fix}")
+        raise DataDirError(
+            f"{data_dir} holds {len(real)} non-synthetic raw snapshot(s) "
+            f"(e.g. {real[0].path}); the demo replaces the raw layer whole "
+            f"and will not overwrite real data; {fix}"
+        )
 
 
-def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
-             formats: tuple[str, ...] = ("png",), report: bool = True
-             ) -> tuple[BuildReport, list[Path]]:
+def run_demo(
+    data_dir: Path | None,
+    out: Path,
+    notebooks: bool = True,
+    formats: tuple[str, ...] = ("png",),
+    report: bool = True,
+) -> tuple[BuildReport, list[Path]]:
     """Write the synthetic raw layer into `data_dir` (see demo_data_dir), build, export the
     charts to out/charts, with `notebooks` run the notebooks into out/notebooks, and with
     `report` write the HTML report to out/report."""
@@ -71,8 +80,9 @@ def run_demo(data_dir: Path | None, out: Path, notebooks: bool = True,
 
     ds = tradeviz.open(data_dir)
     names = export_all(ds, out / "charts", formats, ds.provenance.get("raw_manifest_sha256"))
-    written = [out / "charts" / f"{name}.{ext}" for name in names
-               for ext in (*formats, "csv", "json")]
+    written = [
+        out / "charts" / f"{name}.{ext}" for name in names for ext in (*formats, "csv", "json")
+    ]
     if notebooks:
         from tradeviz.notebook_runner import run_notebooks
 

@@ -13,5 +13,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     from tradeviz.errors import MissingExtraError
 
-    raise MissingExtraError("the API emulators need werkzeug, which is not installed; "
-                            "install it with: pip install 'tradeviz[emulators]'") from exc
+    raise MissingExtraError(
+        "the API emulators need werkzeug, which is not installed; "
+        "install it with: pip install 'tradeviz[emulators]'"
+    ) from exc

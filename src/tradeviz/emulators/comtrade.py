@@ -35,14 +35,24 @@ from tradeviz.vocab.countries import BY_COMTRADE, CENTRAL_ASIA, CHINA
 # from the country registry and the v1 format's World party.
 COUNTRIES: dict[int, tuple[str, str]] = {
     comtrade_v1.WORLD.code: (comtrade_v1.WORLD.iso, comtrade_v1.WORLD.desc),
-    **{code: (BY_COMTRADE[code].iso3, BY_COMTRADE[code].name)
-       for code in (CHINA.comtrade, *(c.comtrade for c in CENTRAL_ASIA), 32, 276)},
+    **{
+        code: (BY_COMTRADE[code].iso3, BY_COMTRADE[code].name)
+        for code in (CHINA.comtrade, *(c.comtrade for c in CENTRAL_ASIA), 32, 276)
+    },
 }
 CA = tuple(c.comtrade for c in CENTRAL_ASIA)
 FLOW_DESC = comtrade_v1.FLOW_DESC
 # Years each reporter has data in Comtrade (Turkmenistan hardly reports; Uzbekistan since 2017).
-REPORTS = {156: (1992, 2100), 398: (1995, 2100), 417: (1995, 2100), 762: (2000, 2100),
-           795: (1997, 2000), 860: (2017, 2100), 32: (1990, 2100), 276: (1990, 2100)}
+REPORTS = {
+    156: (1992, 2100),
+    398: (1995, 2100),
+    417: (1995, 2100),
+    762: (2000, 2100),
+    795: (1997, 2000),
+    860: (2017, 2100),
+    32: (1990, 2100),
+    276: (1990, 2100),
+}
 # HS6 lines per (reporter side, flow) around 2024; partner-side figures are smaller. Sized
 # so that the default plan at HS6, 2019–2021, annual holds about 50,000 rows, the count an
 # independent emulator of the same panel gives (issue 12: 49,972).
@@ -54,8 +64,32 @@ LINES = {
 }
 # Lines are not spread evenly over the HS: manufactures (plastics, textiles, footwear, metal
 # goods, machinery, vehicles, furniture, toys) hold most of them, food and minerals few.
-DENSE_CHAPTERS = {39, 40, 42, 48, 54, 55, 60, 61, 62, 63, 64, 69, 70, 73, 76, 82, 83, 84,
-                  85, 87, 90, 94, 95, 96}
+DENSE_CHAPTERS = {
+    39,
+    40,
+    42,
+    48,
+    54,
+    55,
+    60,
+    61,
+    62,
+    63,
+    64,
+    69,
+    70,
+    73,
+    76,
+    82,
+    83,
+    84,
+    85,
+    87,
+    90,
+    94,
+    95,
+    96,
+}
 
 
 def chapter_weight(code: str) -> float:
@@ -76,8 +110,7 @@ BREAKDOWNS = {
 def revision(reporter: int, year: int) -> str:
     """HS revision a reporter used in a year: China adopts on time, others lag."""
     lag = {156: 0, 398: 0, 417: 1, 762: 2, 795: 3, 860: 1}.get(reporter, 0)
-    starts = [(2022, "H6"), (2017, "H5"), (2012, "H4"), (2007, "H3"), (2002, "H2"),
-              (1996, "H1")]
+    starts = [(2022, "H6"), (2017, "H5"), (2012, "H4"), (2007, "H3"), (2002, "H2"), (1996, "H1")]
     for start, rev in starts:
         if year >= start + lag:
             return rev
@@ -107,11 +140,18 @@ class Faults:
 class ComtradeEmulator:
     """WSGI app; `calls` counts data requests, `log` keeps (path, params) of each."""
 
-    def __init__(self, corpus: Path | None = None, preview_cap: int = 500,
-                 keyed_cap: int = 100_000, rps: float | None = None,
-                 faults: Faults | None = None, scale: float = 1.0,
-                 valid_keys: Iterable[str] | None = None, quota: int | None = None,
-                 availability: bool = True):
+    def __init__(
+        self,
+        corpus: Path | None = None,
+        preview_cap: int = 500,
+        keyed_cap: int = 100_000,
+        rps: float | None = None,
+        faults: Faults | None = None,
+        scale: float = 1.0,
+        valid_keys: Iterable[str] | None = None,
+        quota: int | None = None,
+        availability: bool = True,
+    ):
         self.corpus = (corpus or find_corpus()) / "comtrade"
         self.availability = availability  # serve /{public,data}/v1/getDA (the count probe)
         self.availability_calls = 0
@@ -127,20 +167,24 @@ class ComtradeEmulator:
         self._lock = threading.Lock()
         self._last = 0.0
         self._recorded = json.loads(
-            (self.corpus / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes())
-        self._recorded_bytes = (self.corpus / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
-                                ).read_bytes()
+            (self.corpus / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
+        )
+        self._recorded_bytes = (
+            self.corpus / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json"
+        ).read_bytes()
         self._hs = self._load_hs()
         self._leaves: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._level_sums: dict[tuple, dict[str, float]] = {}
 
     # -- reference data --------------------------------------------------------------------
     def _load_hs(self) -> dict[str, object]:
-        doc = json.loads((self.corpus / "files_v1_app_reference_HS.R-body.json")
-                         .read_bytes().decode("utf-8-sig"))
+        doc = json.loads(
+            (self.corpus / "files_v1_app_reference_HS.R-body.json").read_bytes().decode("utf-8-sig")
+        )
         texts = {r["id"]: r["text"] for r in doc["results"]}
-        hs6 = sorted(r["id"] for r in doc["results"]
-                     if r["aggrLevel"] == 6 and "LEGACY" not in r["text"])
+        hs6 = sorted(
+            r["id"] for r in doc["results"] if r["aggrLevel"] == 6 and "LEGACY" not in r["text"]
+        )
         weights = np.array([chapter_weight(c) for c in hs6])
         return {"texts": texts, "hs6": np.array(hs6), "weights": weights / weights.sum()}
 
@@ -163,11 +207,11 @@ class ComtradeEmulator:
             return _json({"elapsedTime": "0.01 secs", "count": 0, "data": [], "error": ""})
         params = {k.lower(): v for k, v in request.args.items()}
         key = request.headers.get("Ocp-Apim-Subscription-Key") or params.pop(
-            "subscription-key", None)
+            "subscription-key", None
+        )
         with self._lock:
             self.calls += 1
-            self.log.append((path, dict(request.args),
-                             {k: v for k, v in request.headers.items()}))
+            self.log.append((path, dict(request.args), {k: v for k, v in request.headers.items()}))
             now = time.monotonic()
             too_fast = self.rps is not None and now - self._last < 0.9 / self.rps
             self._last = now
@@ -177,15 +221,28 @@ class ComtradeEmulator:
             body = (self.corpus / "data_v1_get_C_A_HS_401_error.R-body.json").read_bytes()
             return Response(body, 401, content_type="application/json")
         if keyed and self.valid_keys is not None and key not in self.valid_keys:
-            return _json({"statusCode": 401, "message": "Access denied due to invalid "
-                          "subscription key. Make sure to provide a valid key for an active "
-                          "subscription."}, 401)
+            return _json(
+                {
+                    "statusCode": 401,
+                    "message": "Access denied due to invalid "
+                    "subscription key. Make sure to provide a valid key for an active "
+                    "subscription.",
+                },
+                401,
+            )
         if over_quota:
-            return _json({"statusCode": 403, "message": "Out of call volume quota. Quota will "
-                          "be replenished in 23:59:59."}, 403)
+            return _json(
+                {
+                    "statusCode": 403,
+                    "message": "Out of call volume quota. Quota will be replenished in 23:59:59.",
+                },
+                403,
+            )
         if too_fast or fault == "429":
-            resp = _json({"statusCode": 429,
-                          "message": "Rate limit is exceeded. Try again in 1 seconds."}, 429)
+            resp = _json(
+                {"statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds."},
+                429,
+            )
             resp.headers["Retry-After"] = "1"
             return resp
         if fault == "500":
@@ -229,20 +286,34 @@ class ComtradeEmulator:
                 if not total:
                     continue
                 iso, desc = COUNTRIES.get(reporter, (str(reporter), f"Country {reporter}"))
-                rows.append({
-                    "datasetCode": int(f"{reporter}{period}"), "typeCode": "C",
-                    "freqCode": freq, "period": period, "reporterCode": reporter,
-                    "reporterISO": iso, "reporterDesc": desc,
-                    "classificationCode": revision(reporter, int(period[:4])),
-                    "classificationSearchCode": "HS", "isOriginalClassification": True,
-                    "isExtendedFlowCode": True, "isExtendedPartnerCode": False,
-                    "isExtendedPartner2Code": False, "isExtendedCmdCode": True,
-                    "isExtendedCustomsCode": False, "isExtendedMotCode": False,
-                    "totalRecords": total, "datasetChecksum": total * 7919 % 10**9,
-                    "firstReleased": f"{int(period[:4]) + 1}-06-30T00:00:00",
-                    "lastReleased": f"{int(period[:4]) + 1}-12-31T00:00:00"})
-        body = json.dumps({"elapsedTime": "0.02 secs", "count": len(rows), "data": rows,
-                           "error": ""}, separators=(",", ":")).encode()
+                rows.append(
+                    {
+                        "datasetCode": int(f"{reporter}{period}"),
+                        "typeCode": "C",
+                        "freqCode": freq,
+                        "period": period,
+                        "reporterCode": reporter,
+                        "reporterISO": iso,
+                        "reporterDesc": desc,
+                        "classificationCode": revision(reporter, int(period[:4])),
+                        "classificationSearchCode": "HS",
+                        "isOriginalClassification": True,
+                        "isExtendedFlowCode": True,
+                        "isExtendedPartnerCode": False,
+                        "isExtendedPartner2Code": False,
+                        "isExtendedCmdCode": True,
+                        "isExtendedCustomsCode": False,
+                        "isExtendedMotCode": False,
+                        "totalRecords": total,
+                        "datasetChecksum": total * 7919 % 10**9,
+                        "firstReleased": f"{int(period[:4]) + 1}-06-30T00:00:00",
+                        "lastReleased": f"{int(period[:4]) + 1}-12-31T00:00:00",
+                    }
+                )
+        body = json.dumps(
+            {"elapsedTime": "0.02 secs", "count": len(rows), "data": rows, "error": ""},
+            separators=(",", ":"),
+        ).encode()
         resp = Response(body, 200, content_type="application/json; charset=utf-8")
         resp.headers[SYNTHETIC_HEADER] = "1"
         return resp
@@ -256,8 +327,12 @@ class ComtradeEmulator:
         lo, hi = REPORTS.get(reporter, (1990, 2100))
         if not lo <= year <= hi:
             return 0
-        lines = sum(self.cell_lines(reporter, partner, flow, year)
-                    for partner in COUNTRIES if partner != reporter for flow in FLOW_DESC)
+        lines = sum(
+            self.cell_lines(reporter, partner, flow, year)
+            for partner in COUNTRIES
+            if partner != reporter
+            for flow in FLOW_DESC
+        )
         # the partner panel's cells (TOTAL and HS2, annual) on top
         panel = len(partner_panel.PARTNERS) * len(FLOW_DESC) * 100 if freq == "A" else 0
         return int(lines * (0.6 if freq == "M" else 1.0) * 1.5) + panel
@@ -276,38 +351,50 @@ class ComtradeEmulator:
         cmds = _list(params.get("cmdcode")) or ["TOTAL"]
         flows = _list(params.get("flowcode")) or list(FLOW_DESC)
         pinned = {k: params.get(k.lower()) for k in BREAKDOWNS}
-        pinned_ok = (pinned["customsCode"] == "C00" and pinned["motCode"] == "0"
-                     and pinned["partner2Code"] == "0")
+        pinned_ok = (
+            pinned["customsCode"] == "C00"
+            and pinned["motCode"] == "0"
+            and pinned["partner2Code"] == "0"
+        )
         if self._is_recorded(freq, reporters, partners, periods, cmds, flows) and pinned_ok:
-            wanted = [r for r in self._recorded["data"]
-                      if r["partnerCode"] in partners and r["flowCode"] in flows]
+            wanted = [
+                r
+                for r in self._recorded["data"]
+                if r["partnerCode"] in partners and r["flowCode"] in flows
+            ]
             if len(wanted) == len(self._recorded["data"]) and cap >= len(wanted):
                 return self._recorded_bytes, False
             return _envelope(wanted[:cap]), False
         if reporters is None or periods is None:
             return _envelope([]), True
         if partners is None:
-            partners = [0, *[c for c in {**COUNTRIES, **partner_panel.PARTNERS}
-                             if c not in (0, *reporters)]]
+            partners = [
+                0,
+                *[c for c in {**COUNTRIES, **partner_panel.PARTNERS} if c not in (0, *reporters)],
+            ]
         rows: list[dict] = []
         for reporter in reporters:
             for period in periods:
                 for partner in partners:
                     for flow in flows:
-                        rows.extend(self._cell(freq, reporter, partner, period, flow, cmds,
-                                               pinned))
+                        rows.extend(self._cell(freq, reporter, partner, period, flow, cmds, pinned))
                         if len(rows) > cap:
                             break
         desc = params.get("includedesc", "false").lower() == "true"
         out = rows[:cap]
         if not desc:
-            out = [{k: v for k, v in r.items() if not k.endswith(("Desc", "ISO"))}
-                   for r in out]
+            out = [{k: v for k, v in r.items() if not k.endswith(("Desc", "ISO"))} for r in out]
         return _envelope(out), True
 
     def _is_recorded(self, freq, reporters, partners, periods, cmds, flows) -> bool:
-        return (freq == "A" and reporters == [156] and periods == ["2010"] and cmds == ["TOTAL"]
-                and partners is not None and set(partners) <= {32, 276})
+        return (
+            freq == "A"
+            and reporters == [156]
+            and periods == ["2010"]
+            and cmds == ["TOTAL"]
+            and partners is not None
+            and set(partners) <= {32, 276}
+        )
 
     def cell_lines(self, reporter: int, partner: int, flow: str, year: int) -> int:
         """How many HS6 lines a reporter has with a partner, flow and year."""
@@ -327,8 +414,9 @@ class ComtradeEmulator:
         growth = 0.55 + 0.45 * min(max((year - 2000) / 24, 0), 1.2)
         return max(1, int(base * growth * self.scale))
 
-    def leaf_values(self, freq: str, reporter: int, partner: int, period: str,
-                    flow: str) -> tuple[np.ndarray, np.ndarray]:
+    def leaf_values(
+        self, freq: str, reporter: int, partner: int, period: str, flow: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Deterministic HS6 codes and USD values of one reporter-partner-flow-period."""
         key = (freq, reporter, partner, period, flow)
         got = self._leaves.get(key)
@@ -336,18 +424,21 @@ class ComtradeEmulator:
             got = self._leaves[key] = self._make_leaves(*key)
         return got
 
-    def _make_leaves(self, freq: str, reporter: int, partner: int, period: str,
-                     flow: str) -> tuple[np.ndarray, np.ndarray]:
+    def _make_leaves(
+        self, freq: str, reporter: int, partner: int, period: str, flow: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         year = int(period[:4])
         n = self.cell_lines(reporter, partner, flow, year)
         if n == 0:
             return np.array([], dtype=str), np.array([])
-        seed = int(hashlib.sha256(f"{reporter}|{partner}|{flow}|{year}".encode())
-                   .hexdigest()[:8], 16)
+        seed = int(
+            hashlib.sha256(f"{reporter}|{partner}|{flow}|{year}".encode()).hexdigest()[:8], 16
+        )
         rng = np.random.default_rng(seed)
         universe = self._hs["hs6"]
-        codes = np.sort(rng.choice(universe, size=min(n, len(universe)), replace=False,
-                                   p=self._hs["weights"]))
+        codes = np.sort(
+            rng.choice(universe, size=min(n, len(universe)), replace=False, p=self._hs["weights"])
+        )
         values = np.round(rng.lognormal(mean=11.5, sigma=2.2, size=len(codes)), 0) + 1
         if freq == "M":
             month = int(period[4:])
@@ -369,12 +460,23 @@ class ComtradeEmulator:
             got = self._level_sums[key] = dict(zip(uniq.tolist(), sums.tolist(), strict=True))
         return got
 
-    def _cell(self, freq: str, reporter: int, partner: int, period: str, flow: str,
-              cmds: Sequence[str], pinned: dict[str, str | None]) -> list[dict]:
+    def _cell(
+        self,
+        freq: str,
+        reporter: int,
+        partner: int,
+        period: str,
+        flow: str,
+        cmds: Sequence[str],
+        pinned: dict[str, str | None],
+    ) -> list[dict]:
         # Central Asia's partners and their mirror reports come from the partner panel
         panel = partner_panel.series(self, freq, reporter, partner, period, flow, cmds)
-        codes, values = ((), ()) if panel is not None else self.leaf_values(
-            freq, reporter, partner, period, flow)
+        codes, values = (
+            ((), ())
+            if panel is not None
+            else self.leaf_values(freq, reporter, partner, period, flow)
+        )
         if panel is None and len(codes) == 0:
             return []
         series: dict[str, float] = dict(panel or {})
@@ -394,21 +496,47 @@ class ComtradeEmulator:
             rows.extend(_breakdowns(base, pinned))
         return rows
 
-    def row(self, freq: str, reporter: int, partner: int, period: str, flow: str, cmd: str,
-            value: float, rev: str) -> dict:
+    def row(
+        self,
+        freq: str,
+        reporter: int,
+        partner: int,
+        period: str,
+        flow: str,
+        cmd: str,
+        value: float,
+        rev: str,
+    ) -> dict:
         """One data row with the v1 field set (formats/comtrade_v1.py, shared with the demo)."""
         level = 0 if cmd == "TOTAL" else len(cmd)
         weight = round(value / 3.7, 1) if level == 6 else None
-        rep_iso, rep_desc = COUNTRIES.get(reporter) or partner_panel.describe(reporter) or (
-            str(reporter), f"Country {reporter}")
-        par_iso, par_desc = COUNTRIES.get(partner) or partner_panel.describe(partner) or (
-            str(partner), f"Country {partner}")
-        text = "All Commodities" if cmd == "TOTAL" else str(
-            self._hs["texts"].get(cmd, cmd)).split(" - ", 1)[-1]
+        rep_iso, rep_desc = (
+            COUNTRIES.get(reporter)
+            or partner_panel.describe(reporter)
+            or (str(reporter), f"Country {reporter}")
+        )
+        par_iso, par_desc = (
+            COUNTRIES.get(partner)
+            or partner_panel.describe(partner)
+            or (str(partner), f"Country {partner}")
+        )
+        text = (
+            "All Commodities"
+            if cmd == "TOTAL"
+            else str(self._hs["texts"].get(cmd, cmd)).split(" - ", 1)[-1]
+        )
         return comtrade_v1.record(
-            freq=freq, period=period, reporter=comtrade_v1.Party(reporter, rep_iso, rep_desc),
-            partner=comtrade_v1.Party(partner, par_iso, par_desc), flow=flow, cmd=cmd,
-            cmd_desc=text, value=value, rev=rev, weight=weight)
+            freq=freq,
+            period=period,
+            reporter=comtrade_v1.Party(reporter, rep_iso, rep_desc),
+            partner=comtrade_v1.Party(partner, par_iso, par_desc),
+            flow=flow,
+            cmd=cmd,
+            cmd_desc=text,
+            value=value,
+            rev=rev,
+            weight=weight,
+        )
 
 
 def _breakdowns(base: dict, pinned: dict[str, str | None]) -> list[dict]:

@@ -43,7 +43,7 @@ class ImfEmulator:
         prefix = "/external/sdmx/3.0/data/dataflow/IMF.STA/IMTS/"
         if not request.path.startswith(prefix):
             return Response("<Error>not found</Error>", 404, content_type="application/xml")
-        key = request.path[len(prefix):].split("/", 1)[-1]
+        key = request.path[len(prefix) :].split("/", 1)[-1]
         with self._lock:
             self.calls += 1
             self.log.append((request.path, dict(request.args)))
@@ -54,20 +54,28 @@ class ImfEmulator:
             return Response("<Error>Internal</Error>", 500, content_type="application/xml")
         span = request.args.get("c[TIME_PERIOD]", "ge:2000-01-01+le:2030-12-31")
         if key == RECORDED_KEY:
-            return Response((self.corpus / RECORDED_FILE).read_bytes(), 200,
-                            content_type="application/xml")
+            return Response(
+                (self.corpus / RECORDED_FILE).read_bytes(), 200, content_type="application/xml"
+            )
         series = self.series(key, span)
         if not series:
-            return Response('<?xml version="1.0"?><message:Error xmlns:message="x">'
-                            "NoResultsFound</message:Error>", 404,
-                            content_type="application/xml")
+            return Response(
+                '<?xml version="1.0"?><message:Error xmlns:message="x">'
+                "NoResultsFound</message:Error>",
+                404,
+                content_type="application/xml",
+            )
         wants_json = "json" in request.headers.get("Accept", "")
         body = render_json(series) if wants_json else render_xml(series)
         body_bytes = body.encode()
         if fault == "truncate":
             body_bytes = body_bytes[: len(body_bytes) // 2]
-        return Response(body_bytes, 200, headers={SYNTHETIC_HEADER: "1"},
-                        content_type="application/json" if wants_json else "application/xml")
+        return Response(
+            body_bytes,
+            200,
+            headers={SYNTHETIC_HEADER: "1"},
+            content_type="application/json" if wants_json else "application/xml",
+        )
 
     def series(self, key: str, span: str) -> list[dict]:
         try:
@@ -84,9 +92,17 @@ class ImfEmulator:
                             continue  # only some reporters give imports FOB
                         obs = _observations(c, ind, p, f, lo, hi)
                         if obs:
-                            out.append({"COUNTRY": c, "INDICATOR": ind,
-                                        "COUNTERPART_COUNTRY": p, "FREQUENCY": f,
-                                        "OVERLAP": "OL", "SCALE": "6", "obs": obs})
+                            out.append(
+                                {
+                                    "COUNTRY": c,
+                                    "INDICATOR": ind,
+                                    "COUNTERPART_COUNTRY": p,
+                                    "FREQUENCY": f,
+                                    "OVERLAP": "OL",
+                                    "SCALE": "6",
+                                    "obs": obs,
+                                }
+                            )
         return out
 
 
@@ -105,9 +121,13 @@ def _observations(c: str, ind: str, p: str, f: str, lo: int, hi: int) -> list[di
         elif f == "Q":
             periods += [(f"{y}-Q{q}", 0.25) for q in range(1, 5)]
         else:
-            periods += [(f"{y}-M{m:02d}", 1 / 12) for m in range(1, 13)
-                        if (y, m) <= (2025, 9)]
+            periods += [(f"{y}-M{m:02d}", 1 / 12) for m in range(1, 13) if (y, m) <= (2025, 9)]
     derivation = "E" if c == "TKM" else "M"
-    return [{"TIME_PERIOD": t, "OBS_VALUE": str(round(size * share * (1 + (y_i % 5) / 20))),
-             "DERIVATION_TYPE": derivation}
-            for y_i, (t, share) in enumerate(periods)]
+    return [
+        {
+            "TIME_PERIOD": t,
+            "OBS_VALUE": str(round(size * share * (1 + (y_i % 5) / 20))),
+            "DERIVATION_TYPE": derivation,
+        }
+        for y_i, (t, share) in enumerate(periods)
+    ]

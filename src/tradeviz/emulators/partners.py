@@ -33,36 +33,127 @@ AREAS_NES = 899
 # The panel's partners by Comtrade code; ISO3 and names come from the country registry
 # (vocab/countries.py, built from Comtrade's own lists, so they are what Comtrade sends).
 PANEL_CODES: tuple[int, ...] = (
-    156, 398, 417, 762, 795, 860, 643, 792, 276, 380, 251, 528, 56, 724, 616, 826, 364, 410,
-    392, 842, 699, 784, 4, 112, 804, 31, 268, 51, 757, 440, 428, 233, 203, 40, 246, 752, 348,
-    642, 100, 300, 586, 496, 124, 76, 376, 682, 458, 704, 764, 702, 344, 208, 579, 191,
+    156,
+    398,
+    417,
+    762,
+    795,
+    860,
+    643,
+    792,
+    276,
+    380,
+    251,
+    528,
+    56,
+    724,
+    616,
+    826,
+    364,
+    410,
+    392,
+    842,
+    699,
+    784,
+    4,
+    112,
+    804,
+    31,
+    268,
+    51,
+    757,
+    440,
+    428,
+    233,
+    203,
+    40,
+    246,
+    752,
+    348,
+    642,
+    100,
+    300,
+    586,
+    496,
+    124,
+    76,
+    376,
+    682,
+    458,
+    704,
+    764,
+    702,
+    344,
+    208,
+    579,
+    191,
     AREAS_NES,
 )
 _REGISTRY = {c.comtrade: c for c in countries.ALL}  # areas too: 899 "Areas, nes"
 # Comtrade code -> (ISO3 as Comtrade sends it, name).
 PARTNERS: dict[int, tuple[str, str]] = {
-    code: (_REGISTRY[code].iso3, _REGISTRY[code].name) for code in PANEL_CODES}
+    code: (_REGISTRY[code].iso3, _REGISTRY[code].name) for code in PANEL_CODES
+}
 BY_ISO3 = {iso: code for code, (iso, _) in PARTNERS.items()}
 # Dominant partners: (share 2015, share 2024) of exports and of imports, in per cent.
 # China and Russia cross in the same year in both flows where they cross at all, so the
 # year China becomes first by total trade does not depend on the export/import mix.
 DOMINANT: dict[int, dict[str, tuple[tuple[float, float], tuple[float, float]]]] = {
-    398: {"CHN": ((6, 14), (16, 30)), "RUS": ((14.6, 10.6), (29, 25)), "ITA": ((20, 14), (2, 2)),
-          "NLD": ((10, 7), (2, 2)), "FRA": ((6, 5), (2, 2)), "TUR": ((3, 4), (2, 3)),
-          "UZB": ((3, 4), (2, 3)), "KOR": ((1, 2), (3, 5)), "DEU": ((2, 2), (5, 5)),
-          "CHE": ((5, 3), (1, 1)), "USA": ((2, 2), (4, 3))},
-    417: {"CHN": ((20, 16), (40, 52)), "RUS": ((15, 12), (28, 22)), "KAZ": ((18, 14), (14, 9)),
-          "GBR": ((18, 22), (1, 1)), "TUR": ((7, 6), (4, 4)), "UZB": ((8, 8), (3, 3)),
-          "ARE": ((3, 5), (1, 1)), "DEU": ((1, 1), (2, 2))},
-    762: {"CHN": ((8, 12), (10, 18)), "RUS": ((16, 14), (30, 26)), "KAZ": ((20, 24), (18, 16)),
-          "TUR": ((14, 10), (5, 5)), "CHE": ((14, 16), (1, 1)), "UZB": ((4, 8), (6, 6)),
-          "IRN": ((4, 3), (3, 2)), "AFG": ((6, 4), (1, 1))},
-    795: {"CHN": ((70, 72), (25, 27)), "TUR": ((5, 5), (18, 15)), "RUS": ((4, 8), (12, 16)),
-          "IRN": ((6, 3), (6, 5)), "AFG": ((4, 3), (1, 1)), "ARE": ((1, 1), (6, 6)),
-          "DEU": ((1, 1), (5, 4)), "UZB": ((2, 3), (3, 4)), "KAZ": ((1, 1), (3, 4))},
-    860: {"CHN": ((14, 20), (16, 23)), "RUS": ((18.5, 15), (20.5, 18)), "KAZ": ((12, 10), (9, 8)),
-          "TUR": ((10, 8), (5, 6)), "KOR": ((1, 1), (9, 6)), "AFG": ((4, 4), (1, 1)),
-          "KGZ": ((3, 4), (2, 2)), "DEU": ((1, 1), (4, 4)), "CHE": ((8, 12), (1, 1))},
+    398: {
+        "CHN": ((6, 14), (16, 30)),
+        "RUS": ((14.6, 10.6), (29, 25)),
+        "ITA": ((20, 14), (2, 2)),
+        "NLD": ((10, 7), (2, 2)),
+        "FRA": ((6, 5), (2, 2)),
+        "TUR": ((3, 4), (2, 3)),
+        "UZB": ((3, 4), (2, 3)),
+        "KOR": ((1, 2), (3, 5)),
+        "DEU": ((2, 2), (5, 5)),
+        "CHE": ((5, 3), (1, 1)),
+        "USA": ((2, 2), (4, 3)),
+    },
+    417: {
+        "CHN": ((20, 16), (40, 52)),
+        "RUS": ((15, 12), (28, 22)),
+        "KAZ": ((18, 14), (14, 9)),
+        "GBR": ((18, 22), (1, 1)),
+        "TUR": ((7, 6), (4, 4)),
+        "UZB": ((8, 8), (3, 3)),
+        "ARE": ((3, 5), (1, 1)),
+        "DEU": ((1, 1), (2, 2)),
+    },
+    762: {
+        "CHN": ((8, 12), (10, 18)),
+        "RUS": ((16, 14), (30, 26)),
+        "KAZ": ((20, 24), (18, 16)),
+        "TUR": ((14, 10), (5, 5)),
+        "CHE": ((14, 16), (1, 1)),
+        "UZB": ((4, 8), (6, 6)),
+        "IRN": ((4, 3), (3, 2)),
+        "AFG": ((6, 4), (1, 1)),
+    },
+    795: {
+        "CHN": ((70, 72), (25, 27)),
+        "TUR": ((5, 5), (18, 15)),
+        "RUS": ((4, 8), (12, 16)),
+        "IRN": ((6, 3), (6, 5)),
+        "AFG": ((4, 3), (1, 1)),
+        "ARE": ((1, 1), (6, 6)),
+        "DEU": ((1, 1), (5, 4)),
+        "UZB": ((2, 3), (3, 4)),
+        "KAZ": ((1, 1), (3, 4)),
+    },
+    860: {
+        "CHN": ((14, 20), (16, 23)),
+        "RUS": ((18.5, 15), (20.5, 18)),
+        "KAZ": ((12, 10), (9, 8)),
+        "TUR": ((10, 8), (5, 6)),
+        "KOR": ((1, 1), (9, 6)),
+        "AFG": ((4, 4), (1, 1)),
+        "KGZ": ((3, 4), (2, 2)),
+        "DEU": ((1, 1), (4, 4)),
+        "CHE": ((8, 12), (1, 1)),
+    },
 }
 NES_SHARE = 0.012  # "Areas, nes": the part of World no country row accounts for
 # Partners (other than the dominant ones) each country trades with, by share of the tail.
@@ -79,8 +170,9 @@ CIF_FACTOR = 1.06  # an importer's CIF value over the exporter's FOB value
 
 
 class Emulator(Protocol):
-    def leaf_values(self, freq: str, reporter: int, partner: int, period: str,
-                    flow: str) -> tuple[np.ndarray, np.ndarray]: ...
+    def leaf_values(
+        self, freq: str, reporter: int, partner: int, period: str, flow: str
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def cell_lines(self, reporter: int, partner: int, flow: str, year: int) -> int: ...
 
@@ -109,13 +201,11 @@ def shares(country: int, flow: str, year: int) -> dict[int, float]:
     """Share of each partner code (Areas, nes included) in a country's exports ("X") or
     imports ("M") in a year; they sum to 1."""
     idx = 0 if flow == "X" else 1
-    dominant = {BY_ISO3[iso]: _interp(v[idx], year) / 100
-                for iso, v in DOMINANT[country].items()}
+    dominant = {BY_ISO3[iso]: _interp(v[idx], year) / 100 for iso, v in DOMINANT[country].items()}
     tail = _tail_partners(country)
     rng = np.random.default_rng(_seed("tailw", country, flow))
     weights = rng.lognormal(0.0, 1.0, size=len(tail))
-    jitter = np.random.default_rng(_seed("jit", country, flow, year)).uniform(0.85, 1.15,
-                                                                               len(tail))
+    jitter = np.random.default_rng(_seed("jit", country, flow, year)).uniform(0.85, 1.15, len(tail))
     weights = weights * jitter
     rest = max(1.0 - NES_SHARE - sum(dominant.values()), 0.05)
     out = dict(dominant)
@@ -134,8 +224,7 @@ def reports(emulator: Emulator, reporter: int, year: int) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _leaf_total(emulator: Emulator, reporter: int, partner: int, flow: str, year: int
-                ) -> float:
+def _leaf_total(emulator: Emulator, reporter: int, partner: int, flow: str, year: int) -> float:
     return float(emulator.leaf_values("A", reporter, partner, str(year), flow)[1].sum())
 
 
@@ -183,30 +272,36 @@ def true_value(emulator: Emulator, country: int, partner: int, flow: str, year: 
     return panel_values(emulator, country, flow, year).get(partner, 0.0)
 
 
-def _value(emulator: Emulator, reporter: int, partner: int, flow: str, year: int
-           ) -> float | None:
+def _value(emulator: Emulator, reporter: int, partner: int, flow: str, year: int) -> float | None:
     """The TOTAL value a reporter reports for a cell, or None when the panel has no say.
     The panel has no re-export/re-import rows, nor partners outside PARTNERS."""
     if reporter in CA and partner != CHINA:  # a Central Asian country's own report
-        if flow not in ("X", "M") or partner == reporter or (
-                partner != 0 and partner not in PARTNERS) or not reports(emulator, reporter,
-                                                                         year):
+        if (
+            flow not in ("X", "M")
+            or partner == reporter
+            or (partner != 0 and partner not in PARTNERS)
+            or not reports(emulator, reporter, year)
+        ):
             return 0.0
         return true_value(emulator, reporter, partner, flow, year)
     if reporter not in CA and reporter != CHINA and partner in CA:  # a mirror report
-        if flow not in ("X", "M") or reporter not in PARTNERS or reporter == AREAS_NES \
-                or not reports(emulator, reporter, year):
+        if (
+            flow not in ("X", "M")
+            or reporter not in PARTNERS
+            or reporter == AREAS_NES
+            or not reports(emulator, reporter, year)
+        ):
             return 0.0
         ca_flow = "M" if flow == "X" else "X"  # the reporter's exports are the CA's imports
         value = true_value(emulator, partner, reporter, ca_flow, year)
-        noise = np.random.default_rng(_seed("mirror", reporter, partner, flow, year)
-                                      ).uniform(0.94, 1.06)
+        noise = np.random.default_rng(_seed("mirror", reporter, partner, flow, year)).uniform(
+            0.94, 1.06
+        )
         return value * noise * (CIF_FACTOR if flow == "M" else 1.0)
     return None
 
 
-def chapters(reporter: int, partner: int, flow: str, year: int, total: float
-             ) -> dict[str, float]:
+def chapters(reporter: int, partner: int, flow: str, year: int, total: float) -> dict[str, float]:
     """The total split over HS chapters, whole dollars, summing exactly to round(total)."""
     whole = float(round(total))
     if whole <= 0:
@@ -222,12 +317,21 @@ def chapters(reporter: int, partner: int, flow: str, year: int, total: float
     return {c: float(v) for c, v in zip(picked, values, strict=True) if v > 0}
 
 
-def series(emulator: Emulator, freq: str, reporter: int, partner: int, period: str,
-           flow: str, cmds: list[str] | tuple[str, ...]) -> dict[str, float] | None:
+def series(
+    emulator: Emulator,
+    freq: str,
+    reporter: int,
+    partner: int,
+    period: str,
+    flow: str,
+    cmds: list[str] | tuple[str, ...],
+) -> dict[str, float] | None:
     """cmdCode -> value of one cell, or None when the panel does not answer it (monthly
     data, HS4/HS6 detail, China's own reports and the cells the emulator had before)."""
-    if freq != "A" or any(c in ("AG4", "AG6") or (c != "TOTAL" and not c.startswith("AG")
-                                                  and len(c) != 2) for c in cmds):
+    if freq != "A" or any(
+        c in ("AG4", "AG6") or (c != "TOTAL" and not c.startswith("AG") and len(c) != 2)
+        for c in cmds
+    ):
         return None
     year = int(period[:4])
     value = _value(emulator, reporter, partner, flow, year)

@@ -21,8 +21,7 @@ def find_corpus(explicit: Path | None = None) -> Path:
 class ServedApp:
     """A running emulator: `.url` is its base URL; use as a context manager."""
 
-    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0,
-                 quiet: bool = True):
+    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
         if quiet:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.server = make_server(host, port, app, threaded=True)

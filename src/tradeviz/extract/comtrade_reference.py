@@ -36,8 +36,12 @@ def _validate(body: bytes) -> dict:
     return doc
 
 
-def fetch_reference(store: RawStore, client: HttpClient, names: tuple[str, ...] = DEFAULT_LISTS,
-                    refresh: bool = False) -> dict[str, Snapshot]:
+def fetch_reference(
+    store: RawStore,
+    client: HttpClient,
+    names: tuple[str, ...] = DEFAULT_LISTS,
+    refresh: bool = False,
+) -> dict[str, Snapshot]:
     """Download reference lists into the raw layer (skipping those already there)."""
     have = latest_reference(store)
     out: dict[str, Snapshot] = {}
@@ -50,14 +54,24 @@ def fetch_reference(store: RawStore, client: HttpClient, names: tuple[str, ...] 
             got = client.get(config.comtrade_url() + path, validate=_validate)
         except HttpError as exc:
             if exc.status == 404:
-                log.warning("reference list %s.json is not served by %s (HTTP 404); skipped",
-                            name, config.comtrade_url())
+                log.warning(
+                    "reference list %s.json is not served by %s (HTTP 404); skipped",
+                    name,
+                    config.comtrade_url(),
+                )
                 continue
             raise
-        meta = {"endpoint": path, "reference": name, "params": {"name": name},
-                "query_key": query_key(SOURCE, {"name": name}), "http_status": got.status,
-                "url": got.url, "records": len(got.parsed["results"]), "complete": True,
-                "base_url": config.comtrade_url()}
+        meta = {
+            "endpoint": path,
+            "reference": name,
+            "params": {"name": name},
+            "query_key": query_key(SOURCE, {"name": name}),
+            "http_status": got.status,
+            "url": got.url,
+            "records": len(got.parsed["results"]),
+            "complete": True,
+            "base_url": config.comtrade_url(),
+        }
         out[name] = store.save(SOURCE, got.body, "json", meta)
     return out
 
@@ -72,13 +86,15 @@ def parse_reference(body: bytes) -> pd.DataFrame:
 
     doc = _validate(body)
     frame = pd.DataFrame(doc["results"])
-    return pd.DataFrame({
-        "code": frame["id"].astype(str),
-        "text": frame["text"].astype(str),
-        "parent": frame["parent"].astype(str),
-        "level": frame["aggrLevel"].astype(int),
-        "is_leaf": frame["isLeaf"].astype(str).isin(["1", "true", "True"]),
-    })
+    return pd.DataFrame(
+        {
+            "code": frame["id"].astype(str),
+            "text": frame["text"].astype(str),
+            "parent": frame["parent"].astype(str),
+            "level": frame["aggrLevel"].astype(int),
+            "is_leaf": frame["isLeaf"].astype(str).isin(["1", "true", "True"]),
+        }
+    )
 
 
 def load_reference(store: RawStore, name: str = "HS") -> pd.DataFrame | None:

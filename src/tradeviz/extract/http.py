@@ -66,8 +66,12 @@ class _TooLarge(Exception):
 class RateLimiter:
     """Spaces requests at least 1/rps seconds apart (client-side politeness)."""
 
-    def __init__(self, rps: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rps: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval = 1.0 / rps
         self._clock = clock
         self._sleep = sleep
@@ -124,9 +128,13 @@ class HttpClient:
         self.limiter = RateLimiter(self.rps, sleep=self.sleep)
         self.session.headers["User-Agent"] = USER_AGENT
 
-    def get(self, url: str, params: Mapping[str, str] | None = None,
-            headers: Mapping[str, str] | None = None,
-            validate: Callable[[bytes], T] | None = None) -> Fetched:
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        validate: Callable[[bytes], T] | None = None,
+    ) -> Fetched:
         """GET with retries; returns Fetched with `parsed` = validate(body) if given."""
         self._refuse_secret_in_url(url, params)
         last_problem = ""
@@ -136,9 +144,13 @@ class HttpClient:
             self.calls += 1
             try:
                 resp, body = self._request(url, params, headers)
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError, _TransferProblem) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+                _TransferProblem,
+            ) as exc:
                 last_problem = f"{type(exc).__name__}: {self._scrub(str(exc))}"
                 self._backoff(attempt, last_problem)
                 continue
@@ -156,7 +168,9 @@ class HttpClient:
                         raise HttpError(
                             f"{self.source}: the answer to {final_url} has rows that fail the "
                             f"v1 types twice ({self._scrub(str(exc))}); not stored. Rerun "
-                            "later, or leave this query out", status) from None
+                            "later, or leave this query out",
+                            status,
+                        ) from None
                     last_problem = f"bad rows ({self._scrub(str(exc))})"
                     self._backoff(attempt, last_problem)
                     continue
@@ -171,7 +185,9 @@ class HttpClient:
                 if wait > self.max_retry_after:
                     raise RateLimitError(
                         f"{self.source}: rate limited, and the server asks to wait {wait:.0f}s; "
-                        "try again later or lower the request rate", status)
+                        "try again later or lower the request rate",
+                        status,
+                    )
                 last_problem = f"HTTP 429 ({message})"
                 log.warning("%s: HTTP 429, waiting %.1fs as Retry-After says", self.source, wait)
                 self.sleep(wait if wait > 0 else self._delay(attempt))
@@ -182,31 +198,40 @@ class HttpClient:
                 last_problem = f"HTTP {status} ({message})"
                 self._backoff(attempt, last_problem)
                 continue
-            raise HttpError(f"{self.source}: HTTP {status} from {self._scrub(_path(url))}: "
-                            f"{message}", status)
-        raise HttpError(f"{self.source}: giving up after {self.max_retries + 1} attempts on "
-                        f"{self._scrub(_path(url))}; last problem: {last_problem}. Rerun the "
-                        "same command later: finished queries are kept and will not be fetched "
-                        "again.")
+            raise HttpError(
+                f"{self.source}: HTTP {status} from {self._scrub(_path(url))}: {message}", status
+            )
+        raise HttpError(
+            f"{self.source}: giving up after {self.max_retries + 1} attempts on "
+            f"{self._scrub(_path(url))}; last problem: {last_problem}. Rerun the "
+            "same command later: finished queries are kept and will not be fetched "
+            "again."
+        )
 
-    def _request(self, url: str, params: Mapping[str, str] | None,
-                 headers: Mapping[str, str] | None) -> tuple[requests.Response, bytearray]:
+    def _request(
+        self, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str] | None
+    ) -> tuple[requests.Response, bytearray]:
         """One request under the deadline and size limit, following same-host redirects."""
         start = time.monotonic()
         origin = _origin(url)
         for _ in range(MAX_REDIRECTS + 1):
-            resp = self.session.get(url, params=params, headers=headers, stream=True,
-                                    allow_redirects=False,
-                                    timeout=(min(self.timeout, self.deadline),
-                                             min(self.timeout, self.deadline)))
+            resp = self.session.get(
+                url,
+                params=params,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=(min(self.timeout, self.deadline), min(self.timeout, self.deadline)),
+            )
             try:
                 if resp.status_code not in REDIRECT_STATUSES:
                     return resp, self._read_body(resp, start)
                 target = urljoin(resp.url, resp.headers.get("Location", ""))
             except _TooLarge as exc:  # the same answer again would be as large: no retry
-                raise HttpError(f"{self.source}: {exc} from {self._scrub(_path(url))}; "
-                                "refused. Ask for less at once (fewer periods or partners)"
-                                ) from None
+                raise HttpError(
+                    f"{self.source}: {exc} from {self._scrub(_path(url))}; "
+                    "refused. Ask for less at once (fewer periods or partners)"
+                ) from None
             finally:
                 resp.close()
             if _origin(target) != origin:
@@ -215,11 +240,14 @@ class HttpClient:
                         f"{self.source}: the server redirected to another host "
                         f"({urlsplit(target).hostname}); refused, because the request carries "
                         "the API key, which is sent only to the configured host. Check the "
-                        "base URL (e.g. TRADEVIZ_COMTRADE_URL)", resp.status_code)
+                        "base URL (e.g. TRADEVIZ_COMTRADE_URL)",
+                        resp.status_code,
+                    )
                 origin = _origin(target)
             url, params = target, None
-        raise HttpError(f"{self.source}: more than {MAX_REDIRECTS} redirects from "
-                        f"{self._scrub(_path(url))}")
+        raise HttpError(
+            f"{self.source}: more than {MAX_REDIRECTS} redirects from {self._scrub(_path(url))}"
+        )
 
     def _read_body(self, resp: requests.Response, start: float) -> bytearray:
         """The body, read as it arrives, checked against the deadline and the size limit.
@@ -229,10 +257,13 @@ class HttpClient:
         then joined would hold the body twice at the end of every large answer."""
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise _TooLarge(f"a response of {int(declared):,} bytes, over the "
-                            f"{self.max_bytes:,}-byte limit,")
+            raise _TooLarge(
+                f"a response of {int(declared):,} bytes, over the {self.max_bytes:,}-byte limit,"
+            )
         exact = declared.isdigit() and resp.headers.get("Content-Encoding", "identity") in (
-            "", "identity")
+            "",
+            "identity",
+        )
         buf = bytearray(int(declared)) if exact else bytearray()
         view = memoryview(buf) if exact else None
         size = 0
@@ -240,8 +271,9 @@ class HttpClient:
         try:
             while True:
                 if time.monotonic() - start > self.deadline:
-                    raise _TransferProblem(f"response not complete within the "
-                                           f"{self.deadline:g}s deadline")
+                    raise _TransferProblem(
+                        f"response not complete within the {self.deadline:g}s deadline"
+                    )
                 try:
                     chunk = raw.read1(1 << 16, decode_content=True)
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -266,8 +298,7 @@ class HttpClient:
         if exact and size < len(buf):
             del buf[size:]  # shorter than declared: urllib3 normally raises first
         if time.monotonic() - start > self.deadline:
-            raise _TransferProblem(f"response not complete within the {self.deadline:g}s "
-                                   "deadline")
+            raise _TransferProblem(f"response not complete within the {self.deadline:g}s deadline")
         return buf
 
     def _carries_secret(self, headers: Mapping[str, str] | None) -> bool:
@@ -278,31 +309,42 @@ class HttpClient:
         values = [str(v) for v in (params or {}).values()]
         values += [v for _, v in parse_qsl(urlsplit(url).query)]
         for secret in self.secret_values:
-            if secret and any(v == secret or (len(secret) >= MIN_SECRET_SUBSTRING
-                                              and secret in v) for v in values):
-                raise HttpError(f"{self.source}: refusing to send the API key in a URL "
-                                f"({self._scrub(_path(url))}); it travels only in a header")
+            if secret and any(
+                v == secret or (len(secret) >= MIN_SECRET_SUBSTRING and secret in v) for v in values
+            ):
+                raise HttpError(
+                    f"{self.source}: refusing to send the API key in a URL "
+                    f"({self._scrub(_path(url))}); it travels only in a header"
+                )
 
     def _refuse_echoed_secret(self, body: bytes, url: str) -> None:
         for secret in self.secret_values:
             if len(secret) >= MIN_SECRET_SUBSTRING and secret.encode() in body:
-                raise HttpError(f"{self.source}: the answer from {self._scrub(_path(url))} "
-                                "contains the API key; refused, not stored")
+                raise HttpError(
+                    f"{self.source}: the answer from {self._scrub(_path(url))} "
+                    "contains the API key; refused, not stored"
+                )
 
     def _raise_auth(self, status: int, message: str) -> None:
         low = message.lower()
         if "quota" in low:
             raise QuotaExceededError(
                 f"{self.source}: daily call quota spent (HTTP {status}: {message}). Stop for "
-                "today and rerun tomorrow; finished queries are kept.", status)
+                "today and rerun tomorrow; finished queries are kept.",
+                status,
+            )
         if "policy" in low:
             raise AuthError(
                 f"{self.source}: the keyless preview is refused by the server (HTTP {status}: "
-                f"{message}). Set COMTRADE_API_KEY to use the keyed endpoint.", status)
+                f"{message}). Set COMTRADE_API_KEY to use the keyed endpoint.",
+                status,
+            )
         raise AuthError(
             f"{self.source}: access denied (HTTP {status}: {message}). Set a valid key in the "
             "environment (COMTRADE_API_KEY for UN Comtrade: a free key from "
-            "comtradedeveloper.un.org), or unset it to use the keyless preview.", status)
+            "comtradedeveloper.un.org), or unset it to use the keyless preview.",
+            status,
+        )
 
     def _delay(self, attempt: int) -> float:
         base = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
@@ -312,8 +354,9 @@ class HttpClient:
         if attempt > self.max_retries:
             return
         delay = self._delay(attempt)
-        log.warning("%s: %s; retry %d/%d in %.1fs", self.source, problem, attempt,
-                    self.max_retries, delay)
+        log.warning(
+            "%s: %s; retry %d/%d in %.1fs", self.source, problem, attempt, self.max_retries, delay
+        )
         self.sleep(delay)
 
     def _scrub(self, text: str) -> str:

@@ -34,8 +34,13 @@ def _validate(body: bytes) -> list[dict]:
 class ImfFetcher:
     """One query per reporter and frequency; resumable through the manifest."""
 
-    def __init__(self, store: RawStore, client: HttpClient | None = None,
-                 refresh: bool = False, progress: bool | None = None):
+    def __init__(
+        self,
+        store: RawStore,
+        client: HttpClient | None = None,
+        refresh: bool = False,
+        progress: bool | None = None,
+    ):
         self.store = store
         self.client = client or HttpClient(SOURCE, rps=config.imf_rps())
         self.refresh = refresh
@@ -81,11 +86,19 @@ class ImfFetcher:
             # The URL asked (IMF takes no key, so nothing to scrub).
             final_url = requests.Request("GET", url, params=q.params()).prepare().url
         self.calls += 1
-        meta = {"endpoint": f"{DATAFLOW}/{q.key}", "base_url": self.base_url,
-                "params": {"key": q.key, **q.params()}, "query_key": q.identity,
-                "freq": q.freq, "http_status": status, "url": final_url, "records": rows,
-                "complete": True, "format": "sdmx-ml",
-                "synthetic": synthetic}
+        meta = {
+            "endpoint": f"{DATAFLOW}/{q.key}",
+            "base_url": self.base_url,
+            "params": {"key": q.key, **q.params()},
+            "query_key": q.identity,
+            "freq": q.freq,
+            "http_status": status,
+            "url": final_url,
+            "records": rows,
+            "complete": True,
+            "format": "sdmx-ml",
+            "synthetic": synthetic,
+        }
         self.store.save(SOURCE, body, "xml", meta)
         self.observations += rows
         log.info("imf: fetched %s: %d observations", q.key, rows)

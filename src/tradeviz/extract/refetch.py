@@ -50,8 +50,9 @@ def refetch(store: RawStore, snaps: list[Snapshot]) -> tuple[list[str], list[str
             continue
         cap = snap.record.get("max_records")
         if cap not in fetchers:
-            fetchers[cap] = ComtradeFetcher(store, api_key=config.comtrade_key(),
-                                            max_records=cap, progress=False)
+            fetchers[cap] = ComtradeFetcher(
+                store, api_key=config.comtrade_key(), max_records=cap, progress=False
+            )
         try:
             fetchers[cap]._fetch(query)  # the fetcher's one-query step: same key, same cap
         except TradevizError as exc:

@@ -63,15 +63,17 @@ def row_problems(rows: list) -> list[str]:
             elif row[name] is None:
                 out.append(f"record {i} has {name}=null")
             elif isinstance(row[name], bool) or not isinstance(row[name], types):
-                out.append(f"record {i} has {name}={row[name]!r} "
-                           f"({type(row[name]).__name__})")
+                out.append(f"record {i} has {name}={row[name]!r} ({type(row[name]).__name__})")
             elif isinstance(row[name], float) and not math.isfinite(row[name]):
                 out.append(f"record {i} has {name}={row[name]}")
         for name in OPTIONAL_NUMBERS:
             value = row.get(name)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or (
-                    isinstance(value, float) and not math.isfinite(value)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or (isinstance(value, float) and not math.isfinite(value))
+            ):
                 out.append(f"record {i} has {name}={value!r}")
     return out

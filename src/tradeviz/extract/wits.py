@@ -23,14 +23,19 @@ MAX_FILE_BYTES = 200 << 20
 def read_download(path: Path) -> bytes:
     """The file's bytes, with one-line errors for a missing file, a directory or a huge file."""
     if not path.exists():
-        raise TradevizError(f"{path}: no such file. Fix: give the path of a WITS "
-                            "Partner-Timeseries download (.csv or .xlsx)")
+        raise TradevizError(
+            f"{path}: no such file. Fix: give the path of a WITS "
+            "Partner-Timeseries download (.csv or .xlsx)"
+        )
     if path.is_dir():
-        raise TradevizError(f"{path} is a directory. Fix: give the downloaded file itself, "
-                            f"e.g. {path}/Kazakhstan-WITS-Partner-Timeseries.csv")
+        raise TradevizError(
+            f"{path} is a directory. Fix: give the downloaded file itself, "
+            f"e.g. {path}/Kazakhstan-WITS-Partner-Timeseries.csv"
+        )
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise TradevizError(f"{path} is {path.stat().st_size / 1e6:,.0f} MB: not a WITS "
-                            "Partner-Timeseries download")
+        raise TradevizError(
+            f"{path} is {path.stat().st_size / 1e6:,.0f} MB: not a WITS Partner-Timeseries download"
+        )
     with os_errors(path, "read"):
         return path.read_bytes()
 
@@ -48,10 +53,16 @@ def import_files(store: RawStore, paths: list[Path]) -> list[tuple[Snapshot, lis
     out = []
     for path, data, ext, rows, unmapped in parsed:
         reporters = sorted(set(rows["reporter"]))
-        meta = {"endpoint": "wits.worldbank.org Partner-Timeseries download",
-                "params": {"file": path.name, "reporters": reporters},
-                "query_key": query_key(SOURCE, {"file": path.name, "ext": ext}),
-                "records": len(rows), "complete": True, "http_status": None,
-                "format": ext, "unmapped_partners": unmapped, "synthetic": False}
+        meta = {
+            "endpoint": "wits.worldbank.org Partner-Timeseries download",
+            "params": {"file": path.name, "reporters": reporters},
+            "query_key": query_key(SOURCE, {"file": path.name, "ext": ext}),
+            "records": len(rows),
+            "complete": True,
+            "http_status": None,
+            "format": ext,
+            "unmapped_partners": unmapped,
+            "synthetic": False,
+        }
         out.append((store.save(SOURCE, data, ext, meta), unmapped))
     return out

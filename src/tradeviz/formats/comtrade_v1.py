@@ -20,8 +20,7 @@ PINNED: dict[str, str] = {
     "includeDesc": "true",
 }
 
-FLOW_DESC: dict[str, str] = {"M": "Import", "X": "Export", "RM": "Re-import",
-                             "RX": "Re-export"}
+FLOW_DESC: dict[str, str] = {"M": "Import", "X": "Export", "RM": "Re-import", "RX": "Re-export"}
 IMPORT_FLOWS = ("M", "RM")  # valued CIF; exports FOB
 
 
@@ -36,8 +35,19 @@ class Party(NamedTuple):
 WORLD = Party(0, "W00", "World")
 
 
-def record(*, freq: str, period: str, reporter: Party, partner: Party, flow: str, cmd: str,
-           cmd_desc: str, value: float, rev: str, weight: float | None) -> dict:
+def record(
+    *,
+    freq: str,
+    period: str,
+    reporter: Party,
+    partner: Party,
+    flow: str,
+    cmd: str,
+    cmd_desc: str,
+    value: float,
+    rev: str,
+    weight: float | None,
+) -> dict:
     """One data row with the full v1 field set, in the order of the recorded body.
 
     `period` is YYYY (freq A) or YYYYMM (freq M); `cmd` is TOTAL or an HS code, whose
@@ -47,28 +57,53 @@ def record(*, freq: str, period: str, reporter: Party, partner: Party, flow: str
     level = 0 if cmd == "TOTAL" else len(cmd)
     imp = flow in IMPORT_FLOWS
     return {
-        "typeCode": "C", "freqCode": freq,
+        "typeCode": "C",
+        "freqCode": freq,
         "refPeriodId": int(f"{year}{(month if freq == 'M' else 1):02d}01"),
-        "refYear": year, "refMonth": month, "period": period,
-        "reporterCode": reporter.code, "reporterISO": reporter.iso,
+        "refYear": year,
+        "refMonth": month,
+        "period": period,
+        "reporterCode": reporter.code,
+        "reporterISO": reporter.iso,
         "reporterDesc": reporter.desc,
-        "flowCode": flow, "flowDesc": FLOW_DESC[flow],
-        "partnerCode": partner.code, "partnerISO": partner.iso, "partnerDesc": partner.desc,
-        "partner2Code": 0, "partner2ISO": "W00", "partner2Desc": "World",
-        "classificationCode": rev, "classificationSearchCode": "HS",
-        "isOriginalClassification": True, "cmdCode": cmd, "cmdDesc": cmd_desc,
-        "aggrLevel": level, "isLeaf": level == 6,
-        "customsCode": "C00", "customsDesc": "TOTAL CPC", "mosCode": "0",
-        "motCode": 0, "motDesc": "TOTAL MOT",
-        "qtyUnitCode": 8 if level == 6 else -1, "qtyUnitAbbr": "kg" if level == 6 else "N/A",
-        "qty": weight, "isQtyEstimated": False,
-        "altQtyUnitCode": -1, "altQtyUnitAbbr": "N/A", "altQty": None,
+        "flowCode": flow,
+        "flowDesc": FLOW_DESC[flow],
+        "partnerCode": partner.code,
+        "partnerISO": partner.iso,
+        "partnerDesc": partner.desc,
+        "partner2Code": 0,
+        "partner2ISO": "W00",
+        "partner2Desc": "World",
+        "classificationCode": rev,
+        "classificationSearchCode": "HS",
+        "isOriginalClassification": True,
+        "cmdCode": cmd,
+        "cmdDesc": cmd_desc,
+        "aggrLevel": level,
+        "isLeaf": level == 6,
+        "customsCode": "C00",
+        "customsDesc": "TOTAL CPC",
+        "mosCode": "0",
+        "motCode": 0,
+        "motDesc": "TOTAL MOT",
+        "qtyUnitCode": 8 if level == 6 else -1,
+        "qtyUnitAbbr": "kg" if level == 6 else "N/A",
+        "qty": weight,
+        "isQtyEstimated": False,
+        "altQtyUnitCode": -1,
+        "altQtyUnitAbbr": "N/A",
+        "altQty": None,
         "isAltQtyEstimated": False,
-        "netWgt": weight, "isNetWgtEstimated": False,
-        "grossWgt": None, "isGrossWgtEstimated": False,
-        "cifvalue": value if imp else None, "fobvalue": None if imp else value,
-        "primaryValue": value, "legacyEstimationFlag": 0,
-        "isReported": True, "isAggregate": partner.code == 0,
+        "netWgt": weight,
+        "isNetWgtEstimated": False,
+        "grossWgt": None,
+        "isGrossWgtEstimated": False,
+        "cifvalue": value if imp else None,
+        "fobvalue": None if imp else value,
+        "primaryValue": value,
+        "legacyEstimationFlag": 0,
+        "isReported": True,
+        "isAggregate": partner.code == 0,
     }
 
 

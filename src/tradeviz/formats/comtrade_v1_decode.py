@@ -31,10 +31,11 @@ def _types() -> tuple[type, type]:
     fields: list[tuple] = [(name, _union(types)) for name, types in REQUIRED.items()]
     fields += [(name, float | None, None) for name in OPTIONAL_NUMBERS]
     row = msgspec.defstruct("V1Row", fields, forbid_unknown_fields=False, gc=False)
-    envelope = msgspec.defstruct("V1Envelope", [("count", int),
-                                                ("data", list[msgspec.Raw]),
-                                                ("error", str | None, None)],
-                                 forbid_unknown_fields=False)
+    envelope = msgspec.defstruct(
+        "V1Envelope",
+        [("count", int), ("data", list[msgspec.Raw]), ("error", str | None, None)],
+        forbid_unknown_fields=False,
+    )
     return row, envelope
 
 
@@ -59,8 +60,7 @@ class Rows(Sequence):
 
     def __getitem__(self, i):  # noqa: ANN001 (int or slice, as list)
         if isinstance(i, slice):
-            return [_row(r, k) for k, r in zip(range(len(self._raw))[i], self._raw[i],
-                                               strict=True)]
+            return [_row(r, k) for k, r in zip(range(len(self._raw))[i], self._raw[i], strict=True)]
         return _row(self._raw[i], i % max(len(self._raw), 1))
 
     def __iter__(self) -> Iterator[Any]:
@@ -82,8 +82,9 @@ def _row(raw: msgspec.Raw, k: int) -> Any:
     except msgspec.ValidationError as exc:
         text = str(exc)
         where = f"$.data[{k}]"
-        text = text.replace("`$", f"`{where}", 1) if " - at `$" in text \
-            else f"{text} - at `{where}`"
+        text = (
+            text.replace("`$", f"`{where}", 1) if " - at `$" in text else f"{text} - at `{where}`"
+        )
         raise InvalidRowsError(f"rows fail the v1 types: {text}") from None
 
 
@@ -100,8 +101,9 @@ def decode(body: bytes) -> Envelope:
         where = str(exc)
         if "$.data[" in where:
             raise InvalidRowsError(f"rows fail the v1 types: {where}") from None
-        raise BadResponseError(f"JSON without the v1 envelope {{count, data, error}}: {where}"
-                               ) from None
+        raise BadResponseError(
+            f"JSON without the v1 envelope {{count, data, error}}: {where}"
+        ) from None
     except msgspec.DecodeError as exc:
         raise BadResponseError(f"not valid JSON (DecodeError: {exc})") from None
     if doc.count != len(doc.data):

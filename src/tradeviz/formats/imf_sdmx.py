@@ -19,9 +19,11 @@ SOURCE = "imf"
 DATAFLOW = "/external/sdmx/3.0/data/dataflow/IMF.STA/IMTS/+"
 INDICATORS = ("XG_FOB_USD", "MG_CIF_USD", "MG_FOB_USD")
 WORLD = "G001"
-NS = ('xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/message" '
-      'xmlns:common="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common" '
-      'xmlns:ss="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/data/structurespecific"')
+NS = (
+    'xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/message" '
+    'xmlns:common="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common" '
+    'xmlns:ss="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/data/structurespecific"'
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,11 @@ class ImfQuery:
         return f"{self.reporter}.{'+'.join(INDICATORS)}.{partners}.{self.freq}"
 
     def params(self) -> dict[str, str]:
-        return {"c[TIME_PERIOD]": f"ge:{self.start}-01-01+le:{self.end}-12-31",
-                "dimensionAtObservation": "TIME_PERIOD", "detail": "full"}
+        return {
+            "c[TIME_PERIOD]": f"ge:{self.start}-01-01+le:{self.end}-12-31",
+            "dimensionAtObservation": "TIME_PERIOD",
+            "detail": "full",
+        }
 
     @property
     def identity(self) -> str:
@@ -50,16 +55,20 @@ class ImfQuery:
 
 def render_xml(series: list[dict]) -> str:
     """StructureSpecificData as the recorded IMTS body lays it out."""
-    parts = ['<?xml version=\'1.0\' encoding=\'UTF-8\'?>',
-             f"<message:StructureSpecificData {NS}><message:Header><message:ID>EMU</message:ID>"
-             "<message:Test>true</message:Test></message:Header>"
-             '<message:DataSet ss:structureRef="IMF.STA.DSD_IMTS.1.0.0" action="Replace">']
+    parts = [
+        "<?xml version='1.0' encoding='UTF-8'?>",
+        f"<message:StructureSpecificData {NS}><message:Header><message:ID>EMU</message:ID>"
+        "<message:Test>true</message:Test></message:Header>"
+        '<message:DataSet ss:structureRef="IMF.STA.DSD_IMTS.1.0.0" action="Replace">',
+    ]
     for s in series:
         attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in s.items() if k != "obs")
         parts.append(f"<Series {attrs}>")
         for o in s["obs"]:
-            parts.append(f'<Obs OBS_VALUE="{o["OBS_VALUE"]}" DERIVATION_TYPE='
-                         f'"{o["DERIVATION_TYPE"]}" TIME_PERIOD="{o["TIME_PERIOD"]}"/>')
+            parts.append(
+                f'<Obs OBS_VALUE="{o["OBS_VALUE"]}" DERIVATION_TYPE='
+                f'"{o["DERIVATION_TYPE"]}" TIME_PERIOD="{o["TIME_PERIOD"]}"/>'
+            )
         parts.append("</Series>")
     parts.append("</message:DataSet></message:StructureSpecificData>")
     return "".join(parts)
@@ -76,21 +85,37 @@ def render_json(series: list[dict]) -> str:
         key = ":".join(str(values[d].index(s[d])) for d in dims)
         out_series[key] = {
             "attributes": [0, 0],
-            "observations": {str(times.index(o["TIME_PERIOD"])):
-                             [o["OBS_VALUE"], derivs.index(o["DERIVATION_TYPE"])]
-                             for o in s["obs"]}}
+            "observations": {
+                str(times.index(o["TIME_PERIOD"])): [
+                    o["OBS_VALUE"],
+                    derivs.index(o["DERIVATION_TYPE"]),
+                ]
+                for o in s["obs"]
+            },
+        }
     structure = {
         "dimensions": {
-            "series": [{"id": d, "keyPosition": i, "values": [{"id": v} for v in values[d]]}
-                       for i, d in enumerate(dims)],
-            "observation": [{"id": "TIME_PERIOD", "keyPosition": 4,
-                             "values": [{"value": t} for t in times]}]},
+            "series": [
+                {"id": d, "keyPosition": i, "values": [{"id": v} for v in values[d]]}
+                for i, d in enumerate(dims)
+            ],
+            "observation": [
+                {"id": "TIME_PERIOD", "keyPosition": 4, "values": [{"value": t} for t in times]}
+            ],
+        },
         "attributes": {
-            "series": [{"id": "SCALE", "values": [{"id": "6"}]},
-                       {"id": "OVERLAP", "values": [{"id": "OL"}]}],
-            "observation": [{"id": "DERIVATION_TYPE", "values": [{"id": d} for d in derivs]}]},
+            "series": [
+                {"id": "SCALE", "values": [{"id": "6"}]},
+                {"id": "OVERLAP", "values": [{"id": "OL"}]},
+            ],
+            "observation": [{"id": "DERIVATION_TYPE", "values": [{"id": d} for d in derivs]}],
+        },
     }
-    doc = {"meta": {}, "data": {"dataSets": [{"structure": 0, "action": "Replace",
-                                              "series": out_series}],
-                                "structures": [structure]}}
+    doc = {
+        "meta": {},
+        "data": {
+            "dataSets": [{"structure": 0, "action": "Replace", "series": out_series}],
+            "structures": [structure],
+        },
+    }
     return json.dumps(doc)

@@ -23,35 +23,35 @@ log = logging.getLogger(__name__)
 # What to look at in each chart (shown above it); charts not listed show their caption only.
 CHART_LEADS = {
     "total_trade": "Each panel is one country: the lines are China's exports and imports, "
-                   "the bars the balance. Look for the years where the lines part.",
+    "the bars the balance. Look for the years where the lines part.",
     "trade_growth": "Change on the previous year, in percent: growth that the levels "
-                    "hide, and the years trade fell.",
+    "hide, and the years trade fell.",
     "china_share": "China's share of each country's trade by the country's own reports; "
-                   "a rising line means China gained on the country's other partners.",
+    "a rising line means China gained on the country's other partners.",
     "focus_composition": "Which focus areas carry the trade, in value (left) and share "
-                         "(right); a band that widens on the right is gaining ground.",
+    "(right); a band that widens on the right is gaining ground.",
     "top_products_exports": "China's largest exports to each country in the latest year, "
-                            "coloured by focus area.",
+    "coloured by focus area.",
     "top_products_imports": "China's largest imports from each country in the latest year: "
-                            "look at how far the first bar stands above the rest.",
+    "look at how far the first bar stands above the rest.",
     "energy_minerals": "Pipeline gas by exporting country, and critical minerals: look at "
-                       "which country carries each year's change.",
+    "which country carries each year's change.",
     "agriculture_imports": "China's agricultural imports by country of origin: look at "
-                           "which countries' bars grow, and in which years.",
+    "which countries' bars grow, and in which years.",
     "ict_exports": "China's ICT goods exports by category: look at which category carries "
-                   "the growth.",
+    "the growth.",
     "mirror_gaps": "What each side reports for the same trade, both directions; the further "
-                   "apart the two sides, the more trade one side does not record the same "
-                   "way.",
+    "apart the two sides, the more trade one side does not record the same "
+    "way.",
     "mirror_chapters": "The HS chapters behind each direction's gap in the latest year.",
     "imf_vs_comtrade": "How far the IMF's monthly totals, summed over the year, differ from "
-                       "Comtrade's annual figures for the same trade, in percent.",
+    "Comtrade's annual figures for the same trade, in percent.",
     "latest_months": "The latest twelve months, monthly: the most recent data there is.",
     "who_trades": "Each country's trade split between China, Russia, the EU, Türkiye and "
-                  "the rest; the dashed line is the year China became its first partner. "
-                  "Hatched years are estimates from partners' reports.",
+    "the rest; the dashed line is the year China became its first partner. "
+    "Hatched years are estimates from partners' reports.",
     "partner_ranks": "Each country's largest partners in the latest year; a * marks "
-                     "estimates from partners' reports.",
+    "estimates from partners' reports.",
 }
 
 
@@ -61,12 +61,16 @@ def write_report(ds, out: Path) -> list[Path]:
     with staged_dir(out) as stage:
         chart_sections = _charts(ds, stage)
         site = [pages.index_page(ds, chart_sections)]
-        site += [pages.country_page(ds, iso, _country_charts(ds, iso, stage))
-                 for iso in (ds.countries or CA_ISO3)]
+        site += [
+            pages.country_page(ds, iso, _country_charts(ds, iso, stage))
+            for iso in (ds.countries or CA_ISO3)
+        ]
         site.append(pages.provenance_page(ds, pages.snapshot_table(ds)))
         nav = [{"href": "index.html", "label": "Overview"}]
-        nav += [{"href": f"{iso}.html", "label": pages.F.country_name(iso)}
-                for iso in (ds.countries or CA_ISO3)]
+        nav += [
+            {"href": f"{iso}.html", "label": pages.F.country_name(iso)}
+            for iso in (ds.countries or CA_ISO3)
+        ]
         nav.append({"href": "provenance.html", "label": "Provenance"})
         footer = _footer(ds)
         (stage / "style.css").write_text(stylesheet(), encoding="utf-8")
@@ -74,9 +78,18 @@ def write_report(ds, out: Path) -> list[Path]:
         for page in site:
             for rel, text in page.csvs.items():
                 (stage / rel).write_text(text, encoding="utf-8")
-            html = render(page.template, page_title=page.title, nav=nav, current=page.file,
-                          synthetic=ds.synthetic, footer=footer, findings=page.findings,
-                          sections=page.sections, scope=_scope(ds), **page.extra)
+            html = render(
+                page.template,
+                page_title=page.title,
+                nav=nav,
+                current=page.file,
+                synthetic=ds.synthetic,
+                footer=footer,
+                findings=page.findings,
+                sections=page.sections,
+                scope=_scope(ds),
+                **page.extra,
+            )
             (stage / page.file).write_text(html, encoding="utf-8")
     written = sorted(p for p in out.rglob("*") if p.is_file())
     log.debug("report: %d pages, %d files in %s", len(site), len(written), out)
@@ -94,9 +107,17 @@ def _charts(ds, stage: Path) -> list[Section]:
     for chart in all_charts(ds):
         export(chart, out, ("png",), manifest)
         base = f"charts/{chart.name}"
-        sections.append(pages.chart_section(
-            chart.name, chart.title, chart.caption, f"{base}.png", f"{base}.csv",
-            f"{base}.json", CHART_LEADS.get(chart.name, "")))
+        sections.append(
+            pages.chart_section(
+                chart.name,
+                chart.title,
+                chart.caption,
+                f"{base}.png",
+                f"{base}.csv",
+                f"{base}.json",
+                CHART_LEADS.get(chart.name, ""),
+            )
+        )
     return sections
 
 
@@ -115,8 +136,9 @@ def _country_charts(ds, iso: str, stage: Path) -> dict[str, Section]:
         chart = make(name, view)
         export(chart, out, ("png",), ds.provenance.get("raw_manifest_sha256"))
         base = f"charts/{iso}/{chart.name}"
-        drawn[section] = pages.chart_section(chart.name, chart.title, chart.caption,
-                                             f"{base}.png", f"{base}.csv", f"{base}.json", "")
+        drawn[section] = pages.chart_section(
+            chart.name, chart.title, chart.caption, f"{base}.png", f"{base}.csv", f"{base}.json", ""
+        )
     return drawn
 
 
@@ -132,8 +154,10 @@ def _scope(ds) -> str:
 
 def _footer(ds) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"Written {when} by tradeviz {__version__} from {pages.data_dir_of(ds)}. "
-            "Values in US dollars, current prices; exports FOB, imports CIF.")
+    text = (
+        f"Written {when} by tradeviz {__version__} from {pages.data_dir_of(ds)}. "
+        "Values in US dollars, current prices; exports FOB, imports CIF."
+    )
     if ds.synthetic:
         text = "SYNTHETIC DEMO DATA, not statistics. " + text
     return text

@@ -27,8 +27,9 @@ class PartnersSection:
 
 def partners_section(ds, iso: str, top: int = TOP) -> PartnersSection:
     name = country_name(iso)
-    empty = (f"No partner rows for {name}: fetch them with `tradeviz fetch comtrade --plan "
-             "partners`.")
+    empty = (
+        f"No partner rows for {name}: fetch them with `tradeviz fetch comtrade --plan partners`."
+    )
     t = ds.partners(iso, side="best")
     t = t[(t["flow"] == "total") & (t["n_partners"] >= MIN_PARTNERS)]
     if t.empty:
@@ -40,37 +41,60 @@ def partners_section(ds, iso: str, top: int = TOP) -> PartnersSection:
     raw = latest[latest["kind"].isin(["country", "group", "unallocated"])]
     shown_rows = pd.concat([countries, groups], ignore_index=True)
     shown_rows = shown_rows.assign(
-        rank=[str(int(r)) if k == "country" else "group" for r, k in
-              zip(shown_rows["rank"], shown_rows["kind"], strict=True)],
-        basis=["partners' mirror reports (estimate)" if e else "own report"
-               for e in shown_rows["is_estimate"]])
-    shown = table(shown_rows[["rank", "partner_name", "value_usd", "share", "basis"]],
-                  usd_cols=["value_usd"], pct_cols=["share"],
-                  rename={"partner_name": "partner", "value_usd": "total trade",
-                          "share": f"share of {name}'s trade"})
+        rank=[
+            str(int(r)) if k == "country" else "group"
+            for r, k in zip(shown_rows["rank"], shown_rows["kind"], strict=True)
+        ],
+        basis=[
+            "partners' mirror reports (estimate)" if e else "own report"
+            for e in shown_rows["is_estimate"]
+        ],
+    )
+    shown = table(
+        shown_rows[["rank", "partner_name", "value_usd", "share", "basis"]],
+        usd_cols=["value_usd"],
+        pct_cols=["share"],
+        rename={
+            "partner_name": "partner",
+            "value_usd": "total trade",
+            "share": f"share of {name}'s trade",
+        },
+    )
     estimate = bool(latest["is_estimate"].any())
-    lead = (f"{name}'s largest partners in {year} by total trade (exports + imports), "
-            + ("from its partners' mirror reports, as it did not report that year: these are "
-               "estimates. " if estimate else "as it reports them. ")
-            + "The EU and the EAEU are the sums of their members of that year. "
-            "Shares are of its total trade with the world.")
+    lead = (
+        f"{name}'s largest partners in {year} by total trade (exports + imports), "
+        + (
+            "from its partners' mirror reports, as it did not report that year: these are "
+            "estimates. "
+            if estimate
+            else "as it reports them. "
+        )
+        + "The EU and the EAEU are the sums of their members of that year. "
+        "Shares are of its total trade with the world."
+    )
     first = china_first_year(pd.DataFrame(), iso, sides=("best",), table=t).iloc[0]
     finding = _finding(name, first)
     return PartnersSection(raw, shown, lead, empty, finding)
 
 
 def _finding(name: str, first: pd.Series) -> str | None:
-    basis = "partners' mirror reports" if first["basis_latest"] == "mirror" else \
-        "its own reports"
+    basis = "partners' mirror reports" if first["basis_latest"] == "mirror" else "its own reports"
     share = first["china_share_latest"]
     year = first["latest_year"]
     if pd.isna(year):
         return None
     if first["label"] == "not yet":
-        return (f"China is not yet {name}'s first partner: it ranks "
-                f"{first['china_rank_latest']} in {year} with {pct(share)} of its trade, "
-                f"behind {country_name(str(first['leader_latest']))} ({basis}).")
-    since = (f"since {first['first_year']} or earlier" if first["since_start"]
-             else f"since {first['first_year']}")
-    return (f"China has been {name}'s first partner {since}: {pct(share)} of its trade in "
-            f"{year} ({basis}).")
+        return (
+            f"China is not yet {name}'s first partner: it ranks "
+            f"{first['china_rank_latest']} in {year} with {pct(share)} of its trade, "
+            f"behind {country_name(str(first['leader_latest']))} ({basis})."
+        )
+    since = (
+        f"since {first['first_year']} or earlier"
+        if first["since_start"]
+        else f"since {first['first_year']}"
+    )
+    return (
+        f"China has been {name}'s first partner {since}: {pct(share)} of its trade in "
+        f"{year} ({basis})."
+    )

@@ -47,8 +47,13 @@ def _env():
 
     root = resources.files("tradeviz.report").joinpath(TEMPLATES)
     loader = jinja2.FunctionLoader(lambda name: root.joinpath(name).read_text("utf-8"))
-    return jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True,
-                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 def render(template: str, **context) -> str:
@@ -56,22 +61,23 @@ def render(template: str, **context) -> str:
 
 
 def stylesheet() -> str:
-    return resources.files("tradeviz.report").joinpath(TEMPLATES, "style.css").read_text(
-        "utf-8")
+    return resources.files("tradeviz.report").joinpath(TEMPLATES, "style.css").read_text("utf-8")
 
 
 def html_table(df: pd.DataFrame, text_cols: tuple[str, ...] = ()) -> str:
     """A plain, escaped HTML table (values already formatted as text); columns in
     `text_cols` are left-aligned, numbers right-aligned."""
+
     def cell(tag: str, col: str, value) -> str:
         cls = ' class="text"' if col in text_cols else ""
         text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
         return f"<{tag}{cls}>{html.escape(str(text))}</{tag}>"
 
     head = "".join(cell("th", c, c) for c in df.columns)
-    rows = "".join("<tr>" + "".join(cell("td", c, v) for c, v in zip(df.columns, r,
-                                                                      strict=True)) + "</tr>"
-                   for r in df.itertuples(index=False))
+    rows = "".join(
+        "<tr>" + "".join(cell("td", c, v) for c, v in zip(df.columns, r, strict=True)) + "</tr>"
+        for r in df.itertuples(index=False)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 

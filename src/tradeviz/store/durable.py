@@ -20,18 +20,17 @@ TMP_PREFIX = ".tmp-"
 
 _ERRNO_FIX = {
     errno.ENOSPC: "the disk is full: free some space (or point TRADEVIZ_DATA_DIR at another "
-                  "disk) and rerun; nothing half-written was kept",
+    "disk) and rerun; nothing half-written was kept",
     errno.EDQUOT: "the disk quota is spent: free some space and rerun",
-    errno.EROFS: "the file system is read-only: point TRADEVIZ_DATA_DIR at a writable "
-                 "directory",
+    errno.EROFS: "the file system is read-only: point TRADEVIZ_DATA_DIR at a writable directory",
     errno.EACCES: "permission denied: make the directory writable for this user, or point "
-                  "TRADEVIZ_DATA_DIR elsewhere",
+    "TRADEVIZ_DATA_DIR elsewhere",
     errno.EPERM: "operation not permitted: make the directory writable for this user, or "
-                 "point TRADEVIZ_DATA_DIR elsewhere",
+    "point TRADEVIZ_DATA_DIR elsewhere",
     errno.ENOTDIR: "a file stands where a directory is expected: move that file away or "
-                   "point TRADEVIZ_DATA_DIR elsewhere",
+    "point TRADEVIZ_DATA_DIR elsewhere",
     errno.EISDIR: "a directory stands where a file is expected: give a file path, or move "
-                  "the directory away",
+    "the directory away",
     errno.ENOENT: "no such file or directory: check the path",
 }
 
@@ -81,7 +80,7 @@ def tmp_name(directory: Path, suffix: str = "") -> Path:
 
 def tmp_owner(name: str) -> int | None:
     """The pid in a temporary file's name, or None for names from older versions."""
-    rest = name[len(TMP_PREFIX):] if name.startswith(TMP_PREFIX) else ""
+    rest = name[len(TMP_PREFIX) :] if name.startswith(TMP_PREFIX) else ""
     pid = rest.split("-", 1)[0]
     return int(pid) if pid.isdigit() else None
 

@@ -55,7 +55,8 @@ def lock(data_dir: Path, command: str | None = None) -> Iterator[Path]:
         except BlockingIOError:
             raise DataDirLocked(
                 f"another tradeviz process ({_holder(path)}) holds the data dir {data_dir}; "
-                "wait for it to finish (or stop it) and rerun") from None
+                "wait for it to finish (or stop it) and rerun"
+            ) from None
         cmd = command or " ".join(["tradeviz", *sys.argv[1:]])
         info = json.dumps({"pid": os.getpid(), "command": cmd}).encode()
         with os_errors(path):

@@ -18,8 +18,7 @@ META_KEY = b"tradeviz"
 def write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    merged = {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, sort_keys=True)
-              .encode()}
+    merged = {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, sort_keys=True).encode()}
     table = table.replace_schema_metadata(merged)
     with atomic_target(path, ".parquet") as tmp:
         pq.write_table(table, tmp, compression="zstd")

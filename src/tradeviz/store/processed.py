@@ -58,8 +58,10 @@ class Generation:
     def publish(self) -> Path:
         """Rename the finished directory to its build id and point `processed` at it."""
         now = time.time_ns()
-        build_id = (time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9))
-                    + f".{now % 10**9:09d}-{os.getpid()}")
+        build_id = (
+            time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9))
+            + f".{now % 10**9:09d}-{os.getpid()}"
+        )
         final = self.root / build_id
         link = self.data_dir / LINK
         previous = Path(os.readlink(link)).name if link.is_symlink() else None

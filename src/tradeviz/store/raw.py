@@ -47,8 +47,16 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.jsonl"
 GZ = ".gz"
 VERIFY_FIX = "`tradeviz raw verify --fix`"
-__all__ = ["MANIFEST", "TMP_PREFIX", "ManifestError", "RawStore", "Snapshot",
-           "atomic_write_bytes", "query_key", "sha256_hex"]
+__all__ = [
+    "MANIFEST",
+    "TMP_PREFIX",
+    "ManifestError",
+    "RawStore",
+    "Snapshot",
+    "atomic_write_bytes",
+    "query_key",
+    "sha256_hex",
+]
 
 
 class ManifestError(SnapshotError):
@@ -61,8 +69,9 @@ def sha256_hex(data: bytes) -> str:
 
 def query_key(source: str, params: dict[str, object]) -> str:
     """Stable identity of a query: hash of the source and its sorted data parameters."""
-    canonical = json.dumps({"source": source, "params": params}, sort_keys=True,
-                           separators=(",", ":"))
+    canonical = json.dumps(
+        {"source": source, "params": params}, sort_keys=True, separators=(",", ":")
+    )
     return sha256_hex(canonical.encode())[:24]
 
 
@@ -124,11 +133,14 @@ class Manifest:
 def parse_manifest(data: bytes, name: str = MANIFEST) -> Manifest:
     """Strict reading: see the module docstring for what is tolerated."""
     out = Manifest()
-    fix = (f"Fix: run {VERIFY_FIX} (it sets the bad line aside, keeping a backup of the "
-           "manifest), then rerun")
+    fix = (
+        f"Fix: run {VERIFY_FIX} (it sets the bad line aside, keeping a backup of the "
+        "manifest), then rerun"
+    )
     if data.startswith(b"\xef\xbb\xbf"):
-        raise ManifestError(f"{name} line 1 starts with a UTF-8 byte-order mark (an editor "
-                            f"saved it). {fix}")
+        raise ManifestError(
+            f"{name} line 1 starts with a UTF-8 byte-order mark (an editor saved it). {fix}"
+        )
     raw_lines = data.split(b"\n")
     ends_with_newline = data.endswith(b"\n")
     if ends_with_newline:
@@ -143,12 +155,12 @@ def parse_manifest(data: bytes, name: str = MANIFEST) -> Manifest:
             record = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             if last and not ends_with_newline:
-                log.warning("%s line %d is incomplete (a writer was interrupted); ignored",
-                            name, lineno)
+                log.warning(
+                    "%s line %d is incomplete (a writer was interrupted); ignored", name, lineno
+                )
                 out.torn_tail = True
                 continue
-            raise ManifestError(f"{name} line {lineno} is not valid JSON ({exc}). {fix}") \
-                from None
+            raise ManifestError(f"{name} line {lineno} is not valid JSON ({exc}). {fix}") from None
         problem = _record_problem(record)
         if problem:
             raise ManifestError(f"{name} line {lineno} {problem}. {fix}")
@@ -232,7 +244,8 @@ class RawStore:
                     f"{self.manifest_path} is {state} but {len(files)} snapshot file(s) exist "
                     f"under {self.root}: building would publish empty tables. Fix: restore "
                     "the manifest from a backup, or refetch (`tradeviz fetch comtrade "
-                    "--refresh`); `tradeviz raw verify` lists the files")
+                    "--refresh`); `tradeviz raw verify` lists the files"
+                )
         best: dict[str, Snapshot] = {}
         for snap in manifest.live:
             if snap.source not in wanted:
@@ -245,14 +258,15 @@ class RawStore:
     def snapshot_files(self) -> list[Path]:
         if not self.root.exists():
             return []
-        return sorted(p for p in self.root.glob("*/*")
-                      if p.is_file() and not p.name.startswith(TMP_PREFIX))
+        return sorted(
+            p for p in self.root.glob("*/*") if p.is_file() and not p.name.startswith(TMP_PREFIX)
+        )
 
     # -- files -------------------------------------------------------------------------
     def locate(self, snap: Snapshot) -> Path | None:
         """The snapshot's file, compressed or not (a compact may have converted it)."""
         path = self.root / snap.path
-        plain = path.with_name(path.name[:-len(GZ)]) if path.name.endswith(GZ) else path
+        plain = path.with_name(path.name[: -len(GZ)]) if path.name.endswith(GZ) else path
         for candidate in (plain.with_name(plain.name + GZ), plain):
             if candidate.is_file():
                 return candidate
@@ -275,21 +289,27 @@ class RawStore:
         except (OSError, EOFError, zlib.error) as exc:
             raise self._damaged(snap, path, f"cannot be read ({exc})") from None
         if verify and sha256_hex(data) != snap.sha256:
-            raise self._damaged(snap, path, f"its sha256 does not match the manifest "
-                                f"({len(data)} bytes, {snap.record.get('bytes')} recorded)")
+            raise self._damaged(
+                snap,
+                path,
+                f"its sha256 does not match the manifest "
+                f"({len(data)} bytes, {snap.record.get('bytes')} recorded)",
+            )
         return data
 
     def _missing(self, snap: Snapshot) -> SnapshotError:
         return SnapshotError(
             f"raw snapshot {self.root / snap.path}{_at_line(snap)} is listed in the manifest "
             f"but missing. Fix: {VERIFY_FIX} (retires it and refetches), or "
-            f"{_refetch_hint(snap.source)}")
+            f"{_refetch_hint(snap.source)}"
+        )
 
     def _damaged(self, snap: Snapshot, path: Path, why: str) -> SnapshotError:
         return SnapshotError(
             f"raw snapshot {path}{_at_line(snap)} is corrupted: {why}. Fix: "
             f"{VERIFY_FIX} (retires it and refetches), or delete the file and run "
-            f"{_refetch_hint(snap.source)}")
+            f"{_refetch_hint(snap.source)}"
+        )
 
     # -- writing -----------------------------------------------------------------------
     def save(self, source: str, body: bytes, ext: str, meta: dict) -> Snapshot:
@@ -319,8 +339,15 @@ class RawStore:
 
     def retire(self, snap: Snapshot, reason: str) -> None:
         """Append a record retiring `snap` (the line itself is never edited)."""
-        self._append({"retired": snap.sha256, "query_key": snap.record.get("query_key"),
-                      "source": snap.source, "reason": reason, "at": utc_now()})
+        self._append(
+            {
+                "retired": snap.sha256,
+                "query_key": snap.record.get("query_key"),
+                "source": snap.source,
+                "reason": reason,
+                "at": utc_now(),
+            }
+        )
 
     def _append(self, record: dict) -> None:
         """One write of the whole line, then fsync."""
@@ -350,8 +377,11 @@ class RawStore:
                 tail_start = tail_start - len(chunk) + nl + 1
                 break
             tail_start -= len(chunk)
-        log.warning("%s: dropping an incomplete last line (%d bytes) left by an interrupted "
-                    "writer", self.manifest_path, size - tail_start)
+        log.warning(
+            "%s: dropping an incomplete last line (%d bytes) left by an interrupted writer",
+            self.manifest_path,
+            size - tail_start,
+        )
         os.ftruncate(fd, tail_start)
 
     def remove_stale_temp_files(self) -> int:

@@ -35,8 +35,7 @@ from tradeviz.store.raw import (
 )
 
 DAMAGE = ("missing", "damaged", "unreadable")
-COLUMNS = ("lines", "ok", "incomplete", "superseded", "missing", "damaged", "unreadable",
-           "retired")
+COLUMNS = ("lines", "ok", "incomplete", "superseded", "missing", "damaged", "unreadable", "retired")
 
 
 @dataclass
@@ -80,11 +79,15 @@ class VerifyResult:
         for source, n in self.retired.items():
             counts.setdefault(source, Counter())["retired"] += n
         head = f"{'source':20}" + "".join(f"{c:>11}" for c in COLUMNS)
-        rows = [head] + [f"{src:20}" + "".join(f"{c[col]:>11}" for col in COLUMNS)
-                         for src, c in sorted(counts.items())]
-        rows.append(f"manifest problems: {len(self.manifest_problems)}; torn last line: "
-                    f"{'yes' if self.torn_tail else 'no'}; orphan files: {len(self.orphans)}; "
-                    f"temporary files: {len(self.temp_files)}")
+        rows = [head] + [
+            f"{src:20}" + "".join(f"{c[col]:>11}" for col in COLUMNS)
+            for src, c in sorted(counts.items())
+        ]
+        rows.append(
+            f"manifest problems: {len(self.manifest_problems)}; torn last line: "
+            f"{'yes' if self.torn_tail else 'no'}; orphan files: {len(self.orphans)}; "
+            f"temporary files: {len(self.temp_files)}"
+        )
         return "\n".join(rows)
 
 
@@ -105,15 +108,21 @@ def verify(store: RawStore) -> VerifyResult:
         result.findings.append(Finding(snap, status, detail, id(snap) in current))
     referenced = {Path(s.path).name.removesuffix(GZ) for s in manifest.live}
     referenced |= {Path(s.path).name.removesuffix(GZ) for s, _ in manifest.retired}
-    result.orphans = [p for p in store.snapshot_files()
-                      if p.name.removesuffix(GZ) not in referenced]
+    result.orphans = [
+        p for p in store.snapshot_files() if p.name.removesuffix(GZ) not in referenced
+    ]
     if store.root.exists():
         result.temp_files = sorted(store.root.rglob(f"{TMP_PREFIX}*"))
-    if not manifest.live and not manifest.retired and result.orphans \
-            and not result.manifest_problems:
+    if (
+        not manifest.live
+        and not manifest.retired
+        and result.orphans
+        and not result.manifest_problems
+    ):
         result.manifest_problems.append(
             f"{store.manifest_path} is missing or empty but {len(result.orphans)} snapshot "
-            "file(s) exist")
+            "file(s) exist"
+        )
     return result
 
 
@@ -135,8 +144,11 @@ def check_snapshot(store: RawStore, snap: Snapshot) -> tuple[str, str]:
     except (OSError, EOFError, zlib.error) as exc:
         return "damaged", f"{path} cannot be read ({exc})"
     if sha256_hex(data) != snap.sha256:
-        return "damaged", f"{path}: sha256 does not match ({len(data)} bytes, " \
-                          f"{snap.record.get('bytes')} recorded)"
+        return (
+            "damaged",
+            f"{path}: sha256 does not match ({len(data)} bytes, "
+            f"{snap.record.get('bytes')} recorded)",
+        )
     problem = _parse_problem(snap, data)
     if problem:
         return "unreadable", f"{path}: {problem}"

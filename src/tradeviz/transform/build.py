@@ -71,8 +71,8 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
         frame = _parse(snap, [store.read(snap)], path, parse_report)
         if snap.source == "wits":
             report.unmapped_wits_partners = sorted(
-                set(report.unmapped_wits_partners) | set(snap.record.get("unmapped_partners",
-                                                                         [])))
+                set(report.unmapped_wits_partners) | set(snap.record.get("unmapped_partners", []))
+            )
         seen.add(snap.sha256)
         report.snapshots += 1
         if len(frame):
@@ -81,10 +81,12 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     report.breakdown_rows_dropped = parse_report.breakdown_rows
     report.other_flow_rows_dropped = parse_report.other_flow_rows
     if parse_report.unknown_codes:
-        raise BuildError(f"Comtrade country codes without ISO3: "
-                         f"{sorted(parse_report.unknown_codes)}: their rows carry no "
-                         "reporterISO/partnerISO (fetched without includeDesc). Fix: run "
-                         "`tradeviz fetch comtrade --refresh`")
+        raise BuildError(
+            f"Comtrade country codes without ISO3: "
+            f"{sorted(parse_report.unknown_codes)}: their rows carry no "
+            "reporterISO/partnerISO (fetched without includeDesc). Fix: run "
+            "`tradeviz fetch comtrade --refresh`"
+        )
     if not parts:
         return empty_frame(FLOWS_FIELDS)
     # Frames are in snapshot order (oldest first), so keep="last" keeps the newest.
@@ -95,8 +97,9 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     parts.clear()
     keys = {k: _decoded(joined.column(k)) for k in FLOWS_KEY}
     keys["_seq"] = pa.array(np.arange(joined.num_rows))
-    order = pc.sort_indices(pa.table(keys), sort_keys=[
-        (k, "ascending", "at_start") for k in (*FLOWS_KEY, "_seq")])
+    order = pc.sort_indices(
+        pa.table(keys), sort_keys=[(k, "ascending", "at_start") for k in (*FLOWS_KEY, "_seq")]
+    )
     del keys
     joined = joined.take(order)
     del order
@@ -127,21 +130,25 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
 
 
 def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) \
-        else column
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
 def _compact(frame: pd.DataFrame) -> pa.Table:
     """A parsed part as Arrow with repetitive strings dictionary-encoded: the parts of a
     large build then take a fraction of the final table's memory until they are joined."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    columns = [c.dictionary_encode() if pa.types.is_string(c.type)
-               or pa.types.is_large_string(c.type) else c for c in table.columns]
+    columns = [
+        c.dictionary_encode()
+        if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)
+        else c
+        for c in table.columns
+    ]
     return pa.table(columns, names=table.column_names)
 
 
-def _parse(snap: Snapshot, holder: list[bytes], path: str,
-           parse_report: ParseReport) -> pd.DataFrame:
+def _parse(
+    snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport
+) -> pd.DataFrame:
     """Parse one snapshot; `holder` carries its bytes so the parser can free them early."""
     if snap.source == "comtrade":
         return parse_comtrade(holder, snap, path, parse_report)
@@ -179,8 +186,9 @@ def planned_cells(store: RawStore) -> pd.DataFrame:
     return pd.DataFrame(sorted(cells), columns=["freq", "reporter", "period"])
 
 
-def check_coverage(flows: pd.DataFrame, store: RawStore, report: BuildReport,
-                   allow_empty_periods: bool) -> None:
+def check_coverage(
+    flows: pd.DataFrame, store: RawStore, report: BuildReport, allow_empty_periods: bool
+) -> None:
     plan = planned_cells(store)
     if plan.empty:
         return
@@ -188,23 +196,31 @@ def check_coverage(flows: pd.DataFrame, store: RawStore, report: BuildReport,
     cells = flows.loc[flows["source"] == "comtrade", ["freq", "reporter", "year", "month"]]
     cells = cells.drop_duplicates()
     period = cells["year"].astype(str) + cells["month"].map(
-        lambda m: "" if pd.isna(m) else f"{int(m):02d}").astype(str)  # str even when empty
-    have = set(zip(cells["freq"].astype(str), cells["reporter"].astype(str), period,
-                   strict=True))
-    missing = [r for r in plan.itertuples(index=False)
-               if (r.freq, r.reporter, r.period) not in have]
-    report.missing_cells = [{"freq": r.freq, "reporter": r.reporter, "period": r.period}
-                            for r in missing]
+        lambda m: "" if pd.isna(m) else f"{int(m):02d}"
+    ).astype(str)  # str even when empty
+    have = set(zip(cells["freq"].astype(str), cells["reporter"].astype(str), period, strict=True))
+    missing = [
+        r for r in plan.itertuples(index=False) if (r.freq, r.reporter, r.period) not in have
+    ]
+    report.missing_cells = [
+        {"freq": r.freq, "reporter": r.reporter, "period": r.period} for r in missing
+    ]
     with_rows = {(f, p) for f, _, p in have}
-    empty = sorted({f"{r.freq} {r.period}" for r in plan.itertuples(index=False)
-                    if (r.freq, r.period) not in with_rows})
+    empty = sorted(
+        {
+            f"{r.freq} {r.period}"
+            for r in plan.itertuples(index=False)
+            if (r.freq, r.period) not in with_rows
+        }
+    )
     report.empty_periods = empty
     if empty and not allow_empty_periods:
         raise BuildError(
             f"planned period(s) {', '.join(empty)} have no rows from any reporter (not yet "
             "released, or the fetch went wrong). Fix: fetch other --years, or wait for the "
             "release and run `tradeviz fetch comtrade --refresh`; `tradeviz build "
-            "--allow-empty-periods` builds anyway")
+            "--allow-empty-periods` builds anyway"
+        )
 
 
 def check_chapters(flows: pd.DataFrame, report: BuildReport, tolerance: float = 1e-6) -> None:
@@ -218,15 +234,24 @@ def check_chapters(flows: pd.DataFrame, report: BuildReport, tolerance: float = 
     report.chapter_checks = {
         "cells_compared": int(len(both)),
         "cells_off": int(len(bad)),
-        "worst": [{**dict(zip(cell, k, strict=True)), "total": float(r.total),
-                   "chapters": float(r.chapters)} for k, r in bad.head(10).iterrows()],
+        "worst": [
+            {
+                **dict(zip(cell, k, strict=True)),
+                "total": float(r.total),
+                "chapters": float(r.chapters),
+            }
+            for k, r in bad.head(10).iterrows()
+        ],
     }
 
 
 def _fetch_dates(store: RawStore) -> list[str]:
     """First and last fetch date of the snapshots, for chart captions."""
-    dates = sorted(str(s.record.get("fetched_at", ""))[:10] for s in store.snapshots()
-                   if s.source in DATA_SOURCES and s.record.get("fetched_at"))
+    dates = sorted(
+        str(s.record.get("fetched_at", ""))[:10]
+        for s in store.snapshots()
+        if s.source in DATA_SOURCES and s.record.get("fetched_at")
+    )
     return [dates[0], dates[-1]] if dates else []
 
 
@@ -252,9 +277,11 @@ def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
 def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
     store = RawStore(data_dir / "raw")
     if not any(True for _ in store.snapshots()) and not store.snapshot_files():
-        raise BuildError(f"no raw data in {store.root} (manifest.jsonl missing or empty). "
-                         "Fix: run `tradeviz fetch comtrade` (or `tradeviz demo` offline) "
-                         "first")
+        raise BuildError(
+            f"no raw data in {store.root} (manifest.jsonl missing or empty). "
+            "Fix: run `tradeviz fetch comtrade` (or `tradeviz demo` offline) "
+            "first"
+        )
     report = BuildReport()
     flows = load_flows(store, report)
     check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
@@ -285,7 +312,9 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
     write_parquet(focus, out / "focus.parquet", {**meta, "table": "focus"})
     write_parquet(coverage, out / "focus_coverage.parquet", {**meta, "table": "focus_coverage"})
     report.focus = {"rows": int(len(focus))}
-    write_text_atomic(out / "build_report.json",
-                      json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str))
+    write_text_atomic(
+        out / "build_report.json",
+        json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str),
+    )
     generation.publish()
     return report

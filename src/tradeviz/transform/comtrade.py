@@ -15,10 +15,30 @@ from tradeviz.store.raw import Snapshot
 from tradeviz.vocab.countries import BY_COMTRADE, WORLD_ISO3
 from tradeviz.vocab.flows import FLOW_NAMES
 
-COLUMNS = ["freqCode", "refYear", "refMonth", "reporterCode", "reporterISO", "partnerCode",
-           "partnerISO", "partner2Code", "flowCode", "classificationCode", "cmdCode",
-           "cmdDesc", "aggrLevel", "customsCode", "motCode", "primaryValue", "cifvalue", "fobvalue",
-           "netWgt", "qty", "qtyUnitAbbr", "isReported"]
+COLUMNS = [
+    "freqCode",
+    "refYear",
+    "refMonth",
+    "reporterCode",
+    "reporterISO",
+    "partnerCode",
+    "partnerISO",
+    "partner2Code",
+    "flowCode",
+    "classificationCode",
+    "cmdCode",
+    "cmdDesc",
+    "aggrLevel",
+    "customsCode",
+    "motCode",
+    "primaryValue",
+    "cifvalue",
+    "fobvalue",
+    "netWgt",
+    "qty",
+    "qtyUnitAbbr",
+    "isReported",
+]
 
 
 @dataclass
@@ -29,16 +49,32 @@ class ParseReport:
 
 
 # Types of the needed fields; the fast reader parses only these and ignores the rest.
-ARROW_SCHEMA = pa.schema([
-    ("freqCode", pa.string()), ("refYear", pa.int64()), ("refMonth", pa.int64()),
-    ("reporterCode", pa.int64()), ("reporterISO", pa.string()), ("partnerCode", pa.int64()),
-    ("partnerISO", pa.string()), ("partner2Code", pa.int64()), ("flowCode", pa.string()),
-    ("classificationCode", pa.string()), ("cmdCode", pa.string()), ("cmdDesc", pa.string()),
-    ("aggrLevel", pa.int64()),
-    ("customsCode", pa.string()), ("motCode", pa.int64()), ("primaryValue", pa.float64()),
-    ("cifvalue", pa.float64()), ("fobvalue", pa.float64()), ("netWgt", pa.float64()),
-    ("qty", pa.float64()), ("qtyUnitAbbr", pa.string()), ("isReported", pa.bool_()),
-])
+ARROW_SCHEMA = pa.schema(
+    [
+        ("freqCode", pa.string()),
+        ("refYear", pa.int64()),
+        ("refMonth", pa.int64()),
+        ("reporterCode", pa.int64()),
+        ("reporterISO", pa.string()),
+        ("partnerCode", pa.int64()),
+        ("partnerISO", pa.string()),
+        ("partner2Code", pa.int64()),
+        ("flowCode", pa.string()),
+        ("classificationCode", pa.string()),
+        ("cmdCode", pa.string()),
+        ("cmdDesc", pa.string()),
+        ("aggrLevel", pa.int64()),
+        ("customsCode", pa.string()),
+        ("motCode", pa.int64()),
+        ("primaryValue", pa.float64()),
+        ("cifvalue", pa.float64()),
+        ("fobvalue", pa.float64()),
+        ("netWgt", pa.float64()),
+        ("qty", pa.float64()),
+        ("qtyUnitAbbr", pa.string()),
+        ("isReported", pa.bool_()),
+    ]
+)
 
 
 def read_frame(body: bytes | list[bytes]) -> pd.DataFrame:
@@ -54,8 +90,9 @@ def read_frame(body: bytes | list[bytes]) -> pd.DataFrame:
 
 
 _SELECTED = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
-ENVELOPE_SCHEMA = pa.schema([("count", pa.int64()),
-                             ("data", pa.list_(pa.struct(list(ARROW_SCHEMA))))])
+ENVELOPE_SCHEMA = pa.schema(
+    [("count", pa.int64()), ("data", pa.list_(pa.struct(list(ARROW_SCHEMA))))]
+)
 
 
 def _read_arrow(holder: list[bytes]) -> tuple[pa.Table | None, bytes | None]:
@@ -71,8 +108,10 @@ def _read_arrow(holder: list[bytes]) -> tuple[pa.Table | None, bytes | None]:
         table = pj.read_json(
             pa.BufferReader(body),
             read_options=pj.ReadOptions(use_threads=False, block_size=len(body) + 1),
-            parse_options=pj.ParseOptions(explicit_schema=ENVELOPE_SCHEMA,
-                                          unexpected_field_behavior="ignore"))
+            parse_options=pj.ParseOptions(
+                explicit_schema=ENVELOPE_SCHEMA, unexpected_field_behavior="ignore"
+            ),
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None, body
     if table.num_rows != 1:
@@ -159,14 +198,15 @@ def read_columns(body: bytes | list[bytes]) -> dict[str, list]:
         n += 1
         expect_record = False
     close = pos - len(text[k:].encode("utf-8"))  # byte offset of the closing ']'
-    envelope = json.loads(body[:marker] + b'"data":null' + body[close + 1:])
+    envelope = json.loads(body[:marker] + b'"data":null' + body[close + 1 :])
     if envelope.get("count") != n:
         raise ValueError(f"count {envelope.get('count')} but {n} records")
     return cols
 
 
-def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str,
-                   report: ParseReport) -> pd.DataFrame:
+def parse_comtrade(
+    body: bytes | list[bytes], snap: Snapshot, path: str, report: ParseReport
+) -> pd.DataFrame:
     """Rows of one snapshot; pass the bytes in a one-item list to let them be freed early."""
     holder = body if isinstance(body, list) else [body]
     del body
@@ -175,42 +215,48 @@ def parse_comtrade(body: bytes | list[bytes], snap: Snapshot, path: str,
     except (ValueError, UnicodeDecodeError, IndexError, AttributeError) as exc:
         raise SnapshotError(
             f"raw snapshot {path} is not a readable Comtrade response ({exc.__class__.__name__}:"
-            f" {exc}). Fix: delete it and run `tradeviz fetch comtrade --refresh`") from None
+            f" {exc}). Fix: delete it and run `tradeviz fetch comtrade --refresh`"
+        ) from None
     if raw.empty:
         return raw
-    breakdown = ((raw["customsCode"].fillna("C00") != "C00") | (raw["motCode"].fillna(0) != 0)
-                 | (raw["partner2Code"].fillna(0) != 0))
+    breakdown = (
+        (raw["customsCode"].fillna("C00") != "C00")
+        | (raw["motCode"].fillna(0) != 0)
+        | (raw["partner2Code"].fillna(0) != 0)
+    )
     report.breakdown_rows += int(breakdown.sum())
     unknown_flow = ~raw["flowCode"].isin(list(FLOW_NAMES))
     report.other_flow_rows += int((unknown_flow & ~breakdown).sum())
     raw = raw[~breakdown & ~unknown_flow]
     month = raw["refMonth"].astype("Int64")
     month = month.where(month != 52)
-    out = pd.DataFrame({
-        "source": "comtrade",
-        "freq": raw["freqCode"].astype(str),
-        "year": raw["refYear"].astype("int16"),
-        "month": month.astype("Int8"),
-        "quarter": pd.array([pd.NA] * len(raw), dtype="Int8"),
-        "reporter": _iso(raw["reporterCode"], raw["reporterISO"], report),
-        "partner": _iso(raw["partnerCode"], raw["partnerISO"], report),
-        "flow": raw["flowCode"].map(FLOW_NAMES),
-        "hs_rev": raw["classificationCode"].astype(str),
-        "hs_code": raw["cmdCode"].astype(str),
-        "hs_level": raw["aggrLevel"].astype("int8"),
-        "value_usd": raw["primaryValue"].astype("float64"),
-        "cif_usd": raw["cifvalue"].astype("float64"),
-        "fob_usd": raw["fobvalue"].astype("float64"),
-        "net_weight_kg": raw["netWgt"].astype("float64"),
-        "qty": raw["qty"].astype("float64"),
-        "qty_unit": raw["qtyUnitAbbr"].where(raw["qtyUnitAbbr"] != "N/A").astype("str"),
-        "is_estimated": ~raw["isReported"].fillna(True).astype(bool),
-        "synthetic": bool(snap.record.get("synthetic", False)),
-        "snapshot": snap.sha256,
-        # the API's own text: describe() falls back to it for codes the reference lacks,
-        # then drops it (not a flows column)
-        "cmd_desc": raw["cmdDesc"].astype("str"),
-    })
+    out = pd.DataFrame(
+        {
+            "source": "comtrade",
+            "freq": raw["freqCode"].astype(str),
+            "year": raw["refYear"].astype("int16"),
+            "month": month.astype("Int8"),
+            "quarter": pd.array([pd.NA] * len(raw), dtype="Int8"),
+            "reporter": _iso(raw["reporterCode"], raw["reporterISO"], report),
+            "partner": _iso(raw["partnerCode"], raw["partnerISO"], report),
+            "flow": raw["flowCode"].map(FLOW_NAMES),
+            "hs_rev": raw["classificationCode"].astype(str),
+            "hs_code": raw["cmdCode"].astype(str),
+            "hs_level": raw["aggrLevel"].astype("int8"),
+            "value_usd": raw["primaryValue"].astype("float64"),
+            "cif_usd": raw["cifvalue"].astype("float64"),
+            "fob_usd": raw["fobvalue"].astype("float64"),
+            "net_weight_kg": raw["netWgt"].astype("float64"),
+            "qty": raw["qty"].astype("float64"),
+            "qty_unit": raw["qtyUnitAbbr"].where(raw["qtyUnitAbbr"] != "N/A").astype("str"),
+            "is_estimated": ~raw["isReported"].fillna(True).astype(bool),
+            "synthetic": bool(snap.record.get("synthetic", False)),
+            "snapshot": snap.sha256,
+            # the API's own text: describe() falls back to it for codes the reference lacks,
+            # then drops it (not a flows column)
+            "cmd_desc": raw["cmdDesc"].astype("str"),
+        }
+    )
     return out
 
 

@@ -30,9 +30,11 @@ def _pairs(flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def describe(flows: pd.DataFrame) -> pd.DataFrame:
     """`flows` with hs_description, hs6_h6 and converted set (other columns untouched)."""
     if flows.empty:
-        out = flows.assign(hs_description=pd.Series(dtype="str", index=flows.index),
-                           hs6_h6=pd.Series(dtype="str", index=flows.index),
-                           converted=pd.Series(dtype="str", index=flows.index))
+        out = flows.assign(
+            hs_description=pd.Series(dtype="str", index=flows.index),
+            hs6_h6=pd.Series(dtype="str", index=flows.index),
+            converted=pd.Series(dtype="str", index=flows.index),
+        )
         return out.drop(columns=["cmd_desc"], errors="ignore")
     first, inverse = _pairs(flows)
     rev = flows["hs_rev"].iloc[first].astype(object).reset_index(drop=True)
@@ -53,7 +55,9 @@ def describe(flows: pd.DataFrame) -> pd.DataFrame:
         col.index = flows.index
         return col.where(six) if only_six else col
 
-    out = flows.assign(hs_description=spread(desc.to_numpy(), False),
-                       hs6_h6=spread(got["hs6_h6"].to_numpy(), True),
-                       converted=spread(got["converted"].to_numpy(), True))
+    out = flows.assign(
+        hs_description=spread(desc.to_numpy(), False),
+        hs6_h6=spread(got["hs6_h6"].to_numpy(), True),
+        converted=spread(got["converted"].to_numpy(), True),
+    )
     return out.drop(columns=["cmd_desc"], errors="ignore")

@@ -129,12 +129,27 @@ def parse_rules(doc: dict) -> tuple[Rule, ...]:
             if key not in sources:
                 raise RulesError(f"rule {rid}: list {key!r} not in `sources`")
         if raw["area"] == "critical_minerals" and not lists:
-            raise RulesError(f"rule {rid}: a critical-minerals rule must cite `lists` "
-                             "(the critical-minerals lists, with year, that name it)")
-        rules.append(Rule(rid, raw["area"], str(raw.get("subarea", "")), codes, exclude,
-                          revisions, raw["match"], raw["source"], src["kind"], src["title"],
-                          src["url"], str(raw.get("note", "")),
-                          tuple(sources[k]["title"] for k in lists)))
+            raise RulesError(
+                f"rule {rid}: a critical-minerals rule must cite `lists` "
+                "(the critical-minerals lists, with year, that name it)"
+            )
+        rules.append(
+            Rule(
+                rid,
+                raw["area"],
+                str(raw.get("subarea", "")),
+                codes,
+                exclude,
+                revisions,
+                raw["match"],
+                raw["source"],
+                src["kind"],
+                src["title"],
+                src["url"],
+                str(raw.get("note", "")),
+                tuple(sources[k]["title"] for k in lists),
+            )
+        )
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise RulesError("duplicate rule ids")
@@ -143,35 +158,54 @@ def parse_rules(doc: dict) -> tuple[Rule, ...]:
 
 def _rule_codes(rules: tuple[Rule, ...]) -> pd.DataFrame:
     """One row per rule, rule code and revision the rule applies it in."""
-    rows = [(rev, rc, i, len(rc)) for i, r in enumerate(rules) for rc in r.codes
-            for rev in r.revisions_of(rc)]
+    rows = [
+        (rev, rc, i, len(rc))
+        for i, r in enumerate(rules)
+        for rc in r.codes
+        for rev in r.revisions_of(rc)
+    ]
     return pd.DataFrame(rows, columns=["hs_rev", "prefix", "rule_no", "plen"])
 
 
 def _hs6_tags(rules: tuple[Rule, ...]) -> pd.DataFrame:
     """Tags of every HS6 code of every revision (one row per code and area)."""
     c = hs.codes_plain()
-    six = c.loc[c["level"] == 6, ["rev", "code"]].rename(columns={"rev": "hs_rev",
-                                                                  "code": "hs_code"})
+    six = c.loc[c["level"] == 6, ["rev", "code"]].rename(
+        columns={"rev": "hs_rev", "code": "hs_code"}
+    )
     rc = _rule_codes(rules)
     parts = []
     for n in (2, 4, 6):
-        parts.append(six.assign(prefix=six["hs_code"].str[:n]).merge(
-            rc[rc["plen"] == n], on=["hs_rev", "prefix"]))
+        parts.append(
+            six.assign(prefix=six["hs_code"].str[:n]).merge(
+                rc[rc["plen"] == n], on=["hs_rev", "prefix"]
+            )
+        )
     t = pd.concat(parts, ignore_index=True)
-    excl = pd.DataFrame([(i, x) for i, r in enumerate(rules) for x in r.exclude],
-                        columns=["rule_no", "x"])
+    excl = pd.DataFrame(
+        [(i, x) for i, r in enumerate(rules) for x in r.exclude], columns=["rule_no", "x"]
+    )
     if len(excl):
-        hit = pd.concat([t[["rule_no", "hs_code"]].reset_index().assign(
-            x=lambda d, n=n: d["hs_code"].str[:n]) for n in (2, 4, 6)]).merge(
-            excl, on=["rule_no", "x"])["index"].unique()
+        hit = (
+            pd.concat(
+                [
+                    t[["rule_no", "hs_code"]]
+                    .reset_index()
+                    .assign(x=lambda d, n=n: d["hs_code"].str[:n])
+                    for n in (2, 4, 6)
+                ]
+            )
+            .merge(excl, on=["rule_no", "x"])["index"]
+            .unique()
+        )
         t = t.drop(index=hit)
     t["area"] = [rules[i].area for i in t["rule_no"]]
     t["match"] = [rules[i].match for i in t["rule_no"]]
     # one tag per (code, area): full before partial, then rule order
-    t = t.sort_values(["hs_rev", "hs_code", "area", "match", "rule_no"],
-                      key=lambda s: s.map({"full": 0, "partial": 1}) if s.name == "match"
-                      else s)
+    t = t.sort_values(
+        ["hs_rev", "hs_code", "area", "match", "rule_no"],
+        key=lambda s: s.map({"full": 0, "partial": 1}) if s.name == "match" else s,
+    )
     t = t.drop_duplicates(["hs_rev", "hs_code", "area"])
     t["subarea"] = [rules[i].subarea for i in t["rule_no"]]
     t["rule_id"] = [rules[i].id for i in t["rule_no"]]
@@ -186,11 +220,14 @@ def _rolled_up(six: pd.DataFrame, level: int) -> pd.DataFrame:
     n_kids = kids.groupby([kids["rev"], kids["code"].str[:level]]).size().rename("n")
     t = six.assign(parent=six["hs_code"].str[:level], full=six["match"] == "full")
     g = t.groupby(["hs_rev", "parent", "area"], sort=True)
-    agg = g.agg(n_full=("full", "sum"), subarea=("subarea", "first"),
-                rule_id=("rule_id", "first"), rule_code=("rule_code", "first")).reset_index()
+    agg = g.agg(
+        n_full=("full", "sum"),
+        subarea=("subarea", "first"),
+        rule_id=("rule_id", "first"),
+        rule_code=("rule_code", "first"),
+    ).reset_index()
     n = n_kids.reindex(pd.MultiIndex.from_frame(agg[["hs_rev", "parent"]])).to_numpy()
-    agg["match"] = ["full" if f == k else "partial" for f, k in zip(agg["n_full"], n,
-                                                                      strict=True)]
+    agg["match"] = ["full" if f == k else "partial" for f, k in zip(agg["n_full"], n, strict=True)]
     return agg.rename(columns={"parent": "hs_code"})[TAG_COLUMNS]
 
 
@@ -215,15 +252,27 @@ def tags_for(rev: str, code: str) -> list[Tag]:
     rows = _tag_index().get((rev, code), [])
     t = tag_table()
     by_id = {r.id: r for r in load_rules()}
-    return [Tag(t.at[i, "area"], t.at[i, "subarea"], t.at[i, "match"],
-                by_id[t.at[i, "rule_id"]], t.at[i, "rule_code"]) for i in rows]
+    return [
+        Tag(
+            t.at[i, "area"],
+            t.at[i, "subarea"],
+            t.at[i, "match"],
+            by_id[t.at[i, "rule_id"]],
+            t.at[i, "rule_code"],
+        )
+        for i in rows
+    ]
 
 
 def leaf_mask(flows: pd.DataFrame) -> pd.Series:
     """HS rows at the finest level fetched per cell; never TOTAL or World rows."""
     hs_rows = (flows["hs_level"] > 0) & (flows["partner"] != "WLD") & flows["hs_rev"].notna()
-    top = flows["hs_level"].where(hs_rows).groupby([flows[c] for c in FLOW_CELL],
-                                                   dropna=False).transform("max")
+    top = (
+        flows["hs_level"]
+        .where(hs_rows)
+        .groupby([flows[c] for c in FLOW_CELL], dropna=False)
+        .transform("max")
+    )
     return hs_rows & (flows["hs_level"] == top)
 
 
@@ -245,8 +294,9 @@ def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return focus, coverage(flows, leaf, tagged, focus)
 
 
-def coverage(flows: pd.DataFrame, leaf: pd.Series, tagged: pd.Series,
-             focus: pd.DataFrame) -> pd.DataFrame:
+def coverage(
+    flows: pd.DataFrame, leaf: pd.Series, tagged: pd.Series, focus: pd.DataFrame
+) -> pd.DataFrame:
     """Per source, freq, year, flow and HS level: each area's value, the part attributable
     (full matches) and the partial remainder; plus `untagged` (no tag at all) and
     `partial_only` (tagged, but in no area fully): the value no area can claim."""
@@ -261,9 +311,10 @@ def coverage(flows: pd.DataFrame, leaf: pd.Series, tagged: pd.Series,
     row_key = [c for c in FLOWS_KEY if c in focus.columns]
     any_full = f.groupby(row_key, dropna=False, sort=False)["full_usd"].transform("max") > 0
     part_only = f[~any_full].drop_duplicates(row_key).groupby(by)["value_usd"].sum()
-    extra = [s.rename("value_usd").reset_index().assign(area=name, partial_usd=0.0,
-                                                          full_usd=0.0)
-             for name, s in (("untagged", untagged), ("partial_only", part_only))]
+    extra = [
+        s.rename("value_usd").reset_index().assign(area=name, partial_usd=0.0, full_usd=0.0)
+        for name, s in (("untagged", untagged), ("partial_only", part_only))
+    ]
     extra[1]["partial_usd"] = extra[1]["value_usd"]
     out = pd.concat([area.reset_index(), *extra], ignore_index=True)
     out = out.merge(total.reset_index(), on=by, how="left")
@@ -292,16 +343,18 @@ def lineage_violations(tags: pd.DataFrame | None = None) -> pd.DataFrame:
     corr = hs.correlation()
     out = []
     for a, b in (("newer", "older"), ("older", "newer")):
-        links = corr.rename(columns={f"{a}_rev": "hs_rev", a: "hs_code",
-                                     f"{b}_rev": "other_rev", b: "other_code"})
+        links = corr.rename(
+            columns={f"{a}_rev": "hs_rev", a: "hs_code", f"{b}_rev": "other_rev", b: "other_code"}
+        )
         tagged = links.merge(six, on=["hs_rev", "hs_code"])
         other = six.rename(columns={"hs_rev": "other_rev", "hs_code": "other_code"})
-        m = tagged.merge(other, on=["other_rev", "other_code", "area"], how="left",
-                         indicator=True)
-        out.append(m[m["_merge"] == "left_only"][["hs_rev", "hs_code", "area", "other_rev",
-                                                  "other_code"]])
+        m = tagged.merge(other, on=["other_rev", "other_code", "area"], how="left", indicator=True)
+        out.append(
+            m[m["_merge"] == "left_only"][["hs_rev", "hs_code", "area", "other_rev", "other_code"]]
+        )
     v = pd.concat(out, ignore_index=True)
     skip = _excepted(v["hs_rev"], v["hs_code"], v["area"]) | _excepted(
-        v["other_rev"], v["other_code"], v["area"])
+        v["other_rev"], v["other_code"], v["area"]
+    )
     v = v[~skip].rename(columns={"hs_rev": "tagged_rev", "hs_code": "tagged_code"})
     return v.sort_values(["area", "tagged_rev", "tagged_code"], ignore_index=True)

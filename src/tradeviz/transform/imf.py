@@ -74,8 +74,10 @@ def parse_sdmx_json(body: bytes) -> list[dict]:
     rows = []
     for dataset in data.get("dataSets", []):
         for skey, series in dataset.get("series", {}).items():
-            base = {d["id"]: d["values"][int(i)].get("id", d["values"][int(i)].get("value"))
-                    for d, i in zip(series_dims, skey.split(":"), strict=True)}
+            base = {
+                d["id"]: d["values"][int(i)].get("id", d["values"][int(i)].get("value"))
+                for d, i in zip(series_dims, skey.split(":"), strict=True)
+            }
             for spec, idx in zip(series_attrs, series.get("attributes", []), strict=False):
                 base[spec["id"]] = attr_value(spec, idx)
             for okey, values in series.get("observations", {}).items():
@@ -108,13 +110,17 @@ def parse_dots_json(body: bytes) -> list[dict]:
         mult = int(s.get("@UNIT_MULT", "0"))
         for o in obs:
             value = o.get("@OBS_VALUE")
-            rows.append({
-                "COUNTRY": s["@REF_AREA"], "INDICATOR": s["@INDICATOR"].removeprefix("T"),
-                "COUNTERPART_COUNTRY": s["@COUNTERPART_AREA"], "FREQUENCY": s["@FREQ"],
-                "TIME_PERIOD": o["@TIME_PERIOD"],
-                "OBS_VALUE": None if value is None else str(Decimal(value) * 10 ** mult),
-                "iso2": True,
-            })
+            rows.append(
+                {
+                    "COUNTRY": s["@REF_AREA"],
+                    "INDICATOR": s["@INDICATOR"].removeprefix("T"),
+                    "COUNTERPART_COUNTRY": s["@COUNTERPART_AREA"],
+                    "FREQUENCY": s["@FREQ"],
+                    "TIME_PERIOD": o["@TIME_PERIOD"],
+                    "OBS_VALUE": None if value is None else str(Decimal(value) * 10**mult),
+                    "iso2": True,
+                }
+            )
     return rows
 
 
@@ -162,38 +168,62 @@ def rows_to_flows(rows: list[dict], snap: Snapshot) -> pd.DataFrame:
             continue
         freq = str(r.get("FREQUENCY") or r.get("FREQ"))
         year, month, quarter = _period(freq, str(r["TIME_PERIOD"]))
-        recs.append({
-            "freq": freq, "year": year, "month": month, "quarter": quarter,
-            "reporter": _iso3(str(r["COUNTRY"]), bool(r.get("iso2"))),
-            "partner": _iso3(str(r["COUNTERPART_COUNTRY"]), bool(r.get("iso2"))),
-            "flow": FLOW_OF[trade], "valuation": valuation, "value": float(Decimal(str(value))),
-            "derivation": r.get("DERIVATION_TYPE"), "overlap": r.get("OVERLAP"),
-        })
+        recs.append(
+            {
+                "freq": freq,
+                "year": year,
+                "month": month,
+                "quarter": quarter,
+                "reporter": _iso3(str(r["COUNTRY"]), bool(r.get("iso2"))),
+                "partner": _iso3(str(r["COUNTERPART_COUNTRY"]), bool(r.get("iso2"))),
+                "flow": FLOW_OF[trade],
+                "valuation": valuation,
+                "value": float(Decimal(str(value))),
+                "derivation": r.get("DERIVATION_TYPE"),
+                "overlap": r.get("OVERLAP"),
+            }
+        )
     if not recs:
         return pd.DataFrame()
     df = pd.DataFrame(recs)
     key = ["freq", "year", "month", "quarter", "reporter", "partner", "flow"]
-    wide = df.pivot_table(index=key, columns="valuation", values="value", aggfunc="first",
-                          dropna=False).reset_index()
+    wide = df.pivot_table(
+        index=key, columns="valuation", values="value", aggfunc="first", dropna=False
+    ).reset_index()
     wide = wide.dropna(subset=[c for c in ("CIF", "FOB") if c in wide], how="all")
-    attrs = df.sort_values("valuation").groupby(key, dropna=False).agg(
-        derivation=("derivation", "first"), overlap=("overlap", "first")).reset_index()
+    attrs = (
+        df.sort_values("valuation")
+        .groupby(key, dropna=False)
+        .agg(derivation=("derivation", "first"), overlap=("overlap", "first"))
+        .reset_index()
+    )
     wide = wide.merge(attrs, on=key, how="left")
     cif = wide["CIF"] if "CIF" in wide else pd.Series(float("nan"), index=wide.index)
     fob = wide["FOB"] if "FOB" in wide else pd.Series(float("nan"), index=wide.index)
     n = len(wide)
-    return pd.DataFrame({
-        "source": "imf", "freq": wide["freq"], "year": wide["year"].astype("int16"),
-        "month": wide["month"].astype("Int8"), "quarter": wide["quarter"].astype("Int8"),
-        "reporter": wide["reporter"], "partner": wide["partner"], "flow": wide["flow"],
-        "hs_rev": pd.Series([None] * n, dtype="str"), "hs_code": "TOTAL",
-        "hs_level": pd.Series([0] * n, dtype="int8"),
-        "value_usd": cif.where(wide["flow"] == "import", fob).fillna(cif).fillna(fob),
-        "cif_usd": cif, "fob_usd": fob, "is_estimated": False,
-        "derivation": wide["derivation"].astype("str"),
-        "overlap": wide["overlap"].astype("str"),
-        "synthetic": bool(snap.record.get("synthetic", False)), "snapshot": snap.sha256,
-    })
+    return pd.DataFrame(
+        {
+            "source": "imf",
+            "freq": wide["freq"],
+            "year": wide["year"].astype("int16"),
+            "month": wide["month"].astype("Int8"),
+            "quarter": wide["quarter"].astype("Int8"),
+            "reporter": wide["reporter"],
+            "partner": wide["partner"],
+            "flow": wide["flow"],
+            "hs_rev": pd.Series([None] * n, dtype="str"),
+            "hs_code": "TOTAL",
+            "hs_level": pd.Series([0] * n, dtype="int8"),
+            "value_usd": cif.where(wide["flow"] == "import", fob).fillna(cif).fillna(fob),
+            "cif_usd": cif,
+            "fob_usd": fob,
+            "is_estimated": False,
+            "derivation": wide["derivation"].astype("str"),
+            "overlap": wide["overlap"].astype("str"),
+            "synthetic": bool(snap.record.get("synthetic", False)),
+            "snapshot": snap.sha256,
+        }
+    )
 
 
 def parse_imf(body: bytes, snap: Snapshot, path: str) -> pd.DataFrame:
@@ -201,6 +231,8 @@ def parse_imf(body: bytes, snap: Snapshot, path: str) -> pd.DataFrame:
     try:
         rows = parse_body(body, snap.record.get("format"))
     except BadResponseError as exc:
-        raise SnapshotError(f"raw snapshot {path} is not a readable IMF response ({exc}). "
-                            "Fix: delete it and run `tradeviz fetch imf --refresh`") from None
+        raise SnapshotError(
+            f"raw snapshot {path} is not a readable IMF response ({exc}). "
+            "Fix: delete it and run `tradeviz fetch imf --refresh`"
+        ) from None
     return rows_to_flows(rows, snap)

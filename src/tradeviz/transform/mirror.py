@@ -28,8 +28,20 @@ GROUP = ["exporter", "importer", "freq", "year", "month"]
 
 
 # the flows columns the comparison reads: the sides copy these only, not descriptions etc.
-USED = ["freq", "year", "month", "reporter", "partner", "flow", "hs_rev", "hs_code",
-        "hs_level", "value_usd", "cif_usd", "synthetic"]
+USED = [
+    "freq",
+    "year",
+    "month",
+    "reporter",
+    "partner",
+    "flow",
+    "hs_rev",
+    "hs_code",
+    "hs_level",
+    "value_usd",
+    "cif_usd",
+    "synthetic",
+]
 
 
 def _sides(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -43,16 +55,21 @@ def _sides(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     exp["month"], imp["month"] = exp["month"].astype("Int8"), imp["month"].astype("Int8")
     exp = exp.assign(exporter=exp["reporter"], importer=exp["partner"], has_cif=True)
     cif = imp["cif_usd"] if "cif_usd" in imp.columns else pd.Series(np.nan, index=imp.index)
-    imp = imp.assign(exporter=imp["partner"], importer=imp["reporter"],
-                     value_usd=cif.fillna(imp["value_usd"]), has_cif=cif.notna())
+    imp = imp.assign(
+        exporter=imp["partner"],
+        importer=imp["reporter"],
+        value_usd=cif.fillna(imp["value_usd"]),
+        has_cif=cif.notna(),
+    )
     return exp, imp
 
 
 CELL = "cell"  # integer id of a comparison cell (GROUP), the same on both sides
 
 
-def _with_cells(exp: pd.DataFrame, imp: pd.DataFrame
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _with_cells(
+    exp: pd.DataFrame, imp: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Both sides with the integer id of their cell instead of its five key columns, and
     the cells (GROUP columns by id): group-bys and joins then key on one integer."""
     both = pd.concat([exp[GROUP], imp[GROUP]], ignore_index=True)
@@ -60,8 +77,8 @@ def _with_cells(exp: pd.DataFrame, imp: pd.DataFrame
     first = np.unique(ids, return_index=True)[1]
     cells = both.iloc[first].set_axis(pd.Index(ids[first], name=CELL))
     drop = [*GROUP, "reporter", "partner", "flow"]
-    exp = exp.drop(columns=drop).assign(cell=ids[:len(exp)])
-    imp = imp.drop(columns=drop).assign(cell=ids[len(exp):])
+    exp = exp.drop(columns=drop).assign(cell=ids[: len(exp)])
+    imp = imp.drop(columns=drop).assign(cell=ids[len(exp) :])
     return exp, imp, cells
 
 
@@ -111,20 +128,38 @@ def _keyed(side: pd.DataFrame, lv: pd.DataFrame, rev_col: str) -> pd.DataFrame:
 
 def _rolled(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
     by = [CELL, "match_level", "key"]
-    out = side.groupby(by, dropna=False).agg(
-        value=("value_usd", "sum"), syn=("synthetic", "max"), n_cif=("has_cif", "sum"),
-        n=("has_cif", "size"), group_id=("group_id", "first"),
-        first=("code", "min")).reset_index()
+    out = (
+        side.groupby(by, dropna=False)
+        .agg(
+            value=("value_usd", "sum"),
+            syn=("synthetic", "max"),
+            n_cif=("has_cif", "sum"),
+            n=("has_cif", "size"),
+            group_id=("group_id", "first"),
+            first=("code", "min"),
+        )
+        .reset_index()
+    )
     # codes reported per key: one code almost always; join only the keys with several
     codes = side[[*by, "code"]].drop_duplicates().sort_values("code")
     several = codes.groupby(by, dropna=False)["code"].transform("size") > 1
-    joined = pd.concat([
-        codes[~several].rename(columns={"code": "codes"}),
-        codes[several].groupby(by, dropna=False)["code"].agg(",".join).rename("codes")
-        .reset_index()], ignore_index=True)
+    joined = pd.concat(
+        [
+            codes[~several].rename(columns={"code": "codes"}),
+            codes[several]
+            .groupby(by, dropna=False)["code"]
+            .agg(",".join)
+            .rename("codes")
+            .reset_index(),
+        ],
+        ignore_index=True,
+    )
     out = out.merge(joined, on=by, how="left")
-    return out.rename(columns={c: f"{prefix}_{c}" for c in
-                               ("value", "syn", "n_cif", "n", "group_id", "codes", "first")})
+    return out.rename(
+        columns={
+            c: f"{prefix}_{c}" for c in ("value", "syn", "n_cif", "n", "group_id", "codes", "first")
+        }
+    )
 
 
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
@@ -147,8 +182,7 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
         del e, i
     out = pd.concat(done, ignore_index=True)
     del done
-    return out.sort_values(["direction", "freq", "year", "month", "hs_code"],
-                           ignore_index=True)
+    return out.sort_values(["direction", "freq", "year", "month", "hs_code"], ignore_index=True)
 
 
 CHUNK_ROWS = 50_000  # side rows above which the comparison goes country by country
@@ -165,11 +199,12 @@ def _compared(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
     out = out.join(lv[["e_rev", "i_rev"]], on=CELL).join(cells, on=CELL)
     out["group_id"] = out["e_group_id"].fillna(out["i_group_id"])
     # a group is named by the first code the exporter reported in it (else the importer)
-    out["hs_code"] = out["key"].where(out["group_id"].isna(),
-                                      out["e_first"].fillna(out["i_first"]))
+    out["hs_code"] = out["key"].where(out["group_id"].isna(), out["e_first"].fillna(out["i_first"]))
     out["status"] = np.select(
         [out["e_value"].isna(), out["i_value"].isna()],
-        ["importer_only", "exporter_only"], "matched")
+        ["importer_only", "exporter_only"],
+        "matched",
+    )
     matched = out["status"] == "matched"
     out["exporter_fob_usd"] = out["e_value"]
     out["importer_cif_usd"] = out["i_value"]
@@ -177,9 +212,18 @@ def _compared(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
     out["ratio"] = (out["i_value"] / out["e_value"]).where(matched & (out["e_value"] > 0))
     out["importer_basis"] = np.select(
         [out["i_n"].isna(), out["i_n_cif"] == out["i_n"], out["i_n_cif"] == 0],
-        [None, "cif", "value_usd"], "mixed")
+        [None, "cif", "value_usd"],
+        "mixed",
+    )
     out["direction"] = out["exporter"] + "->" + out["importer"]
-    out["synthetic"] = out["e_syn"].fillna(False).astype(bool) | out["i_syn"].fillna(
-        False).astype(bool)
-    return out.rename(columns={"e_rev": "exporter_rev", "i_rev": "importer_rev",
-                               "e_codes": "exporter_codes", "i_codes": "importer_codes"})
+    out["synthetic"] = out["e_syn"].fillna(False).astype(bool) | out["i_syn"].fillna(False).astype(
+        bool
+    )
+    return out.rename(
+        columns={
+            "e_rev": "exporter_rev",
+            "i_rev": "importer_rev",
+            "e_codes": "exporter_codes",
+            "i_codes": "importer_codes",
+        }
+    )

@@ -50,19 +50,24 @@ def check_unpacked_size(data: bytes, name: str, limit: int | None = None) -> Non
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(info.file_size for info in zf.infolist())
     except zipfile.BadZipFile:
-        raise SnapshotError(f"{name} is not a readable XLSX file (not a ZIP archive). Fix: "
-                            "download it again from WITS") from None
+        raise SnapshotError(
+            f"{name} is not a readable XLSX file (not a ZIP archive). Fix: "
+            "download it again from WITS"
+        ) from None
     if total > limit:
-        raise SnapshotError(f"{name} unpacks to {total / 1e6:,.0f} MB (limit "
-                            f"{limit / 1e6:,.0f} MB): not a WITS download; refused before "
-                            "parsing")
+        raise SnapshotError(
+            f"{name} unpacks to {total / 1e6:,.0f} MB (limit "
+            f"{limit / 1e6:,.0f} MB): not a WITS download; refused before "
+            "parsing"
+        )
 
 
 def read_table(data: bytes, ext: str, name: str) -> pd.DataFrame:
     """The Partner-Timeseries sheet as strings (values kept exact for Decimal conversion)."""
     if not data.strip():
-        raise SnapshotError(f"{name} is empty. Fix: download it again from WITS "
-                            "(Partner-Timeseries, CSV or XLSX)")
+        raise SnapshotError(
+            f"{name} is empty. Fix: download it again from WITS (Partner-Timeseries, CSV or XLSX)"
+        )
     try:
         if ext == "csv":
             frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
@@ -75,17 +80,23 @@ def read_table(data: bytes, ext: str, name: str) -> pd.DataFrame:
         else:
             raise TradevizError(f"{name}: WITS import reads .csv or .xlsx files, not .{ext}")
     except (ValueError, UnicodeDecodeError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise SnapshotError(f"{name} is not a readable WITS download ({exc}). Fix: download "
-                            "it again from WITS (Partner-Timeseries, CSV or XLSX)") from None
+        raise SnapshotError(
+            f"{name} is not a readable WITS download ({exc}). Fix: download "
+            "it again from WITS (Partner-Timeseries, CSV or XLSX)"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in ID_COLUMNS if c not in frame.columns]
     if missing:
-        raise SnapshotError(f"{name} lacks the WITS Partner-Timeseries columns {missing}; found "
-                            f"{list(frame.columns)[:8]}. Fix: export the Partner-Timeseries "
-                            "table from WITS")
+        raise SnapshotError(
+            f"{name} lacks the WITS Partner-Timeseries columns {missing}; found "
+            f"{list(frame.columns)[:8]}. Fix: export the Partner-Timeseries "
+            "table from WITS"
+        )
     if frame.empty:
-        raise SnapshotError(f"{name} has the WITS header but no data rows. Fix: download it "
-                            "again from WITS with at least one year selected")
+        raise SnapshotError(
+            f"{name} has the WITS header but no data rows. Fix: download it "
+            "again from WITS with at least one year selected"
+        )
     return frame
 
 
@@ -97,11 +108,15 @@ def check_injective(iso: dict[str, str | None], name: str) -> None:
             by_code.setdefault(code, []).append(source_name)
     clashes = {code: names for code, names in by_code.items() if len(names) > 1}
     if clashes:
-        text = "; ".join(f"{' and '.join(repr(n) for n in sorted(names))} -> {code}"
-                         for code, names in sorted(clashes.items()))
-        raise SnapshotError(f"{name}: different names map to one country code ({text}), so "
-                            "their values would overwrite each other. Fix: add the right code "
-                            "for the extra name to WITS_NAMES in tradeviz/transform/wits.py")
+        text = "; ".join(
+            f"{' and '.join(repr(n) for n in sorted(names))} -> {code}"
+            for code, names in sorted(clashes.items())
+        )
+        raise SnapshotError(
+            f"{name}: different names map to one country code ({text}), so "
+            "their values would overwrite each other. Fix: add the right code "
+            "for the extra name to WITS_NAMES in tradeviz/transform/wits.py"
+        )
 
 
 def parse_frame(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
@@ -113,12 +128,15 @@ def parse_frame(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]
     units = set(frame["Indicator"].dropna())
     if any("thousand" not in u.lower() for u in units):
         raise SnapshotError(f"{name}: expected values in US$ Thousand, found {sorted(units)}")
-    long = frame.melt(id_vars=ID_COLUMNS, value_vars=years, var_name="year",
-                      value_name="value").dropna(subset=["value"])
+    long = frame.melt(
+        id_vars=ID_COLUMNS, value_vars=years, var_name="year", value_name="value"
+    ).dropna(subset=["value"])
     long = long[long["value"].str.strip() != ""]
     if long.empty:
-        raise SnapshotError(f"{name} holds no values (no year column with a number). Fix: "
-                            "download it again from WITS with at least one year selected")
+        raise SnapshotError(
+            f"{name} holds no values (no year column with a number). Fix: "
+            "download it again from WITS with at least one year selected"
+        )
     names = sorted(set(long["Partner Name"]) | set(long["Reporter Name"]))
     iso = {n: name_to_iso3(n) for n in names}
     check_injective({n: iso[n] for n in set(long["Partner Name"])}, name)
@@ -131,13 +149,15 @@ def parse_frame(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]
         usd = [float(Decimal(v.strip()) * 1000) for v in long["value"]]
     except InvalidOperation as exc:
         raise SnapshotError(f"{name}: a value is not a number ({exc})") from None
-    rows = pd.DataFrame({
-        "reporter": long["Reporter Name"].map(iso).astype(str).values,
-        "partner": long["Partner Name"].map(iso).astype(str).values,
-        "flow": long["Trade Flow"].str.strip().str.lower().values,
-        "year": long["year"].astype(int).values,
-        "value_usd": usd,
-    })
+    rows = pd.DataFrame(
+        {
+            "reporter": long["Reporter Name"].map(iso).astype(str).values,
+            "partner": long["Partner Name"].map(iso).astype(str).values,
+            "flow": long["Trade Flow"].str.strip().str.lower().values,
+            "year": long["year"].astype(int).values,
+            "value_usd": usd,
+        }
+    )
     return rows, unmapped
 
 
@@ -145,15 +165,24 @@ def parse_wits(body: bytes, snap: Snapshot, path: str) -> pd.DataFrame:
     frame = read_table(body, snap.record.get("format", path.rsplit(".", 1)[-1]), path)
     rows, _ = parse_frame(frame, path)
     n = len(rows)
-    return pd.DataFrame({
-        "source": "wits", "freq": "A", "year": rows["year"].astype("int16"),
-        "month": pd.array([pd.NA] * n, dtype="Int8"),
-        "quarter": pd.array([pd.NA] * n, dtype="Int8"),
-        "reporter": rows["reporter"], "partner": rows["partner"], "flow": rows["flow"],
-        "hs_rev": pd.Series([None] * n, dtype="str"), "hs_code": "TOTAL",
-        "hs_level": pd.Series([0] * n, dtype="int8"), "value_usd": rows["value_usd"],
-        "cif_usd": rows["value_usd"].where(rows["flow"] == "import"),
-        "fob_usd": rows["value_usd"].where(rows["flow"] == "export"),
-        "is_estimated": False, "synthetic": bool(snap.record.get("synthetic", False)),
-        "snapshot": snap.sha256,
-    })
+    return pd.DataFrame(
+        {
+            "source": "wits",
+            "freq": "A",
+            "year": rows["year"].astype("int16"),
+            "month": pd.array([pd.NA] * n, dtype="Int8"),
+            "quarter": pd.array([pd.NA] * n, dtype="Int8"),
+            "reporter": rows["reporter"],
+            "partner": rows["partner"],
+            "flow": rows["flow"],
+            "hs_rev": pd.Series([None] * n, dtype="str"),
+            "hs_code": "TOTAL",
+            "hs_level": pd.Series([0] * n, dtype="int8"),
+            "value_usd": rows["value_usd"],
+            "cif_usd": rows["value_usd"].where(rows["flow"] == "import"),
+            "fob_usd": rows["value_usd"].where(rows["flow"] == "export"),
+            "is_estimated": False,
+            "synthetic": bool(snap.record.get("synthetic", False)),
+            "snapshot": snap.sha256,
+        }
+    )

@@ -40,11 +40,23 @@ def _load() -> tuple[Country, ...]:
     text = resources.files("tradeviz").joinpath("data/countries.csv").read_text("utf-8")
     rows = []
     for r in csv.DictReader(text.splitlines()):
-        names = tuple((k.removeprefix("name_"), v) for k, v in r.items()
-                      if k.startswith("name_") and k != "name_en" and v)
-        rows.append(Country(iso3=r["iso3"], comtrade=int(r["comtrade"]), name=r["name_en"],
-                            m49=int(r["m49"]) if r["m49"] else None, iso2=r["iso2"],
-                            kind=r["kind"], current=r["current"] == "1", names=names))
+        names = tuple(
+            (k.removeprefix("name_"), v)
+            for k, v in r.items()
+            if k.startswith("name_") and k != "name_en" and v
+        )
+        rows.append(
+            Country(
+                iso3=r["iso3"],
+                comtrade=int(r["comtrade"]),
+                name=r["name_en"],
+                m49=int(r["m49"]) if r["m49"] else None,
+                iso2=r["iso2"],
+                kind=r["kind"],
+                current=r["current"] == "1",
+                names=names,
+            )
+        )
     return tuple(rows)
 
 
@@ -87,9 +99,11 @@ def comtrade_code(iso3: str) -> int:
         return BY_ISO3[key].comtrade
     if key.isdigit():
         return int(key)
-    raise InputError(f"unknown country code {iso3!r}; use an ISO3 code (e.g. "
-                     f"{', '.join(PROJECT_ISO3)}, RUS; WLD for World; `tradeviz countries` "
-                     "lists all) or a Comtrade number")
+    raise InputError(
+        f"unknown country code {iso3!r}; use an ISO3 code (e.g. "
+        f"{', '.join(PROJECT_ISO3)}, RUS; WLD for World; `tradeviz countries` "
+        "lists all) or a Comtrade number"
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -115,8 +129,14 @@ def _converter():
 
     logging.getLogger("country_converter").setLevel(logging.ERROR)
     table = Path(coco.__file__).parent / "country_data.tsv"
-    data = pd.read_csv(table, sep="\t", encoding="utf-8", keep_default_na=False,
-                       na_values=[""], dtype={"ISO2": str, "regex": str})
+    data = pd.read_csv(
+        table,
+        sep="\t",
+        encoding="utf-8",
+        keep_default_na=False,
+        na_values=[""],
+        dtype={"ISO2": str, "regex": str},
+    )
     data["ISO2"] = data["ISO2"].fillna("(?!)")  # never matches, as an empty code should
     return coco.CountryConverter(country_data=data)
 

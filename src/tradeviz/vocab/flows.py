@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 # Comtrade flowCode -> the canonical `flow` column.
-FLOW_NAMES: dict[str, str] = {"M": "import", "X": "export", "RM": "re-import",
-                              "RX": "re-export"}
+FLOW_NAMES: dict[str, str] = {"M": "import", "X": "export", "RM": "re-import", "RX": "re-export"}
 FLOWS: tuple[str, ...] = tuple(FLOW_NAMES.values())
 
 # Data sources: key (the `source` column and raw-store folder) -> citation for captions.
@@ -15,8 +14,11 @@ SOURCES: dict[str, str] = {
 }
 SOURCE_KEYS: tuple[str, ...] = tuple(SOURCES)
 # Short names for captions and sentences ("Source: UN Comtrade and IMF IMTS").
-SOURCE_NAMES: dict[str, str] = {"comtrade": "UN Comtrade", "wits": "World Bank WITS",
-                                "imf": "IMF IMTS"}
+SOURCE_NAMES: dict[str, str] = {
+    "comtrade": "UN Comtrade",
+    "wits": "World Bank WITS",
+    "imf": "IMF IMTS",
+}
 
 
 def source_name(key: str) -> str:

@@ -20,8 +20,9 @@ from tradeviz.errors import TradevizError
 
 # Partner codes that are aggregates or unallocated areas, never a country: World, Comtrade's
 # EU rows (97 = EU, ISO "EUR"/"EUU"), "Areas, nes" (899, "_X"), bunkers, free zones.
-AGGREGATE_PARTNERS = frozenset({"WLD", "W00", "EUR", "EUU", "EU2", "_X", "X1", "XX",
-                                "_Z", "ZA1", "ZZZ", "nan", "None", ""})
+AGGREGATE_PARTNERS = frozenset(
+    {"WLD", "W00", "EUR", "EUU", "EU2", "_X", "X1", "XX", "_Z", "ZA1", "ZZZ", "nan", "None", ""}
+)
 
 
 class UnknownGroupError(TradevizError, ValueError):
@@ -70,12 +71,14 @@ def groups() -> dict[str, Group]:
     for key, spec in doc.items():
         kind = spec.get("kind", "bloc")
         if kind not in ("bloc", "region"):
-            raise ValueError(f"country_groups.yaml: group {key} has kind {kind!r}; use bloc "
-                             "or region")
+            raise ValueError(
+                f"country_groups.yaml: group {key} has kind {kind!r}; use bloc or region"
+            )
         if not spec.get("sources"):
             raise ValueError(f"country_groups.yaml: group {key} cites no source")
-        members = tuple(Membership(m["iso3"], _date(m.get("from")), _date(m.get("to")))
-                        for m in spec["members"])
+        members = tuple(
+            Membership(m["iso3"], _date(m.get("from")), _date(m.get("to"))) for m in spec["members"]
+        )
         out[key] = Group(key, spec["name"], kind, members, tuple(spec["sources"]))
     return out
 
@@ -85,8 +88,9 @@ def group(key: str) -> Group:
     try:
         return groups()[key]
     except KeyError:
-        raise UnknownGroupError(f"unknown country group {key!r}; use one of "
-                                f"{', '.join(groups())}") from None
+        raise UnknownGroupError(
+            f"unknown country group {key!r}; use one of {', '.join(groups())}"
+        ) from None
 
 
 def members(key: str, year: int) -> tuple[str, ...]:
@@ -94,17 +98,22 @@ def members(key: str, year: int) -> tuple[str, ...]:
     return group(key).members_in(year)
 
 
-def membership_table(keys: tuple[str, ...] | None = None,
-                     years: range | list[int] | None = None) -> pd.DataFrame:
+def membership_table(
+    keys: tuple[str, ...] | None = None, years: range | list[int] | None = None
+) -> pd.DataFrame:
     """(group, year, iso3) for each member-year; `years` default 1995..2030."""
     years = list(years) if years is not None else list(range(1995, 2031))
-    rows = [(k, y, iso) for k in (keys or tuple(groups())) for y in years
-            for iso in members(k, y)]
+    rows = [(k, y, iso) for k in (keys or tuple(groups())) for y in years for iso in members(k, y)]
     return pd.DataFrame(rows, columns=["group", "year", "iso3"])
 
 
-def group_totals(values: pd.DataFrame, by: list[str], keys: tuple[str, ...] | None = None,
-                 exclude: str | None = None, partner_col: str = "partner") -> pd.DataFrame:
+def group_totals(
+    values: pd.DataFrame,
+    by: list[str],
+    keys: tuple[str, ...] | None = None,
+    exclude: str | None = None,
+    partner_col: str = "partner",
+) -> pd.DataFrame:
     """Sum `value_usd` of country rows over each group's members for the years they were
     members, per `by` columns (which must include `year`). Aggregate partner codes are
     dropped first (never mixed with member rows), and `exclude` (the country whose
@@ -118,6 +127,9 @@ def group_totals(values: pd.DataFrame, by: list[str], keys: tuple[str, ...] | No
     table = membership_table(keys, sorted(int(y) for y in rows["year"].unique()))
     table["year"] = table["year"].astype(rows["year"].dtype)
     joined = rows.merge(table, left_on=["year", partner_col], right_on=["year", "iso3"])
-    out = joined.groupby(["group", *by], dropna=False).agg(
-        value_usd=("value_usd", "sum"), members=("value_usd", "size")).reset_index()
+    out = (
+        joined.groupby(["group", *by], dropna=False)
+        .agg(value_usd=("value_usd", "sum"), members=("value_usd", "size"))
+        .reset_index()
+    )
     return out.rename(columns={"group": partner_col})

@@ -105,15 +105,17 @@ def check_code(code: str, rev: str) -> HsCode:
     i = _index().get((rev, code))
     if i is None:
         where = revisions_of(code)
-        hint = (f"it exists in {', '.join(where)}" if where
-                else "it exists in no HS revision H0-H6")
-        raise UnknownCodeError(f"HS code {code!r} does not exist in {rev}; {hint}. "
-                               "Fix: pass --rev with one of those revisions, or "
-                               f"`tradeviz hs search` for the goods")
+        hint = f"it exists in {', '.join(where)}" if where else "it exists in no HS revision H0-H6"
+        raise UnknownCodeError(
+            f"HS code {code!r} does not exist in {rev}; {hint}. "
+            "Fix: pass --rev with one of those revisions, or "
+            f"`tradeviz hs search` for the goods"
+        )
     row = codes_plain().iloc[i]
     unit = row["unit"] if isinstance(row["unit"], str) else None
-    return HsCode(rev, code, row["description"], row["parent"], int(row["level"]), unit,
-                  bool(row["is_leaf"]))
+    return HsCode(
+        rev, code, row["description"], row["parent"], int(row["level"]), unit, bool(row["is_leaf"])
+    )
 
 
 def description(code: str, rev: str) -> str:
@@ -135,8 +137,7 @@ def level(code: str, rev: str) -> int:
 def hs6_under(prefix: str, rev: str) -> list[str]:
     """The WCO HS6 codes of `rev` under a 2- or 4-digit prefix (or the code itself)."""
     c = codes_plain()
-    sel = (c["rev"] == rev) & (c["level"] == 6) & ~c["legacy"] & c["code"].str.startswith(
-        prefix)
+    sel = (c["rev"] == rev) & (c["level"] == 6) & ~c["legacy"] & c["code"].str.startswith(prefix)
     return sorted(c.loc[sel, "code"])
 
 
@@ -161,26 +162,30 @@ def _readable_texts(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     readable 'Coffee: Not decaffeinated', short 'Not decaffeinated (Coffee)', each part
     trimmed so a chart label stays near `SHORT_WIDTH` characters."""
     text = df["description"].str.replace(r"\s+", " ", regex=True).str.strip()
-    by_key = pd.Series(text.to_numpy(), index=pd.MultiIndex.from_arrays([df["rev"],
-                                                                          df["code"]]))
-    ptext = pd.Series(by_key.reindex(pd.MultiIndex.from_arrays(
-        [df["rev"], df["parent"]])).to_numpy(), index=df.index)
+    by_key = pd.Series(text.to_numpy(), index=pd.MultiIndex.from_arrays([df["rev"], df["code"]]))
+    ptext = pd.Series(
+        by_key.reindex(pd.MultiIndex.from_arrays([df["rev"], df["parent"]])).to_numpy(),
+        index=df.index,
+    )
     if ptext.notna().any():
         clause = ptext.str.split(r"[,;:(]", n=1, regex=True).str[0].str.strip()
     else:  # no parent text at all (descriptions() of HS2 codes alone)
         clause = pd.Series(pd.NA, index=df.index, dtype="str")
-    fragment = ((df["level"] == 6) & ~text.str.contains(r"[;:]", regex=True)
-                & clause.fillna("").str.len().gt(0))
+    fragment = (
+        (df["level"] == 6)
+        & ~text.str.contains(r"[;:]", regex=True)
+        & clause.fillna("").str.len().gt(0)
+    )
     # HS1992-style 'Coal, whether or not pulverised ... :-- Bituminous coal': the part
     # after the last colon is the subheading, the text's own first clause the heading
     nested = (df["level"] == 6) & text.str.contains(r":\s*-", regex=True)
-    clause = clause.where(~nested, text.str.split(r"[,;:(]", n=1, regex=True).str[0]
-                          .str.strip())
+    clause = clause.where(~nested, text.str.split(r"[,;:(]", n=1, regex=True).str[0].str.strip())
     text = text.where(~nested, text.str.rsplit(":", n=1).str[-1].str.lstrip("- ").str.strip())
     fragment |= nested
     readable = text.where(~fragment, clause + ": " + text)
     short = _trim(text, SHORT_WIDTH).where(
-        ~fragment, _trim(text, SHORT_WIDTH - 20) + " (" + _trim(clause, 18) + ")")
+        ~fragment, _trim(text, SHORT_WIDTH - 20) + " (" + _trim(clause, 18) + ")"
+    )
     return readable, short
 
 
@@ -197,8 +202,7 @@ def short_label(code: str, rev: str | None = None) -> str:
 def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
     """Vectorised short_label over columns (e.g. a frame's hs_rev and hs_code)."""
     c = codes()
-    table = pd.Series(c["short"].to_numpy(),
-                      index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
+    table = pd.Series(c["short"].to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
     keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
     short = pd.Series(table.reindex(keys).to_numpy(), index=code.index)
     return (code.astype(str) + " " + short).where(short.notna(), code.astype(str))
@@ -220,8 +224,7 @@ def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
         heads = pd.MultiIndex.from_arrays([full.loc[want, "rev"], full.loc[want, "parent"]])
         c = full[want | at.isin(heads)]
         readable = _readable_texts(c)[0]
-    table = pd.Series(readable.to_numpy(),
-                      index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
+    table = pd.Series(readable.to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
     return pd.Series(table.reindex(keys).to_numpy(), index=code.index, dtype="str")
 
 
@@ -235,6 +238,7 @@ def search(text: str, rev: str = LATEST, limit: int = 50) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ correlation chains
+
 
 def _flip(relation: pd.Series) -> pd.Series:
     return relation.map({"1:1": "1:1", "1:n": "n:1", "n:1": "1:n", "n:n": "n:n"})
@@ -254,8 +258,7 @@ def _step(a: str, b: str, pruned: bool) -> pd.DataFrame:
         t = t[(degree <= HUB_DEGREE) | in_conv]
     if a == newer:
         return pd.DataFrame({"src": t["newer"], "dst": t["older"], "relation": t["relation"]})
-    return pd.DataFrame({"src": t["older"], "dst": t["newer"],
-                         "relation": _flip(t["relation"])})
+    return pd.DataFrame({"src": t["older"], "dst": t["newer"], "relation": _flip(t["relation"])})
 
 
 @lru_cache(maxsize=64)
@@ -270,7 +273,7 @@ def links(from_rev: str, to_rev: str, pruned: bool = False) -> pd.DataFrame:
         six = c.loc[(c["rev"] == from_rev) & (c["level"] == 6), "code"]
         return pd.DataFrame({"src": six, "dst": six, "relation": "1:1"}).reset_index(drop=True)
     step = 1 if j > i else -1
-    revs = HS_REVISIONS[i:j + step:step]
+    revs = HS_REVISIONS[i : j + step : step]
     out = _step(revs[0], revs[1], pruned)
     if len(revs) == 2:
         return out.reset_index(drop=True)
@@ -315,21 +318,39 @@ def groups(rev_a: str, rev_b: str, level: int = 6) -> pd.DataFrame:
     member, revision order then code). Codes of both revisions are all present, unlinked
     ones alone in their group."""
     i, j = sorted((HS_REVISIONS.index(rev_a), HS_REVISIONS.index(rev_b)))
-    revs = HS_REVISIONS[i:j + 1]
+    revs = HS_REVISIONS[i : j + 1]
     c = codes_plain()
     nodes = c.loc[c["rev"].isin(revs) & (c["level"] == level), ["rev", "code"]]
     edges = []
     for older, newer in zip(revs[:-1], revs[1:], strict=True):
         s = _step(newer, older, pruned=True)
-        edges.append(pd.DataFrame({"rev_u": newer, "u": s["src"].str[:level],
-                                   "rev_v": older, "v": s["dst"].str[:level]}))
-    e = pd.concat(edges, ignore_index=True).drop_duplicates() if edges else \
-        pd.DataFrame(columns=["rev_u", "u", "rev_v", "v"])
-    keys = pd.concat([nodes, e[["rev_u", "u"]].set_axis(["rev", "code"], axis=1),
-                      e[["rev_v", "v"]].set_axis(["rev", "code"], axis=1)]).drop_duplicates()
-    keys = keys.sort_values(["rev", "code"], key=lambda s: s.map(
-        {r: k for k, r in enumerate(HS_REVISIONS)}) if s.name == "rev" else s,
-        ignore_index=True)
+        edges.append(
+            pd.DataFrame(
+                {
+                    "rev_u": newer,
+                    "u": s["src"].str[:level],
+                    "rev_v": older,
+                    "v": s["dst"].str[:level],
+                }
+            )
+        )
+    e = (
+        pd.concat(edges, ignore_index=True).drop_duplicates()
+        if edges
+        else pd.DataFrame(columns=["rev_u", "u", "rev_v", "v"])
+    )
+    keys = pd.concat(
+        [
+            nodes,
+            e[["rev_u", "u"]].set_axis(["rev", "code"], axis=1),
+            e[["rev_v", "v"]].set_axis(["rev", "code"], axis=1),
+        ]
+    ).drop_duplicates()
+    keys = keys.sort_values(
+        ["rev", "code"],
+        key=lambda s: s.map({r: k for k, r in enumerate(HS_REVISIONS)}) if s.name == "rev" else s,
+        ignore_index=True,
+    )
     idx = pd.MultiIndex.from_frame(keys)
     u = idx.get_indexer(pd.MultiIndex.from_arrays([e["rev_u"], e["u"]]))
     v = idx.get_indexer(pd.MultiIndex.from_arrays([e["rev_v"], e["v"]]))
@@ -362,14 +383,23 @@ def to_latest_of(revs: tuple[str, ...]) -> pd.DataFrame:
 def _to_latest_rev(rev: str) -> pd.DataFrame:
     if rev == LATEST:
         c = codes_plain()
-        return pd.DataFrame({"rev": LATEST, "code": c.loc[(c["rev"] == LATEST)
-                                                          & (c["level"] == 6), "code"]}) \
-            .assign(hs6_h6=lambda d: d["code"], converted="exact")
+        return pd.DataFrame(
+            {"rev": LATEST, "code": c.loc[(c["rev"] == LATEST) & (c["level"] == 6), "code"]}
+        ).assign(hs6_h6=lambda d: d["code"], converted="exact")
     conv = conversion()
     t = links(rev, LATEST, pruned=True)
     n = t.groupby("src")["dst"].agg(["size", "min"])
-    back = conv[(conv["newer_rev"] == LATEST) & (conv["older_rev"] == rev)] \
-        .groupby("older")["newer"].min()
+    back = (
+        conv[(conv["newer_rev"] == LATEST) & (conv["older_rev"] == rev)]
+        .groupby("older")["newer"]
+        .min()
+    )
     first = back.reindex(n.index).fillna(n["min"])
-    return pd.DataFrame({"rev": rev, "code": n.index, "hs6_h6": first.to_numpy(),
-                         "converted": np.where(n["size"] == 1, "exact", "approx")})
+    return pd.DataFrame(
+        {
+            "rev": rev,
+            "code": n.index,
+            "hs6_h6": first.to_numpy(),
+            "converted": np.where(n["size"] == 1, "exact", "approx"),
+        }
+    )

@@ -36,5 +36,7 @@ def check_revision(code: str) -> str:
     for r in REVISIONS:
         if up in (r.code, r.name):
             return r.code
-    raise InputError(f"unknown HS revision {code!r}; use one of {', '.join(HS_REVISIONS)} "
-                     "(H0 = HS1992 … H6 = HS2022)")
+    raise InputError(
+        f"unknown HS revision {code!r}; use one of {', '.join(HS_REVISIONS)} "
+        "(H0 = HS1992 … H6 = HS2022)"
+    )

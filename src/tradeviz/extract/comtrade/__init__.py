@@ -30,8 +30,23 @@ from tradeviz.extract.comtrade.query import (
 )
 
 __all__ = [
-    "FLOWS", "KEYED_CAP", "LEVELS", "MAX_PERIODS_PER_CALL", "PINNED", "PREVIEW_CAP", "SOURCE",
-    "URL_LIMIT", "ComtradeFetcher", "FetchStats", "PlanGroup", "Query", "custom_plan",
-    "default_plan", "estimate_calls", "parse_years", "partners_plan", "periods_for",
+    "FLOWS",
+    "KEYED_CAP",
+    "LEVELS",
+    "MAX_PERIODS_PER_CALL",
+    "PINNED",
+    "PREVIEW_CAP",
+    "SOURCE",
+    "URL_LIMIT",
+    "ComtradeFetcher",
+    "FetchStats",
+    "PlanGroup",
+    "Query",
+    "custom_plan",
+    "default_plan",
+    "estimate_calls",
+    "parse_years",
+    "partners_plan",
+    "periods_for",
     "validate_body",
 ]

@@ -70,11 +70,17 @@ class Outcome:
 class ComtradeFetcher:
     """Runs a plan against the preview (no key) or the keyed data endpoint."""
 
-    def __init__(self, store: RawStore, client: HttpClient | None = None,
-                 api_key: str | None = None, max_records: int | None = None,
-                 refresh: bool = False, progress: bool | None = None,
-                 max_periods_per_call: int | None = MAX_PERIODS_PER_CALL,
-                 probe: bool = False):
+    def __init__(
+        self,
+        store: RawStore,
+        client: HttpClient | None = None,
+        api_key: str | None = None,
+        max_records: int | None = None,
+        refresh: bool = False,
+        progress: bool | None = None,
+        max_periods_per_call: int | None = MAX_PERIODS_PER_CALL,
+        probe: bool = False,
+    ):
         self.store = store
         self.api_key = api_key
         self.keyed = api_key is not None
@@ -82,8 +88,9 @@ class ComtradeFetcher:
         if max_records is not None and max_records < 1:
             raise InputError("--max-records must be at least 1")
         self.cap = min(max_records, tier_cap) if max_records else tier_cap
-        self.client = client or HttpClient(SOURCE, rps=config.comtrade_rps(),
-                                           secret_values=(api_key or "",))
+        self.client = client or HttpClient(
+            SOURCE, rps=config.comtrade_rps(), secret_values=(api_key or "",)
+        )
         if api_key:
             self.client.secret_values = tuple({*self.client.secret_values, api_key})
         self.refresh = refresh
@@ -110,8 +117,9 @@ class ComtradeFetcher:
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted fetch", removed)
         if self._progress:
-            self._bar = tqdm(total=self.estimate(groups, freq), unit="call", desc="comtrade",
-                             leave=True)
+            self._bar = tqdm(
+                total=self.estimate(groups, freq), unit="call", desc="comtrade", leave=True
+            )
         counts = self._availability(groups, freq) if self.probe else None
         try:
             for group in groups:
@@ -121,15 +129,22 @@ class ComtradeFetcher:
                 self._bar.close()
         return self.stats
 
-    def _run_group(self, group: PlanGroup, freq: str,
-                   counts: dict[tuple[int, str], int] | None = None) -> None:
+    def _run_group(
+        self, group: PlanGroup, freq: str, counts: dict[tuple[int, str], int] | None = None
+    ) -> None:
         bounds = None
         if counts is not None:
-            bounds = {p: sum(counts.get((r, p), 0) for r in group.reporters)
-                      for p in group.periods}
-        planner = GroupPlanner(group, freq, self.cap, codes=self._level_codes,
-                               url_room=self._url_room, max_periods=self.max_periods,
-                               prior=typical_period_rows(group, freq), bounds=bounds)
+            bounds = {p: sum(counts.get((r, p), 0) for r in group.reporters) for p in group.periods}
+        planner = GroupPlanner(
+            group,
+            freq,
+            self.cap,
+            codes=self._level_codes,
+            url_room=self._url_room,
+            max_periods=self.max_periods,
+            prior=typical_period_rows(group, freq),
+            bounds=bounds,
+        )
         calls_before = self.stats.calls
         while (query := planner.next_query()) is not None:
             got = self._fetch(query)
@@ -151,16 +166,19 @@ class ComtradeFetcher:
         url = self.base_url + self.endpoint(query.freq)
         length = sizing.url_length(url, params)
         if length > URL_LIMIT:
-            raise InputError(f"comtrade: a query URL would be {length} characters (limit "
-                             f"{URL_LIMIT}); ask for fewer reporters or partners at once")
+            raise InputError(
+                f"comtrade: a query URL would be {length} characters (limit "
+                f"{URL_LIMIT}); ask for fewer reporters or partners at once"
+            )
         headers = {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key else None
         got = self.client.get(url, params=params, headers=headers, validate=v1_decode.decode)
         self.stats.calls += 1
         self.stats.largest_body = max(self.stats.largest_body, len(got.body))
         doc = got.parsed
         if doc.error:
-            raise HttpError(f"comtrade: the API reported an error for {query.describe()}: "
-                            f"{doc.error}")
+            raise HttpError(
+                f"comtrade: the API reported an error for {query.describe()}: {doc.error}"
+            )
         count = int(doc.count)
         truncated = count >= self.cap
         sumsq = _sumsq(r.cmdCode for r in doc.data) if query.explicit_codes else None
@@ -212,13 +230,20 @@ class ComtradeFetcher:
             self._bar.update(1)
             self._bar.set_postfix(rows=self.stats.rows, cached=self.stats.cached, refresh=False)
         else:
-            log.info("comtrade: %s %s: %d rows (calls %d, cached %d, rows %d)",
-                     "kept" if cached else "fetched", query.describe(), rows, self.stats.calls,
-                     self.stats.cached, self.stats.rows)
+            log.info(
+                "comtrade: %s %s: %d rows (calls %d, cached %d, rows %d)",
+                "kept" if cached else "fetched",
+                query.describe(),
+                rows,
+                self.stats.calls,
+                self.stats.cached,
+                self.stats.rows,
+            )
 
     # -- the availability probe ---------------------------------------------------------------
-    def _availability(self, groups: Sequence[PlanGroup],
-                      freq: str) -> dict[tuple[int, str], int] | None:
+    def _availability(
+        self, groups: Sequence[PlanGroup], freq: str
+    ) -> dict[tuple[int, str], int] | None:
         """Records per (reporter, period) from the v1 data-availability list: one call for
         the plan, stored like any answer (a rerun makes none). A server without the
         endpoint, or an answer it cannot read, only means no probe: None."""
@@ -233,23 +258,40 @@ class ComtradeFetcher:
             else:
                 kind = "data" if self.keyed else "public"
                 path = f"/{kind}/v1/getDA/C/{freq}/HS"
-                headers = {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key \
-                    else None
-                got = self.client.get(self.base_url + path, params=params, headers=headers,
-                                      validate=_availability_rows)
+                headers = {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key else None
+                got = self.client.get(
+                    self.base_url + path,
+                    params=params,
+                    headers=headers,
+                    validate=_availability_rows,
+                )
                 body = got.body
-                self.store.save(PROBE_SOURCE, body, "json", {
-                    "endpoint": path, "base_url": self.base_url, "freq": freq,
-                    "params": params, "query_key": key, "http_status": got.status,
-                    "url": got.url, "records": len(got.parsed), "complete": True,
-                    "synthetic": got.synthetic})
+                self.store.save(
+                    PROBE_SOURCE,
+                    body,
+                    "json",
+                    {
+                        "endpoint": path,
+                        "base_url": self.base_url,
+                        "freq": freq,
+                        "params": params,
+                        "query_key": key,
+                        "http_status": got.status,
+                        "url": got.url,
+                        "records": len(got.parsed),
+                        "complete": True,
+                        "synthetic": got.synthetic,
+                    },
+                )
             rows = _availability_rows(body)
         except (HttpError, BadResponseError) as exc:
-            log.info("comtrade: no availability probe from %s (%s); sizing from data calls "
-                     "alone", self.base_url, exc)
+            log.info(
+                "comtrade: no availability probe from %s (%s); sizing from data calls alone",
+                self.base_url,
+                exc,
+            )
             return None
-        return {(int(r["reporterCode"]), str(r["period"])): int(r["totalRecords"])
-                for r in rows}
+        return {(int(r["reporterCode"]), str(r["period"])): int(r["totalRecords"]) for r in rows}
 
     # -- HS codes and URL room for the planner --------------------------------------------
     def _level_codes(self, level: int) -> list[str]:
@@ -260,8 +302,10 @@ class ComtradeFetcher:
                 comtrade_reference.fetch_reference(self.store, self.client, ("HS",))
                 ref = comtrade_reference.load_reference(self.store, "HS")
             if ref is None:
-                raise HttpError(f"comtrade: the HS reference list is not served by "
-                                f"{self.base_url}; it is needed to split large queries")
+                raise HttpError(
+                    f"comtrade: the HS reference list is not served by "
+                    f"{self.base_url}; it is needed to split large queries"
+                )
             self._codes[level] = sorted(ref.loc[ref["level"] == level, "code"])
         return self._codes[level]
 
@@ -284,6 +328,7 @@ def _availability_rows(body: bytes) -> list[dict]:
         for r in rows:
             int(r["reporterCode"]), str(r["period"]), int(r["totalRecords"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise BadResponseError(f"not a v1 availability list ({type(exc).__name__}: {exc})"
-                               ) from None
+        raise BadResponseError(
+            f"not a v1 availability list ({type(exc).__name__}: {exc})"
+        ) from None
     return rows

@@ -18,8 +18,14 @@ from tradeviz.vocab.countries import CA_ISO3, CENTRAL_ASIA, CHINA, WORLD_COMTRAD
 # reported in issue 12: 49,972 rows for the default plan at HS6, 2019–2021, annual).
 # Only used to estimate calls before a fetch; the planner itself learns the real sizes.
 TYPICAL_PAIR_ROWS = {
-    ("TOTAL", "A"): 4, ("AG2", "A"): 135, ("AG4", "A"): 740, ("AG6", "A"): 1_650,
-    ("TOTAL", "M"): 4, ("AG2", "M"): 120, ("AG4", "M"): 570, ("AG6", "M"): 1_050,
+    ("TOTAL", "A"): 4,
+    ("AG2", "A"): 135,
+    ("AG4", "A"): 740,
+    ("AG6", "A"): 1_650,
+    ("TOTAL", "M"): 4,
+    ("AG2", "M"): 120,
+    ("AG4", "M"): 570,
+    ("AG6", "M"): 1_050,
 }
 # Calls fill about this share of the cap on average (HS6 codes vary little in rows per
 # code, headings and chapters more); measured against the emulator's realistic panel.
@@ -43,8 +49,9 @@ def parse_years(text: str | None, today: date | None = None) -> list[int]:
             else:
                 years.add(int(part))
         except ValueError:
-            raise InputError(f"--years {text!r}: use a range like 2015-2024 or a list like "
-                             "2019,2021") from None
+            raise InputError(
+                f"--years {text!r}: use a range like 2015-2024 or a list like 2019,2021"
+            ) from None
     if min(years) < 1962 or max(years) > today.year:
         raise InputError(f"--years {text!r}: years must lie between 1962 and {today.year}")
     return sorted(years)
@@ -56,8 +63,9 @@ def periods_for(years: Sequence[int], freq: str, today: date | None = None) -> t
     if freq == "A":
         out = [str(y) for y in years]
     else:
-        out = [f"{y}{m:02d}" for y in years for m in range(1, 13)
-               if (y, m) < (today.year, today.month)]
+        out = [
+            f"{y}{m:02d}" for y in years for m in range(1, 13) if (y, m) < (today.year, today.month)
+        ]
     return tuple(sorted(out, reverse=True))
 
 
@@ -72,8 +80,12 @@ def default_plan(periods: tuple[str, ...], level: str) -> list[PlanGroup]:
     ]
 
 
-def custom_plan(periods: tuple[str, ...], level: str, reporters: Sequence[str] | None,
-                partners: Sequence[str] | None) -> list[PlanGroup]:
+def custom_plan(
+    periods: tuple[str, ...],
+    level: str,
+    reporters: Sequence[str] | None,
+    partners: Sequence[str] | None,
+) -> list[PlanGroup]:
     reps = tuple(comtrade_code(r) for r in (reporters or [CHINA.iso3]))
     parts = tuple(comtrade_code(p) for p in (partners or CA_ISO3))
     return [PlanGroup("custom", reps, parts, LEVELS[level], periods)]
@@ -93,15 +105,19 @@ def partners_plan(periods: tuple[str, ...], level: str = "2") -> list[PlanGroup]
     of the five at TOTAL (the mirror side, all there is for Turkmenistan most years).
     Explicit code lists, never an omitted partnerCode (which adds regional aggregates)."""
     if level not in ("2", "total"):
-        raise InputError(f"--plan partners takes --level 2 or total (got {level!r}): it "
-                         "fetches every partner of five countries, which HS4/HS6 would make "
-                         "thousands of calls")
+        raise InputError(
+            f"--plan partners takes --level 2 or total (got {level!r}): it "
+            "fetches every partner of five countries, which HS4/HS6 would make "
+            "thousands of calls"
+        )
     ca = tuple(c.comtrade for c in CENTRAL_ASIA)
     everyone = every_country()
     groups = [PlanGroup("partners-total", ca, (WORLD_COMTRADE, *everyone), "TOTAL", periods)]
     if level == "2":
-        groups += [PlanGroup(f"partners-hs2-{c.iso3}", (c.comtrade,), everyone, LEVELS["2"],
-                             periods) for c in CENTRAL_ASIA]
+        groups += [
+            PlanGroup(f"partners-hs2-{c.iso3}", (c.comtrade,), everyone, LEVELS["2"], periods)
+            for c in CENTRAL_ASIA
+        ]
     reporters = tuple(r for r in everyone if r not in ca)
     groups.append(PlanGroup("partners-mirror", reporters, ca, "TOTAL", periods))
     return groups
@@ -111,8 +127,7 @@ def typical_period_rows(group: PlanGroup, freq: str) -> float:
     """Rows one period of a group typically holds (a prior: the planner learns the truth)."""
     if group.cmd == "TOTAL":
         return float(group.cells_per_period)
-    return float(len(group.reporters) * len(group.partners)
-                 * TYPICAL_PAIR_ROWS[(group.cmd, freq)])
+    return float(len(group.reporters) * len(group.partners) * TYPICAL_PAIR_ROWS[(group.cmd, freq)])
 
 
 def estimate_calls(groups: Sequence[PlanGroup], freq: str, cap: int) -> int:
@@ -132,4 +147,3 @@ def estimate_calls(groups: Sequence[PlanGroup], freq: str, cap: int) -> int:
         if per_period > cap:
             calls += 2
     return calls
-

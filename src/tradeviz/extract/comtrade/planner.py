@@ -39,11 +39,11 @@ def split(query: Query, cap: int) -> list[Query]:
         values = getattr(query, attr)
         if len(values) > 1:
             mid = len(values) // 2
-            return [replace(query, **{attr: values[:mid]}),
-                    replace(query, **{attr: values[mid:]})]
+            return [replace(query, **{attr: values[:mid]}), replace(query, **{attr: values[mid:]})]
     raise TruncatedResultError(
         f"comtrade: {query.describe()} still returns {cap} rows (the cap) and cannot be split "
-        "further. Raise --max-records or set COMTRADE_API_KEY for the keyed tier.")
+        "further. Raise --max-records or set COMTRADE_API_KEY for the keyed tier."
+    )
 
 
 # A period whose typical rows exceed this many caps goes straight to code chunks: asking
@@ -59,15 +59,21 @@ class GroupPlanner:
     most rows each period can hold, from the availability probe, or None. Bounds only ever
     make calls larger when they prove the answer stays under the cap."""
 
-    def __init__(self, group: PlanGroup, freq: str, cap: int,
-                 codes: Callable[[int], Sequence[str]], url_room: Callable[[Query], int],
-                 max_periods: int | None = None, prior: float | None = None,
-                 bounds: dict[str, int] | None = None):
+    def __init__(
+        self,
+        group: PlanGroup,
+        freq: str,
+        cap: int,
+        codes: Callable[[int], Sequence[str]],
+        url_room: Callable[[Query], int],
+        max_periods: int | None = None,
+        prior: float | None = None,
+        bounds: dict[str, int] | None = None,
+    ):
         self.group = group
         self.bounds = bounds  # upper bound of rows per period, from the availability probe
         if bounds is not None and prior is not None:
-            prior = min(prior, float(max((bounds.get(p, 0) for p in group.periods),
-                                         default=0)))
+            prior = min(prior, float(max((bounds.get(p, 0) for p in group.periods), default=0)))
         self.freq = freq
         self.cap = cap
         self._codes_of = codes
@@ -86,8 +92,7 @@ class GroupPlanner:
         self.cut_remaining: list[str] = []
         self.density: sizing.CodeDensity | None = None  # of the current smaller box
         self.capped = 0
-        if (prior is not None and group.cmd.startswith("AG")
-                and prior >= SKIP_WHOLE_CAPS * cap):
+        if prior is not None and group.cmd.startswith("AG") and prior >= SKIP_WHOLE_CAPS * cap:
             self._open_box(group.periods)
 
     # -- proposing ------------------------------------------------------------------------
@@ -104,18 +109,18 @@ class GroupPlanner:
         g = self.group
         bounded = 0
         if self.bounds is not None and g.cmd != "TOTAL":
-            bounded = sizing.bounded_periods([self.bounds.get(p, 0) for p in
-                                              g.periods[self.start:]], self.cap,
-                                             self.max_periods)
+            bounded = sizing.bounded_periods(
+                [self.bounds.get(p, 0) for p in g.periods[self.start :]], self.cap, self.max_periods
+            )
         if bounded:
             k = bounded
         elif g.cmd == "TOTAL":
-            k = sizing.total_periods_per_call(g.cells_per_period, self.cap, left,
-                                              self.max_periods)
+            k = sizing.total_periods_per_call(g.cells_per_period, self.cap, left, self.max_periods)
         else:
-            k = sizing.periods_per_call(self.history, self.start, left, self.cap,
-                                        self.max_periods, prior=self.prior)
-        periods = g.periods[self.start:self.start + k]
+            k = sizing.periods_per_call(
+                self.history, self.start, left, self.cap, self.max_periods, prior=self.prior
+            )
+        periods = g.periods[self.start : self.start + k]
         query = Query(self.freq, g.reporters, g.partners, periods, (g.cmd,))
         query = self._fit_url(query)
         self.start += len(query.periods)
@@ -123,7 +128,7 @@ class GroupPlanner:
 
     def _fit_url(self, query: Query) -> Query:
         while len(query.periods) > 1 and self._url_room(query) < 0:
-            query = replace(query, periods=query.periods[:len(query.periods) // 2])
+            query = replace(query, periods=query.periods[: len(query.periods) // 2])
         return query
 
     def _next_chunk(self) -> Query | None:
@@ -150,10 +155,13 @@ class GroupPlanner:
                 continue
             assert self.density is not None
             query = replace(self.box, periods=self.cut, cmd=("",))
-            most = min(sizing.chunk_size(self.density, self.cap),
-                       sizing.codes_in_room(self.cut_remaining, self._room(query)))
-            chunk = sizing.spread_chunk(self.cut_remaining,
-                                        sizing.balanced(len(self.cut_remaining), most))
+            most = min(
+                sizing.chunk_size(self.density, self.cap),
+                sizing.codes_in_room(self.cut_remaining, self._room(query)),
+            )
+            chunk = sizing.spread_chunk(
+                self.cut_remaining, sizing.balanced(len(self.cut_remaining), most)
+            )
             self.cut_remaining = _without(self.cut_remaining, chunk)
             return replace(query, cmd=tuple(chunk))
         return None
@@ -172,7 +180,7 @@ class GroupPlanner:
         per_period = max(mean / len(periods), 1e-6)
         m = math.ceil(self.cap * sizing.FILL / (per_period * CUT_URL_SHARE * fit))
         m = max(1, min(m, len(periods)))
-        self.cuts = [periods[i:i + m] for i in range(0, len(periods), m)]
+        self.cuts = [periods[i : i + m] for i in range(0, len(periods), m)]
         self._scout_stats = (mean, var, len(periods))
         self.scout = None
         self.cut = None
@@ -195,12 +203,18 @@ class GroupPlanner:
             return
         density = self._density_for(query)
         if density is not None:
-            density.observe(len(query.cmd), rows, float(sumsq if sumsq is not None
-                                                        else rows * rows / len(query.cmd)))
-        elif not query.explicit_codes and query.cmd == (self.group.cmd,) \
-                and len(query.flows) == len(FLOWS) \
-                and query.partners == self.group.partners \
-                and query.reporters == self.group.reporters:
+            density.observe(
+                len(query.cmd),
+                rows,
+                float(sumsq if sumsq is not None else rows * rows / len(query.cmd)),
+            )
+        elif (
+            not query.explicit_codes
+            and query.cmd == (self.group.cmd,)
+            and len(query.flows) == len(FLOWS)
+            and query.partners == self.group.partners
+            and query.reporters == self.group.reporters
+        ):
             first = self.group.periods.index(query.periods[0])
             mid = first + (len(query.periods) - 1) / 2
             self.history.append((mid, max(rows / len(query.periods), 1.0)))
@@ -209,8 +223,11 @@ class GroupPlanner:
         """The box a chunk (or a code-halved part of one) was asked for in."""
         if not query.explicit_codes or self.box is None:
             return None
-        same = (query.reporters == self.box.reporters and query.partners == self.box.partners
-                and query.flows == self.box.flows)
+        same = (
+            query.reporters == self.box.reporters
+            and query.partners == self.box.partners
+            and query.flows == self.box.flows
+        )
         if not same:
             return None
         if self.scout is not None and query.periods == self.box.periods:
@@ -221,10 +238,14 @@ class GroupPlanner:
 
     def _on_capped(self, query: Query) -> None:
         whole_level = not query.explicit_codes and self.group.cmd != "TOTAL"
-        if whole_level and len(query.periods) == 1 and self.box is None \
-                and query.reporters == self.group.reporters \
-                and query.partners == self.group.partners:
-            periods = set(query.periods) | set(self.group.periods[self.start:])
+        if (
+            whole_level
+            and len(query.periods) == 1
+            and self.box is None
+            and query.reporters == self.group.reporters
+            and query.partners == self.group.partners
+        ):
+            periods = set(query.periods) | set(self.group.periods[self.start :])
             for q in self.pending:
                 periods |= set(q.periods)
             self._open_box(tuple(p for p in self.group.periods if p in periods))

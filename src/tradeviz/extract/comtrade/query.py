@@ -59,23 +59,42 @@ class Query:
         """Most rows this query can return, when its codes are explicit (not AG2/4/6)."""
         if any(c.startswith("AG") for c in self.cmd):
             return None
-        return (len(self.reporters) * len(self.partners) * len(self.periods) * len(self.cmd)
-                * len(self.flows))
+        return (
+            len(self.reporters)
+            * len(self.partners)
+            * len(self.periods)
+            * len(self.cmd)
+            * len(self.flows)
+        )
 
     def describe(self) -> str:
         """A short label for logs and errors: ISO3 codes, or a count past a few (a
         partners-plan query lists ~240 partners, which would swamp every log line)."""
+
         def names(codes: tuple[int, ...], what: str) -> str:
             if len(codes) > DESCRIBE_MAX_NAMES:
                 return f"{len(codes)} {what}"
-            return "+".join(BY_COMTRADE[c].iso3 if c in BY_COMTRADE else
-                            ("WLD" if c == WORLD_COMTRADE else str(c)) for c in codes)
-        periods = self.periods[0] if len(self.periods) == 1 else \
-            f"{self.periods[-1]}..{self.periods[0]}({len(self.periods)})"
-        cmd = self.cmd[0] if len(self.cmd) == 1 else \
-            f"{len(self.cmd)} codes {self.cmd[0]}..{self.cmd[-1]}"
-        return (f"{names(self.reporters, 'reporters')}->{names(self.partners, 'partners')} "
-                f"{periods} {cmd}")
+            return "+".join(
+                BY_COMTRADE[c].iso3
+                if c in BY_COMTRADE
+                else ("WLD" if c == WORLD_COMTRADE else str(c))
+                for c in codes
+            )
+
+        periods = (
+            self.periods[0]
+            if len(self.periods) == 1
+            else f"{self.periods[-1]}..{self.periods[0]}({len(self.periods)})"
+        )
+        cmd = (
+            self.cmd[0]
+            if len(self.cmd) == 1
+            else f"{len(self.cmd)} codes {self.cmd[0]}..{self.cmd[-1]}"
+        )
+        return (
+            f"{names(self.reporters, 'reporters')}->{names(self.partners, 'partners')} "
+            f"{periods} {cmd}"
+        )
 
 
 @dataclass(frozen=True)
@@ -91,5 +110,3 @@ class PlanGroup:
     @property
     def cells_per_period(self) -> int:
         return len(self.reporters) * len(self.partners) * len(FLOWS)
-
-

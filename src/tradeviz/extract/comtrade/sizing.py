@@ -23,16 +23,23 @@ SCOUT_ROWS = 1_000  # rows seen across a whole box before it is cut into smaller
 GROWTH = 4.0  # a scouting chunk holds at most this many times the codes of the previous
 
 
-def total_periods_per_call(cells_per_period: int, cap: int, left: int,
-                           limit: int | None = None) -> int:
+def total_periods_per_call(
+    cells_per_period: int, cap: int, left: int, limit: int | None = None
+) -> int:
     """TOTAL rows are bounded exactly (one per cell), so pack periods up to the cap."""
     k = max(1, min((cap - 1) // max(cells_per_period, 1), left))
     return min(k, limit) if limit else k
 
 
-def periods_per_call(history: Sequence[tuple[float, float]], start: int, left: int,
-                     cap: int, limit: int | None = None, fill: float = FILL,
-                     prior: float | None = None) -> int:
+def periods_per_call(
+    history: Sequence[tuple[float, float]],
+    start: int,
+    left: int,
+    cap: int,
+    limit: int | None = None,
+    fill: float = FILL,
+    prior: float | None = None,
+) -> int:
     """Periods the next whole-level call can hold. `history` holds (mid-position, rows per
     period) of earlier batches; the first call goes by the `prior` rows per period (one
     period without one), later ones extrapolate linearly from the last two (older periods
