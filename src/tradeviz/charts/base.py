@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -101,7 +102,11 @@ def new_figure(
     pyplot involved."""
     fig = Figure(figsize=figsize or mpl.rcParams["figure.figsize"], layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
-    fig.suptitle(info.title, fontsize=14, fontweight="bold", x=0.01, ha="left")
+    # A long title (filters appended) wraps instead of running off the figure's right edge:
+    # a 14 pt bold character is about 1/8.5 inch wide.
+    width = int(fig.get_figwidth() * 8.5)
+    title = "\n".join(textwrap.wrap(info.title, width)) if len(info.title) > width else info.title
+    fig.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
     lines = 1 + len(info.caption) // 170
     bottom = 0.02 + 0.025 * lines
     fig.legend_y = bottom  # where legend_under() puts its legend
