@@ -329,6 +329,20 @@ def china_first_year(
     return out
 
 
+# The columns of `headline_shares`, in order (empty frames keep them too).
+HEADLINE_COLUMNS = (
+    "country",
+    "year",
+    "partner",
+    "partner_name",
+    "share",
+    "value_usd",
+    "basis",
+    "is_estimate",
+    "synthetic",
+)
+
+
 def headline_shares(
     table: pd.DataFrame, flow: str = "total", headline: tuple[str, ...] = HEADLINE
 ) -> pd.DataFrame:
@@ -337,19 +351,7 @@ def headline_shares(
     is_estimate of the year. `table` is a `partners(...)` result for one country."""
     t = table[table["flow"] == flow]
     if t.empty:
-        return pd.DataFrame(
-            columns=[
-                "country",
-                "year",
-                "partner",
-                "partner_name",
-                "share",
-                "value_usd",
-                "basis",
-                "is_estimate",
-                "synthetic",
-            ]
-        )
+        return pd.DataFrame(columns=list(HEADLINE_COLUMNS))
     world = t[t["kind"] == "world"].set_index("year")
     picked = t[t["partner"].isin(headline) & t["kind"].isin(["country", "group"])]
     # shares of disjoint headline partners only: a headline country inside a headline
@@ -374,16 +376,4 @@ def headline_shares(
     out["partner_name"] = out["partner"].map(
         lambda c: "Rest of the world" if c == "rest" else partner_name(c)
     )
-    return out[
-        [
-            "country",
-            "year",
-            "partner",
-            "partner_name",
-            "share",
-            "value_usd",
-            "basis",
-            "is_estimate",
-            "synthetic",
-        ]
-    ]
+    return out[list(HEADLINE_COLUMNS)]

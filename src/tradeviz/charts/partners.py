@@ -15,7 +15,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from tradeviz.analysis.partners import MIN_PARTNERS, china_first_year, headline_shares
+from tradeviz.analysis.partners import (
+    HEADLINE_COLUMNS,
+    MIN_PARTNERS,
+    china_first_year,
+    headline_shares,
+)
 from tradeviz.charts.base import (
     COUNTRY_NAMES,
     Info,
@@ -66,21 +71,7 @@ def who_trades_data(ds) -> pd.DataFrame:
         shares["china_first_year"] = first["first_year"]
         frames.append(shares)
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "country",
-                "year",
-                "partner",
-                "partner_name",
-                "share",
-                "value_usd",
-                "basis",
-                "is_estimate",
-                "synthetic",
-                "china_first",
-                "china_first_year",
-            ]
-        )
+        return pd.DataFrame(columns=[*HEADLINE_COLUMNS, "china_first", "china_first_year"])
     return pd.concat(frames, ignore_index=True)
 
 
