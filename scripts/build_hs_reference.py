@@ -80,10 +80,11 @@ def codes(corpus: Path) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def correlation(corpus: Path) -> pd.DataFrame:
+def _links(folder: Path, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """UNSD tables `<newer>_to_<older>.csv` in `folder`, one row per link, both revisions named."""
     parts = []
-    for older, newer in zip(REVS[:-1], REVS[1:], strict=True):
-        df = read_csv(corpus / "correlation_full" / f"{newer}_to_{older}.csv")
+    for older, newer in pairs:
+        df = read_csv(folder / f"{newer}_to_{older}.csv")
         parts.append(
             pd.DataFrame(
                 {
@@ -98,23 +99,15 @@ def correlation(corpus: Path) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def correlation(corpus: Path) -> pd.DataFrame:
+    """The full correlation tables of each adjacent pair of revisions."""
+    return _links(corpus / "correlation_full", list(zip(REVS[:-1], REVS[1:], strict=True)))
+
+
 def conversion(corpus: Path) -> pd.DataFrame:
-    parts = []
-    for i, older in enumerate(REVS):
-        for newer in REVS[i + 1 :]:
-            df = read_csv(corpus / "correlation" / f"{newer}_to_{older}.csv")
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "newer_rev": newer,
-                        "older_rev": older,
-                        "newer": df[newer],
-                        "older": df[older],
-                        "relation": df["relation"],
-                    }
-                )
-            )
-    return pd.concat(parts, ignore_index=True)
+    """The conversion tables of every pair of revisions (older, newer)."""
+    pairs = [(older, newer) for i, older in enumerate(REVS) for newer in REVS[i + 1 :]]
+    return _links(corpus / "correlation", pairs)
 
 
 def bec(corpus: Path) -> pd.DataFrame:
