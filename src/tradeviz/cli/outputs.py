@@ -11,6 +11,20 @@ from tradeviz.cli.options import CA_ISO3_LIST, CHART_FORMATS, YEAR_SPAN, ChoiceL
 from tradeviz.vocab.areas import AREA_KEYS
 
 
+def view_filters(countries_help: str):
+    """The `--years` and `--countries` options shared by charts, notebooks and report."""
+
+    def add(command):
+        command = click.option("--countries", type=CA_ISO3_LIST, default=None, help=countries_help)(
+            command
+        )
+        return click.option(
+            "--years", type=YEAR_SPAN, default=None, help="Restrict to a year range."
+        )(command)
+
+    return add
+
+
 @click.command("demo")
 @click.option(
     "--data-dir",
@@ -68,13 +82,7 @@ AREA_LIST = ChoiceList(AREA_KEYS)
     show_default=True,
     help="Comma list of png, svg, pdf.",
 )
-@click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
-@click.option(
-    "--countries",
-    type=CA_ISO3_LIST,
-    default=None,
-    help="Restrict to some Central Asian countries (ISO3, any case): only they are drawn.",
-)
+@view_filters("Restrict to some Central Asian countries (ISO3, any case): only they are drawn.")
 @click.option(
     "--areas",
     type=AREA_LIST,
@@ -124,13 +132,7 @@ def _view(years: tuple[int, int] | None, countries: list[str] | None):
 @click.option(
     "--out", type=click.Path(path_type=Path), default=Path("exports/notebooks"), show_default=True
 )
-@click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
-@click.option(
-    "--countries",
-    type=CA_ISO3_LIST,
-    default=None,
-    help="Restrict to some Central Asian countries (any case).",
-)
+@view_filters("Restrict to some Central Asian countries (any case).")
 @click.option(
     "--with-code",
     is_flag=True,
@@ -155,13 +157,7 @@ def notebooks_cmd(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=Path("exports/report"), show_default=True
 )
-@click.option("--years", type=YEAR_SPAN, default=None, help="Restrict to a year range.")
-@click.option(
-    "--countries",
-    type=CA_ISO3_LIST,
-    default=None,
-    help="Restrict to some Central Asian countries (any case).",
-)
+@view_filters("Restrict to some Central Asian countries (any case).")
 def report_cmd(out: Path, years: tuple[int, int] | None, countries: list[str] | None) -> None:
     """Write a self-contained static HTML report: headline findings and every chart, one
     page per Central Asian country, CSV downloads and provenance. Opens from file:// with
