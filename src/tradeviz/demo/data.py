@@ -248,6 +248,35 @@ def china_flows(partner: str, year: int) -> tuple[float, float]:
     return total - imports, imports
 
 
+DEMO_FETCHED_AT = f"{YEARS[-1] + 1}-06-30T00:00:00Z"
+
+
+def save_demo_comtrade(
+    store: RawStore, body: bytes, records: int, params: dict[str, str], **extra: str
+) -> None:
+    """Store one synthetic annual Comtrade answer with the manifest fields a real fetch
+    writes, marked synthetic (`extra`, e.g. the plan, goes after the tier)."""
+    store.save(
+        "comtrade",
+        body,
+        "json",
+        {
+            "endpoint": "synthetic demo (tradeviz demo), no API call",
+            "tier": "demo",
+            **extra,
+            "freq": "A",
+            "params": params,
+            "query_key": query_key("comtrade", {"freq": "A", **params}),
+            "http_status": None,
+            "records": records,
+            "count": records,
+            "complete": True,
+            "synthetic": True,
+            "fetched_at": DEMO_FETCHED_AT,
+        },
+    )
+
+
 def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
     """Write the synthetic raw layer (one snapshot per plan group and year)."""
     store = RawStore(raw_root)
@@ -294,24 +323,7 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
                 **comtrade_v1.PINNED,
             }
             body = comtrade_v1.envelope(rows, elapsed="0.00 secs")
-            store.save(
-                "comtrade",
-                body,
-                "json",
-                {
-                    "endpoint": "synthetic demo (tradeviz demo), no API call",
-                    "tier": "demo",
-                    "freq": "A",
-                    "params": params,
-                    "query_key": query_key("comtrade", {"freq": "A", **params}),
-                    "http_status": None,
-                    "records": len(rows),
-                    "count": len(rows),
-                    "complete": True,
-                    "synthetic": True,
-                    "fetched_at": f"{YEARS[-1] + 1}-06-30T00:00:00Z",
-                },
-            )
+            save_demo_comtrade(store, body, len(rows), params)
     from tradeviz.demo.partners import write_demo_partners
 
     write_demo_partners(store)  # the partners view (issue 13), anchored to the rows above

@@ -18,9 +18,10 @@ import json
 
 import numpy as np
 
+from tradeviz.demo.data import save_demo_comtrade
 from tradeviz.formats import comtrade_v1
 from tradeviz.formats.comtrade_v1 import Party
-from tradeviz.store.raw import RawStore, query_key
+from tradeviz.store.raw import RawStore
 from tradeviz.vocab.countries import BY_COMTRADE, BY_ISO3, CA_ISO3, CHINA
 
 NES = Party(899, "_X", "Areas, nes")
@@ -163,7 +164,6 @@ MIRROR_REPORTERS = (
     "AUT",
     "BEL",
 )
-FETCHED_AT = "2025-06-30T00:00:00Z"
 
 
 def _party(iso3: str) -> Party:
@@ -313,24 +313,12 @@ def write_demo_partners(store: RawStore, seed: int = 13) -> int:
             "flowCode": "M,X,RM,RX",
             **comtrade_v1.PINNED,
         }
-        store.save(
-            "comtrade",
+        save_demo_comtrade(
+            store,
             comtrade_v1.envelope(rows, elapsed="0.00 secs"),
-            "json",
-            {
-                "endpoint": "synthetic demo (tradeviz demo), no API call",
-                "tier": "demo",
-                "plan": group,
-                "freq": "A",
-                "params": params,
-                "query_key": query_key("comtrade", {"freq": "A", **params}),
-                "http_status": None,
-                "records": len(rows),
-                "count": len(rows),
-                "complete": True,
-                "synthetic": True,
-                "fetched_at": FETCHED_AT,
-            },
+            len(rows),
+            params,
+            plan=group,
         )
         written += len(rows)
     return written
