@@ -26,7 +26,7 @@ from tradeviz.store.parquet import write_parquet, write_text_atomic
 from tradeviz.store.processed import Generation
 from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform import wits
-from tradeviz.transform.comtrade import ParseReport, parse_comtrade
+from tradeviz.transform.comtrade import ParseReport, compact, parse_comtrade
 from tradeviz.transform.describe import describe
 from tradeviz.transform.mirror import build_mirror
 
@@ -56,28 +56,21 @@ class BuildReport:
 def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     """Every complete snapshot parsed; duplicates of a key keep the newest snapshot; each
     row's product described (describe())."""
-    parts: list[pa.Table] = []
-    parse_report = ParseReport()
     snaps = store.current_snapshots(DATA_SOURCES)  # newest complete line per query key
     snaps.sort(key=lambda s: s.record.get("fetched_at", ""))  # stable: manifest order ties
-    seen: set[str] = set()
+    wanted, seen = [], set()
     for snap in snaps:
         if not snap.complete:
             report.truncated_snapshots_ignored += 1
-            continue
-        if snap.sha256 in seen and snap.source != "comtrade":
-            continue
-        path = str(store.root / snap.path)
-        frame = _parse(snap, [store.read(snap)], path, parse_report)
-        if snap.source == "wits":
-            report.unmapped_wits_partners = sorted(
-                set(report.unmapped_wits_partners) | set(snap.record.get("unmapped_partners", []))
-            )
-        seen.add(snap.sha256)
-        report.snapshots += 1
-        if len(frame):
-            parts.append(_compact(frame))
-        del frame
+        elif snap.sha256 not in seen or snap.source == "comtrade":
+            seen.add(snap.sha256)
+            wanted.append(snap)
+    parse_report = ParseReport()
+    parts = [part for part in _parsed(store, wanted, parse_report) if part.num_rows]
+    report.snapshots = len(wanted)
+    report.unmapped_wits_partners = sorted(
+        {p for s in wanted if s.source == "wits" for p in s.record.get("unmapped_partners", [])}
+    )
     report.breakdown_rows_dropped = parse_report.breakdown_rows
     report.other_flow_rows_dropped = parse_report.other_flow_rows
     if parse_report.unknown_codes:
@@ -89,39 +82,20 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
         )
     if not parts:
         return empty_frame(FLOWS_FIELDS)
-    # Frames are in snapshot order (oldest first), so keep="last" keeps the newest.
-    # Sort in Arrow on the key columns alone (short strings), reorder the compact table,
-    # then decode its dictionaries once: pandas wraps the result without another copy.
-    # `_seq` keeps snapshot order within a key, so keep="last" keeps the newest snapshot.
-    joined = pa.concat_tables(parts, promote_options="permissive")
+    # Parts are in snapshot order (oldest first): sorted by key, then by that order, the
+    # last row of each key is the newest snapshot's.
+    joined = _sorted_by_key(pa.concat_tables(parts, promote_options="permissive"))
     parts.clear()
-    keys = {k: _decoded(joined.column(k)) for k in FLOWS_KEY}
-    keys["_seq"] = pa.array(np.arange(joined.num_rows))
-    order = pc.sort_indices(
-        pa.table(keys), sort_keys=[(k, "ascending", "at_start") for k in (*FLOWS_KEY, "_seq")]
-    )
-    del keys
-    joined = joined.take(order)
-    del order
-    names, columns = joined.column_names, list(joined.columns)
-    del joined
-    for i, column in enumerate(columns):  # each compact column is released as it is decoded
-        if names[i] != "cmd_desc":  # the API's texts stay a categorical until describe()
-            columns[i] = _decoded(column)
-        del column
-    joined = pa.table(columns, names=names)
-    del columns
-    frame = joined.to_pandas()
+    newest = _last_of_each_key(joined)
+    report.duplicates_dropped = joined.num_rows - int(newest.sum())
+    if report.duplicates_dropped:
+        joined = joined.filter(pa.array(newest))
+    frame = _decoded_frame(joined)
     del joined
     flows = conform(frame, FLOWS_FIELDS)
     if "cmd_desc" in frame.columns:  # not a flows column: describe() uses it, then drops it
         flows["cmd_desc"] = frame["cmd_desc"]
     del frame
-    pa.default_memory_pool().release_unused()
-    dup = flows.duplicated(list(FLOWS_KEY), keep="last")
-    report.duplicates_dropped = int(dup.sum())
-    if report.duplicates_dropped:
-        flows = flows[~dup].reset_index(drop=True)
     report.rows_by_source = {k: int(v) for k, v in flows["source"].value_counts().items()}
     report.synthetic = bool(flows["synthetic"].any())
     # hs_description, hs6_h6, converted (package HS reference); uses and drops cmd_desc,
@@ -129,35 +103,91 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     return describe(flows)
 
 
+PARSE_THREADS = 2  # snapshots read and parsed at once (gunzip, sha256 and pyarrow's JSON
+# reader release the GIL); each holds one decompressed body in memory while it is parsed
+
+
+def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
+    """Each snapshot read (checked against its sha256) and parsed to compact Arrow, in the
+    given order, up to PARSE_THREADS at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(snap: Snapshot) -> tuple[pa.Table, ParseReport]:
+        own = ParseReport()
+        table = _parse(snap, [store.read(snap)], str(store.root / snap.path), own)
+        return table, own
+
+    with ThreadPoolExecutor(PARSE_THREADS) as pool:
+        pending = [pool.submit(one, s) for s in snaps[:PARSE_THREADS]]
+        for nxt in [*snaps[PARSE_THREADS:], *[None] * len(pending)]:
+            table, own = pending.pop(0).result()
+            if nxt is not None:  # the next one starts only once a result is taken
+                pending.append(pool.submit(one, nxt))
+            report.breakdown_rows += own.breakdown_rows
+            report.other_flow_rows += own.other_flow_rows
+            report.unknown_codes |= own.unknown_codes
+            yield table
+            del table
+
+
 def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
-def _compact(frame: pd.DataFrame) -> pa.Table:
-    """A parsed part as Arrow with repetitive strings dictionary-encoded: the parts of a
-    large build then take a fraction of the final table's memory until they are joined."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    columns = [
-        c.dictionary_encode()
-        if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)
-        else c
-        for c in table.columns
-    ]
-    return pa.table(columns, names=table.column_names)
+def _sorted_by_key(table: pa.Table) -> pa.Table:
+    """Rows sorted by FLOWS_KEY, ties in table order (the key columns alone are decoded to
+    sort; the compact table is reordered)."""
+    keys = {k: _decoded(table.column(k)) for k in FLOWS_KEY}
+    keys["_seq"] = pa.array(np.arange(table.num_rows))
+    order = pc.sort_indices(
+        pa.table(keys), sort_keys=[(k, "ascending", "at_start") for k in (*FLOWS_KEY, "_seq")]
+    )
+    return table.take(order)
 
 
-def _parse(
-    snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport
-) -> pd.DataFrame:
-    """Parse one snapshot; `holder` carries its bytes so the parser can free them early."""
+def _last_of_each_key(table: pa.Table) -> np.ndarray:
+    """True on the last row of each run of equal FLOWS_KEY values (nulls equal each other,
+    as in pandas' duplicated) of a table sorted by key."""
+    n = table.num_rows
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    for k in FLOWS_KEY:
+        col = _decoded(table.column(k)).combine_chunks()
+        a, b = col.slice(0, n - 1), col.slice(1)
+        eq = pc.fill_null(pc.equal(a, b), False)
+        eq = pc.or_(eq, pc.and_(pc.is_null(a), pc.is_null(b)))
+        same &= eq.to_numpy(zero_copy_only=False)
+    return np.append(~same, True) if n else np.ones(0, dtype=bool)
+
+
+def _decoded_frame(table: pa.Table) -> pd.DataFrame:
+    """The table as pandas, each compact column decoded and released in turn (the API's
+    texts stay a categorical until describe())."""
+    names, columns = table.column_names, list(table.columns)
+    del table
+    for i, column in enumerate(columns):
+        if names[i] != "cmd_desc":
+            columns[i] = _decoded(column)
+        del column
+    frame = pa.table(columns, names=names).to_pandas()
+    del columns
+    pa.default_memory_pool().release_unused()
+    return frame
+
+
+def _parse(snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport) -> pa.Table:
+    """Parse one snapshot to compact Arrow; `holder` carries its bytes so the parser can
+    free them early."""
     if snap.source == "comtrade":
         return parse_comtrade(holder, snap, path, parse_report)
     body = holder.pop()
     if snap.source == "wits":
-        return wits.parse_wits(body, snap, path)
+        return compact(
+            pa.Table.from_pandas(wits.parse_wits(body, snap, path), preserve_index=False)
+        )
     from tradeviz.transform import imf
 
-    return imf.parse_imf(body, snap, path)
+    frame = imf.parse_imf(body, snap, path)
+    return compact(pa.Table.from_pandas(frame, preserve_index=False))
 
 
 def validate(df: pd.DataFrame, table: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from tradeviz.errors import SnapshotError
@@ -78,15 +79,9 @@ ARROW_SCHEMA = pa.schema(
 
 
 def read_frame(body: bytes | list[bytes]) -> pd.DataFrame:
-    """The needed columns of a v1 response: pyarrow's JSON reader on the whole envelope
-    when it can take the body, else the record-by-record reader. Either way the envelope's `count`
-    must equal the rows read. Given a one-item list, the bytes are released early."""
-    holder = body if isinstance(body, list) else [body]
-    del body
-    fast, keep = _read_arrow(holder)
-    if fast is not None:
-        return fast.to_pandas()
-    return pd.DataFrame(read_columns([keep]), columns=COLUMNS)
+    """read_table() as pandas (the needed raw columns). Either way the envelope's `count`
+    must equal the rows read."""
+    return read_table(body).to_pandas()
 
 
 _SELECTED = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
@@ -204,67 +199,129 @@ def read_columns(body: bytes | list[bytes]) -> dict[str, list]:
     return cols
 
 
+def read_table(body: bytes | list[bytes]) -> pa.Table:
+    """The needed columns of a v1 response as Arrow, typed by ARROW_SCHEMA: pyarrow's JSON
+    reader when it can take the body, else the record-by-record reader with each column
+    cast to its type. Given a one-item list, the bytes are released early."""
+    holder = body if isinstance(body, list) else [body]
+    del body
+    fast, keep = _read_arrow(holder)
+    if fast is not None:
+        return fast
+    columns = read_columns([keep])
+    return pa.table([_typed(columns.pop(f.name), f.type) for f in _SELECTED], schema=_SELECTED)
+
+
+def _typed(values: list, kind: pa.DataType) -> pa.Array:
+    """One column of the record-by-record reader as `kind` (a number sent as text, or text
+    sent as a number, is converted as pandas would)."""
+    try:
+        return pa.array(values, type=kind, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        series = pd.Series(values, dtype=object)
+        if pa.types.is_string(kind):
+            return pa.array(series.where(series.isna(), series.astype(str)), type=kind)
+        return pa.array(pd.to_numeric(series), from_pandas=True).cast(kind)
+
+
 def parse_comtrade(
     body: bytes | list[bytes], snap: Snapshot, path: str, report: ParseReport
-) -> pd.DataFrame:
-    """Rows of one snapshot; pass the bytes in a one-item list to let them be freed early."""
+) -> pa.Table:
+    """Flow rows of one snapshot as Arrow, repetitive strings dictionary-encoded (the
+    parts of a large build then take a fraction of the final table's memory until they
+    are joined). Pass the bytes in a one-item list to let them be freed early."""
     holder = body if isinstance(body, list) else [body]
     del body
     try:
-        raw = read_frame(holder)
+        raw = read_table(holder)
     except (ValueError, UnicodeDecodeError, IndexError, AttributeError) as exc:
         raise SnapshotError(
             f"raw snapshot {path} is not a readable Comtrade response ({exc.__class__.__name__}:"
             f" {exc}). Fix: delete it and run `tradeviz fetch comtrade --refresh`"
         ) from None
-    if raw.empty:
-        return raw
-    breakdown = (
-        (raw["customsCode"].fillna("C00") != "C00")
-        | (raw["motCode"].fillna(0) != 0)
-        | (raw["partner2Code"].fillna(0) != 0)
-    )
-    report.breakdown_rows += int(breakdown.sum())
-    unknown_flow = ~raw["flowCode"].isin(list(FLOW_NAMES))
-    report.other_flow_rows += int((unknown_flow & ~breakdown).sum())
-    raw = raw[~breakdown & ~unknown_flow]
-    month = raw["refMonth"].astype("Int64")
-    month = month.where(month != 52)
-    out = pd.DataFrame(
-        {
-            "source": "comtrade",
-            "freq": raw["freqCode"].astype(str),
-            "year": raw["refYear"].astype("int16"),
-            "month": month.astype("Int8"),
-            "quarter": pd.array([pd.NA] * len(raw), dtype="Int8"),
-            "reporter": _iso(raw["reporterCode"], raw["reporterISO"], report),
-            "partner": _iso(raw["partnerCode"], raw["partnerISO"], report),
-            "flow": raw["flowCode"].map(FLOW_NAMES),
-            "hs_rev": raw["classificationCode"].astype(str),
-            "hs_code": raw["cmdCode"].astype(str),
-            "hs_level": raw["aggrLevel"].astype("int8"),
-            "value_usd": raw["primaryValue"].astype("float64"),
-            "cif_usd": raw["cifvalue"].astype("float64"),
-            "fob_usd": raw["fobvalue"].astype("float64"),
-            "net_weight_kg": raw["netWgt"].astype("float64"),
-            "qty": raw["qty"].astype("float64"),
-            "qty_unit": raw["qtyUnitAbbr"].where(raw["qtyUnitAbbr"] != "N/A").astype("str"),
-            "is_estimated": ~raw["isReported"].fillna(True).astype(bool),
-            "synthetic": bool(snap.record.get("synthetic", False)),
-            "snapshot": snap.sha256,
-            # the API's own text: describe() falls back to it for codes the reference lacks,
-            # then drops it (not a flows column)
-            "cmd_desc": raw["cmdDesc"].astype("str"),
-        }
-    )
-    return out
+    return flow_rows(raw, snap, report)
 
 
-def _iso(codes: pd.Series, isos: pd.Series, report: ParseReport) -> pd.Series:
+def flow_rows(raw: pa.Table, snap: Snapshot, report: ParseReport) -> pa.Table:
+    """Typed v1 columns to flows columns: breakdown rows (customs procedure, transport mode,
+    second partner) and flows other than imports, exports, re-imports and re-exports are
+    dropped and counted; codes stay strings. Vectorised in Arrow, no row becomes Python."""
+    breakdown = pc.or_(
+        pc.or_(
+            pc.not_equal(pc.fill_null(raw["customsCode"], "C00"), "C00"),
+            pc.not_equal(pc.fill_null(raw["motCode"], 0), 0),
+        ),
+        pc.not_equal(pc.fill_null(raw["partner2Code"], 0), 0),
+    )
+    known_flow = pc.fill_null(pc.is_in(raw["flowCode"], _FLOW_CODES), False)
+    report.breakdown_rows += pc.sum(breakdown).as_py() or 0
+    report.other_flow_rows += (
+        pc.sum(pc.and_(pc.invert(known_flow), pc.invert(breakdown))).as_py() or 0
+    )
+    raw = raw.filter(pc.and_(known_flow, pc.invert(breakdown)))
+    n = raw.num_rows
+    month = raw["refMonth"]
+    qty_unit = raw["qtyUnitAbbr"]
+    columns = {
+        "source": _constant("comtrade", n),
+        "freq": raw["freqCode"],
+        "year": raw["refYear"].cast(pa.int16()),
+        "month": pc.if_else(pc.equal(month, 52), None, month).cast(pa.int8()),
+        "quarter": pa.nulls(n, pa.int8()),
+        "reporter": _iso(raw["reporterCode"], raw["reporterISO"], report),
+        "partner": _iso(raw["partnerCode"], raw["partnerISO"], report),
+        "flow": pc.take(_FLOW_LABELS, pc.index_in(raw["flowCode"], _FLOW_CODES)),
+        "hs_rev": raw["classificationCode"],
+        "hs_code": raw["cmdCode"],
+        "hs_level": raw["aggrLevel"].cast(pa.int8()),
+        "value_usd": raw["primaryValue"],
+        "cif_usd": raw["cifvalue"],
+        "fob_usd": raw["fobvalue"],
+        "net_weight_kg": raw["netWgt"],
+        "qty": raw["qty"],
+        "qty_unit": pc.if_else(pc.equal(qty_unit, "N/A"), None, qty_unit),
+        "is_estimated": pc.invert(pc.fill_null(raw["isReported"], True)),
+        "synthetic": pa.repeat(bool(snap.record.get("synthetic", False)), n),
+        "snapshot": _constant(snap.sha256, n),
+        # the API's own text: describe() falls back to it for codes the reference lacks,
+        # then drops it (not a flows column)
+        "cmd_desc": raw["cmdDesc"],
+    }
+    return compact(pa.table(columns))
+
+
+_FLOW_CODES = pa.array(list(FLOW_NAMES))
+_FLOW_LABELS = pa.array(list(FLOW_NAMES.values()))
+
+
+def _constant(value: str, n: int) -> pa.DictionaryArray:
+    """A column of one repeated string, stored once."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
+
+
+def compact(table: pa.Table) -> pa.Table:
+    """String columns dictionary-encoded (codes, names and flags repeat across rows)."""
+    columns = [
+        c.dictionary_encode()
+        if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)
+        else c
+        for c in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def _iso(codes: pa.ChunkedArray, isos: pa.ChunkedArray, report: ParseReport) -> pa.ChunkedArray:
     """ISO3 of Comtrade country codes: our six and World by code, others from the row's own
     ISO field (present because every fetch sends includeDesc=true)."""
-    known = {0: WORLD_ISO3, **{c: k.iso3 for c, k in BY_COMTRADE.items()}}
-    mapped = codes.map(known).fillna(isos.where(~isos.isin(["W00", None, ""]), np.nan))
-    missing = codes[mapped.isna()]
-    report.unknown_codes |= set(missing.astype(int).tolist())
-    return mapped.astype("str")
+    by_code = pc.take(_KNOWN_ISO, pc.index_in(codes, _KNOWN_CODES))
+    own = pc.if_else(pc.is_in(isos, _NO_ISO), None, isos)
+    mapped = pc.coalesce(by_code, own)
+    missing = pc.filter(codes, pc.is_null(mapped))
+    report.unknown_codes |= {int(c) for c in pc.unique(missing).to_pylist() if c is not None}
+    return mapped
+
+
+_KNOWN = {0: WORLD_ISO3, **{c: k.iso3 for c, k in BY_COMTRADE.items()}}
+_KNOWN_CODES = pa.array(list(_KNOWN), pa.int64())
+_KNOWN_ISO = pa.array(list(_KNOWN.values()), pa.string())
+_NO_ISO = pa.array(["W00", ""], pa.string())
