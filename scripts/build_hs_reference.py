@@ -8,7 +8,9 @@ known links) and written to a temporary file then renamed, so a failed run leave
 files in place:
 
 - codes.parquet        rev, code, description (Comtrade text without its "<code> - " prefix
-                       and indentation dashes), parent, is_leaf, level, unit
+                       and indentation dashes), parent, is_leaf, level, unit, legacy,
+                       readable and short (the texts labels use, derived by
+                       tradeviz.vocab.hs.readable_texts so that no build derives them again)
 - correlation.parquet  newer_rev, older_rev, newer, older, relation (UNSD, newer on the left)
 - conversion.parquet   newer_rev, older_rev, newer, older, relation: UNSD's conversion
                        tables for all 21 pairs (one older code per newer code)
@@ -28,6 +30,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from tradeviz.vocab.hs import readable_texts
 
 REVS = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +81,9 @@ def codes(corpus: Path) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    out["readable"], out["short"] = readable_texts(out)
+    return out
 
 
 def _links(folder: Path, pairs: list[tuple[str, str]]) -> pd.DataFrame:

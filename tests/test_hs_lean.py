@@ -1,4 +1,5 @@
-"""The build's lean paths into the HS reference give what the full tables give."""
+"""The build's lean paths into the HS reference give what the full tables give, and the
+shipped derived texts are what readable_texts() derives now."""
 
 from __future__ import annotations
 
@@ -8,8 +9,20 @@ from tradeviz.vocab import hs
 
 
 def _lean_descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
-    hs.codes.cache_clear()  # descriptions() derives texts for the asked codes alone
+    hs.codes.cache_clear()  # read the package data again
     return hs.descriptions(rev, code)
+
+
+def test_shipped_texts_are_derived_by_readable_texts():
+    """codes.parquet carries readable/short precomputed: they must equal what the function
+    gives on the shipped descriptions (a stale file fails here, and in the script's
+    reproduction test)."""
+    c = hs.codes()
+    readable, short = hs.readable_texts(c)
+    assert list(readable) == list(c["readable"])
+    assert list(short) == list(c["short"])
+    coffee = c[(c["rev"] == "H3") & (c["code"] == "090112")].iloc[0]
+    assert coffee["readable"] == "Coffee: Decaffeinated"  # not roasted, a fragment in HS2007
 
 
 def test_descriptions_of_a_few_codes_equal_the_full_table():

@@ -50,21 +50,18 @@ def _read(name: str) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def codes_plain() -> pd.DataFrame:
-    """Every code of every revision as shipped: rev, code, description, parent, is_leaf,
-    level, unit, legacy. Same rows and order as codes(), without its derived texts (the
-    build, tagging and correlation groups need none of them, and they cost seconds)."""
-    return _read("codes")
-
-
-@lru_cache(maxsize=1)
 def codes() -> pd.DataFrame:
     """Every code of every revision: rev, code, description, parent, is_leaf, level, unit,
     legacy (Comtrade's non-WCO breakdowns), readable (the description, with its heading's
-    first clause where the text is a fragment), short (the chart label text)."""
-    df = codes_plain().copy()
-    df["readable"], df["short"] = _readable_texts(df)
-    return df
+    first clause where the text is a fragment) and short (the chart label text). The two
+    derived texts are computed by readable_texts() when the package data is built, not at
+    every start."""
+    return _read("codes")
+
+
+def codes_plain() -> pd.DataFrame:
+    """codes() (kept for callers that need no derived texts)."""
+    return codes()
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +152,7 @@ def _trim(text: pd.Series, width: int) -> pd.Series:
     return text.where(~long, text.str.slice(0, width - 1).str.rstrip(" ,;:(") + "…")
 
 
-def _readable_texts(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def readable_texts(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(readable, short) texts. HS1992-HS2012 subheading texts are fragments ('Other',
     'Not decaffeinated') that only make sense under their heading; HS2017+ texts stand alone
     ('Coffee; not roasted or decaffeinated'). A fragment gets its heading's first clause:
@@ -209,22 +206,12 @@ def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
 
 
 def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
-    """Readable descriptions for columns of revisions and codes (null where unknown).
-
-    Texts are derived for the asked codes and their parents only (a fragment's text needs
-    its heading's), not for the whole nomenclature, unless codes() is loaded already."""
+    """Readable descriptions for columns of revisions and codes (null where unknown)."""
+    c = codes()
+    table = pd.Series(
+        c["readable"].to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]])
+    )
     keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
-    if codes.cache_info().currsize:
-        c = codes()
-        readable = c["readable"]
-    else:
-        full = codes_plain()
-        at = pd.MultiIndex.from_arrays([full["rev"], full["code"]])
-        want = at.isin(keys.unique())
-        heads = pd.MultiIndex.from_arrays([full.loc[want, "rev"], full.loc[want, "parent"]])
-        c = full[want | at.isin(heads)]
-        readable = _readable_texts(c)[0]
-    table = pd.Series(readable.to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
     return pd.Series(table.reindex(keys).to_numpy(), index=code.index, dtype="str")
 
 
