@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 import yaml
 
-from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FLOWS_KEY, FOCUS_FIELDS, conform
+from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, conform
 from tradeviz.vocab import hs
 from tradeviz.vocab.areas import AREA_KEYS as AREAS
 from tradeviz.vocab.revisions import HS_REVISIONS
@@ -156,86 +157,156 @@ def parse_rules(doc: dict) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _rule_codes(rules: tuple[Rule, ...]) -> pd.DataFrame:
-    """One row per rule, rule code and revision the rule applies it in."""
+# ------------------------------------------------------------ tags of the HS lists
+#
+# A code is handled as its key "rev|code". In one sorted array of keys, the HS6 codes under a
+# prefix are one contiguous range (np.searchsorted), so a rule's codes are found without
+# string merges, and the tags are built on integer positions, without per-row Python.
+
+_LAST = "\U0010ffff"  # sorts after every character: key + _LAST closes the key's prefix range
+_TAG_FIELDS = ("area", "subarea", "match", "rule_id")  # the focus columns a tag gives
+
+
+def _spans(start: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) for every j in start[i] .. start[i] + n[i] - 1, in order of i then j."""
+    i = np.repeat(np.arange(len(n)), n)
+    j = np.arange(int(n.sum())) + np.repeat(start - (np.cumsum(n) - n), n)
+    return i, j
+
+
+def _prefix_hits(keys: np.ndarray, prefixes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) for every key j (of the sorted `keys`) that starts with prefixes[i]."""
+    lo = np.searchsorted(keys, np.array(prefixes, dtype=object))
+    hi = np.searchsorted(keys, np.array([p + _LAST for p in prefixes], dtype=object))
+    return _spans(lo, hi - lo)
+
+
+def _run_starts(*cols: np.ndarray) -> np.ndarray:
+    """True where a row differs from the previous one in any of `cols` (sorted data: the
+    first row of each group)."""
+    new = np.zeros(len(cols[0]), dtype=bool)
+    new[:1] = True
+    for c in cols:
+        new[1:] |= c[1:] != c[:-1]
+    return new
+
+
+def _six(revs: tuple[str, ...]) -> pd.DataFrame:
+    """The HS6 codes of `revs`: rev, code and key "rev|code", sorted by key (revision, then
+    code: revisions are all two characters)."""
+    c = hs.codes_plain()
+    six = c.loc[(c["level"] == 6) & c["rev"].isin(revs), ["rev", "code"]]
+    six = six.assign(key=six["rev"] + "|" + six["code"])
+    if not six["key"].is_monotonic_increasing:
+        six = six.sort_values("key")
+    return six.reset_index(drop=True)
+
+
+def _revisions_of(rule: Rule, code: str, listed: set[str]) -> tuple[str, ...]:
+    """Rule.revisions_of against a set of "rev|code" keys (hs.revisions_of first builds a
+    dict of every code, ~70 ms)."""
+    if rule.revisions is not None:
+        return rule.revisions
+    return tuple(rev for rev in HS_REVISIONS if f"{rev}|{code}" in listed)
+
+
+def _rule_codes(rules: tuple[Rule, ...], revs: tuple[str, ...]) -> pd.DataFrame:
+    """One row per rule, rule code and revision (of `revs`) the rule applies it in."""
+    c = hs.codes_plain()
+    listed = set((c["rev"] + "|" + c["code"]).to_numpy(dtype=object))
     rows = [
         (rev, rc, i, len(rc))
         for i, r in enumerate(rules)
         for rc in r.codes
-        for rev in r.revisions_of(rc)
+        for rev in _revisions_of(r, rc, listed)
+        if rev in revs
     ]
     return pd.DataFrame(rows, columns=["hs_rev", "prefix", "rule_no", "plen"])
 
 
-def _hs6_tags(rules: tuple[Rule, ...]) -> pd.DataFrame:
-    """Tags of every HS6 code of every revision (one row per code and area)."""
-    c = hs.codes_plain()
-    six = c.loc[c["level"] == 6, ["rev", "code"]].rename(
-        columns={"rev": "hs_rev", "code": "hs_code"}
+def _excluded(rules: tuple[Rule, ...], six: pd.DataFrame, pos: np.ndarray, rule_no: np.ndarray):
+    """True where code six[pos] starts with one of the `exclude` prefixes of rule rule_no."""
+    revs = six["rev"].unique()
+    ex = [(f"{rev}|{x}", i) for i, r in enumerate(rules) for x in r.exclude for rev in revs]
+    if not ex:
+        return np.zeros(len(pos), dtype=bool)
+    which, at = _prefix_hits(six["key"].to_numpy(dtype=object), [k for k, _ in ex])
+    ex_rule = np.array([i for _, i in ex])[which]
+    return np.isin(pos * len(rules) + rule_no, at * len(rules) + ex_rule)
+
+
+def _rule_table(rules: tuple[Rule, ...]) -> pd.DataFrame:
+    """Per rule number: its tag fields, area_no (the area's rank by name: tags sort by
+    area) and full."""
+    t = pd.DataFrame(
+        {
+            "area": [r.area for r in rules],
+            "subarea": [r.subarea for r in rules],
+            "match": [r.match for r in rules],
+            "rule_id": [r.id for r in rules],
+        }
     )
-    rc = _rule_codes(rules)
-    parts = []
-    for n in (2, 4, 6):
-        parts.append(
-            six.assign(prefix=six["hs_code"].str[:n]).merge(
-                rc[rc["plen"] == n], on=["hs_rev", "prefix"]
-            )
-        )
-    t = pd.concat(parts, ignore_index=True)
-    excl = pd.DataFrame(
-        [(i, x) for i, r in enumerate(rules) for x in r.exclude], columns=["rule_no", "x"]
+    t["area_no"] = np.searchsorted(sorted(set(t["area"])), t["area"].to_numpy(dtype=object))
+    t["full"] = t["match"] == "full"
+    return t
+
+
+def _hs6_tags(rules: tuple[Rule, ...], six: pd.DataFrame) -> pd.DataFrame:
+    """Tags of the HS6 codes in `six`, one row per code and area, sorted by code and area:
+    TAG_COLUMNS plus pos (the code's row in six), area_no and full. Of a code's rules in an
+    area the tag is the first full one, else the first (in rule order; a shorter rule code
+    first)."""
+    rc = _rule_codes(rules, tuple(six["rev"].unique()))
+    which, pos = _prefix_hits(
+        six["key"].to_numpy(dtype=object), list(rc["hs_rev"] + "|" + rc["prefix"])
     )
-    if len(excl):
-        hit = (
-            pd.concat(
-                [
-                    t[["rule_no", "hs_code"]]
-                    .reset_index()
-                    .assign(x=lambda d, n=n: d["hs_code"].str[:n])
-                    for n in (2, 4, 6)
-                ]
-            )
-            .merge(excl, on=["rule_no", "x"])["index"]
-            .unique()
-        )
-        t = t.drop(index=hit)
-    t["area"] = [rules[i].area for i in t["rule_no"]]
-    t["match"] = [rules[i].match for i in t["rule_no"]]
-    # one tag per (code, area): full before partial, then rule order
-    t = t.sort_values(
-        ["hs_rev", "hs_code", "area", "match", "rule_no"],
-        key=lambda s: s.map({"full": 0, "partial": 1}) if s.name == "match" else s,
+    m = rc.iloc[which].assign(pos=pos).reset_index(drop=True)
+    m = m[~_excluded(rules, six, pos, m["rule_no"].to_numpy())]
+    info = _rule_table(rules).iloc[m["rule_no"]].reset_index(drop=True)
+    m = pd.concat([m.reset_index(drop=True), info], axis=1)
+    order = np.lexsort(
+        (m["plen"], m["rule_no"], ~m["full"], m["area_no"], m["pos"]),
     )
-    t = t.drop_duplicates(["hs_rev", "hs_code", "area"])
-    t["subarea"] = [rules[i].subarea for i in t["rule_no"]]
-    t["rule_id"] = [rules[i].id for i in t["rule_no"]]
-    t = t.rename(columns={"prefix": "rule_code"})
-    return t[TAG_COLUMNS].reset_index(drop=True)
+    m = m.iloc[order]
+    m = m[_run_starts(m["pos"].to_numpy(), m["area_no"].to_numpy())]
+    return m.assign(
+        hs_rev=six["rev"].array.take(m["pos"].to_numpy()),
+        hs_code=six["code"].array.take(m["pos"].to_numpy()),
+        rule_code=m["prefix"],
+    ).reset_index(drop=True)
 
 
-def _rolled_up(six: pd.DataFrame, level: int) -> pd.DataFrame:
-    """HS4/HS2 tags from their HS6 children: full only when every child is full."""
-    c = hs.codes_plain()
-    kids = c[(c["level"] == 6)][["rev", "code"]]
-    n_kids = kids.groupby([kids["rev"], kids["code"].str[:level]]).size().rename("n")
-    t = six.assign(parent=six["hs_code"].str[:level], full=six["match"] == "full")
-    g = t.groupby(["hs_rev", "parent", "area"], sort=True)
-    agg = g.agg(
-        n_full=("full", "sum"),
-        subarea=("subarea", "first"),
-        rule_id=("rule_id", "first"),
-        rule_code=("rule_code", "first"),
-    ).reset_index()
-    n = n_kids.reindex(pd.MultiIndex.from_frame(agg[["hs_rev", "parent"]])).to_numpy()
-    agg["match"] = ["full" if f == k else "partial" for f, k in zip(agg["n_full"], n, strict=True)]
-    return agg.rename(columns={"parent": "hs_code"})[TAG_COLUMNS]
+def _rolled_up(six_tags: pd.DataFrame, six: pd.DataFrame, level: int) -> pd.DataFrame:
+    """HS4/HS2 tags from their HS6 children: full only when every child is full; subarea,
+    rule_id and rule_code of the first tagged child (in code order)."""
+    parent_no, _ = pd.factorize(six["rev"] + "|" + six["code"].str[:level])  # sorted: 0, 1, ..
+    n_kids = np.bincount(parent_no)
+    parent = parent_no[six_tags["pos"].to_numpy()]
+    order = np.lexsort((six_tags["area_no"], parent))  # stable: children stay in code order
+    t, parent = six_tags.iloc[order], parent[order]
+    first = _run_starts(parent, t["area_no"].to_numpy())
+    n_full = np.bincount(np.cumsum(first) - 1, weights=t["full"], minlength=int(first.sum()))
+    t = t[first]
+    full = n_full == n_kids[parent[first]]
+    return t.assign(
+        hs_code=t["hs_code"].str[:level],
+        match=pd.array(np.where(full, "full", "partial").astype(object), dtype="str"),
+    ).reset_index(drop=True)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
+def _tag_table_of(revs: tuple[str, ...]) -> pd.DataFrame:
+    """tag_table() restricted to the revisions `revs` (same rows, same order): a build tags
+    only the revisions its flows use."""
+    six = _six(revs)
+    tags = _hs6_tags(load_rules(), six)
+    parts = [tags, _rolled_up(tags, six, 4), _rolled_up(tags, six, 2)]
+    return pd.concat([p[TAG_COLUMNS] for p in parts], ignore_index=True)
+
+
 def tag_table() -> pd.DataFrame:
     """Every tagged (hs_rev, hs_code) at HS6, HS4 and HS2, one row per area."""
-    six = _hs6_tags(load_rules())
-    return pd.concat([six, _rolled_up(six, 4), _rolled_up(six, 2)], ignore_index=True)
+    return _tag_table_of(HS_REVISIONS)
 
 
 @lru_cache(maxsize=1)
@@ -264,42 +335,94 @@ def tags_for(rev: str, code: str) -> list[Tag]:
     ]
 
 
+# ------------------------------------------------------------ tagging flows
+
+
+def _group_ids(flows: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """One integer per distinct combination of `columns` (nulls count as values, as in
+    groupby(dropna=False)): factorized columns, combined, instead of a string groupby."""
+    ids = np.zeros(len(flows), dtype=np.int64)
+    for c in columns:
+        codes, uniques = pd.factorize(flows[c], use_na_sentinel=False)
+        ids = ids * max(len(uniques), 1) + codes
+        if len(ids) and ids.max() > 2**40:  # keep the product of cardinalities in int64
+            ids = pd.factorize(ids)[0].astype(np.int64)
+    return ids
+
+
 def leaf_mask(flows: pd.DataFrame) -> pd.Series:
     """HS rows at the finest level fetched per cell; never TOTAL or World rows."""
     hs_rows = (flows["hs_level"] > 0) & (flows["partner"] != "WLD") & flows["hs_rev"].notna()
-    top = (
-        flows["hs_level"]
-        .where(hs_rows)
-        .groupby([flows[c] for c in FLOW_CELL], dropna=False)
-        .transform("max")
-    )
-    return hs_rows & (flows["hs_level"] == top)
+    cell = pd.factorize(_group_ids(flows, FLOW_CELL))[0]
+    level = flows["hs_level"].to_numpy()
+    top = np.full(cell.max() + 1 if len(cell) else 0, -1, dtype=np.int64)
+    np.maximum.at(top, cell, np.where(hs_rows.to_numpy(), level, -1))
+    return hs_rows & pd.Series(level == top[cell], index=flows.index)
 
 
 def leaf_rows(flows: pd.DataFrame) -> pd.DataFrame:
     return flows[leaf_mask(flows)]
 
 
+def _tag_spans(tags: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """The distinct keys "rev|code" of a tag table, each with its first row and row count
+    (a key's rows are contiguous)."""
+    key_no, keys = pd.factorize(tags["hs_rev"] + "|" + tags["hs_code"])
+    return keys, np.flatnonzero(_run_starts(key_no)), np.bincount(key_no)
+
+
+def _row_tags(flows: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The tag table of the flows' revisions and, per flow row in `rows`, the span of its
+    tags in it (start, count; count 0: untagged). Keys are compared once per distinct
+    (hs_rev, hs_code), not per row."""
+    rev_no, revs = pd.factorize(flows["hs_rev"])
+    code_no, codes = pd.factorize(flows["hs_code"])
+    tags = _tag_table_of(tuple(r for r in HS_REVISIONS if r in set(revs)))
+    pair_no, pairs = pd.factorize(rev_no[rows].astype(np.int64) * len(codes) + code_no[rows])
+    keys = revs.take(pairs // len(codes)) + "|" + codes.take(pairs % len(codes))
+    tag_keys, start, count = _tag_spans(tags)
+    at = tag_keys.get_indexer(keys)
+    found = at >= 0
+    span_start = np.where(found, start[at], 0)[pair_no]
+    span_count = np.where(found, count[at], 0)[pair_no]
+    return tags, np.stack([span_start, span_count])
+
+
+def _focus_frame(
+    flows: pd.DataFrame, src: np.ndarray, tags: pd.DataFrame, tag: np.ndarray
+) -> pd.DataFrame:
+    """FOCUS_FIELDS of flow rows src with their tags (rows `tag` of tags), taken by position."""
+    cols = {
+        f.name: (tags if f.name in _TAG_FIELDS else flows)[f.name].array.take(at)
+        for f in FOCUS_FIELDS
+        for at in [tag if f.name in _TAG_FIELDS else src]
+        if f.name in _TAG_FIELDS or f.name in flows.columns
+    }
+    return conform(pd.DataFrame(cols, copy=False), FOCUS_FIELDS)
+
+
 def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """focus rows (one per leaf row and area, with match full/partial) and the coverage
-    report. Only tagged rows are copied; one merge, in flows order."""
+    """focus rows (one per leaf row and area, with match full/partial, in flows order) and the
+    coverage report. Only tagged rows are copied, by position: no merge."""
     leaf = leaf_mask(flows)
-    key = ["hs_rev", "hs_code"]
-    tags = tag_table().drop(columns="rule_code")
-    needed = [f.name for f in FOCUS_FIELDS if f.name in flows.columns]
-    tagged_keys = pd.MultiIndex.from_frame(tags[key].drop_duplicates())
-    tagged = leaf & pd.MultiIndex.from_frame(flows[key].astype(object)).isin(tagged_keys)
-    # An inner merge keeps the left rows' order (flows are sorted by key).
-    focus = conform(flows.loc[tagged, needed].merge(tags, on=key, how="inner"), FOCUS_FIELDS)
-    return focus, coverage(flows, leaf, tagged, focus)
+    rows = np.flatnonzero(leaf.to_numpy() & flows["hs_code"].notna().to_numpy())
+    tags, (start, count) = _row_tags(flows, rows)
+    hit = count > 0
+    i, tag = _spans(start[hit], count[hit])
+    src = rows[hit][i]
+    focus = _focus_frame(flows, src, tags, tag)
+    tagged = np.zeros(len(flows), dtype=bool)
+    tagged[src] = True
+    return focus, coverage(flows, leaf, pd.Series(tagged, index=flows.index), focus, src)
 
 
 def coverage(
-    flows: pd.DataFrame, leaf: pd.Series, tagged: pd.Series, focus: pd.DataFrame
+    flows: pd.DataFrame, leaf: pd.Series, tagged: pd.Series, focus: pd.DataFrame, row: np.ndarray
 ) -> pd.DataFrame:
     """Per source, freq, year, flow and HS level: each area's value, the part attributable
     (full matches) and the partial remainder; plus `untagged` (no tag at all) and
-    `partial_only` (tagged, but in no area fully): the value no area can claim."""
+    `partial_only` (tagged, but in no area fully): the value no area can claim. `row` is
+    each focus row's flow row (flows' key is unique: validate() checks it before)."""
     by = ["source", "freq", "year", "flow", "hs_level"]
     narrow = flows.loc[leaf, [*by, "value_usd"]]
     total = narrow.groupby(by)["value_usd"].sum().rename("total_usd")
@@ -308,9 +431,8 @@ def coverage(
     f["partial_usd"] = f["value_usd"] - f["full_usd"]
     area = f.groupby([*by, "area"])[["value_usd", "full_usd", "partial_usd"]].sum()
     # rows tagged somewhere but full in no area: one value per flow row, not per tag
-    row_key = [c for c in FLOWS_KEY if c in focus.columns]
-    any_full = f.groupby(row_key, dropna=False, sort=False)["full_usd"].transform("max") > 0
-    part_only = f[~any_full].drop_duplicates(row_key).groupby(by)["value_usd"].sum()
+    any_full = f["full_usd"].groupby(row).transform("max").to_numpy() > 0
+    part_only = f[~any_full & _run_starts(row)].groupby(by)["value_usd"].sum()
     extra = [
         s.rename("value_usd").reset_index().assign(area=name, partial_usd=0.0, full_usd=0.0)
         for name, s in (("untagged", untagged), ("partial_only", part_only))
