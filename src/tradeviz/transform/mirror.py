@@ -12,218 +12,422 @@ something in the group.
 
 The importer's side is its CIF value where it reports one (`cif_usd`), else its primary
 value (`importer_basis` says which), so the gap is the CIF/FOB gap it claims to be.
-Everything is merges and group-bys: no per-row Python.
+
+Everything runs on integer codes (issue 12: this was the build's slowest step). The few
+columns read are encoded once; a comparison cell (exporter, importer, freq, year, month)
+and a compared key (a code, or a correlation group) are integers; string work touches only
+distinct codes; the text columns are taken from small vocabularies once, at the end.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tradeviz.schema import MIRROR_FIELDS, conform
 from tradeviz.vocab import hs
 from tradeviz.vocab.countries import CA_ISO3, CHINA
 
-GROUP = ["exporter", "importer", "freq", "year", "month"]
+COUNTRIES = (CHINA.iso3, *CA_ISO3)  # a cell's exporter and importer index this tuple
+FREQS = ("A", "M")
+SORT = ["direction", "freq", "year", "month"]  # the output's order, then hs_code and key
+STATUS = ("importer_only", "exporter_only", "matched")
+BASIS = ("cif", "value_usd", "mixed")
+EXPORTER, IMPORTER = 0, 1  # the sides, as the second axis of the per-side sums
 
 
-# the flows columns the comparison reads: the sides copy these only, not descriptions etc.
-USED = [
-    "freq",
-    "year",
-    "month",
-    "reporter",
-    "partner",
-    "flow",
-    "hs_rev",
-    "hs_code",
-    "hs_level",
-    "value_usd",
-    "cif_usd",
-    "synthetic",
-]
+# ------------------------------------------------------------------ rows as integers
 
 
-def _sides(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+@dataclass
+class Rows:
+    """The rows either side reports, as arrays in flows order: `imp` marks the importer's
+    reports, `cell` indexes `cells`, `rev` and `code` index `revs` and `codes`."""
+
+    imp: np.ndarray
+    cell: np.ndarray
+    rev: np.ndarray
+    code: np.ndarray
+    level: np.ndarray
+    value: np.ndarray
+    has_cif: np.ndarray
+    syn: np.ndarray
+    revs: np.ndarray
+    codes: np.ndarray
+    cells: pd.DataFrame  # exporter, importer (COUNTRIES index), monthly, year, month (0: none)
+
+    def take(self, keep: np.ndarray) -> Rows:
+        """The rows where `keep`, with the same vocabularies and cells."""
+        arrays = {k: getattr(self, k)[keep] for k in ROW_ARRAYS}
+        return Rows(**arrays, revs=self.revs, codes=self.codes, cells=self.cells)
+
+
+ROW_ARRAYS = ("imp", "cell", "rev", "code", "level", "value", "has_cif", "syn")
+
+
+def _pair_rows(flows: pd.DataFrame) -> np.ndarray:
+    """Comtrade A/M exports and imports between China and a Central Asian country."""
     china, ca = CHINA.iso3, list(CA_ISO3)
     rep, par = flows["reporter"], flows["partner"]
     pair = ((rep == china) & par.isin(ca)) | (rep.isin(ca) & (par == china))
-    pair &= (flows["source"] == "comtrade") & flows["freq"].isin(["A", "M"])
-    used = [c for c in USED if c in flows.columns]
-    exp = flows.loc[pair & (flows["flow"] == "export"), used]
-    imp = flows.loc[pair & (flows["flow"] == "import"), used]
-    exp["month"], imp["month"] = exp["month"].astype("Int8"), imp["month"].astype("Int8")
-    exp = exp.assign(exporter=exp["reporter"], importer=exp["partner"], has_cif=True)
-    cif = imp["cif_usd"] if "cif_usd" in imp.columns else pd.Series(np.nan, index=imp.index)
-    imp = imp.assign(
-        exporter=imp["partner"],
-        importer=imp["reporter"],
-        value_usd=cif.fillna(imp["value_usd"]),
-        has_cif=cif.notna(),
+    pair &= (flows["source"] == "comtrade") & flows["freq"].isin(FREQS)
+    return (pair & flows["flow"].isin(["export", "import"])).to_numpy()
+
+
+def _encoded(col: pd.Series, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The selected rows of a text column as int32 codes, and the distinct texts."""
+    code, uniques = pd.factorize(col.astype("str"))
+    return code[sel].astype(np.int32), np.asarray(uniques, dtype=object)
+
+
+def _country(col: pd.Series, sel: np.ndarray) -> np.ndarray:
+    """The selected rows' countries as indexes into COUNTRIES."""
+    code, uniques = _encoded(col, sel)
+    known = np.array([COUNTRIES.index(u) if u in COUNTRIES else -1 for u in uniques], dtype=int)
+    return known[code]
+
+
+def _floats(flows: pd.DataFrame, name: str, sel: np.ndarray) -> np.ndarray:
+    """A float column's selected rows (NaN for missing; all NaN when there is no column)."""
+    if name not in flows.columns:
+        return np.full(int(sel.sum()), np.nan)
+    return flows[name].to_numpy(dtype=np.float64, na_value=np.nan)[sel]
+
+
+def _rows(flows: pd.DataFrame) -> Rows:
+    """The compared rows. Columns are encoded whole and then masked: the selected rows of
+    the frame (25 columns, most of them text) are never copied."""
+    sel = _pair_rows(flows)
+    imp = (flows["flow"] == "import").to_numpy()[sel]
+    rep, par = _country(flows["reporter"], sel), _country(flows["partner"], sel)
+    cif = _floats(flows, "cif_usd", sel)
+    cif_imp = imp & ~np.isnan(cif)
+    rev, revs = _encoded(flows["hs_rev"], sel)
+    code, codes = _encoded(flows["hs_code"], sel)
+    cell, cells = _cells(
+        np.where(imp, par, rep),
+        np.where(imp, rep, par),
+        (flows["freq"] == "M").to_numpy()[sel],
+        flows["year"].to_numpy(dtype=np.int64)[sel],
+        flows["month"].astype("Int8").fillna(0).to_numpy(dtype=np.int64)[sel],
     )
-    return exp, imp
-
-
-CELL = "cell"  # integer id of a comparison cell (GROUP), the same on both sides
-
-
-def _with_cells(
-    exp: pd.DataFrame, imp: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Both sides with the integer id of their cell instead of its five key columns, and
-    the cells (GROUP columns by id): group-bys and joins then key on one integer."""
-    both = pd.concat([exp[GROUP], imp[GROUP]], ignore_index=True)
-    ids = both.groupby(GROUP, dropna=False, sort=False).ngroup().to_numpy()
-    first = np.unique(ids, return_index=True)[1]
-    cells = both.iloc[first].set_axis(pd.Index(ids[first], name=CELL))
-    drop = [*GROUP, "reporter", "partner", "flow"]
-    exp = exp.drop(columns=drop).assign(cell=ids[: len(exp)])
-    imp = imp.drop(columns=drop).assign(cell=ids[len(exp) :])
-    return exp, imp, cells
-
-
-def _finest(side: pd.DataFrame) -> pd.DataFrame:
-    """Per cell, only the rows at the finest level fetched (levels are partitions)."""
-    top = side.groupby(CELL)["hs_level"].transform("max")
-    return side[side["hs_level"] == top]
-
-
-def _levels(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
-    """Per comparison cell (by id): each side's level and revision, and the level compared
-    at."""
-    e = exp.groupby(CELL).agg(e_level=("hs_level", "max"), e_rev=("hs_rev", "first"))
-    i = imp.groupby(CELL).agg(i_level=("hs_level", "max"), i_rev=("hs_rev", "first"))
-    lv = e.join(i, how="outer")
-    lv["match_level"] = lv[["e_level", "i_level"]].min(axis=1).astype(int)
-    both = lv["e_rev"].notna() & lv["i_rev"].notna()
-    lv["grouped"] = both & (lv["e_rev"] != lv["i_rev"]) & (lv["match_level"] > 0)
-    return lv
-
-
-def _keyed(side: pd.DataFrame, lv: pd.DataFrame, rev_col: str) -> pd.DataFrame:
-    """Side rows with `code` at match_level and `key` (the code, or its group id)."""
-    got = lv.loc[side[CELL].to_numpy(), ["match_level", "grouped", "e_rev", "i_rev"]]
-    got.index = side.index
-    side = side.assign(**{c: got[c] for c in got.columns})
-    lvl = side["match_level"].to_numpy()
-    # string column operations only: np.select would make a Python object of every code
-    code = side["hs_code"].astype("str").str.slice(0, 6)
-    for level, cut in ((4, 4), (2, 2)):
-        if (lvl == level).any():
-            code = code.where(lvl != level, code.str.slice(0, cut))
-    side["code"] = code.where(lvl != 0, "TOTAL")
-    side["key"] = side["code"]
-    side["group_id"] = pd.Series(pd.NA, index=side.index, dtype="object")
-    grouped = side[side["grouped"]]
-    for (e_rev, i_rev, level), part in grouped.groupby(["e_rev", "i_rev", "match_level"]):
-        g = hs.groups(e_rev, i_rev, int(level))
-        g = g[g["rev"] == part[rev_col].iloc[0]].set_index("code")["group"]
-        ids = g.reindex(part["code"]).to_numpy()
-        # a code no table knows stays alone, under its own id
-        ids = np.where(pd.isna(ids), part[rev_col] + ":" + part["code"], ids)
-        side.loc[part.index, "group_id"] = ids
-        side.loc[part.index, "key"] = ids
-    return side
-
-
-def _rolled(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    by = [CELL, "match_level", "key"]
-    out = (
-        side.groupby(by, dropna=False)
-        .agg(
-            value=("value_usd", "sum"),
-            syn=("synthetic", "max"),
-            n_cif=("has_cif", "sum"),
-            n=("has_cif", "size"),
-            group_id=("group_id", "first"),
-            first=("code", "min"),
-        )
-        .reset_index()
+    return Rows(
+        imp=imp,
+        cell=cell,
+        rev=rev,
+        code=code,
+        level=flows["hs_level"].to_numpy(dtype=np.int8)[sel],
+        value=np.where(cif_imp, cif, _floats(flows, "value_usd", sel)),
+        has_cif=~imp | cif_imp,
+        syn=flows["synthetic"].to_numpy(dtype=bool)[sel],
+        revs=revs,
+        codes=codes,
+        cells=cells,
     )
-    # codes reported per key: one code almost always; join only the keys with several
-    codes = side[[*by, "code"]].drop_duplicates().sort_values("code")
-    several = codes.groupby(by, dropna=False)["code"].transform("size") > 1
-    joined = pd.concat(
-        [
-            codes[~several].rename(columns={"code": "codes"}),
-            codes[several]
-            .groupby(by, dropna=False)["code"]
-            .agg(",".join)
-            .rename("codes")
-            .reset_index(),
-        ],
-        ignore_index=True,
+
+
+def _cells(
+    exporter: np.ndarray,
+    importer: np.ndarray,
+    monthly: np.ndarray,
+    year: np.ndarray,
+    month: np.ndarray,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's cell id and the cells' key columns, by packing the five small integers
+    into one int64."""
+    packed = (((exporter * 8 + importer) * 2 + monthly) * 65536 + year + 32768) * 16 + month
+    keys, cell = np.unique(packed, return_inverse=True)
+    month_of, rest = keys % 16, keys // 16
+    year_of, rest = rest % 65536 - 32768, rest // 65536
+    monthly_of, rest = rest % 2, rest // 2
+    cells = pd.DataFrame(
+        {"exporter": rest // 8, "importer": rest % 8, "monthly": monthly_of}
+        | {"year": year_of, "month": month_of}
     )
-    out = out.merge(joined, on=by, how="left")
-    return out.rename(
-        columns={
-            c: f"{prefix}_{c}" for c in ("value", "syn", "n_cif", "n", "group_id", "codes", "first")
+    return cell.astype(np.int32), cells
+
+
+# ------------------------------------------------------------------ levels and keys
+
+
+@dataclass
+class Levels:
+    """Per cell: each side's finest level and revision (-1 where the side reported
+    nothing), the level compared at, and whether the revisions differ (groups compared)."""
+
+    e_rev: np.ndarray
+    i_rev: np.ndarray
+    match: np.ndarray
+    grouped: np.ndarray
+
+
+def _finest(rows: Rows) -> tuple[Rows, np.ndarray]:
+    """Per cell and side only the rows at the finest level fetched (levels are
+    partitions), and that level by cell and side (-1: none)."""
+    top = np.full((len(rows.cells), 2), -1, dtype=np.int64)
+    np.maximum.at(top, (rows.cell, rows.imp.astype(np.intp)), rows.level)
+    return rows.take(rows.level == top[rows.cell, rows.imp.astype(np.intp)]), top
+
+
+def _levels(rows: Rows, top: np.ndarray) -> Levels:
+    """The cells' levels; a side's revision is its first row's, in flows order."""
+    first = np.full((len(rows.cells), 2), len(rows.imp), dtype=np.int64)
+    np.minimum.at(first, (rows.cell, rows.imp.astype(np.intp)), np.arange(len(rows.imp)))
+    some = first < len(rows.imp)
+    rev = np.where(some, rows.rev[np.minimum(first, len(rows.imp) - 1)], -1)
+    both = some.all(axis=1)
+    match = np.where(both, top.min(axis=1), top.max(axis=1))
+    grouped = both & (rev[:, 0] != rev[:, 1]) & (match > 0)
+    return Levels(rev[:, 0], rev[:, 1], match, grouped)
+
+
+@dataclass
+class Keys:
+    """Per row its code at the match level and its compared key (the code, or
+    `ncodes` + its group), as ids into `vocab` (the cut codes, then the group names)."""
+
+    code: np.ndarray
+    key: np.ndarray
+    vocab: np.ndarray
+    ncodes: int
+
+
+def _cut_codes(rows: Rows, match: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code at its cell's match level (TOTAL at level 0), as an id into the
+    returned texts; strings are cut once per distinct (code, cut)."""
+    level = match[rows.cell]
+    cut = np.select([level == 0, level == 2, level == 4], [0, 2, 4], 6)
+    combo, inverse = np.unique(rows.code.astype(np.int64) * 8 + cut, return_inverse=True)
+    texts = [
+        c[:k] if k else "TOTAL" for c, k in zip(rows.codes[combo // 8], combo % 8, strict=True)
+    ]
+    ids, vocab = pd.factorize(np.array(texts, dtype=object))
+    return ids[inverse].astype(np.int32), np.asarray(vocab, dtype=object)
+
+
+@lru_cache(maxsize=64)
+def _group_of(e_rev: str, i_rev: str, level: int, rev: str) -> dict[str, str]:
+    """code -> group name of `rev`'s codes in the groups of e_rev and i_rev."""
+    g = hs.groups(e_rev, i_rev, level)
+    g = g[g["rev"] == rev]
+    return dict(zip(g["code"].tolist(), g["group"].tolist(), strict=True))
+
+
+def _group_names(rows: Rows, lv: Levels, code: np.ndarray, vocab: np.ndarray) -> np.ndarray:
+    """Per row of a grouped cell, the name of its correlation group (a code no table knows
+    stays alone, as "<rev>:<code>"); None elsewhere. Looked up once per distinct code of
+    each (revisions, level, side)."""
+    names = np.full(len(code), None, dtype=object)
+    at = np.flatnonzero(lv.grouped[rows.cell])
+    cell, nrev = rows.cell[at], len(rows.revs)
+    packed = (lv.e_rev[cell] * nrev + lv.i_rev[cell]) * 16 + lv.match[cell]
+    packed = (packed * 2 + rows.imp[at]) * len(vocab) + code[at]
+    combo, inverse = np.unique(packed, return_inverse=True)
+    found = []
+    for c in combo.tolist():
+        context, text = divmod(c, len(vocab))
+        context, side = divmod(context, 2)
+        pair, level = divmod(context, 16)
+        e, i = (rows.revs[r] for r in divmod(pair, nrev))
+        rev = i if side else e
+        found.append(_group_of(e, i, level, rev).get(vocab[text]) or f"{rev}:{vocab[text]}")
+    names[at] = np.array(found, dtype=object)[inverse]
+    return names
+
+
+def _keys(rows: Rows, lv: Levels) -> Keys:
+    code, vocab = _cut_codes(rows, lv.match)
+    names = _group_names(rows, lv, code, vocab)
+    key, ncodes = code.copy(), len(vocab)
+    grouped = lv.grouped[rows.cell]
+    if grouped.any():
+        gid, gvocab = pd.factorize(names[grouped])
+        key[grouped] = ncodes + gid
+        vocab = np.concatenate([vocab, np.asarray(gvocab, dtype=object)])
+    return Keys(code, key, vocab, ncodes)
+
+
+def _rank(vocab: np.ndarray) -> np.ndarray:
+    """Each text's rank in code point order (the order pandas sorts str columns in)."""
+    rank = np.empty(len(vocab), dtype=np.int64)
+    rank[np.argsort(vocab, kind="stable")] = np.arange(len(vocab))
+    return rank
+
+
+# ------------------------------------------------------------------ both sides summed
+
+
+@dataclass
+class Sums:
+    """Per output row (a distinct cell and key, rows sorted by cell * nkeys + key) and side
+    (second axis: EXPORTER, IMPORTER): n rows (0: the side reported nothing), value,
+    n_cif, syn, first (the smallest code's id) and codes (an id into `codes_vocab`:
+    the vocabulary's codes, then joined lists)."""
+
+    cell: np.ndarray
+    key: np.ndarray
+    n: np.ndarray
+    value: np.ndarray
+    n_cif: np.ndarray
+    syn: np.ndarray
+    first: np.ndarray
+    codes: np.ndarray
+    codes_vocab: np.ndarray
+
+    def take(self, order: np.ndarray) -> Sums:
+        cols = ("cell", "key", "n", "value", "n_cif", "syn", "first", "codes")
+        return Sums(**{c: getattr(self, c)[order] for c in cols}, codes_vocab=self.codes_vocab)
+
+
+def _sums(rows: Rows, keys: Keys, rank: np.ndarray) -> Sums:
+    """Each side's rows summed per (cell, key). Values are summed by pandas (compensated,
+    in flows order), as before; counts by bincount."""
+    nkeys = len(keys.vocab)
+    uniq, out = np.unique(rows.cell.astype(np.int64) * nkeys + keys.key, return_inverse=True)
+    slot = out * 2 + rows.imp
+    size = 2 * len(uniq)
+    value = np.full(size, np.nan)
+    summed = pd.Series(rows.value).groupby(slot).sum()
+    value[summed.index.to_numpy()] = summed.to_numpy()
+    first, codes, codes_vocab = _codes_text(slot, keys.code, keys.vocab, rank)
+    pad = np.full(size - len(first), -1)  # the (row, side) slots past the last one used
+    return Sums(
+        cell=(uniq // nkeys).astype(np.int32),
+        key=(uniq % nkeys).astype(np.int32),
+        n=np.bincount(slot, minlength=size).reshape(-1, 2),
+        value=value.reshape(-1, 2),
+        n_cif=np.bincount(slot, rows.has_cif, minlength=size).astype(np.int64).reshape(-1, 2),
+        syn=np.bincount(slot, rows.syn, minlength=size).reshape(-1, 2) > 0,
+        first=np.r_[first, pad].reshape(-1, 2),
+        codes=np.r_[codes, pad].reshape(-1, 2),
+        codes_vocab=codes_vocab,
+    )
+
+
+def _codes_text(
+    slot: np.ndarray, code: np.ndarray, vocab: np.ndarray, rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per slot (0..max, -1 where unused): the id of its smallest code, and its distinct
+    codes sorted and joined by commas as an id into the returned vocabulary (the codes,
+    then the joined lists: one code almost always, so few are joined)."""
+    n = len(vocab)
+    pairs = np.sort(slot.astype(np.int64) * n + rank[code])
+    pairs = pairs[_starts(pairs)]
+    owner, by_rank = pairs // n, np.argsort(rank)[pairs % n]
+    start = np.flatnonzero(_starts(owner))
+    count = np.diff(np.r_[start, len(pairs)])
+    first = np.full(int(owner[-1]) + 1 if len(owner) else 0, -1)
+    first[owner[start]] = by_rank[start]
+    codes = first.copy()
+    several = np.flatnonzero(count > 1)
+    joined = [",".join(vocab[by_rank[start[k] : start[k] + count[k]]]) for k in several]
+    codes[owner[start[several]]] = n + np.arange(len(several))
+    return first, codes, np.concatenate([vocab, np.array(joined, dtype=object)])
+
+
+def _starts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
+
+
+# ------------------------------------------------------------------ output columns
+
+
+def _text(vocab: np.ndarray, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A str column of vocab[at] (null where at < 0), taken in Arrow at once."""
+    taken = pa.array(vocab, type=pa.large_string()).take(pa.array(at, mask=at < 0))
+    return pd.array(taken, dtype="str")
+
+
+def _cell_columns(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells' key columns as the output has them (one row per cell, a few hundred)."""
+    countries = np.array(COUNTRIES, dtype=object)
+    exporter = countries[cells["exporter"].to_numpy()]
+    importer = countries[cells["importer"].to_numpy()]
+    month = cells["month"].to_numpy()
+    return pd.DataFrame(
+        {
+            "direction": pd.array(exporter + "->" + importer, dtype="str"),
+            "exporter": pd.array(exporter, dtype="str"),
+            "importer": pd.array(importer, dtype="str"),
+            "freq": pd.array(np.array(FREQS, dtype=object)[cells["monthly"]], dtype="str"),
+            "year": cells["year"].to_numpy().astype(np.int16),
+            "month": pd.arrays.IntegerArray(month.astype(np.int8), month == 0),
         }
     )
+
+
+def _hs_code(s: Sums, lv: Levels) -> np.ndarray:
+    """Each output row's hs_code (a vocabulary id): its code, or in a grouped cell the
+    first code the exporter reported in the group (else the importer's)."""
+    has_e = s.n[:, EXPORTER] > 0
+    first = np.where(has_e, s.first[:, EXPORTER], s.first[:, IMPORTER])
+    return np.where(lv.grouped[s.cell], first, s.key)
+
+
+def _order(s: Sums, cells: pd.DataFrame, hs_code: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Row order: direction, freq, year, month (missing last), hs_code, then the key (the
+    order in which the former outer merge on the key left ties)."""
+    by_cell = cells.sort_values(SORT).index.to_numpy()
+    cell_rank = np.empty(len(cells), dtype=np.int64)
+    cell_rank[by_cell] = np.arange(len(cells))
+    return np.lexsort((rank[s.key], rank[hs_code], cell_rank[s.cell]))
+
+
+def _labels(s: Sums, keys: Keys, lv: Levels, revs: np.ndarray) -> dict[str, object]:
+    """The code columns: hs_code, group_id, each side's codes, the revisions and level."""
+    grouped = lv.grouped[s.cell]
+    return {
+        "hs_code": _text(keys.vocab, _hs_code(s, lv)),
+        "group_id": _text(keys.vocab, np.where(grouped, s.key, -1)),
+        "exporter_codes": _text(s.codes_vocab, s.codes[:, EXPORTER]),
+        "importer_codes": _text(s.codes_vocab, s.codes[:, IMPORTER]),
+        "match_level": lv.match[s.cell].astype(np.int8),
+        "exporter_rev": _text(revs, lv.e_rev[s.cell]),
+        "importer_rev": _text(revs, lv.i_rev[s.cell]),
+    }
+
+
+def _values(s: Sums) -> dict[str, object]:
+    """The value columns: both sides, gap, ratio, status, basis, synthetic."""
+    has_e, has_i = s.n[:, EXPORTER] > 0, s.n[:, IMPORTER] > 0
+    e_value, i_value = s.value[:, EXPORTER], s.value[:, IMPORTER]
+    matched = has_e & has_i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(matched & (e_value > 0), i_value / e_value, np.nan)
+    n_cif, n = s.n_cif[:, IMPORTER], s.n[:, IMPORTER]
+    basis = np.select([~has_i, n_cif == n, n_cif == 0], [-1, 0, 1], 2)
+    return {
+        "status": _text(np.array(STATUS, dtype=object), np.select([~has_e, ~has_i], [0, 1], 2)),
+        "exporter_fob_usd": e_value,
+        "importer_cif_usd": i_value,
+        "importer_basis": _text(np.array(BASIS, dtype=object), basis),
+        "gap_usd": np.where(matched, i_value - e_value, np.nan),
+        "ratio": ratio,
+        "synthetic": s.syn.any(axis=1),
+    }
 
 
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
-    """The mirror table. Cells of different partner countries never meet (every step joins
-    on exporter and importer), so a large table is compared one Central Asian country at a
-    time: the intermediates then take a fraction of the memory."""
-    exp, imp = _sides(flows)
-    china = CHINA.iso3
-    e_of = exp["exporter"].where(exp["exporter"] != china, exp["importer"])
-    i_of = imp["exporter"].where(imp["exporter"] != china, imp["importer"])
-    countries = sorted(set(e_of.unique()) | set(i_of.unique()))
-    pieces = [(exp[e_of == c], imp[i_of == c]) for c in countries]
-    if len(exp) + len(imp) < CHUNK_ROWS or any(e.empty or i.empty for e, i in pieces):
-        pieces = [(exp, imp)]  # small, or a side missing somewhere: one comparison
-    del exp, imp, e_of, i_of
-    done = []
-    while pieces:  # each piece's inputs released once compared, its extra columns at once
-        e, i = pieces.pop(0)
-        done.append(conform(_compared(e, i), MIRROR_FIELDS))
-        del e, i
-    out = pd.concat(done, ignore_index=True)
-    del done
-    return out.sort_values(["direction", "freq", "year", "month", "hs_code"], ignore_index=True)
-
-
-CHUNK_ROWS = 50_000  # side rows above which the comparison goes country by country
-
-
-def _compared(exp: pd.DataFrame, imp: pd.DataFrame) -> pd.DataFrame:
-    """Mirror rows of the given exporter and importer sides (not yet conformed)."""
-    exp, imp, cells = _with_cells(exp, imp)
-    exp, imp = _finest(exp), _finest(imp)
-    lv = _levels(exp, imp)
-    e = _rolled(_keyed(exp, lv, "e_rev"), "e")
-    i = _rolled(_keyed(imp, lv, "i_rev"), "i")
-    out = e.merge(i, on=[CELL, "match_level", "key"], how="outer")
-    out = out.join(lv[["e_rev", "i_rev"]], on=CELL).join(cells, on=CELL)
-    out["group_id"] = out["e_group_id"].fillna(out["i_group_id"])
-    # a group is named by the first code the exporter reported in it (else the importer)
-    out["hs_code"] = out["key"].where(out["group_id"].isna(), out["e_first"].fillna(out["i_first"]))
-    out["status"] = np.select(
-        [out["e_value"].isna(), out["i_value"].isna()],
-        ["importer_only", "exporter_only"],
-        "matched",
+    """The mirror table: MIRROR_FIELDS, one row per cell and compared code or group, in
+    SORT order then hs_code."""
+    rows, top = _finest(_rows(flows))
+    lv = _levels(rows, top)
+    keys = _keys(rows, lv)
+    rank = _rank(keys.vocab)
+    sums = _sums(rows, keys, rank)
+    cells, revs = _cell_columns(rows.cells), rows.revs
+    del rows  # the per-row arrays: the output's columns are made without them
+    sums = sums.take(_order(sums, cells, _hs_code(sums, lv), rank))
+    out = pd.DataFrame(
+        {c: cells[c].take(sums.cell).array for c in cells.columns}
+        | _labels(sums, keys, lv, revs)
+        | _values(sums)
     )
-    matched = out["status"] == "matched"
-    out["exporter_fob_usd"] = out["e_value"]
-    out["importer_cif_usd"] = out["i_value"]
-    out["gap_usd"] = (out["i_value"] - out["e_value"]).where(matched)
-    out["ratio"] = (out["i_value"] / out["e_value"]).where(matched & (out["e_value"] > 0))
-    out["importer_basis"] = np.select(
-        [out["i_n"].isna(), out["i_n_cif"] == out["i_n"], out["i_n_cif"] == 0],
-        [None, "cif", "value_usd"],
-        "mixed",
-    )
-    out["direction"] = out["exporter"] + "->" + out["importer"]
-    out["synthetic"] = out["e_syn"].fillna(False).astype(bool) | out["i_syn"].fillna(False).astype(
-        bool
-    )
-    return out.rename(
-        columns={
-            "e_rev": "exporter_rev",
-            "i_rev": "importer_rev",
-            "e_codes": "exporter_codes",
-            "i_codes": "importer_codes",
-        }
-    )
+    return conform(out, MIRROR_FIELDS)
