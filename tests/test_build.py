@@ -319,6 +319,26 @@ def test_fast_reader_matches_the_record_reader_and_falls_back(corpus, comtrade_a
         cr.read_frame(wrong_count)
 
 
+def test_records_parsed_in_blocks_equal_the_whole_envelope(comtrade_api, monkeypatch):
+    """The compact path splits the records (msgspec) and parses them in blocks on threads:
+    same rows, same order, same types as reading the envelope whole, for any block size."""
+    from tradeviz.transform import comtrade as cr
+
+    body = comtrade_api()._data(
+        "A",
+        {"reportercode": "156", "partnercode": "398,417", "period": "2021", "cmdcode": "AG6"},
+        10**6,
+    )[0]
+    whole = cr._read_whole(body)[0]
+    assert whole is not None and whole.num_rows > 10
+    for block in (1, 7, 10**6):
+        monkeypatch.setattr(cr, "BLOCK_RECORDS", block)
+        assert cr._records(body) is not None  # compact: the split path is taken
+        split = cr._read_arrow([body])[0]
+        assert split.schema == whole.schema
+        assert split.equals(whole)
+
+
 def test_api_description_is_kept_for_codes_the_reference_lacks(fetched, store):
     """cmdDesc travels from the snapshot to describe(): a code missing from the package HS
     reference gets the API's text; a known code keeps the reference's; no cmd_desc column

@@ -24,9 +24,10 @@ from tradeviz.errors import BuildError
 from tradeviz.schema import FLOW_CELL, FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame, pandera_schema
 from tradeviz.store.parquet import write_parquet, write_text_atomic
 from tradeviz.store.processed import Generation
-from tradeviz.store.raw import RawStore, Snapshot
+from tradeviz.store.raw import RawStore, Snapshot, sha256_hex
 from tradeviz.transform import wits
 from tradeviz.transform.comtrade import ParseReport, compact, parse_comtrade
+from tradeviz.transform.comtrade import parse_pool as comtrade_parse_pool
 from tradeviz.transform.describe import describe
 from tradeviz.transform.mirror import build_mirror
 
@@ -103,31 +104,18 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     return describe(flows)
 
 
-PARSE_THREADS = 2  # snapshots read and parsed at once (gunzip, sha256 and pyarrow's JSON
-# reader release the GIL); each holds one decompressed body in memory while it is parsed
-
-
 def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
-    """Each snapshot read (checked against its sha256) and parsed to compact Arrow, in the
-    given order, up to PARSE_THREADS at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def one(snap: Snapshot) -> tuple[pa.Table, ParseReport]:
-        own = ParseReport()
-        table = _parse(snap, [store.read(snap)], str(store.root / snap.path), own)
-        return table, own
-
-    with ThreadPoolExecutor(PARSE_THREADS) as pool:
-        pending = [pool.submit(one, s) for s in snaps[:PARSE_THREADS]]
-        for nxt in [*snaps[PARSE_THREADS:], *[None] * len(pending)]:
-            table, own = pending.pop(0).result()
-            if nxt is not None:  # the next one starts only once a result is taken
-                pending.append(pool.submit(one, nxt))
-            report.breakdown_rows += own.breakdown_rows
-            report.other_flow_rows += own.other_flow_rows
-            report.unknown_codes |= own.unknown_codes
-            yield table
-            del table
+    """Each snapshot read and parsed to compact Arrow, in the given order. Its sha256 is
+    checked on another thread while it is parsed (hashlib releases the GIL); a mismatch
+    stops the build as RawStore.read would."""
+    for snap in snaps:
+        holder = [store.read(snap, verify=False)]  # the parser releases the bytes early
+        size = len(holder[0])
+        digest = comtrade_parse_pool().submit(sha256_hex, holder[0])
+        table = _parse(snap, holder, str(store.root / snap.path), report)
+        store.check_digest(snap, digest.result(), size)
+        yield table
+        del table
 
 
 def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,14 +93,89 @@ ENVELOPE_SCHEMA = pa.schema(
 
 
 def _read_arrow(holder: list[bytes]) -> tuple[pa.Table | None, bytes | None]:
-    """The whole envelope read by pyarrow as one JSON line, typed by ENVELOPE_SCHEMA (the
-    record fields the build does not need are skipped), then the `data` list flattened
-    into columns: no text is rewritten and no record becomes a Python object.
+    """The needed columns of a v1 envelope read by pyarrow, typed by ARROW_SCHEMA (record
+    fields the build does not need are skipped); no record becomes a Python object.
 
-    A body pyarrow cannot take (a field of another type, not an object, count unlike the
-    records) returns None with the bytes handed back, for the
-    record-by-record reader. On success the original bytes are already released."""
+    A compact body (the API's: no line breaks) is split into its records by msgspec, a
+    real JSON parser, so a "},{" inside a string is data, not a boundary; the records are
+    parsed as JSON lines, block by block, on PARSE_THREADS threads (pyarrow releases the
+    GIL). Memory: the body and a few blocks, not a second copy of it. Any other body is
+    read whole as one JSON document. A body pyarrow cannot take (a field of another type,
+    not an object, count unlike the records) returns None with the bytes handed back, for
+    the record-by-record reader. On success the original bytes are already released."""
     body = holder.pop()
+    records = _records(body)
+    if records is None:
+        return _read_whole(body)
+    try:
+        table = _parse_lines(records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None, body
+    return table, None
+
+
+def _records(body: bytes) -> list | None:
+    """The `data` records of a compact envelope as raw JSON slices of the body (no copy),
+    or None when the body is not one (line breaks, no envelope, count unlike records)."""
+    import msgspec
+
+    end = len(body)
+    while end and body[end - 1] in b"\r\n":
+        end -= 1
+    if body.find(b"\n", 0, end) >= 0 or body.find(b"\r", 0, end) >= 0:
+        return None  # pretty-printed: a record may span lines
+    try:
+        envelope = _envelope_decoder().decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return envelope.data if envelope.count == len(envelope.data) else None
+
+
+@functools.cache
+def _envelope_decoder():  # noqa: ANN202 (msgspec imported lazily)
+    import msgspec
+
+    envelope = msgspec.defstruct(
+        "RecordsEnvelope",
+        [("count", int), ("data", list[msgspec.Raw])],
+        forbid_unknown_fields=False,
+    )
+    return msgspec.json.Decoder(envelope)
+
+
+BLOCK_RECORDS = 2000  # records per JSON-lines block (~2.5 MB of a v1 response)
+PARSE_THREADS = 2
+
+
+def _parse_lines(records: list) -> pa.Table:
+    """Records parsed as JSON lines, block by block on a thread pool, in order."""
+    blocks = (records[i : i + BLOCK_RECORDS] for i in range(0, len(records), BLOCK_RECORDS))
+    tables = list(parse_pool().map(_parse_block, blocks))
+    if not tables:
+        return _SELECTED.empty_table()
+    return pa.concat_tables(tables).select(COLUMNS).cast(_SELECTED)
+
+
+def _parse_block(records: list) -> pa.Table:
+    text = b"\n".join(records)
+    return pj.read_json(
+        pa.BufferReader(text),
+        read_options=pj.ReadOptions(use_threads=False, block_size=len(text) + 1),
+        parse_options=pj.ParseOptions(
+            explicit_schema=_SELECTED, unexpected_field_behavior="ignore"
+        ),
+    )
+
+
+@functools.cache
+def parse_pool() -> ThreadPoolExecutor:
+    """The threads that parse blocks of records (and check hashes meanwhile)."""
+    return ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="tradeviz-parse")
+
+
+def _read_whole(body: bytes) -> tuple[pa.Table | None, bytes | None]:
+    """The whole envelope read by pyarrow as one JSON document, typed by ENVELOPE_SCHEMA,
+    then the `data` list flattened into columns."""
     try:
         table = pj.read_json(
             pa.BufferReader(body),
