@@ -123,14 +123,32 @@ def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _sorted_by_key(table: pa.Table) -> pa.Table:
-    """Rows sorted by FLOWS_KEY, ties in table order (the key columns alone are decoded to
-    sort; the compact table is reordered)."""
-    keys = {k: _decoded(table.column(k)) for k in FLOWS_KEY}
-    keys["_seq"] = pa.array(np.arange(table.num_rows))
-    order = pc.sort_indices(
-        pa.table(keys), sort_keys=[(k, "ascending", "at_start") for k in (*FLOWS_KEY, "_seq")]
-    )
-    return table.take(order)
+    """Rows sorted by FLOWS_KEY (nulls first), ties in table order: a stable sort of each
+    key column's integer ranks (np.lexsort), then one reordering of the compact table."""
+    ranks = [_ranks(table.column(k)) for k in reversed(FLOWS_KEY)]  # lexsort: last key first
+    return table.take(pa.array(np.lexsort(ranks)))
+
+
+def _ranks(column: pa.ChunkedArray) -> np.ndarray:
+    """Integers ordered as the column's values (nulls lowest); strings via their sorted
+    dictionary, so no string is compared per row."""
+    if pa.types.is_dictionary(column.type) or pa.types.is_string(column.type):
+        encoded = _decoded(column).combine_chunks().dictionary_encode()
+        order = pc.sort_indices(encoded.dictionary).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes = encoded.indices.to_numpy(zero_copy_only=False)  # float with NaN where null
+        valid = ~np.isnan(codes) if codes.dtype.kind == "f" else None
+        out = np.full(len(codes), -1, dtype=np.int64)
+        if valid is None:
+            return rank[codes]
+        out[valid] = rank[codes[valid].astype(np.int64)]
+        return out
+    values = column.combine_chunks()
+    filled = pc.fill_null(values, pc.min(values).as_py() or 0).to_numpy(zero_copy_only=False)
+    out = filled.astype(np.int64) * 2 + 1
+    out[values.is_null().to_numpy(zero_copy_only=False)] = np.iinfo(np.int64).min
+    return out
 
 
 def _last_of_each_key(table: pa.Table) -> np.ndarray:
