@@ -231,21 +231,32 @@ def _flip(relation: pd.Series) -> pd.Series:
     return relation.map({"1:1": "1:1", "1:n": "n:1", "n:1": "1:n", "n:n": "n:n"})
 
 
+@lru_cache(maxsize=32)
 def _step(a: str, b: str, pruned: bool) -> pd.DataFrame:
-    """Links of adjacent revisions a -> b: columns src, dst, relation (src:dst)."""
+    """Links of adjacent revisions a -> b: columns src, dst, relation (src:dst). Cached:
+    groups() and links() chain the same few steps (callers never modify the frame)."""
     newer, older = (a, b) if HS_REVISIONS.index(a) > HS_REVISIONS.index(b) else (b, a)
     corr = correlation()
     t = corr[(corr["newer_rev"] == newer) & (corr["older_rev"] == older)]
     if pruned:
-        degree = t.groupby("newer")["older"].transform("size")
-        conv = conversion()
-        conv = conv[(conv["newer_rev"] == newer) & (conv["older_rev"] == older)]
-        keep = pd.MultiIndex.from_frame(conv[["newer", "older"]])
-        in_conv = pd.MultiIndex.from_frame(t[["newer", "older"]]).isin(keep)
-        t = t[(degree <= HUB_DEGREE) | in_conv]
+        t = t[~_hub_links(t, newer, older)]
     if a == newer:
         return pd.DataFrame({"src": t["newer"], "dst": t["older"], "relation": t["relation"]})
     return pd.DataFrame({"src": t["older"], "dst": t["newer"], "relation": _flip(t["relation"])})
+
+
+def _hub_links(t: pd.DataFrame, newer: str, older: str) -> np.ndarray:
+    """Links of a catch-all code (more than HUB_DEGREE older codes) that are not its
+    conversion-table link. Only the few hub codes' links are looked up in the table."""
+    hub = (t.groupby("newer")["older"].transform("size") > HUB_DEGREE).to_numpy(copy=True)
+    if not hub.any():
+        return hub
+    conv = conversion()
+    conv = conv[(conv["newer_rev"] == newer) & (conv["older_rev"] == older)]
+    keep = pd.MultiIndex.from_frame(conv[["newer", "older"]])
+    in_conv = pd.MultiIndex.from_frame(t.loc[hub, ["newer", "older"]]).isin(keep)
+    hub[np.flatnonzero(hub)[in_conv]] = False
+    return hub
 
 
 @lru_cache(maxsize=64)
@@ -303,49 +314,64 @@ def groups(rev_a: str, rev_b: str, level: int = 6) -> pd.DataFrame:
     any 1:n, n:1 or n:n relation of the chained tables share a group (catch-all links
     pruned, see HUB_DEGREE). Columns rev, code, group ("<rev>:<code>" of the group's first
     member, revision order then code). Codes of both revisions are all present, unlinked
-    ones alone in their group."""
+    ones alone in their group.
+
+    Nodes are numbered revision by revision, each revision's codes sorted, so a group's
+    smallest node number is its first member; edges are pairs of node numbers."""
     i, j = sorted((HS_REVISIONS.index(rev_a), HS_REVISIONS.index(rev_b)))
     revs = HS_REVISIONS[i : j + 1]
-    c = codes_plain()
-    nodes = c.loc[c["rev"].isin(revs) & (c["level"] == level), ["rev", "code"]]
-    edges = []
-    for older, newer in zip(revs[:-1], revs[1:], strict=True):
-        s = _step(newer, older, pruned=True)
-        edges.append(
-            pd.DataFrame(
-                {
-                    "rev_u": newer,
-                    "u": s["src"].str[:level],
-                    "rev_v": older,
-                    "v": s["dst"].str[:level],
-                }
-            )
-        )
-    e = (
-        pd.concat(edges, ignore_index=True).drop_duplicates()
-        if edges
-        else pd.DataFrame(columns=["rev_u", "u", "rev_v", "v"])
+    pairs = zip(revs[:-1], revs[1:], strict=True)
+    steps = [_step(newer, older, pruned=True) for older, newer in pairs]
+    cut = [(s["src"].str.slice(0, level), s["dst"].str.slice(0, level)) for s in steps]
+    nodes = _group_nodes(revs, cut, level)
+    start = np.cumsum([0, *(len(n) for n in nodes)])
+    u = [start[k + 1] + nodes[k + 1].get_indexer(newer) for k, (newer, _) in enumerate(cut)]
+    v = [start[k] + nodes[k].get_indexer(older) for k, (_, older) in enumerate(cut)]
+    none = np.zeros(0, dtype=np.intp)
+    label = _components(np.concatenate([none, *u]), np.concatenate([none, *v]), int(start[-1]))
+    names = np.concatenate(
+        [(f"{r}:" + n).to_numpy(dtype=object) for r, n in zip(revs, nodes, strict=True)]
     )
-    keys = pd.concat(
-        [
-            nodes,
-            e[["rev_u", "u"]].set_axis(["rev", "code"], axis=1),
-            e[["rev_v", "v"]].set_axis(["rev", "code"], axis=1),
-        ]
-    ).drop_duplicates()
-    keys = keys.sort_values(
-        ["rev", "code"],
-        key=lambda s: s.map({r: k for k, r in enumerate(HS_REVISIONS)}) if s.name == "rev" else s,
-        ignore_index=True,
+    ends = [k for k, rev in enumerate(revs) if rev in (rev_a, rev_b)]
+    out = pd.DataFrame(
+        {
+            "rev": _texts([np.full(len(nodes[k]), revs[k], dtype=object) for k in ends]),
+            "code": _texts([nodes[k].to_numpy(dtype=object) for k in ends]),
+            "group": _texts([names[label[start[k] : start[k + 1]]] for k in ends]),
+        }
     )
-    idx = pd.MultiIndex.from_frame(keys)
-    u = idx.get_indexer(pd.MultiIndex.from_arrays([e["rev_u"], e["u"]]))
-    v = idx.get_indexer(pd.MultiIndex.from_arrays([e["rev_v"], e["v"]]))
-    label = _components(u, v, len(keys))
-    names = keys["rev"] + ":" + keys["code"]
-    keys["group"] = names.to_numpy()[label]
-    ends = keys[keys["rev"].isin({rev_a, rev_b})]
-    return ends.reset_index(drop=True)
+    # one revision (no links): rev and code have always been object columns then
+    return out if steps else out.astype({"rev": object, "code": object})
+
+
+def _group_nodes(revs: tuple[str, ...], cut: list, level: int) -> list[pd.Index]:
+    """Per revision, sorted: its codes at `level` and the codes its links name (`cut`:
+    per step between adjacent revisions, the newer and the older side's codes)."""
+    nodes = []
+    for k, rev in enumerate(revs):
+        named = [cut[k - 1][0]] if k else []  # the newer side of the step from below
+        named += [cut[k][1]] if k < len(cut) else []  # the older side of the step above
+        codes_k = pd.concat([_codes_at(rev, level), *named]).unique()
+        nodes.append(pd.Index(codes_k).sort_values())
+    return nodes
+
+
+def _texts(parts: list[np.ndarray]) -> pd.api.extensions.ExtensionArray:
+    return pd.array(np.concatenate([np.zeros(0, dtype=object), *parts]), dtype="str")
+
+
+def _codes_at(rev: str, level: int) -> pd.Series:
+    """The codes of `rev` at `level` digits: from codes() when loaded, else from the
+    three columns needed (a cold build's first groups() then reads no texts)."""
+    c = codes() if codes.cache_info().currsize else _code_levels()
+    return c.loc[(c["rev"] == rev) & (c["level"] == level), "code"]
+
+
+@lru_cache(maxsize=1)
+def _code_levels() -> pd.DataFrame:
+    path = resources.files("tradeviz.data").joinpath("hs").joinpath("codes.parquet")
+    with path.open("rb") as fh:
+        return pd.read_parquet(fh, columns=["rev", "code", "level"])
 
 
 @lru_cache(maxsize=1)
