@@ -195,10 +195,16 @@ def _run_starts(*cols: np.ndarray) -> np.ndarray:
     return new
 
 
+def _hs_codes() -> pd.DataFrame:
+    """rev, code and level of every HS code (tags need no texts): codes() when it is loaded
+    (a build has it), else those three columns alone, ~30 MiB less to read cold."""
+    return hs.codes() if hs.codes.cache_info().currsize else hs._code_levels()
+
+
 def _six(revs: tuple[str, ...]) -> pd.DataFrame:
     """The HS6 codes of `revs`: rev, code and key "rev|code", sorted by key (revision, then
     code: revisions are all two characters)."""
-    c = hs.codes_plain()
+    c = _hs_codes()
     six = c.loc[(c["level"] == 6) & c["rev"].isin(revs), ["rev", "code"]]
     six = six.assign(key=six["rev"] + "|" + six["code"])
     if not six["key"].is_monotonic_increasing:
@@ -216,7 +222,7 @@ def _revisions_of(rule: Rule, code: str, listed: set[str]) -> tuple[str, ...]:
 
 def _rule_codes(rules: tuple[Rule, ...], revs: tuple[str, ...]) -> pd.DataFrame:
     """One row per rule, rule code and revision (of `revs`) the rule applies it in."""
-    c = hs.codes_plain()
+    c = _hs_codes()
     named = c[c["code"].isin({rc for r in rules for rc in r.codes})]
     listed = set((named["rev"] + "|" + named["code"]).to_numpy(dtype=object))
     rows = [
@@ -457,10 +463,11 @@ def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     tags, rows, (first, n_tags) = _row_tags(flows, leaf.to_numpy())
     i, tag = _spans(first, n_tags)
     src = rows[i]
-    focus = _focus_frame(flows, src, tags, tag)
-    tagged = np.zeros(len(flows), dtype=bool)
-    tagged[rows] = True
-    return focus, coverage(flows, leaf, pd.Series(tagged, index=flows.index), focus, src)
+    area_no, areas = pd.factorize(tags["area"])
+    full = (tags["match"] == "full").to_numpy()
+    # coverage first: the memory of its work is free again for the focus frame
+    cov = coverage(flows, leaf, src, pd.Categorical.from_codes(area_no[tag], areas), full[tag])
+    return _focus_frame(flows, src, tags, tag), cov
 
 
 def _sums(values: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
@@ -470,44 +477,58 @@ def _sums(values: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
     return out[out.index >= 0]
 
 
-def _area_sums(f: pd.DataFrame, area: pd.Series, cell: np.ndarray) -> pd.DataFrame:
+def _cells(flows: pd.DataFrame, leaf: pd.Series, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each flow row's cell of `by` (-1: not a leaf, or a null in `by`, which groupby leaves
+    out) and the cells' `by` values, indexed by cell."""
+    cell, at = _groups(flows, by, dropna=True)
+    cell[~leaf.to_numpy()] = -1
+    return cell, pd.DataFrame({c: flows[c].array.take(at) for c in by})
+
+
+def _area_sums(f: pd.DataFrame, area: pd.Categorical, cell: np.ndarray) -> pd.DataFrame:
     """Sums of f's columns per cell and area (columns cell, area, then f's)."""
-    area_no, areas = pd.factorize(area)
-    n = max(len(areas), 1)
-    s = _sums(f, np.where(cell >= 0, cell * n + area_no, -1))
-    return s.assign(cell=s.index // n, area=areas.take(s.index % n).array)
+    n = max(len(area.categories), 1)
+    s = _sums(f, np.where(cell >= 0, cell * n + area.codes, -1))
+    return s.assign(cell=s.index // n, area=area.categories.take(s.index % n).array)
+
+
+def _remainder(s: pd.DataFrame, name: str, partial: bool) -> pd.DataFrame:
+    """Value sums per cell as the rows of a pseudo-area (untagged: no part of it partial;
+    partial_only: all of it)."""
+    part = s["value_usd"] if partial else 0.0
+    return s.assign(cell=s.index, area=name, partial_usd=part, full_usd=0.0)
 
 
 def coverage(
-    flows: pd.DataFrame, leaf: pd.Series, tagged: pd.Series, focus: pd.DataFrame, row: np.ndarray
+    flows: pd.DataFrame,
+    leaf: pd.Series,
+    row: np.ndarray,
+    area: pd.Categorical,
+    full: np.ndarray,
 ) -> pd.DataFrame:
     """Per source, freq, year, flow and HS level: each area's value, the part attributable
     (full matches) and the partial remainder; plus `untagged` (no tag at all) and
-    `partial_only` (tagged, but in no area fully): the value no area can claim. `row` is
-    each focus row's flow row (flows' key is unique: validate() checks it before). Sums
-    are grouped on integer cells, not on the string columns."""
+    `partial_only` (tagged, but in no area fully): the value no area can claim.
+
+    One entry of `row`, `area` and `full` per focus row: its flow row (flows' key is
+    unique: validate() checks it first), area, and whether its match is full. Sums are
+    grouped on integer cells, not on the string columns."""
     by = ["source", "freq", "year", "flow", "hs_level"]
-    cell, at = _groups(flows, by, dropna=True)
-    cell[~leaf.to_numpy()] = -1
-    cells = pd.DataFrame({c: flows[c].array.take(at) for c in by})
+    cell, cells = _cells(flows, leaf, by)
     value = flows[["value_usd"]].reset_index(drop=True)
-    untagged = _sums(value, np.where(tagged.to_numpy(), -1, cell))
-    f = pd.DataFrame({"value_usd": focus["value_usd"].to_numpy()})
-    f["full_usd"] = f["value_usd"].where(focus["match"].to_numpy() == "full", 0.0)
+    tagged = np.zeros(len(flows), dtype=bool)
+    tagged[row] = True
+    f = value.iloc[row].reset_index(drop=True)
+    f["full_usd"] = f["value_usd"].where(full, 0.0)
     f["partial_usd"] = f["value_usd"] - f["full_usd"]
     # rows tagged somewhere but full in no area: one value per flow row, not per tag
     any_full = f["full_usd"].groupby(row).transform("max").to_numpy() > 0
-    part_only = _sums(value.iloc[row], np.where(~any_full & _run_starts(row), cell[row], -1))
+    part_only = np.where(~any_full & _run_starts(row), cell[row], -1)
     out = pd.concat(
         [
-            _area_sums(f, focus["area"], cell[row]),
-            untagged.assign(cell=untagged.index, area="untagged", partial_usd=0.0, full_usd=0.0),
-            part_only.assign(
-                cell=part_only.index,
-                area="partial_only",
-                partial_usd=part_only["value_usd"],
-                full_usd=0.0,
-            ),
+            _area_sums(f, area, cell[row]),
+            _remainder(_sums(value, np.where(tagged, -1, cell)), "untagged", False),
+            _remainder(_sums(f[["value_usd"]], part_only), "partial_only", True),
         ],
         ignore_index=True,
     )
