@@ -22,7 +22,6 @@ distinct codes; the text columns are taken from small vocabularies once, at the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -140,7 +139,7 @@ def _cells(
     """Each row's cell id and the cells' key columns, by packing the five small integers
     into one int64."""
     packed = (((exporter * 8 + importer) * 2 + monthly) * 65536 + year + 32768) * 16 + month
-    keys, cell = np.unique(packed, return_inverse=True)
+    cell, keys = pd.factorize(packed)  # cells in order of appearance: any order will do
     month_of, rest = keys % 16, keys // 16
     year_of, rest = rest % 65536 - 32768, rest // 65536
     monthly_of, rest = rest % 2, rest // 2
@@ -196,57 +195,59 @@ class Keys:
     ncodes: int
 
 
+CUTS = (6, 4, 2, 0)  # digits kept at a match level (0: TOTAL); any other level keeps 6
+
+
 def _cut_codes(rows: Rows, match: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's code at its cell's match level (TOTAL at level 0), as an id into the
     returned texts; strings are cut once per distinct (code, cut)."""
     level = match[rows.cell]
-    cut = np.select([level == 0, level == 2, level == 4], [0, 2, 4], 6)
-    combo, inverse = np.unique(rows.code.astype(np.int64) * 8 + cut, return_inverse=True)
+    cut = np.select([level == 4, level == 2, level == 0], [1, 2, 3], 0)
+    table = np.zeros((len(rows.codes), len(CUTS)), dtype=bool)
+    table[rows.code, cut] = True
+    used = np.flatnonzero(table)
+    code_of, cut_of = np.divmod(used, len(CUTS))
     texts = [
-        c[:k] if k else "TOTAL" for c, k in zip(rows.codes[combo // 8], combo % 8, strict=True)
+        c[: CUTS[k]] if CUTS[k] else "TOTAL"
+        for c, k in zip(rows.codes[code_of], cut_of, strict=True)
     ]
     ids, vocab = pd.factorize(np.array(texts, dtype=object))
-    return ids[inverse].astype(np.int32), np.asarray(vocab, dtype=object)
+    table = np.zeros(table.shape, dtype=np.int32)
+    table.flat[used] = ids
+    return table[rows.code, cut], np.asarray(vocab, dtype=object)
 
 
-@lru_cache(maxsize=64)
-def _group_of(e_rev: str, i_rev: str, level: int, rev: str) -> dict[str, str]:
-    """code -> group name of `rev`'s codes in the groups of e_rev and i_rev."""
-    g = hs.groups(e_rev, i_rev, level)
-    g = g[g["rev"] == rev]
-    return dict(zip(g["code"].tolist(), g["group"].tolist(), strict=True))
-
-
-def _group_names(rows: Rows, lv: Levels, code: np.ndarray, vocab: np.ndarray) -> np.ndarray:
-    """Per row of a grouped cell, the name of its correlation group (a code no table knows
-    stays alone, as "<rev>:<code>"); None elsewhere. Looked up once per distinct code of
-    each (revisions, level, side)."""
-    names = np.full(len(code), None, dtype=object)
-    at = np.flatnonzero(lv.grouped[rows.cell])
+def _group_names(
+    rows: Rows, lv: Levels, at: np.ndarray, code: np.ndarray, vocab: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The names of the correlation groups of the rows `at` (in grouped cells): per
+    distinct (revisions, level, row's revision, code) its group's name (a code no table
+    knows stays alone, as "<rev>:<code>"), and which of them each row has."""
     cell, nrev = rows.cell[at], len(rows.revs)
-    packed = (lv.e_rev[cell] * nrev + lv.i_rev[cell]) * 16 + lv.match[cell]
-    packed = (packed * 2 + rows.imp[at]) * len(vocab) + code[at]
-    combo, inverse = np.unique(packed, return_inverse=True)
-    found = []
-    for c in combo.tolist():
-        context, text = divmod(c, len(vocab))
-        context, side = divmod(context, 2)
-        pair, level = divmod(context, 16)
-        e, i = (rows.revs[r] for r in divmod(pair, nrev))
-        rev = i if side else e
-        found.append(_group_of(e, i, level, rev).get(vocab[text]) or f"{rev}:{vocab[text]}")
-    names[at] = np.array(found, dtype=object)[inverse]
-    return names
+    rev = np.where(rows.imp[at], lv.i_rev[cell], lv.e_rev[cell])
+    ctx = (lv.e_rev[cell] * nrev + lv.i_rev[cell]) * 16 + lv.match[cell]
+    combo, which = np.unique((ctx * nrev + rev) * len(vocab) + code[at], return_inverse=True)
+    ctx, rev = np.divmod(combo // len(vocab), nrev)
+    texts = zip(rows.revs[rev], vocab[combo % len(vocab)], strict=True)
+    names = np.array([f"{r}:{c}" for r, c in texts], dtype=object)
+    for c in np.unique(ctx).tolist():
+        mine = np.flatnonzero(ctx == c)
+        (e, i), level = divmod(c // 16, nrev), c % 16
+        g = hs.groups(rows.revs[e], rows.revs[i], level)
+        pos = pd.Index(g["rev"] + ":" + g["code"]).get_indexer(names[mine])
+        hit = pos >= 0
+        names[mine[hit]] = g["group"].to_numpy(dtype=object)[pos[hit]]
+    return names, which
 
 
 def _keys(rows: Rows, lv: Levels) -> Keys:
     code, vocab = _cut_codes(rows, lv.match)
-    names = _group_names(rows, lv, code, vocab)
     key, ncodes = code.copy(), len(vocab)
-    grouped = lv.grouped[rows.cell]
-    if grouped.any():
-        gid, gvocab = pd.factorize(names[grouped])
-        key[grouped] = ncodes + gid
+    at = np.flatnonzero(lv.grouped[rows.cell])
+    if len(at):
+        names, which = _group_names(rows, lv, at, code, vocab)
+        gid, gvocab = pd.factorize(names)
+        key[at] = ncodes + gid[which]
         vocab = np.concatenate([vocab, np.asarray(gvocab, dtype=object)])
     return Keys(code, key, vocab, ncodes)
 
@@ -287,11 +288,11 @@ def _sums(rows: Rows, keys: Keys, rank: np.ndarray) -> Sums:
     """Each side's rows summed per (cell, key). Values are summed by pandas (compensated,
     in flows order), as before; counts by bincount."""
     nkeys = len(keys.vocab)
-    uniq, out = np.unique(rows.cell.astype(np.int64) * nkeys + keys.key, return_inverse=True)
+    out, uniq = pd.factorize(rows.cell.astype(np.int64) * nkeys + keys.key)
     slot = out * 2 + rows.imp
     size = 2 * len(uniq)
     value = np.full(size, np.nan)
-    summed = pd.Series(rows.value).groupby(slot).sum()
+    summed = pd.Series(rows.value).groupby(slot, sort=False).sum()
     value[summed.index.to_numpy()] = summed.to_numpy()
     first, codes, codes_vocab = _codes_text(slot, keys.code, keys.vocab, rank)
     pad = np.full(size - len(first), -1)  # the (row, side) slots past the last one used
