@@ -308,20 +308,23 @@ def _components(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
             return label
 
 
-@lru_cache(maxsize=64)
 def groups(rev_a: str, rev_b: str, level: int = 6) -> pd.DataFrame:
     """Connected groups of codes of two revisions at `level` digits: codes linked through
     any 1:n, n:1 or n:n relation of the chained tables share a group (catch-all links
     pruned, see HUB_DEGREE). Columns rev, code, group ("<rev>:<code>" of the group's first
     member, revision order then code). Codes of both revisions are all present, unlinked
-    ones alone in their group.
-
-    Nodes are numbered revision by revision, each revision's codes sorted, so a group's
-    smallest node number is its first member; edges are pairs of node numbers."""
+    ones alone in their group. The same frame for (a, b) and (b, a): computed once."""
     i, j = sorted((HS_REVISIONS.index(rev_a), HS_REVISIONS.index(rev_b)))
-    revs = HS_REVISIONS[i : j + 1]
+    return _groups(HS_REVISIONS[i : j + 1], level)
+
+
+@lru_cache(maxsize=64)
+def _groups(revs: tuple[str, ...], level: int) -> pd.DataFrame:
+    """groups() of the first and last of adjacent revisions `revs` (oldest first). Nodes
+    are numbered revision by revision, each revision's codes sorted, so a group's smallest
+    node number is its first member; edges are pairs of node numbers."""
     pairs = zip(revs[:-1], revs[1:], strict=True)
-    steps = [_step(newer, older, pruned=True) for older, newer in pairs]
+    steps = [_step(b, a, pruned=True) for a, b in pairs]
     cut = [(s["src"].str.slice(0, level), s["dst"].str.slice(0, level)) for s in steps]
     nodes = _group_nodes(revs, cut, level)
     start = np.cumsum([0, *(len(n) for n in nodes)])
@@ -332,7 +335,7 @@ def groups(rev_a: str, rev_b: str, level: int = 6) -> pd.DataFrame:
     names = np.concatenate(
         [(f"{r}:" + n).to_numpy(dtype=object) for r, n in zip(revs, nodes, strict=True)]
     )
-    ends = [k for k, rev in enumerate(revs) if rev in (rev_a, rev_b)]
+    ends = sorted({0, len(revs) - 1})
     out = pd.DataFrame(
         {
             "rev": _texts([np.full(len(nodes[k]), revs[k], dtype=object) for k in ends]),
