@@ -11,7 +11,9 @@ into a table of every tagged (revision, code):
   revision) is `full` in the area, otherwise `partial` when any is tagged: a chapter is
   never attributed whole to an area unless all its goods are in it.
 
-Tagging flows is then one merge on (hs_rev, hs_code): no per-row Python.
+Tagging flows then finds each distinct (hs_rev, hs_code) of the flows once in that table and
+copies the tagged rows by position: no merge, no per-row Python. A build computes the table
+for the revisions its flows use only; tag_table() is all seven.
 """
 
 from __future__ import annotations
@@ -235,7 +237,9 @@ def _rule_codes(rules: tuple[Rule, ...], revs: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["hs_rev", "prefix", "rule_no", "plen"])
 
 
-def _excluded(rules: tuple[Rule, ...], six: pd.DataFrame, pos: np.ndarray, rule_no: np.ndarray):
+def _excluded(
+    rules: tuple[Rule, ...], six: pd.DataFrame, pos: np.ndarray, rule_no: np.ndarray
+) -> np.ndarray:
     """True where code six[pos] starts with one of the `exclude` prefixes of rule rule_no."""
     revs = six["rev"].unique()
     ex = [(f"{rev}|{x}", i) for i, r in enumerate(rules) for x in r.exclude for rev in revs]
@@ -401,8 +405,9 @@ def _groups(
 def leaf_mask(flows: pd.DataFrame) -> pd.Series:
     """HS rows at the finest level fetched per cell; never TOTAL or World rows."""
     level = flows["hs_level"].to_numpy()
-    hs_rows = (level > 0) & (flows["partner"] != "WLD").to_numpy() & flows["hs_rev"].notna()
-    hs_rows = hs_rows.to_numpy()
+    hs_rows = (
+        (level > 0) & (flows["partner"] != "WLD").to_numpy() & flows["hs_rev"].notna().to_numpy()
+    )
     if len(np.unique(level[hs_rows])) > 1:  # else every HS row is at its cell's finest level
         cell, _ = _groups(flows, list(FLOW_CELL))
         top = np.full(int(cell.max()) + 1, -1, dtype=level.dtype)
