@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,8 @@ from tradeviz.transform.build import build
 from tradeviz.transform.focus import (
     AREAS,
     RulesError,
+    build_focus,
+    leaf_mask,
     lineage_exceptions,
     lineage_violations,
     load_rules,
@@ -397,3 +400,71 @@ def test_hs2_fetch_never_puts_a_whole_chapter_in_one_area(
     energy = cov[cov.area == "energy"]
     assert (energy["full_share"] < 0.5).all()  # no longer "over half of all trade"
     assert set(cov["hs_level"]) == {2}
+
+
+# ------------------------------------------------------------ tagging flows, synthetic
+
+# partner, flow, hs_rev, hs_level, hs_code, value_usd: one reporter, source, year
+MIXED_LEVELS = [
+    ("KAZ", "export", "H6", 2, "27", 100.0),  # the cell also has HS6 rows: not a leaf
+    ("KAZ", "export", "H6", 6, "271121", 60.0),  # pipeline gas: energy, full
+    ("KAZ", "export", "H6", 6, "010121", 40.0),  # horses: agriculture, full
+    ("UZB", "export", "H6", 2, "27", 50.0),  # HS2 only: the leaf; two areas, partial
+    ("UZB", "export", "H6", 2, "01", 5.0),  # live animals: agriculture, full
+    ("KAZ", "import", None, 0, "TOTAL", 500.0),  # never a leaf
+    ("KAZ", "import", "H5", 4, "2711", 70.0),  # every HS6 under it energy: full
+    ("KAZ", "import", "H5", 4, "0302", 1.0),  # fish: no area
+    ("WLD", "export", "H6", 6, "271121", 999.0),  # World: never a leaf
+]
+
+
+def _flows(rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(
+        rows, columns=["partner", "flow", "hs_rev", "hs_level", "hs_code", "value_usd"]
+    )
+    return df.assign(
+        source="comtrade",
+        freq="A",
+        year=np.int16(2022),
+        month=pd.array([pd.NA] * len(df), dtype="Int8"),
+        quarter=pd.array([pd.NA] * len(df), dtype="Int8"),
+        reporter="CHN",
+        hs_rev=df["hs_rev"].astype("str"),
+        hs_level=df["hs_level"].astype("int8"),
+    )
+
+
+def test_leaf_rows_are_the_finest_level_of_each_cell():
+    flows = _flows(MIXED_LEVELS)
+    assert leaf_mask(flows).tolist() == [False, True, True, True, True, False, True, True, False]
+    shuffled = flows.sample(frac=1, random_state=0)
+    assert leaf_mask(shuffled).equals(leaf_mask(flows).reindex(shuffled.index))
+
+
+def test_build_focus_is_the_leaf_rows_joined_with_the_tag_table():
+    """Rows in flows order, one per tag of the row's (revision, code): what a merge of the
+    leaf rows with tag_table() gives, for any row order."""
+    cols = ["partner", "flow", "hs_rev", "hs_level", "hs_code", "area", "match", "value_usd"]
+    for flows in (_flows(MIXED_LEVELS), _flows(MIXED_LEVELS[::-1])):
+        focus, _ = build_focus(flows)
+        want = flows[leaf_mask(flows)].merge(tag_table(), on=["hs_rev", "hs_code"])
+        got = focus[cols]
+        pd.testing.assert_frame_equal(got, want[cols].astype(got.dtypes.to_dict()))
+
+
+def test_coverage_splits_each_cell_into_full_partial_and_untagged():
+    _, cov = build_focus(_flows(MIXED_LEVELS))
+    got = {
+        (r.flow, r.hs_level, r.area): (r.value_usd, r.full_usd, r.partial_usd, r.total_usd)
+        for r in cov.itertuples()
+    }
+    assert got == {
+        ("export", 2, "agriculture"): (5.0, 5.0, 0.0, 55.0),
+        ("export", 2, "critical_minerals"): (50.0, 0.0, 50.0, 55.0),
+        ("export", 2, "energy"): (50.0, 0.0, 50.0, 55.0),
+        ("export", 2, "partial_only"): (50.0, 0.0, 50.0, 55.0),
+        ("export", 6, "agriculture"): (40.0, 40.0, 0.0, 100.0),
+        ("export", 6, "energy"): (60.0, 60.0, 0.0, 100.0),
+        ("import", 4, "energy"): (70.0, 70.0, 0.0, 71.0),
+        ("import", 4, "untagged"): (1.0, 0.0, 0.0, 71.0),
+    }
