@@ -167,17 +167,19 @@ class Levels:
 def _finest(rows: Rows) -> tuple[Rows, np.ndarray]:
     """Per cell and side only the rows at the finest level fetched (levels are
     partitions), and that level by cell and side (-1: none)."""
-    top = np.full((len(rows.cells), 2), -1, dtype=np.int64)
-    np.maximum.at(top, (rows.cell, rows.imp.astype(np.intp)), rows.level)
-    return rows.take(rows.level == top[rows.cell, rows.imp.astype(np.intp)]), top
+    slot = rows.cell * 2 + rows.imp
+    top = np.full(2 * len(rows.cells), -1, dtype=np.int8)
+    np.maximum.at(top, slot, rows.level)
+    return rows.take(rows.level == top[slot]), top.reshape(-1, 2)
 
 
 def _levels(rows: Rows, top: np.ndarray) -> Levels:
     """The cells' levels; a side's revision is its first row's, in flows order."""
-    first = np.full((len(rows.cells), 2), len(rows.imp), dtype=np.int64)
-    np.minimum.at(first, (rows.cell, rows.imp.astype(np.intp)), np.arange(len(rows.imp)))
-    some = first < len(rows.imp)
-    rev = np.where(some, rows.rev[np.minimum(first, len(rows.imp) - 1)], -1)
+    n = len(rows.imp)
+    first = np.full(2 * len(rows.cells), n, dtype=np.int64)
+    np.minimum.at(first, rows.cell * 2 + rows.imp, np.arange(n))
+    some = (first < n).reshape(-1, 2)
+    rev = np.where(some, rows.rev[np.minimum(first, n - 1)].reshape(-1, 2), -1)
     both = some.all(axis=1)
     match = np.where(both, top.min(axis=1), top.max(axis=1))
     grouped = both & (rev[:, 0] != rev[:, 1]) & (match > 0)
@@ -295,16 +297,16 @@ def _sums(rows: Rows, keys: Keys, rank: np.ndarray) -> Sums:
     summed = pd.Series(rows.value).groupby(slot, sort=False).sum()
     value[summed.index.to_numpy()] = summed.to_numpy()
     first, codes, codes_vocab = _codes_text(slot, keys.code, keys.vocab, rank)
-    pad = np.full(size - len(first), -1)  # the (row, side) slots past the last one used
+    pad = np.full(size - len(first), -1, dtype=np.int32)  # slots past the last one used
     return Sums(
         cell=(uniq // nkeys).astype(np.int32),
         key=(uniq % nkeys).astype(np.int32),
-        n=np.bincount(slot, minlength=size).reshape(-1, 2),
+        n=np.bincount(slot, minlength=size).astype(np.int32).reshape(-1, 2),
         value=value.reshape(-1, 2),
-        n_cif=np.bincount(slot, rows.has_cif, minlength=size).astype(np.int64).reshape(-1, 2),
+        n_cif=np.bincount(slot, rows.has_cif, minlength=size).astype(np.int32).reshape(-1, 2),
         syn=np.bincount(slot, rows.syn, minlength=size).reshape(-1, 2) > 0,
-        first=np.r_[first, pad].reshape(-1, 2),
-        codes=np.r_[codes, pad].reshape(-1, 2),
+        first=np.r_[first.astype(np.int32), pad].reshape(-1, 2),
+        codes=np.r_[codes.astype(np.int32), pad].reshape(-1, 2),
         codes_vocab=codes_vocab,
     )
 
@@ -340,10 +342,11 @@ def _starts(ordered: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ output columns
 
 
-def _text(vocab: np.ndarray, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+def _text(vocab: np.ndarray | pa.Array, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A str column of vocab[at] (null where at < 0), taken in Arrow at once."""
-    taken = pa.array(vocab, type=pa.large_string()).take(pa.array(at, mask=at < 0))
-    return pd.array(taken, dtype="str")
+    if not isinstance(vocab, pa.Array):
+        vocab = pa.array(vocab, type=pa.large_string())
+    return pd.array(vocab.take(pa.array(at, mask=at < 0)), dtype="str")
 
 
 def _cell_columns(cells: pd.DataFrame) -> pd.DataFrame:
@@ -381,14 +384,15 @@ def _order(s: Sums, cells: pd.DataFrame, hs_code: np.ndarray, rank: np.ndarray) 
     return np.lexsort((rank[s.key], rank[hs_code], cell_rank[s.cell]))
 
 
-def _labels(s: Sums, keys: Keys, lv: Levels, revs: np.ndarray) -> dict[str, object]:
+def _labels(s: Sums, vocab: np.ndarray, lv: Levels, revs: np.ndarray) -> dict[str, object]:
     """The code columns: hs_code, group_id, each side's codes, the revisions and level."""
     grouped = lv.grouped[s.cell]
+    vocab, codes = pa.array(vocab, pa.large_string()), pa.array(s.codes_vocab, pa.large_string())
     return {
-        "hs_code": _text(keys.vocab, _hs_code(s, lv)),
-        "group_id": _text(keys.vocab, np.where(grouped, s.key, -1)),
-        "exporter_codes": _text(s.codes_vocab, s.codes[:, EXPORTER]),
-        "importer_codes": _text(s.codes_vocab, s.codes[:, IMPORTER]),
+        "hs_code": _text(vocab, _hs_code(s, lv)),
+        "group_id": _text(vocab, np.where(grouped, s.key, -1)),
+        "exporter_codes": _text(codes, s.codes[:, EXPORTER]),
+        "importer_codes": _text(codes, s.codes[:, IMPORTER]),
         "match_level": lv.match[s.cell].astype(np.int8),
         "exporter_rev": _text(revs, lv.e_rev[s.cell]),
         "importer_rev": _text(revs, lv.i_rev[s.cell]),
@@ -423,12 +427,14 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     keys = _keys(rows, lv)
     rank = _rank(keys.vocab)
     sums = _sums(rows, keys, rank)
-    cells, revs = _cell_columns(rows.cells), rows.revs
-    del rows  # the per-row arrays: the output's columns are made without them
+    cells, revs, vocab = _cell_columns(rows.cells), rows.revs, keys.vocab
+    del rows, keys  # the per-row arrays: the output's columns are made without them
     sums = sums.take(_order(sums, cells, _hs_code(sums, lv), rank))
-    out = pd.DataFrame(
+    columns = (
         {c: cells[c].take(sums.cell).array for c in cells.columns}
-        | _labels(sums, keys, lv, revs)
+        | _labels(sums, vocab, lv, revs)
         | _values(sums)
     )
-    return conform(out, MIRROR_FIELDS)
+    del sums
+    # one copy of the numeric columns (conform's), not two
+    return conform(pd.DataFrame(columns, copy=False), MIRROR_FIELDS)
