@@ -130,7 +130,7 @@ def test_corrupted_snapshot_names_file_and_fix(fetched, store):
 
 
 def test_schema_rejects_bad_rows(fetched):
-    from tradeviz.transform.build import validate
+    from tradeviz.transform.checks import validate
 
     build(fetched)
     flows = pd.read_parquet(fetched / "processed" / "flows.parquet")

@@ -29,7 +29,8 @@ def flows(tmp_path_factory, corpus) -> pd.DataFrame:
     from tradeviz.emulators.server import ServedApp
     from tradeviz.extract.http import HttpClient
     from tradeviz.store.raw import RawStore
-    from tradeviz.transform.build import BuildReport, load_flows, validate
+    from tradeviz.transform.build import BuildReport, load_flows
+    from tradeviz.transform.checks import validate
 
     data_dir = tmp_path_factory.mktemp("partners") / "data"
     mp = pytest.MonkeyPatch()

@@ -6,9 +6,8 @@ import functools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
@@ -17,6 +16,9 @@ from tradeviz.errors import SnapshotError
 from tradeviz.store.raw import Snapshot
 from tradeviz.vocab.countries import BY_COMTRADE, WORLD_ISO3
 from tradeviz.vocab.flows import FLOW_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = [
     "freqCode",
@@ -83,7 +85,7 @@ ARROW_SCHEMA = pa.schema(
 def read_frame(body: bytes | list[bytes]) -> pd.DataFrame:
     """read_table() as pandas (the needed raw columns). Either way the envelope's `count`
     must equal the rows read."""
-    return read_table(body).to_pandas()
+    return read_table(body).to_pandas()  # needs pandas (tests, the record-by-record path)
 
 
 _SELECTED = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
@@ -295,6 +297,8 @@ def _typed(values: list, kind: pa.DataType) -> pa.Array:
     try:
         return pa.array(values, type=kind, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        import pandas as pd
+
         series = pd.Series(values, dtype=object)
         if pa.types.is_string(kind):
             return pa.array(series.where(series.isna(), series.astype(str)), type=kind)
@@ -330,7 +334,8 @@ def flow_rows(raw: pa.Table, snap: Snapshot, report: ParseReport) -> pa.Table:
         ),
         pc.not_equal(pc.fill_null(raw["partner2Code"], 0), 0),
     )
-    known_flow = pc.fill_null(pc.is_in(raw["flowCode"], _FLOW_CODES), False)
+    flow_codes, flow_labels = _flow_vocab()
+    known_flow = pc.fill_null(pc.is_in(raw["flowCode"], flow_codes), False)
     report.breakdown_rows += pc.sum(breakdown).as_py() or 0
     report.other_flow_rows += (
         pc.sum(pc.and_(pc.invert(known_flow), pc.invert(breakdown))).as_py() or 0
@@ -347,7 +352,7 @@ def flow_rows(raw: pa.Table, snap: Snapshot, report: ParseReport) -> pa.Table:
         "quarter": pa.nulls(n, pa.int8()),
         "reporter": _iso(raw["reporterCode"], raw["reporterISO"], report),
         "partner": _iso(raw["partnerCode"], raw["partnerISO"], report),
-        "flow": pc.take(_FLOW_LABELS, pc.index_in(raw["flowCode"], _FLOW_CODES)),
+        "flow": pc.take(flow_labels, pc.index_in(raw["flowCode"], flow_codes)),
         "hs_rev": raw["classificationCode"],
         "hs_code": raw["cmdCode"],
         "hs_level": raw["aggrLevel"].cast(pa.int8()),
@@ -367,13 +372,16 @@ def flow_rows(raw: pa.Table, snap: Snapshot, report: ParseReport) -> pa.Table:
     return compact(pa.table(columns))
 
 
-_FLOW_CODES = pa.array(list(FLOW_NAMES))
-_FLOW_LABELS = pa.array(list(FLOW_NAMES.values()))
+@functools.cache
+def _flow_vocab() -> tuple[pa.Array, pa.Array]:
+    """(v1 flow codes, flows names) as Arrow, built on first use (pa.array imports pandas:
+    not at import time, so the build can start parsing before pandas is loaded)."""
+    return pa.array(list(FLOW_NAMES)), pa.array(list(FLOW_NAMES.values()))
 
 
 def _constant(value: str, n: int) -> pa.DictionaryArray:
     """A column of one repeated string, stored once."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
+    return pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), n), pa.array([value]))
 
 
 def compact(table: pa.Table) -> pa.Table:
@@ -390,15 +398,21 @@ def compact(table: pa.Table) -> pa.Table:
 def _iso(codes: pa.ChunkedArray, isos: pa.ChunkedArray, report: ParseReport) -> pa.ChunkedArray:
     """ISO3 of Comtrade country codes: our six and World by code, others from the row's own
     ISO field (present because every fetch sends includeDesc=true)."""
-    by_code = pc.take(_KNOWN_ISO, pc.index_in(codes, _KNOWN_CODES))
-    own = pc.if_else(pc.is_in(isos, _NO_ISO), None, isos)
+    known_codes, known_iso, no_iso = _country_vocab()
+    by_code = pc.take(known_iso, pc.index_in(codes, known_codes))
+    own = pc.if_else(pc.is_in(isos, no_iso), None, isos)
     mapped = pc.coalesce(by_code, own)
     missing = pc.filter(codes, pc.is_null(mapped))
     report.unknown_codes |= {int(c) for c in pc.unique(missing).to_pylist() if c is not None}
     return mapped
 
 
-_KNOWN = {0: WORLD_ISO3, **{c: k.iso3 for c, k in BY_COMTRADE.items()}}
-_KNOWN_CODES = pa.array(list(_KNOWN), pa.int64())
-_KNOWN_ISO = pa.array(list(_KNOWN.values()), pa.string())
-_NO_ISO = pa.array(["W00", ""], pa.string())
+@functools.cache
+def _country_vocab() -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(codes mapped by code: our six and World, their ISO3, ISO fields that name none)."""
+    known = {0: WORLD_ISO3, **{c: k.iso3 for c, k in BY_COMTRADE.items()}}
+    return (
+        pa.array(list(known), pa.int64()),
+        pa.array(list(known.values()), pa.string()),
+        pa.array(["W00", ""], pa.string()),
+    )
