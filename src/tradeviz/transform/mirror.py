@@ -287,28 +287,38 @@ class Sums:
 
 
 def _sums(rows: Rows, keys: Keys, rank: np.ndarray) -> Sums:
-    """Each side's rows summed per (cell, key). Values are summed by pandas (compensated,
-    in flows order), as before; counts by bincount."""
+    """Each side's rows summed per (cell, key); counts by bincount."""
     nkeys = len(keys.vocab)
-    out, uniq = pd.factorize(rows.cell.astype(np.int64) * nkeys + keys.key)
+    uniq, out = np.unique(rows.cell.astype(np.int64) * nkeys + keys.key, return_inverse=True)
     slot = out * 2 + rows.imp
     size = 2 * len(uniq)
-    value = np.full(size, np.nan)
-    summed = pd.Series(rows.value).groupby(slot, sort=False).sum()
-    value[summed.index.to_numpy()] = summed.to_numpy()
+    n = np.bincount(slot, minlength=size)
     first, codes, codes_vocab = _codes_text(slot, keys.code, keys.vocab, rank)
     pad = np.full(size - len(first), -1, dtype=np.int32)  # slots past the last one used
     return Sums(
         cell=(uniq // nkeys).astype(np.int32),
         key=(uniq % nkeys).astype(np.int32),
-        n=np.bincount(slot, minlength=size).astype(np.int32).reshape(-1, 2),
-        value=value.reshape(-1, 2),
+        n=n.astype(np.int32).reshape(-1, 2),
+        value=_summed(rows.value, slot, n).reshape(-1, 2),
         n_cif=np.bincount(slot, rows.has_cif, minlength=size).astype(np.int32).reshape(-1, 2),
         syn=np.bincount(slot, rows.syn, minlength=size).reshape(-1, 2) > 0,
         first=np.r_[first.astype(np.int32), pad].reshape(-1, 2),
         codes=np.r_[codes.astype(np.int32), pad].reshape(-1, 2),
         codes_vocab=codes_vocab,
     )
+
+
+def _summed(value: np.ndarray, slot: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Per slot the sum of its values (NaN where it has none), as pandas' group-by sums
+    (compensated, in flows order, NaN skipped): by pandas where a slot has several
+    values, directly where it has one (0.0 + value, as the sum starts from 0.0): most
+    slots have one, and a group-by over all of them held ~9 MiB of hash table."""
+    out = np.full(len(n), np.nan)
+    one = n[slot] == 1
+    out[slot[one]] = 0.0 + np.where(np.isnan(value[one]), 0.0, value[one])
+    several = pd.Series(value[~one]).groupby(slot[~one], sort=False).sum()
+    out[several.index.to_numpy()] = several.to_numpy()
+    return out
 
 
 def _codes_text(
@@ -436,5 +446,14 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
         | _values(sums)
     )
     del sums
-    # one copy of the numeric columns (conform's), not two
-    return conform(pd.DataFrame(columns, copy=False), MIRROR_FIELDS)
+    return conform(_frame(columns), MIRROR_FIELDS)
+
+
+def _frame(columns: dict[str, object]) -> pd.DataFrame:
+    """The columns as a frame without consolidating them: conform() copies the numeric
+    columns into blocks once, a DataFrame(dict) here would copy them a first time."""
+    first = next(iter(columns.values()), [])
+    frame = pd.DataFrame(index=pd.RangeIndex(len(first)))
+    for name, values in columns.items():
+        frame[name] = values
+    return frame
