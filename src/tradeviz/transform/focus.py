@@ -234,20 +234,21 @@ def _rule_codes(rules: tuple[Rule, ...], revs: tuple[str, ...]) -> pd.DataFrame:
         for rev in _revisions_of(r, rc, listed)
         if rev in revs
     ]
-    return pd.DataFrame(rows, columns=["hs_rev", "prefix", "rule_no", "plen"])
+    out = pd.DataFrame(rows, columns=["hs_rev", "prefix", "rule_no", "plen"])
+    return out.astype({"hs_rev": "str", "prefix": "str", "rule_no": "int64", "plen": "int64"})
 
 
 def _excluded(
-    rules: tuple[Rule, ...], six: pd.DataFrame, pos: np.ndarray, rule_no: np.ndarray
+    rules: tuple[Rule, ...], keys: np.ndarray, revs: tuple[str, ...], hit: pd.DataFrame
 ) -> np.ndarray:
-    """True where code six[pos] starts with one of the `exclude` prefixes of rule rule_no."""
-    revs = six["rev"].unique()
+    """True where the code of a hit (pos: its row in the sorted `keys`) starts with one of
+    the `exclude` prefixes of the hit's rule (rule_no)."""
     ex = [(f"{rev}|{x}", i) for i, r in enumerate(rules) for x in r.exclude for rev in revs]
     if not ex:
-        return np.zeros(len(pos), dtype=bool)
-    which, at = _prefix_hits(six["key"].to_numpy(dtype=object), [k for k, _ in ex])
+        return np.zeros(len(hit), dtype=bool)
+    which, at = _prefix_hits(keys, [k for k, _ in ex])
     ex_rule = np.array([i for _, i in ex])[which]
-    return np.isin(pos * len(rules) + rule_no, at * len(rules) + ex_rule)
+    return np.isin(hit["pos"] * len(rules) + hit["rule_no"], at * len(rules) + ex_rule)
 
 
 def _rule_table(rules: tuple[Rule, ...]) -> pd.DataFrame:
@@ -271,12 +272,12 @@ def _hs6_tags(rules: tuple[Rule, ...], six: pd.DataFrame) -> pd.DataFrame:
     TAG_COLUMNS plus pos (the code's row in six), area_no and full. Of a code's rules in an
     area the tag is the first full one, else the first (in rule order; a shorter rule code
     first)."""
-    rc = _rule_codes(rules, tuple(six["rev"].unique()))
-    which, pos = _prefix_hits(
-        six["key"].to_numpy(dtype=object), list(rc["hs_rev"] + "|" + rc["prefix"])
-    )
+    revs = tuple(six["rev"].unique())
+    keys = six["key"].to_numpy(dtype=object)
+    rc = _rule_codes(rules, revs)
+    which, pos = _prefix_hits(keys, list(rc["hs_rev"] + "|" + rc["prefix"]))
     m = rc.iloc[which].assign(pos=pos).reset_index(drop=True)
-    m = m[~_excluded(rules, six, pos, m["rule_no"].to_numpy())]
+    m = m[~_excluded(rules, keys, revs, m)]
     info = _rule_table(rules).iloc[m["rule_no"]].reset_index(drop=True)
     m = pd.concat([m.reset_index(drop=True), info], axis=1)
     order = np.lexsort(
