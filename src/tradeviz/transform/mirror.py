@@ -417,9 +417,10 @@ def _values(s: Sums) -> dict[str, object]:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(matched & (e_value > 0), i_value / e_value, np.nan)
     n_cif, n = s.n_cif[:, IMPORTER], s.n[:, IMPORTER]
-    basis = np.select([~has_i, n_cif == n, n_cif == 0], [-1, 0, 1], 2)
+    basis = np.select([~has_i, n_cif == n, n_cif == 0], np.array([-1, 0, 1], np.int8), 2)
+    status = np.select([~has_e, ~has_i], np.array([0, 1], np.int8), 2)
     return {
-        "status": _text(np.array(STATUS, dtype=object), np.select([~has_e, ~has_i], [0, 1], 2)),
+        "status": _text(np.array(STATUS, dtype=object), status),
         "exporter_fob_usd": e_value,
         "importer_cif_usd": i_value,
         "importer_basis": _text(np.array(BASIS, dtype=object), basis),
