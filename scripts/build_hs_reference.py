@@ -3,7 +3,7 @@
 Reads ../shared/corpus/hs/ (or --corpus DIR, or $TRADEVIZ_CORPUS_DIR/hs): UN Comtrade's
 commodity lists H0…H6 and HS, UNSD's full adjacent-pair correlation tables, UNSD's
 conversion tables to HS2022 and the HS -> BEC Rev.4 tables (see that folder's SOURCES.md).
-Writes four zstd Parquet files, each checked after writing (row counts, key uniqueness,
+Writes five zstd Parquet files, each checked after writing (row counts, key uniqueness,
 known links) and written to a temporary file then renamed, so a failed run leaves the old
 files in place:
 
@@ -15,6 +15,8 @@ files in place:
 - conversion.parquet   newer_rev, older_rev, newer, older, relation: UNSD's conversion
                        tables for all 21 pairs (one older code per newer code)
 - bec.parquet          rev, code, bec, bec_description, sna_class, relation
+- to_latest.parquet    rev, code, hs6_h6, converted: each HS6 code's HS2022 code, derived
+                       from the three tables above (tradeviz.vocab.hs.derive_to_latest)
 
 Run: `.venv/bin/python scripts/build_hs_reference.py [--corpus DIR] [--out DIR]`.
 """
@@ -31,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tradeviz.vocab import hs
 from tradeviz.vocab.hs import readable_texts
 
 REVS = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
@@ -218,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         write(df, args.out / f"{name}.parquet")
+    hs.use_reference_dir(args.out)  # derived from the tables just written
+    try:
+        latest = hs.derive_to_latest()
+    finally:
+        hs.use_reference_dir(None)
+    write(latest, args.out / "to_latest.parquet")
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.glob("*.parquet"))}
     if sum(sizes.values()) > MAX_TOTAL_BYTES:
         raise SystemExit(f"package data too large: {sizes}")

@@ -162,12 +162,15 @@ def test_build_script_reproduces_the_package_data(corpus, tmp_path):
     spec.loader.exec_module(mod)
     assert mod.main(["--corpus", str(corpus / "hs"), "--out", str(tmp_path)]) == 0
     shipped = REPO / "src" / "tradeviz" / "data" / "hs"
-    for name in ("codes", "correlation", "conversion", "bec"):
+    for name in ("codes", "correlation", "conversion", "bec", "to_latest"):
         new = pd.read_parquet(tmp_path / f"{name}.parquet")
         old = pd.read_parquet(shipped / f"{name}.parquet")
         pd.testing.assert_frame_equal(new, old)
     assert sum(p.stat().st_size for p in shipped.glob("*.parquet")) < 3_000_000
     assert mod.main(["--corpus", str(tmp_path / "nowhere")]) == 2
+    # to_latest is derived from the tables of --out, and the package's are read again after
+    assert hs.to_latest().equals(pd.read_parquet(shipped / "to_latest.parquet"))
+    pd.testing.assert_frame_equal(hs.derive_to_latest(), hs.to_latest(), check_dtype=False)
 
 
 # ------------------------------------------------------------ CLI

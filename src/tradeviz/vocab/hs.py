@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -43,10 +44,25 @@ class HsCode:
     is_leaf: bool
 
 
-def _read(name: str) -> pd.DataFrame:
+_REFERENCE_DIR: Path | None = None  # None: the package data
+
+
+def use_reference_dir(folder: Path | None) -> None:
+    """Read the reference tables from `folder` (None: the package's), every cache cleared:
+    scripts/build_hs_reference.py derives to_latest from the tables it has just built."""
+    global _REFERENCE_DIR
+    _REFERENCE_DIR = folder
+    for value in list(globals().values()):
+        if hasattr(value, "cache_clear"):
+            value.cache_clear()
+
+
+def _read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    if _REFERENCE_DIR is not None:
+        return pd.read_parquet(_REFERENCE_DIR / f"{name}.parquet", columns=columns)
     path = resources.files("tradeviz.data").joinpath("hs").joinpath(f"{name}.parquet")
     with path.open("rb") as fh:
-        return pd.read_parquet(fh)
+        return pd.read_parquet(fh, columns=columns)
 
 
 @lru_cache(maxsize=1)
@@ -205,9 +221,15 @@ def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
     return (code.astype(str) + " " + short).where(short.notna(), code.astype(str))
 
 
+@lru_cache(maxsize=1)
+def _readable() -> pd.DataFrame:
+    """rev, code, readable: what descriptions() needs, without the other texts."""
+    return _read("codes", ["rev", "code", "readable"])
+
+
 def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
     """Readable descriptions for columns of revisions and codes (null where unknown)."""
-    c = codes()
+    c = codes() if codes.cache_info().currsize else _readable()
     table = pd.Series(
         c["readable"].to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]])
     )
@@ -372,9 +394,7 @@ def _codes_at(rev: str, level: int) -> pd.Series:
 
 @lru_cache(maxsize=1)
 def _code_levels() -> pd.DataFrame:
-    path = resources.files("tradeviz.data").joinpath("hs").joinpath("codes.parquet")
-    with path.open("rb") as fh:
-        return pd.read_parquet(fh, columns=["rev", "code", "level"])
+    return _read("codes", ["rev", "code", "level"])
 
 
 @lru_cache(maxsize=1)
@@ -382,17 +402,23 @@ def to_latest() -> pd.DataFrame:
     """Each HS6 code of every revision with its HS2022 code: rev, code, hs6_h6, converted.
     `exact` when the code's pruned chain reaches one HS2022 code (1:1 or n:1); `approx` when
     it was split (1:n or n:n): then the first target in UNSD's conversion table (the smallest
-    HS2022 code converted back to it), else the smallest linked code."""
-    return to_latest_of(tuple(HS_REVISIONS))
+    HS2022 code converted back to it), else the smallest linked code. Shipped precomputed
+    (derive_to_latest(), run by scripts/build_hs_reference.py)."""
+    return _read("to_latest")
 
 
 @lru_cache(maxsize=16)
 def to_latest_of(revs: tuple[str, ...]) -> pd.DataFrame:
-    """to_latest() for the given revisions only (same rows and order): the build converts
-    the revisions its flows use, without chaining HS1992 codes it does not have."""
+    """to_latest() for the given revisions only (same rows and order)."""
+    t = to_latest()
+    return t[t["rev"].isin(list(revs))].reset_index(drop=True)
+
+
+def derive_to_latest() -> pd.DataFrame:
+    """to_latest() worked out from the code lists, correlation and conversion tables:
+    HS2022 first, then HS1992 … HS2017."""
     order = [LATEST, *HS_REVISIONS[:-1]]
-    parts = [_to_latest_rev(r) for r in order if r in revs]
-    return pd.concat(parts or [_to_latest_rev(LATEST).iloc[:0]], ignore_index=True)
+    return pd.concat([_to_latest_rev(r) for r in order], ignore_index=True)
 
 
 @lru_cache(maxsize=len(HS_REVISIONS))
