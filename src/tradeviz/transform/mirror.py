@@ -155,8 +155,8 @@ def _cells(
 
 @dataclass
 class Levels:
-    """Per cell: each side's finest level and revision (-1 where the side reported
-    nothing), the level compared at, and whether the revisions differ (groups compared)."""
+    """Per cell: each side's revision (-1 where it reported none), the level compared at,
+    and whether the revisions differ (then groups are compared)."""
 
     e_rev: np.ndarray
     i_rev: np.ndarray
@@ -174,15 +174,16 @@ def _finest(rows: Rows) -> tuple[Rows, np.ndarray]:
 
 
 def _levels(rows: Rows, top: np.ndarray) -> Levels:
-    """The cells' levels; a side's revision is its first row's, in flows order."""
+    """The cells' levels. A side's revision is its first row's (in flows order) that has
+    one; the level compared at is the coarser side's, or the one side's."""
     n = len(rows.imp)
     first = np.full(2 * len(rows.cells), n, dtype=np.int64)
-    np.minimum.at(first, rows.cell * 2 + rows.imp, np.arange(n))
-    some = (first < n).reshape(-1, 2)
-    rev = np.where(some, rows.rev[np.minimum(first, n - 1)].reshape(-1, 2), -1)
-    both = some.all(axis=1)
+    known = np.flatnonzero(rows.rev >= 0)
+    np.minimum.at(first, rows.cell[known] * 2 + rows.imp[known], known)
+    rev = np.where(first < n, rows.rev[np.minimum(first, n - 1)], -1).reshape(-1, 2)
+    both = (top >= 0).all(axis=1)
     match = np.where(both, top.min(axis=1), top.max(axis=1))
-    grouped = both & (rev[:, 0] != rev[:, 1]) & (match > 0)
+    grouped = (rev >= 0).all(axis=1) & (rev[:, 0] != rev[:, 1]) & (match > 0)
     return Levels(rev[:, 0], rev[:, 1], match, grouped)
 
 
