@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,9 +67,25 @@ def _system_allocator() -> Iterator[None]:
         pa.set_memory_pool(previous)
 
 
+def _release_freed_memory() -> None:
+    """Hand memory freed so far back to the OS (glibc's malloc_trim). The build's
+    short-lived buffers leave freed pages inside the heap that later, differently sized
+    allocations do not reuse; without this the bench layer's build peaked ~40 MiB higher.
+    A no-op where the C library has no malloc_trim."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
 def _warm_up() -> None:
     """Import the pandas side and load what describe() and validation read (pandera, the
-    HS code list): GIL-bound work that overlaps the parse threads' GIL-free JSON reading."""
+    HS texts and HS2022 equivalents): GIL-bound work that overlaps the parse threads'
+    GIL-free JSON reading."""
+    import pandas as pd
     import pandera.pandas  # noqa: F401
 
     import tradeviz.transform.assemble  # noqa: F401
@@ -78,7 +94,8 @@ def _warm_up() -> None:
     import tradeviz.transform.mirror  # noqa: F401
     from tradeviz.vocab import hs
 
-    hs.codes()
+    hs.to_latest()
+    hs.descriptions(pd.Series([], dtype="str"), pd.Series([], dtype="str"))  # its texts
 
 
 class _Writer:
@@ -132,6 +149,7 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
     from tradeviz.transform.mirror import build_mirror
 
     flows = flows_table(parsing.result(), report)
+    _release_freed_memory()  # the parse's and the join's buffers, before the peak steps
     check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
     validate(flows, "flows")
     check_chapters(flows, report)
@@ -151,6 +169,7 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
         validate(mirror, "mirror")
         writer.table(mirror, "mirror")
         del mirror
+        _release_freed_memory()
         from tradeviz.transform.focus import build_focus
 
         focus, coverage = build_focus(flows)
