@@ -189,13 +189,12 @@ def _levels(rows: Rows, top: np.ndarray) -> Levels:
 
 @dataclass
 class Keys:
-    """Per row its code at the match level and its compared key (the code, or
-    `ncodes` + its group), as ids into `vocab` (the cut codes, then the group names)."""
+    """Per row its code at the match level and its compared key (the code, or in a
+    grouped cell its group), as ids into `vocab`: the cut codes, then the group names."""
 
     code: np.ndarray
     key: np.ndarray
     vocab: np.ndarray
-    ncodes: int
 
 
 CUTS = (6, 4, 2, 0)  # digits kept at a match level (0: TOTAL); any other level keeps 6
@@ -245,14 +244,14 @@ def _group_names(
 
 def _keys(rows: Rows, lv: Levels) -> Keys:
     code, vocab = _cut_codes(rows, lv.match)
-    key, ncodes = code.copy(), len(vocab)
+    key = code.copy()
     at = np.flatnonzero(lv.grouped[rows.cell])
     if len(at):
         names, which = _group_names(rows, lv, at, code, vocab)
         gid, gvocab = pd.factorize(names)
-        key[at] = ncodes + gid[which]
+        key[at] = len(vocab) + gid[which]
         vocab = np.concatenate([vocab, np.asarray(gvocab, dtype=object)])
-    return Keys(code, key, vocab, ncodes)
+    return Keys(code, key, vocab)
 
 
 def _rank(vocab: np.ndarray) -> np.ndarray:
