@@ -382,6 +382,7 @@ def _group_nodes(revs: tuple[str, ...], cut: list, level: int) -> list[pd.Index]
 
 
 def _texts(parts: list[np.ndarray]) -> pd.api.extensions.ExtensionArray:
+    """Object arrays of texts joined into one str column (empty when there are none)."""
     return pd.array(np.concatenate([np.zeros(0, dtype=object), *parts]), dtype="str")
 
 
