@@ -437,6 +437,12 @@ def _values(s: Sums) -> dict[str, object]:
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     """The mirror table: MIRROR_FIELDS, one row per cell and compared code or group, in
     SORT order then hs_code."""
+    return conform(_frame(_columns(flows)), MIRROR_FIELDS)
+
+
+def _columns(flows: pd.DataFrame) -> dict[str, object]:
+    """The mirror's columns. Intermediates are released as soon as they are used: only
+    the columns are alive when conform() copies them into the table."""
     rows, top = _finest(_rows(flows))
     lv = _levels(rows, top)
     keys = _keys(rows, lv)
@@ -445,13 +451,11 @@ def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     cells, revs, vocab = _cell_columns(rows.cells), rows.revs, keys.vocab
     del rows, keys  # the per-row arrays: the output's columns are made without them
     sums = sums.take(_order(sums, cells, _hs_code(sums, lv), rank))
-    columns = (
+    return (
         {c: cells[c].take(sums.cell).array for c in cells.columns}
         | _labels(sums, vocab, lv, revs)
         | _values(sums)
     )
-    del sums
-    return conform(_frame(columns), MIRROR_FIELDS)
 
 
 def _frame(columns: dict[str, object]) -> pd.DataFrame:
