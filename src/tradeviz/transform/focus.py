@@ -107,60 +107,84 @@ def lineage_exceptions() -> tuple[LineageException, ...]:
     return tuple(out)
 
 
-def parse_rules(doc: dict) -> tuple[Rule, ...]:
-    sources = doc["sources"]
-    rules = []
-    for raw in doc["rules"]:
-        rid = raw.get("id", "?")
-        if raw.get("area") not in AREAS:
-            raise RulesError(f"rule {rid}: unknown area {raw.get('area')!r}; use one of {AREAS}")
-        if raw.get("source") not in sources:
-            raise RulesError(f"rule {rid}: source {raw.get('source')!r} not in `sources`")
-        if raw.get("match") not in ("full", "partial"):
-            raise RulesError(f"rule {rid}: match must be full or partial")
-        src = sources[raw["source"]]
-        if src.get("kind") not in ("official", "project"):
-            raise RulesError(f"source {raw['source']}: kind must be official or project")
-        codes = tuple(str(c) for c in raw["codes"])
-        exclude = tuple(str(c) for c in raw.get("exclude", []))
-        for code in codes + exclude:
-            if not (code.isdigit() and len(code) in (2, 4, 6)):
-                raise RulesError(f"rule {rid}: code {code!r} must be a 2, 4 or 6-digit string")
-        revisions = raw.get("revisions")
-        if revisions is not None:
-            revisions = tuple(revisions)
-            if set(revisions) - set(HS_REVISIONS):
-                raise RulesError(f"rule {rid}: unknown revision in {revisions}")
-        lists = tuple(raw.get("lists", []))
-        for key in lists:
-            if key not in sources:
-                raise RulesError(f"rule {rid}: list {key!r} not in `sources`")
-        if raw["area"] == "critical_minerals" and not lists:
-            raise RulesError(
-                f"rule {rid}: a critical-minerals rule must cite `lists` "
-                "(the critical-minerals lists, with year, that name it)"
-            )
-        rules.append(
-            Rule(
-                rid,
-                raw["area"],
-                str(raw.get("subarea", "")),
-                codes,
-                exclude,
-                revisions,
-                raw["match"],
-                raw["source"],
-                src["kind"],
-                src["title"],
-                src["url"],
-                str(raw.get("note", "")),
-                tuple(sources[k]["title"] for k in lists),
-            )
+def _check_fields(rid: str, raw: dict, sources: dict) -> None:
+    """A rule's area, source and match, and its source's kind, are ones the tags know."""
+    if raw.get("area") not in AREAS:
+        raise RulesError(f"rule {rid}: unknown area {raw.get('area')!r}; use one of {AREAS}")
+    if raw.get("source") not in sources:
+        raise RulesError(f"rule {rid}: source {raw.get('source')!r} not in `sources`")
+    if raw.get("match") not in ("full", "partial"):
+        raise RulesError(f"rule {rid}: match must be full or partial")
+    if sources[raw["source"]].get("kind") not in ("official", "project"):
+        raise RulesError(f"source {raw['source']}: kind must be official or project")
+
+
+def _rule_code_list(rid: str, codes: list) -> tuple[str, ...]:
+    """The codes as strings, each a 2-, 4- or 6-digit prefix."""
+    out = tuple(str(c) for c in codes)
+    for code in out:
+        if not (code.isdigit() and len(code) in (2, 4, 6)):
+            raise RulesError(f"rule {rid}: code {code!r} must be a 2, 4 or 6-digit string")
+    return out
+
+
+def _rule_revisions(rid: str, raw: dict) -> tuple[str, ...] | None:
+    """The rule's explicit revisions (None: derived per code from the HS lists)."""
+    revisions = raw.get("revisions")
+    if revisions is None:
+        return None
+    revisions = tuple(revisions)
+    if set(revisions) - set(HS_REVISIONS):
+        raise RulesError(f"rule {rid}: unknown revision in {revisions}")
+    return revisions
+
+
+def _rule_lists(rid: str, raw: dict, sources: dict) -> tuple[str, ...]:
+    """The cited lists' titles; a critical-minerals rule must cite at least one."""
+    lists = tuple(raw.get("lists", []))
+    for key in lists:
+        if key not in sources:
+            raise RulesError(f"rule {rid}: list {key!r} not in `sources`")
+    if raw["area"] == "critical_minerals" and not lists:
+        raise RulesError(
+            f"rule {rid}: a critical-minerals rule must cite `lists` "
+            "(the critical-minerals lists, with year, that name it)"
         )
+    return tuple(sources[k]["title"] for k in lists)
+
+
+def _parse_rule(raw: dict, sources: dict) -> Rule:
+    """One rule of the rules file, checked (RulesError names the rule)."""
+    rid = raw.get("id", "?")
+    _check_fields(rid, raw, sources)
+    src = sources[raw["source"]]
+    codes = _rule_code_list(rid, raw["codes"])
+    exclude = _rule_code_list(rid, raw.get("exclude", []))
+    revisions = _rule_revisions(rid, raw)
+    lists = _rule_lists(rid, raw, sources)
+    return Rule(
+        rid,
+        raw["area"],
+        str(raw.get("subarea", "")),
+        codes,
+        exclude,
+        revisions,
+        raw["match"],
+        raw["source"],
+        src["kind"],
+        src["title"],
+        src["url"],
+        str(raw.get("note", "")),
+        lists,
+    )
+
+
+def parse_rules(doc: dict) -> tuple[Rule, ...]:
+    rules = tuple(_parse_rule(raw, doc["sources"]) for raw in doc["rules"])
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise RulesError("duplicate rule ids")
-    return tuple(rules)
+    return rules
 
 
 # ------------------------------------------------------------ tags of the HS lists
