@@ -282,12 +282,13 @@ class Sums:
     codes_vocab: np.ndarray
 
     def take(self, order: np.ndarray) -> Sums:
+        """The output rows in `order`."""
         cols = ("cell", "key", "n", "value", "n_cif", "syn", "first", "codes")
         return Sums(**{c: getattr(self, c)[order] for c in cols}, codes_vocab=self.codes_vocab)
 
 
 def _sums(rows: Rows, keys: Keys, rank: np.ndarray) -> Sums:
-    """Each side's rows summed per (cell, key); counts by bincount."""
+    """Each side's rows summed per (cell, key): slot 2 * output row + side."""
     nkeys = len(keys.vocab)
     uniq, out = np.unique(rows.cell.astype(np.int64) * nkeys + keys.key, return_inverse=True)
     slot = out * 2 + rows.imp
