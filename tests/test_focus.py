@@ -468,3 +468,15 @@ def test_coverage_splits_each_cell_into_full_partial_and_untagged():
         ("import", 4, "energy"): (70.0, 70.0, 0.0, 71.0),
         ("import", 4, "untagged"): (1.0, 0.0, 0.0, 71.0),
     }
+
+
+def test_tags_read_from_the_code_levels_equal_tags_read_from_codes():
+    """Without codes() loaded (a cold CLI or build_focus), the tags read rev, code and level
+    alone (hs._code_levels): the same table as from codes()."""
+    from tradeviz.transform import focus
+
+    hs.codes.cache_clear()
+    cold = focus._tag_table_of.__wrapped__(("H5", "H6"))
+    assert not hs.codes.cache_info().currsize
+    hs.codes()
+    pd.testing.assert_frame_equal(cold, focus._tag_table_of.__wrapped__(("H5", "H6")))
