@@ -67,17 +67,29 @@ def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Future
 
 
 def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
-    """Each snapshot read and parsed to compact Arrow, in the given order. Its sha256 is
-    checked on another thread while it is parsed (hashlib releases the GIL); a mismatch
-    stops the build as RawStore.read would."""
-    for snap in snaps:
-        holder = [store.read(snap, verify=False)]  # the parser releases the bytes early
-        size = len(holder[0])
-        digest = parse_pool().submit(sha256_hex, holder[0])
-        table = _parse(snap, holder, str(store.root / snap.path), report)
-        store.check_digest(snap, digest.result(), size)
-        yield table
-        del table
+    """Each snapshot read and parsed to compact Arrow, in the given order. The next
+    snapshot is read (gunzip releases the GIL) while this one parses, so at most two bodies
+    are held; each sha256 is checked on the parse pool meanwhile, and a mismatch stops the
+    build as RawStore.read would."""
+    reader = ThreadPoolExecutor(1, thread_name_prefix="tradeviz-read")
+
+    def read(snap: Snapshot) -> tuple[bytes, Future]:
+        body = store.read(snap, verify=False)
+        return body, parse_pool().submit(sha256_hex, body)
+
+    try:
+        ahead = reader.submit(read, snaps[0]) if snaps else None
+        for i, snap in enumerate(snaps):
+            body, digest = ahead.result()
+            ahead = reader.submit(read, snaps[i + 1]) if i + 1 < len(snaps) else None
+            size, holder = len(body), [body]  # the parser releases the bytes early
+            del body
+            table = _parse(snap, holder, str(store.root / snap.path), report)
+            store.check_digest(snap, digest.result(), size)
+            yield table
+            del table
+    finally:
+        reader.shutdown(wait=True, cancel_futures=True)
 
 
 def _parse(snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport) -> pa.Table:
