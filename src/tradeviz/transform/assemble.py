@@ -19,12 +19,14 @@ def flows_table(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
         return empty_frame(FLOWS_FIELDS)
     # Parts are in snapshot order (oldest first): sorted by key, then by that order, the
     # last row of each key is the newest snapshot's.
-    joined = _sorted_by_key(pa.concat_tables(parts, promote_options="permissive"))
+    table = pa.concat_tables(parts, promote_options="permissive")
     parts.clear()
-    newest = _last_of_each_key(joined)
-    report.duplicates_dropped = joined.num_rows - int(newest.sum())
-    if report.duplicates_dropped:
-        joined = joined.filter(pa.array(newest))
+    ranks = [_ranks(table.column(k)) for k in reversed(FLOWS_KEY)]  # lexsort: last key first
+    order = np.lexsort(ranks)
+    order = order[_last_of_each_key([r[order] for r in ranks])]
+    report.duplicates_dropped = table.num_rows - len(order)
+    joined = table.take(pa.array(order))
+    del table, ranks, order
     frame = _decoded_frame(joined)
     del joined
     flows = conform(frame, FLOWS_FIELDS)
@@ -39,14 +41,12 @@ def flows_table(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
 
 
 def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
-
-
-def _sorted_by_key(table: pa.Table) -> pa.Table:
-    """Rows sorted by FLOWS_KEY (nulls first), ties in table order: a stable sort of each
-    key column's integer ranks (np.lexsort), then one reordering of the compact table."""
-    ranks = [_ranks(table.column(k)) for k in reversed(FLOWS_KEY)]  # lexsort: last key first
-    return table.take(pa.array(np.lexsort(ranks)))
+    """A dictionary column as its values; strings as large_string, pandas' own layout for
+    its str dtype (to_pandas then wraps the buffers instead of converting them)."""
+    if not pa.types.is_dictionary(column.type):
+        return column
+    kind = column.type.value_type
+    return column.cast(pa.large_string() if pa.types.is_string(kind) else kind)
 
 
 def _ranks(column: pa.ChunkedArray) -> np.ndarray:
@@ -71,17 +71,14 @@ def _ranks(column: pa.ChunkedArray) -> np.ndarray:
     return out
 
 
-def _last_of_each_key(table: pa.Table) -> np.ndarray:
-    """True on the last row of each run of equal FLOWS_KEY values (nulls equal each other,
-    as in pandas' duplicated) of a table sorted by key."""
-    n = table.num_rows
+def _last_of_each_key(sorted_ranks: list[np.ndarray]) -> np.ndarray:
+    """True on the last row of each run of equal keys, given each key column's ranks in
+    sorted row order (equal values have equal ranks, nulls one rank of their own: nulls
+    equal each other, as in pandas' duplicated)."""
+    n = len(sorted_ranks[0]) if sorted_ranks else 0
     same = np.ones(max(n - 1, 0), dtype=bool)
-    for k in FLOWS_KEY:
-        col = _decoded(table.column(k)).combine_chunks()
-        a, b = col.slice(0, n - 1), col.slice(1)
-        eq = pc.fill_null(pc.equal(a, b), False)
-        eq = pc.or_(eq, pc.and_(pc.is_null(a), pc.is_null(b)))
-        same &= eq.to_numpy(zero_copy_only=False)
+    for r in sorted_ranks:
+        same &= r[1:] == r[:-1]
     return np.append(~same, True) if n else np.ones(0, dtype=bool)
 
 

@@ -74,9 +74,7 @@ def _release_freed_memory() -> None:
     A no-op where the C library has no malloc_trim."""
     import ctypes
     import ctypes.util
-    import gc
 
-    gc.collect()
     with suppress(OSError, AttributeError):
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
