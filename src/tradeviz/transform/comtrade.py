@@ -278,13 +278,14 @@ def read_columns(body: bytes | list[bytes]) -> dict[str, list]:
     return cols
 
 
-def read_table(body: bytes | list[bytes]) -> pa.Table:
+def read_table(body: bytes | list[bytes], split: bool = True) -> pa.Table:
     """The needed columns of a v1 response as Arrow, typed by ARROW_SCHEMA: pyarrow's JSON
-    reader when it can take the body, else the record-by-record reader with each column
-    cast to its type. Given a one-item list, the bytes are released early."""
+    reader when it can take the body (records split in blocks, or the envelope whole),
+    else the record-by-record reader with each column cast to its type. Given a one-item
+    list, the bytes are released early."""
     holder = body if isinstance(body, list) else [body]
     del body
-    fast, keep = _read_arrow(holder)
+    fast, keep = _read_arrow(holder) if split else _read_whole(holder.pop())
     if fast is not None:
         return fast
     columns = read_columns([keep])
@@ -306,15 +307,21 @@ def _typed(values: list, kind: pa.DataType) -> pa.Array:
 
 
 def parse_comtrade(
-    body: bytes | list[bytes], snap: Snapshot, path: str, report: ParseReport
+    body: bytes | list[bytes],
+    snap: Snapshot,
+    path: str,
+    report: ParseReport,
+    split: bool = True,
 ) -> pa.Table:
     """Flow rows of one snapshot as Arrow, repetitive strings dictionary-encoded (the
     parts of a large build then take a fraction of the final table's memory until they
-    are joined). Pass the bytes in a one-item list to let them be freed early."""
+    are joined). Pass the bytes in a one-item list to let them be freed early. `split`:
+    parse the records in blocks on the parse pool; else the envelope whole on this
+    thread (for callers that parse several snapshots at once)."""
     holder = body if isinstance(body, list) else [body]
     del body
     try:
-        raw = read_table(holder)
+        raw = read_table(holder, split)
     except (ValueError, UnicodeDecodeError, IndexError, AttributeError) as exc:
         raise SnapshotError(
             f"raw snapshot {path} is not a readable Comtrade response ({exc.__class__.__name__}:"

@@ -7,15 +7,16 @@ reader, gunzip and sha256 release the GIL.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
 from tradeviz.errors import BuildError
-from tradeviz.store.raw import RawStore, Snapshot, sha256_hex
+from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform.build_report import BuildReport
-from tradeviz.transform.comtrade import ParseReport, compact, parse_comtrade, parse_pool
+from tradeviz.transform.comtrade import ParseReport, compact, parse_comtrade
 
 DATA_SOURCES = ("comtrade", "wits", "imf")
 
@@ -66,37 +67,56 @@ def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Future
         driver.shutdown(wait=False)  # the thread ends when the parse does
 
 
+SPLIT_BYTES = 80_000_000  # a body larger than this is parsed alone, its records split
+# across the parse pool; smaller ones are parsed whole, two at a time (no record list, no
+# second copy: less work, at most two bodies of this size in memory)
+
+
 def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
-    """Each snapshot read and parsed to compact Arrow, in the given order. The next
-    snapshot is read (gunzip releases the GIL) while this one parses, so at most two bodies
-    are held; each sha256 is checked on the parse pool meanwhile, and a mismatch stops the
-    build as RawStore.read would."""
-    reader = ThreadPoolExecutor(1, thread_name_prefix="tradeviz-read")
-
-    def read(snap: Snapshot) -> tuple[bytes, Future]:
-        body = store.read(snap, verify=False)
-        return body, parse_pool().submit(sha256_hex, body)
-
+    """Each snapshot read, checked against its sha256 and parsed to compact Arrow, yielded
+    in the given order. Two are worked on at once (gunzip, sha256 and pyarrow's JSON
+    reader release the GIL) unless one is larger than SPLIT_BYTES."""
+    workers = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-snapshot")
+    pending: deque[tuple[Future, bool]] = deque()
+    todo = deque(snaps)
     try:
-        ahead = reader.submit(read, snaps[0]) if snaps else None
-        for i, snap in enumerate(snaps):
-            body, digest = ahead.result()
-            ahead = reader.submit(read, snaps[i + 1]) if i + 1 < len(snaps) else None
-            size, holder = len(body), [body]  # the parser releases the bytes early
-            del body
-            table = _parse(snap, holder, str(store.root / snap.path), report)
-            store.check_digest(snap, digest.result(), size)
+        while todo or pending:
+            while todo and _room(pending, todo[0]):
+                snap = todo.popleft()
+                large = _large(snap)
+                pending.append((workers.submit(_read_and_parse, store, snap, large), large))
+            table, own = pending.popleft()[0].result()
+            report.breakdown_rows += own.breakdown_rows
+            report.other_flow_rows += own.other_flow_rows
+            report.unknown_codes |= own.unknown_codes
             yield table
             del table
     finally:
-        reader.shutdown(wait=True, cancel_futures=True)
+        workers.shutdown(wait=True, cancel_futures=True)
 
 
-def _parse(snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport) -> pa.Table:
+def _large(snap: Snapshot) -> bool:
+    return int(snap.record.get("bytes") or 0) > SPLIT_BYTES
+
+
+def _room(pending: deque, snap: Snapshot) -> bool:
+    """Whether `snap` may start now: nothing pending, or one small one and it small."""
+    return not pending or (len(pending) == 1 and not pending[0][1] and not _large(snap))
+
+
+def _read_and_parse(store: RawStore, snap: Snapshot, split: bool) -> tuple[pa.Table, ParseReport]:
+    own = ParseReport()
+    holder = [store.read(snap)]  # checked against the manifest's sha256
+    return _parse(snap, holder, str(store.root / snap.path), own, split), own
+
+
+def _parse(
+    snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport, split: bool
+) -> pa.Table:
     """Parse one snapshot to compact Arrow; `holder` carries its bytes so the parser can
     free them early."""
     if snap.source == "comtrade":
-        return parse_comtrade(holder, snap, path, parse_report)
+        return parse_comtrade(holder, snap, path, parse_report, split)
     body = holder.pop()
     if snap.source == "wits":
         from tradeviz.transform import wits
