@@ -201,3 +201,16 @@ def test_cli_map_and_search():
     assert res.exit_code == 0 and "283691" in res.output
     res = CliRunner().invoke(main, ["hs", "map", "8517", "--from", "H3", "--to", "H2"])
     assert res.exit_code != 0 and "HS6" in res.output
+
+
+def test_links_reach_hs1992_from_a_newer_revision():
+    """Chaining down to H0 (the first revision) works and mirrors chaining up from it."""
+    down = hs.links("H2", "H0")
+    up = hs.links("H0", "H2")
+    assert len(down) > 1000
+    assert set(zip(down["src"], down["dst"], strict=True)) == set(
+        zip(up["dst"], up["src"], strict=True)
+    )
+    res = CliRunner().invoke(main, ["hs", "map", "851712", "--from", "H3", "--to", "H0"])
+    assert res.exit_code == 0, res.output
+    assert "852520" in res.output  # mobile phones were 852520 before HS2007

@@ -293,7 +293,7 @@ def links(from_rev: str, to_rev: str, pruned: bool = False) -> pd.DataFrame:
         six = c.loc[(c["rev"] == from_rev) & (c["level"] == 6), "code"]
         return pd.DataFrame({"src": six, "dst": six, "relation": "1:1"}).reset_index(drop=True)
     step = 1 if j > i else -1
-    revs = HS_REVISIONS[i : j + step : step]
+    revs = [HS_REVISIONS[k] for k in range(i, j + step, step)]  # also down to HS1992
     out = _step(revs[0], revs[1], pruned)
     if len(revs) == 2:
         return out.reset_index(drop=True)
