@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -219,14 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     summary = check(tables)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        write(df, args.out / f"{name}.parquet")
-    hs.use_reference_dir(args.out)  # derived from the tables just written
-    try:
-        latest = hs.derive_to_latest()
-    finally:
-        hs.use_reference_dir(None)
-    write(latest, args.out / "to_latest.parquet")
+    with tempfile.TemporaryDirectory(dir=args.out, prefix=".staging-") as staging:
+        stage = Path(staging)  # all five written and checked here, then moved in together
+        for name, df in tables.items():
+            write(df, stage / f"{name}.parquet")
+        hs.use_reference_dir(stage)  # derived from the tables just written
+        try:
+            latest = hs.derive_to_latest()
+        finally:
+            hs.use_reference_dir(None)
+        write(latest, stage / "to_latest.parquet")
+        for name in (*tables, "to_latest"):
+            os.replace(stage / f"{name}.parquet", args.out / f"{name}.parquet")
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.glob("*.parquet"))}
     if sum(sizes.values()) > MAX_TOTAL_BYTES:
         raise SystemExit(f"package data too large: {sizes}")

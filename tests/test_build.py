@@ -388,3 +388,75 @@ def test_api_description_is_kept_for_codes_the_reference_lacks(fetched, store):
         0
     ]
     assert isinstance(ref, str) and set(same) == {ref}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"count":2,"data":[null,{"refYear":2021}]}',  # a leading null record
+        b'{"count":1,"data":[null]}',
+        b"null",
+        b" [1, 2]",
+    ],
+)
+def test_bodies_that_are_not_objects_are_errors_not_crashes(body, monkeypatch):
+    """pyarrow's JSON reader crashes the process on some non-object documents
+    (apache/arrow#47409): such bodies never reach it, on either path."""
+    from tradeviz.transform import comtrade as cr
+
+    for split in (True, False):
+        with pytest.raises((ValueError, KeyError, TypeError, AttributeError)):
+            cr.read_table([body], split)
+
+
+def test_values_out_of_range_name_the_snapshot(comtrade_api):
+    """A year that does not fit the table's type is a SnapshotError naming the file."""
+    from tradeviz.errors import SnapshotError
+    from tradeviz.store.raw import Snapshot
+    from tradeviz.transform import comtrade as cr
+
+    body = comtrade_api()._data(
+        "A",
+        {"reportercode": "156", "partnercode": "398", "period": "2021", "cmdcode": "AG2"},
+        10**6,
+    )[0]
+    doc = json.loads(body)
+    doc["data"][0]["refYear"] = 40000
+    snap = Snapshot({"source": "comtrade", "sha256": "x" * 64, "path": "comtrade/x.json.gz"})
+    with pytest.raises(SnapshotError, match="comtrade/x.json.gz.*refresh"):
+        cr.parse_comtrade([json.dumps(doc).encode()], snap, "comtrade/x.json.gz", cr.ParseReport())
+
+
+def test_a_failed_warm_up_stops_the_parse(fetched, monkeypatch):
+    """An error while the snapshots parse on their thread is raised once that thread has
+    stopped: nothing keeps parsing behind the caller's back."""
+    import threading
+    import time
+
+    from tradeviz.transform import build as build_module
+
+    def broken() -> None:
+        raise RuntimeError("warm-up failed")
+
+    from tradeviz.transform import snapshots
+
+    parsed = []
+    read_and_parse = snapshots._read_and_parse
+
+    def slow(*args):  # noqa: ANN002, ANN202
+        time.sleep(0.1)
+        parsed.append(args[1])
+        return read_and_parse(*args)
+
+    monkeypatch.setattr(build_module, "_warm_up", broken)
+    monkeypatch.setattr(snapshots, "_read_and_parse", slow)
+    total = len(snapshots.current(RawStore(fetched / "raw"), build_module.BuildReport()))
+    assert total >= 5
+    with pytest.raises(RuntimeError, match="warm-up failed"):
+        build(fetched)
+    deadline = time.monotonic() + 5  # a finished pool thread may take a moment to exit
+    while alive := [t for t in threading.enumerate() if t.name.startswith("tradeviz-snap")]:
+        assert time.monotonic() < deadline, [t.name for t in alive]
+        time.sleep(0.02)
+    assert len(parsed) < total  # stopped after the snapshots in hand, not run to the end
+    assert not (fetched / "processed").exists()

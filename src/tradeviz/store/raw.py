@@ -288,20 +288,14 @@ class RawStore:
             data = read_file(path)
         except (OSError, EOFError, zlib.error) as exc:
             raise self._damaged(snap, path, f"cannot be read ({exc})") from None
-        if verify:
-            self.check_digest(snap, sha256_hex(data), len(data))
-        return data
-
-    def check_digest(self, snap: Snapshot, digest: str, size: int) -> None:
-        """Raise SnapshotError unless `digest` (sha256 of the `size` bytes read) is the
-        manifest's: for readers that hash while they parse."""
-        if digest != snap.sha256:
+        if verify and sha256_hex(data) != snap.sha256:
             raise self._damaged(
                 snap,
-                self.locate(snap) or self.root / snap.path,
+                path,
                 f"its sha256 does not match the manifest "
-                f"({size} bytes, {snap.record.get('bytes')} recorded)",
+                f"({len(data)} bytes, {snap.record.get('bytes')} recorded)",
             )
+        return data
 
     def _missing(self, snap: Snapshot) -> SnapshotError:
         return SnapshotError(

@@ -27,8 +27,9 @@ def flows_table(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
     report.duplicates_dropped = table.num_rows - len(order)
     joined = table.take(pa.array(order))
     del table, ranks, order
-    frame = _decoded_frame(joined)
+    holder = [joined]
     del joined
+    frame = _decoded_frame(holder)
     flows = conform(frame, FLOWS_FIELDS)
     if "cmd_desc" in frame.columns:  # not a flows column: describe() uses it, then drops it
         flows["cmd_desc"] = frame["cmd_desc"]
@@ -82,9 +83,11 @@ def _last_of_each_key(sorted_ranks: list[np.ndarray]) -> np.ndarray:
     return np.append(~same, True) if n else np.ones(0, dtype=bool)
 
 
-def _decoded_frame(table: pa.Table) -> pd.DataFrame:
-    """The table as pandas, each compact column decoded and released in turn (the API's
-    texts stay a categorical until describe())."""
+def _decoded_frame(holder: list[pa.Table]) -> pd.DataFrame:
+    """The table (taken out of `holder`, so no caller keeps it) as pandas, each compact
+    column decoded and released in turn (the API's texts stay a categorical until
+    describe())."""
+    table = holder.pop()
     names, columns = table.column_names, list(table.columns)
     del table
     for i, column in enumerate(columns):

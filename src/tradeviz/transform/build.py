@@ -119,7 +119,8 @@ class _Writer:
         return self
 
     def __exit__(self, exc_type: type | None, *_: object) -> None:
-        self.pool.shutdown(wait=True)
+        # a failed build publishes nothing: tables not yet started are not written
+        self.pool.shutdown(wait=True, cancel_futures=exc_type is not None)
         if exc_type is None:  # else the block's own error is the one to report
             for done in self.pending:
                 done.result()  # raises the first write's error
@@ -140,7 +141,11 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
         )
     report = BuildReport()
     parsing = snapshots.start(store, snapshots.current(store, report), report)
-    _warm_up()  # while the snapshots parse
+    try:
+        _warm_up()  # while the snapshots parse
+    except BaseException:
+        parsing.abandon()
+        raise
     from tradeviz.store.parquet import write_text_atomic
     from tradeviz.transform.assemble import flows_table
     from tradeviz.transform.checks import check_chapters, check_coverage, validate

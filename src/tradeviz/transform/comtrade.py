@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -83,9 +85,8 @@ ARROW_SCHEMA = pa.schema(
 
 
 def read_frame(body: bytes | list[bytes]) -> pd.DataFrame:
-    """read_table() as pandas (the needed raw columns). Either way the envelope's `count`
-    must equal the rows read."""
-    return read_table(body).to_pandas()  # needs pandas (tests, the record-by-record path)
+    """read_table() as pandas: the needed raw columns (for inspection and tests)."""
+    return read_table(body).to_pandas()
 
 
 _SELECTED = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
@@ -106,9 +107,13 @@ def _read_arrow(holder: list[bytes]) -> tuple[pa.Table | None, bytes | None]:
     not an object, count unlike the records) returns None with the bytes handed back, for
     the record-by-record reader. On success the original bytes are already released."""
     body = holder.pop()
+    if not _OBJECT_FIRST.match(body):
+        return None, body  # pyarrow's reader crashes on some documents that are not objects
+    if _pretty(body):
+        return _read_whole(body)
     records = _records(body)
     if records is None:
-        return _read_whole(body)
+        return None, body  # the record-by-record reader says what is wrong
     try:
         table = _parse_lines(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -116,21 +121,34 @@ def _read_arrow(holder: list[bytes]) -> tuple[pa.Table | None, bytes | None]:
     return table, None
 
 
-def _records(body: bytes) -> list | None:
-    """The `data` records of a compact envelope as raw JSON slices of the body (no copy),
-    or None when the body is not one (line breaks, no envelope, count unlike records)."""
-    import msgspec
+_OBJECT_FIRST = re.compile(rb"\s*\{")
 
+
+def _pretty(body: bytes) -> bool:
+    """Line breaks inside the body (pretty-printed): a record may span lines."""
     end = len(body)
     while end and body[end - 1] in b"\r\n":
         end -= 1
-    if body.find(b"\n", 0, end) >= 0 or body.find(b"\r", 0, end) >= 0:
-        return None  # pretty-printed: a record may span lines
+    return body.find(b"\n", 0, end) >= 0 or body.find(b"\r", 0, end) >= 0
+
+
+def _records(body: bytes) -> list | None:
+    """The `data` records of a compact envelope as raw JSON slices of the body (no copy),
+    or None when the body is not one: no envelope, count unlike the records, or a record
+    that is not an object (pyarrow's line reader crashes on a leading `null`:
+    apache/arrow#47409)."""
+    import msgspec
+
     try:
         envelope = _envelope_decoder().decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    return envelope.data if envelope.count == len(envelope.data) else None
+    records = envelope.data
+    if envelope.count != len(records):
+        return None
+    if not all(memoryview(r)[:1] == b"{" for r in records):
+        return None
+    return records
 
 
 @functools.cache
@@ -153,9 +171,7 @@ def _parse_lines(records: list) -> pa.Table:
     """Records parsed as JSON lines, block by block on a thread pool, in order."""
     blocks = (records[i : i + BLOCK_RECORDS] for i in range(0, len(records), BLOCK_RECORDS))
     tables = list(parse_pool().map(_parse_block, blocks))
-    if not tables:
-        return _SELECTED.empty_table()
-    return pa.concat_tables(tables).select(COLUMNS).cast(_SELECTED)
+    return pa.concat_tables(tables) if tables else _SELECTED.empty_table()
 
 
 def _parse_block(records: list) -> pa.Table:
@@ -169,15 +185,26 @@ def _parse_block(records: list) -> pa.Table:
     )
 
 
+_POOL_LOCK = threading.Lock()
+
+
 @functools.cache
-def parse_pool() -> ThreadPoolExecutor:
-    """The threads that parse blocks of records (and check hashes meanwhile)."""
+def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="tradeviz-parse")
+
+
+def parse_pool() -> ThreadPoolExecutor:
+    """The threads that parse blocks of records (one pool per process)."""
+    with _POOL_LOCK:
+        return _pool()
 
 
 def _read_whole(body: bytes) -> tuple[pa.Table | None, bytes | None]:
     """The whole envelope read by pyarrow as one JSON document, typed by ENVELOPE_SCHEMA,
-    then the `data` list flattened into columns."""
+    then the `data` list flattened into columns. None (bytes handed back) for a body that
+    is not an object, a `count` unlike the records, or a record that is not an object."""
+    if not _OBJECT_FIRST.match(body):
+        return None, body
     try:
         table = pj.read_json(
             pa.BufferReader(body),
@@ -195,7 +222,7 @@ def _read_whole(body: bytes) -> tuple[pa.Table | None, bytes | None]:
     if count is None or not data.is_valid()[0].as_py():
         return None, body
     rows = data.flatten()
-    if len(rows) != count:
+    if len(rows) != count or rows.null_count:
         return None, body
     del body, table
     columns = {name: rows.field(name) for name in COLUMNS}
@@ -321,13 +348,20 @@ def parse_comtrade(
     holder = body if isinstance(body, list) else [body]
     del body
     try:
-        raw = read_table(holder, split)
-    except (ValueError, UnicodeDecodeError, IndexError, AttributeError) as exc:
+        return flow_rows(read_table(holder, split), snap, report)
+    except (
+        ValueError,
+        UnicodeDecodeError,
+        IndexError,
+        AttributeError,
+        KeyError,
+        TypeError,
+        pa.ArrowException,
+    ) as exc:
         raise SnapshotError(
             f"raw snapshot {path} is not a readable Comtrade response ({exc.__class__.__name__}:"
             f" {exc}). Fix: delete it and run `tradeviz fetch comtrade --refresh`"
         ) from None
-    return flow_rows(raw, snap, report)
 
 
 def flow_rows(raw: pa.Table, snap: Snapshot, report: ParseReport) -> pa.Table:
@@ -410,7 +444,8 @@ def _iso(codes: pa.ChunkedArray, isos: pa.ChunkedArray, report: ParseReport) -> 
     own = pc.if_else(pc.is_in(isos, no_iso), None, isos)
     mapped = pc.coalesce(by_code, own)
     missing = pc.filter(codes, pc.is_null(mapped))
-    report.unknown_codes |= {int(c) for c in pc.unique(missing).to_pylist() if c is not None}
+    # a row with neither a code nor an ISO field is reported as code -1
+    report.unknown_codes |= {-1 if c is None else int(c) for c in pc.unique(missing).to_pylist()}
     return mapped
 
 

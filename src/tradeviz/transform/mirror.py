@@ -226,8 +226,8 @@ def _group_names(
     distinct (revisions, level, row's revision, code) its group's name (a code no table
     knows stays alone, as "<rev>:<code>"), and which of them each row has."""
     cell, nrev = rows.cell[at], len(rows.revs)
-    rev = np.where(rows.imp[at], lv.i_rev[cell], lv.e_rev[cell])
-    ctx = (lv.e_rev[cell] * nrev + lv.i_rev[cell]) * 16 + lv.match[cell]
+    rev = np.where(rows.imp[at], lv.i_rev[cell], lv.e_rev[cell]).astype(np.int64)
+    ctx = (lv.e_rev[cell].astype(np.int64) * nrev + lv.i_rev[cell]) * 16 + lv.match[cell]
     combo, which = np.unique((ctx * nrev + rev) * len(vocab) + code[at], return_inverse=True)
     ctx, rev = np.divmod(combo // len(vocab), nrev)
     texts = zip(rows.revs[rev], vocab[combo % len(vocab)], strict=True)

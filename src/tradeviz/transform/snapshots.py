@@ -1,12 +1,15 @@
 """The raw layer's current snapshots, read and parsed to compact Arrow parts.
 
-Comtrade snapshots are parsed without pandas (pyarrow and msgspec), so `start()` can run
-the parse on a thread while the caller imports pandas and the HS reference: the JSON
-reader, gunzip and sha256 release the GIL.
+Comtrade snapshots are parsed in Arrow (pyarrow and msgspec; pandas is only imported, by
+pyarrow's array constructor), so `start()` can run the parse on a thread while the caller
+imports the rest and loads the HS reference: the JSON reader, gunzip and sha256 release
+the GIL.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,30 +44,60 @@ def current(store: RawStore, report: BuildReport) -> list[Snapshot]:
     return wanted
 
 
-def parse_all(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> list[pa.Table]:
+def parse_all(
+    store: RawStore,
+    snaps: list[Snapshot],
+    report: BuildReport,
+    stop: threading.Event | None = None,
+) -> list[pa.Table]:
     """Every snapshot's rows as compact Arrow, in snapshot order (empty ones left out);
-    rows dropped while parsing are counted in `report`."""
+    rows dropped while parsing are counted in `report`. `stop` set: return early."""
     parse_report = ParseReport()
-    parts = [part for part in _parsed(store, snaps, parse_report) if part.num_rows]
+    parts = []
+    for part in _parsed(store, snaps, parse_report):
+        if stop is not None and stop.is_set():
+            return []
+        if part.num_rows:
+            parts.append(part)
     report.breakdown_rows_dropped = parse_report.breakdown_rows
     report.other_flow_rows_dropped = parse_report.other_flow_rows
     if parse_report.unknown_codes:
+        codes = ["none" if c == -1 else str(c) for c in sorted(parse_report.unknown_codes)]
         raise BuildError(
-            f"Comtrade country codes without ISO3: "
-            f"{sorted(parse_report.unknown_codes)}: their rows carry no "
+            f"Comtrade country codes without ISO3: {', '.join(codes)}: their rows carry no "
             "reporterISO/partnerISO (fetched without includeDesc). Fix: run "
             "`tradeviz fetch comtrade --refresh`"
         )
     return parts
 
 
-def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Future:
-    """parse_all() on a thread; `.result()` gives the parts or raises its error."""
-    driver = ThreadPoolExecutor(1, thread_name_prefix="tradeviz-snapshots")
-    try:
-        return driver.submit(parse_all, store, snaps, report)
-    finally:
-        driver.shutdown(wait=False)  # the thread ends when the parse does
+class Parsing:
+    """parse_all() running on a thread: `result()` gives the parts or raises its error;
+    `abandon()` stops it after the snapshot in hand (for a caller that failed meanwhile)."""
+
+    def __init__(self, store: RawStore, snaps: list[Snapshot], report: BuildReport):
+        self._stop = threading.Event()
+        driver = ThreadPoolExecutor(1, thread_name_prefix="tradeviz-snapshots")
+        try:
+            self._future = driver.submit(self._run, store, snaps, report)
+        finally:
+            driver.shutdown(wait=False)  # the thread ends when the parse does
+
+    def _run(self, store: RawStore, snaps: list[Snapshot], report: BuildReport) -> list:
+        return parse_all(store, snaps, report, self._stop)
+
+    def result(self) -> list[pa.Table]:
+        return self._future.result()
+
+    def abandon(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            self._future.result()  # wait; its own error does not matter any more
+
+
+def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Parsing:
+    """parse_all() on a thread (see Parsing)."""
+    return Parsing(store, snaps, report)
 
 
 SPLIT_BYTES = 80_000_000  # a body larger than this is parsed alone, its records split

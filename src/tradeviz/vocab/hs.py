@@ -48,7 +48,8 @@ _REFERENCE_DIR: Path | None = None  # None: the package data
 
 
 def use_reference_dir(folder: Path | None) -> None:
-    """Read the reference tables from `folder` (None: the package's), every cache cleared:
+    """Read the reference tables from `folder` (None: the package's), every cache of this
+    module cleared (caches built from them elsewhere, e.g. focus tags, are not):
     scripts/build_hs_reference.py derives to_latest from the tables it has just built."""
     global _REFERENCE_DIR
     _REFERENCE_DIR = folder
