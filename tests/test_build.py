@@ -460,3 +460,25 @@ def test_a_failed_warm_up_stops_the_parse(fetched, monkeypatch):
         time.sleep(0.02)
     assert len(parsed) < total  # stopped after the snapshots in hand, not run to the end
     assert not (fetched / "processed").exists()
+
+
+def test_the_compact_table_the_build_holds_decodes_to_flows_parquet(fetched):
+    """The build holds flows with categorical text (sorted categories, so sorting and
+    grouping order rows as the text would) and writes the schema's str columns: the file
+    read back is that table decoded, in the schema's dtypes."""
+    from tradeviz.transform import snapshots
+    from tradeviz.transform.assemble import as_text, compact_flows
+    from tradeviz.transform.build import BuildReport
+
+    build(fetched)
+    store, report = RawStore(fetched / "raw"), BuildReport()
+    compact = compact_flows(
+        snapshots.parse_all(store, snapshots.current(store, report), report), report
+    )
+    text = [f.name for f in FLOWS_FIELDS if f.dtype == "str"]
+    for name in text:
+        cats = compact[name].cat.categories
+        assert list(cats) == sorted(cats), name
+    written = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    pd.testing.assert_frame_equal(written, as_text(compact))
+    assert [str(written[c].dtype) for c in text] == ["str"] * len(text)

@@ -1044,9 +1044,10 @@ def conform(df: pd.DataFrame, fields: tuple[Field, ...]) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def pandera_schema(table: str):
+def pandera_schema(table: str, compact: bool = False):
     """The pandera schema of a table (imported here: the build only needs it after its
-    memory peak, and the CLI's other commands never)."""
+    memory peak, and the CLI's other commands never). `compact`: text columns are
+    categoricals (the build's in-memory flows table), every other check unchanged."""
     import pandera.pandas as pa
 
     fields, key, _ = TABLES[table]
@@ -1057,7 +1058,8 @@ def pandera_schema(table: str):
             checks.append(pa.Check.isin(list(f.allowed)))
         if f.non_negative:
             checks.append(pa.Check.ge(0))
-        columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=f.nullable)
+        dtype = "category" if compact and f.dtype == "str" else f.dtype
+        columns[f.name] = pa.Column(dtype, checks=checks, nullable=f.nullable)
     # Key uniqueness as a frame-level check: pandera's `unique=` fails to report duplicates
     # under pandas 3 when key columns hold nulls.
     checks = [

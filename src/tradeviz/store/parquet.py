@@ -15,13 +15,23 @@ from tradeviz.store.durable import atomic_target, atomic_write_bytes
 META_KEY = b"tradeviz"
 
 
-def write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+def write_parquet(
+    df: pd.DataFrame, path: Path, meta: dict, as_frame: pd.DataFrame | None = None
+) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file.
+
+    `as_frame`: a frame (e.g. empty) whose column types the file gets instead of df's: a
+    compact frame's categoricals are written as that frame's text columns, decoded one row
+    group at a time, so the file is the one the decoded frame would give."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    merged = {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, sort_keys=True).encode()}
-    table = table.replace_schema_metadata(merged)
+    schema = table.schema if as_frame is None else pa.Schema.from_pandas(as_frame, False)
+    meta_bytes = json.dumps(meta, sort_keys=True).encode()
+    schema = schema.with_metadata({**(schema.metadata or {}), META_KEY: meta_bytes})
+    rows = ROW_GROUP if as_frame is not None else max(table.num_rows, 1)
     with atomic_target(path, ".parquet") as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for start in range(0, max(table.num_rows, 1), rows):
+                writer.write_table(table.slice(start, rows).cast(schema))
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -29,6 +39,9 @@ def write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
             os.close(fd)
     del table
     pa.default_memory_pool().release_unused()  # the copy made for writing
+
+
+ROW_GROUP = 32_768  # rows decoded and written at a time when writing a compact frame
 
 
 def read_meta(path: Path) -> dict:

@@ -14,7 +14,14 @@ from tradeviz.transform.describe import describe
 
 
 def flows_table(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
-    """The flows table of the parts (in snapshot order, oldest first; consumed)."""
+    """The flows table of the parts (in snapshot order, oldest first; consumed), text
+    columns in the schema's str dtype."""
+    return as_text(compact_flows(parts, report))
+
+
+def compact_flows(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
+    """The flows table with every text column a pandas categorical: the same values in a
+    fifth of the memory (the build works on this; `as_text` gives the schema dtypes)."""
     if not parts:
         return empty_frame(FLOWS_FIELDS)
     # Parts are in snapshot order (oldest first): sorted by key, then by that order, the
@@ -27,27 +34,62 @@ def flows_table(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
     report.duplicates_dropped = table.num_rows - len(order)
     joined = table.take(pa.array(order))
     del table, ranks, order
-    holder = [joined]
+    frame = joined.to_pandas()  # dictionary columns become categoricals
     del joined
-    frame = _decoded_frame(holder)
-    flows = conform(frame, FLOWS_FIELDS)
-    if "cmd_desc" in frame.columns:  # not a flows column: describe() uses it, then drops it
-        flows["cmd_desc"] = frame["cmd_desc"]
+    flows = _conform_compact(frame)
     del frame
-    report.rows_by_source = {k: int(v) for k, v in flows["source"].value_counts().items()}
+    report.rows_by_source = {k: int(v) for k, v in flows["source"].value_counts().items() if v}
     report.synthetic = bool(flows["synthetic"].any())
     # hs_description, hs6_h6, converted (package HS reference); uses and drops cmd_desc,
     # so the table returned has the flows columns only
     return describe(flows)
 
 
+def _conform_compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns in schema order: text as categoricals of str (missing ones all null), the
+    others in the schema's dtype; the API's cmd_desc (not a flows column) kept for
+    describe()."""
+    out = {f.name: _compact_column(frame, f.name, f.dtype) for f in FLOWS_FIELDS}
+    if "cmd_desc" in frame:
+        out["cmd_desc"] = _compact_column(frame, "cmd_desc", "str")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _compact_column(frame: pd.DataFrame, name: str, dtype: str) -> pd.Series:
+    if name not in frame:
+        if dtype == "str":
+            return pd.Series(pd.Categorical.from_codes(np.full(len(frame), -1), []), frame.index)
+        return pd.Series(index=frame.index, dtype=dtype)
+    col = frame[name]
+    if dtype != "str":
+        return col.astype(dtype)
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        return col.astype("str").astype("category")  # categories sorted
+    return pd.Series(sorted_categories(col.array), index=col.index)
+
+
+def sorted_categories(cat: pd.Categorical) -> pd.Categorical:
+    """`cat` with its categories as str in sorted order, so that sorting and grouping by
+    the column order rows as the text would (categories from Arrow come in the order
+    first seen)."""
+    texts = pd.Index(cat.categories.astype("str"))
+    order = texts.argsort()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = np.asarray(cat.codes)
+    if len(texts):  # else every value is missing
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return pd.Categorical.from_codes(codes, categories=texts[order])
+
+
+def as_text(flows: pd.DataFrame) -> pd.DataFrame:
+    """The flows table in the schema's dtypes (categorical text columns decoded)."""
+    return conform(flows, FLOWS_FIELDS)
+
+
 def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A dictionary column as its values; strings as large_string, pandas' own layout for
-    its str dtype (to_pandas then wraps the buffers instead of converting them)."""
-    if not pa.types.is_dictionary(column.type):
-        return column
-    kind = column.type.value_type
-    return column.cast(pa.large_string() if pa.types.is_string(kind) else kind)
+    """A dictionary column as its values."""
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
 def _ranks(column: pa.ChunkedArray) -> np.ndarray:
@@ -81,20 +123,3 @@ def _last_of_each_key(sorted_ranks: list[np.ndarray]) -> np.ndarray:
     for r in sorted_ranks:
         same &= r[1:] == r[:-1]
     return np.append(~same, True) if n else np.ones(0, dtype=bool)
-
-
-def _decoded_frame(holder: list[pa.Table]) -> pd.DataFrame:
-    """The table (taken out of `holder`, so no caller keeps it) as pandas, each compact
-    column decoded and released in turn (the API's texts stay a categorical until
-    describe())."""
-    table = holder.pop()
-    names, columns = table.column_names, list(table.columns)
-    del table
-    for i, column in enumerate(columns):
-        if names[i] != "cmd_desc":
-            columns[i] = _decoded(column)
-        del column
-    frame = pa.table(columns, names=names).to_pandas()
-    del columns
-    pa.default_memory_pool().release_unused()
-    return frame

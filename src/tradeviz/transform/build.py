@@ -111,9 +111,12 @@ class _Writer:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="tradeviz-write")
         self.pending: list = []
 
-    def table(self, df: pd.DataFrame, name: str) -> None:
-        meta = {**self.meta, "table": name}
-        self.pending.append(self.pool.submit(self.write, df, self.out / f"{name}.parquet", meta))
+    def meta_of(self, name: str) -> dict:
+        return {**self.meta, "table": name}
+
+    def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> None:
+        path = self.out / f"{name}.parquet"
+        self.pending.append(self.pool.submit(self.write, df, path, self.meta_of(name), as_frame))
 
     def __enter__(self) -> _Writer:
         return self
@@ -146,17 +149,61 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
     except BaseException:
         parsing.abandon()
         raise
+    from tradeviz.transform.assemble import compact_flows
+
+    # text columns as categoricals: the build holds the flows table in a fifth of the
+    # memory; flows.parquet is written with the schema's str columns all the same
+    flows = compact_flows(parsing.result(), report)
+    _release_freed_memory()  # the parse's and the join's buffers, before the peak steps
+    generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
+    try:
+        _tables(flows, store, report, allow_empty_periods, generation.path)
+    except BaseException:
+        generation.discard()
+        raise
+    generation.publish()
+    return report
+
+
+def _tables(
+    flows: pd.DataFrame,
+    store: RawStore,
+    report: BuildReport,
+    allow_empty_periods: bool,
+    out: Path,
+) -> None:
+    """Check flows, then write it and compute and write the mirror and focus tables into
+    `out`, each table written on the writer thread while the next is computed."""
+    from tradeviz.schema import FLOWS_FIELDS, empty_frame
     from tradeviz.store.parquet import write_text_atomic
-    from tradeviz.transform.assemble import flows_table
     from tradeviz.transform.checks import check_chapters, check_coverage, validate
+    from tradeviz.transform.focus import build_focus
     from tradeviz.transform.mirror import build_mirror
 
-    flows = flows_table(parsing.result(), report)
-    _release_freed_memory()  # the parse's and the join's buffers, before the peak steps
-    check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
-    validate(flows, "flows")
-    check_chapters(flows, report)
-    generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
+    with _Writer(out, _meta(store, report)) as writer:
+        check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
+        validate(flows, "flows", compact=True)
+        check_chapters(flows, report)
+        writer.table(flows, "flows", as_frame=empty_frame(FLOWS_FIELDS))
+        mirror = build_mirror(flows)
+        validate(mirror, "mirror")
+        writer.table(mirror, "mirror")
+        del mirror
+        _release_freed_memory()
+        focus, coverage = build_focus(flows)
+        validate(focus, "focus")
+        validate(coverage, "focus_coverage")
+        writer.table(focus, "focus")
+        writer.table(coverage, "focus_coverage")
+        report.focus = {"rows": int(len(focus))}
+    write_text_atomic(
+        out / "build_report.json",
+        json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str),
+    )
+
+
+def _meta(store: RawStore, report: BuildReport) -> dict:
+    """Provenance written into every table's Parquet metadata."""
     meta = {
         "tool": f"tradeviz {__version__}",
         "raw_manifest_sha256": hashlib.sha256(store.manifest_path.read_bytes()).hexdigest(),
@@ -166,24 +213,4 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
     }
     if report.synthetic:
         meta["note"] = "contains synthetic data (demo, emulator or benchmark), not statistics"
-    with _Writer(generation.path, meta) as writer:  # each table written while the next is made
-        writer.table(flows, "flows")
-        mirror = build_mirror(flows)
-        validate(mirror, "mirror")
-        writer.table(mirror, "mirror")
-        del mirror
-        _release_freed_memory()
-        from tradeviz.transform.focus import build_focus
-
-        focus, coverage = build_focus(flows)
-        validate(focus, "focus")
-        validate(coverage, "focus_coverage")
-        writer.table(focus, "focus")
-        writer.table(coverage, "focus_coverage")
-        report.focus = {"rows": int(len(focus))}
-    write_text_atomic(
-        generation.path / "build_report.json",
-        json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str),
-    )
-    generation.publish()
-    return report
+    return meta

@@ -11,12 +11,14 @@ from tradeviz.store.raw import RawStore
 from tradeviz.transform.build_report import BuildReport
 
 
-def validate(df: pd.DataFrame, table: str) -> None:
+def validate(df: pd.DataFrame, table: str, compact: bool = False) -> None:
+    """Raise BuildError unless `df` meets the table's schema (`compact`: text columns as
+    categoricals, see schema.pandera_schema)."""
     import pandera.errors
 
     try:
         # inplace: the schema coerces nothing, so validating need not copy the table
-        pandera_schema(table).validate(df.reset_index(drop=True), inplace=True)
+        pandera_schema(table, compact).validate(df.reset_index(drop=True), inplace=True)
     except pandera.errors.SchemaError as exc:
         raise BuildError(f"{table} fails its schema: {exc}") from None
 

@@ -1,5 +1,8 @@
 """Say what each flow row's product is, and give HS6 rows one code across revisions.
 
+The three columns come back as categoricals (the build's compact table); the flows table
+in schema dtypes decodes them.
+
 Adds to flows (vectorised: merges on the package HS reference, no per-row Python):
 - `hs_description`: the description of (hs_rev, hs_code) in the row's own revision; for a
   code that revision's list lacks, the API's `cmdDesc` when the row carries it (`cmd_desc`);
@@ -51,9 +54,13 @@ def describe(flows: pd.DataFrame) -> pd.DataFrame:
     six = (flows["hs_level"] == 6).to_numpy()
 
     def spread(values: np.ndarray, only_six: bool) -> pd.Series:
-        col = pd.Series(values, dtype="str").take(inverse)
-        col.index = flows.index
-        return col.where(six) if only_six else col
+        """Per-pair values to the rows, as a categorical (each text stored once)."""
+        codes, texts = pd.factorize(pd.Series(values, dtype="str"), sort=True)
+        row = codes[inverse]
+        if only_six:
+            row = np.where(six, row, -1)
+        cat = pd.Categorical.from_codes(row, categories=pd.Index(texts, dtype="str"))
+        return pd.Series(cat, index=flows.index)
 
     out = flows.assign(
         hs_description=spread(desc.to_numpy(), False),

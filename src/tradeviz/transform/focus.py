@@ -461,11 +461,12 @@ def _row_tags(flows: pd.DataFrame, leaf: np.ndarray) -> tuple[pd.DataFrame, np.n
     used = np.zeros(len(at), dtype=bool)
     used[pair[leaf]] = True
     at = at[used]
-    rev = flows["hs_rev"].array.take(at)
+    rev = pd.array(flows["hs_rev"].array.take(at), dtype="str")  # text, also from categories
     present = set(pd.unique(rev))
     tags = _tag_table_of(tuple(r for r in HS_REVISIONS if r in present))
     tag_keys, start, count = _tag_spans(tags)
-    found = tag_keys.get_indexer(rev + "|" + flows["hs_code"].array.take(at))
+    code = pd.array(flows["hs_code"].array.take(at), dtype="str")
+    found = tag_keys.get_indexer(rev + "|" + code)
     tagged, found = np.flatnonzero(used)[found >= 0], found[found >= 0]
     n_tags = np.zeros(len(used), dtype=np.int32)
     n_tags[tagged] = count[found]
