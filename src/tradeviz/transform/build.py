@@ -111,12 +111,9 @@ class _Writer:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="tradeviz-write")
         self.pending: list = []
 
-    def meta_of(self, name: str) -> dict:
-        return {**self.meta, "table": name}
-
     def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> None:
-        path = self.out / f"{name}.parquet"
-        self.pending.append(self.pool.submit(self.write, df, path, self.meta_of(name), as_frame))
+        path, meta = self.out / f"{name}.parquet", {**self.meta, "table": name}
+        self.pending.append(self.pool.submit(self.write, df, path, meta, as_frame))
 
     def __enter__(self) -> _Writer:
         return self

@@ -175,13 +175,16 @@ def _parse_lines(records: list) -> pa.Table:
 
 
 def _parse_block(records: list) -> pa.Table:
-    text = b"\n".join(records)
+    return _read_json(b"\n".join(records), _SELECTED)
+
+
+def _read_json(text: bytes, schema: pa.Schema) -> pa.Table:
+    """`text` read by pyarrow in one block on this thread, typed by `schema`; fields the
+    schema lacks are skipped."""
     return pj.read_json(
         pa.BufferReader(text),
         read_options=pj.ReadOptions(use_threads=False, block_size=len(text) + 1),
-        parse_options=pj.ParseOptions(
-            explicit_schema=_SELECTED, unexpected_field_behavior="ignore"
-        ),
+        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
     )
 
 
@@ -206,13 +209,7 @@ def _read_whole(body: bytes) -> tuple[pa.Table | None, bytes | None]:
     if not _OBJECT_FIRST.match(body):
         return None, body
     try:
-        table = pj.read_json(
-            pa.BufferReader(body),
-            read_options=pj.ReadOptions(use_threads=False, block_size=len(body) + 1),
-            parse_options=pj.ParseOptions(
-                explicit_schema=ENVELOPE_SCHEMA, unexpected_field_behavior="ignore"
-            ),
-        )
+        table = _read_json(body, ENVELOPE_SCHEMA)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None, body
     if table.num_rows != 1:
