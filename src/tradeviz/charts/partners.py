@@ -49,6 +49,19 @@ HEADLINE_LABELS = {
 }
 NO_PARTNERS = f"fewer than {MIN_PARTNERS} partners:\nrun tradeviz fetch comtrade\n--plan partners"
 TOP = 8
+# the rank table's columns: the data of the partner_ranks chart and its CSV
+RANK_COLUMNS = [
+    "country",
+    "year",
+    "rank",
+    "partner",
+    "partner_name",
+    "value_usd",
+    "share",
+    "basis",
+    "is_estimate",
+    "synthetic",
+]
 
 
 def _countries(ds) -> list[str]:
@@ -168,37 +181,9 @@ def rank_table_data(ds, top: int = TOP) -> pd.DataFrame:
         if t.empty:
             continue
         latest = t[t["year"] == t["year"].max()].sort_values("rank").head(top)
-        frames.append(
-            latest[
-                [
-                    "country",
-                    "year",
-                    "rank",
-                    "partner",
-                    "partner_name",
-                    "value_usd",
-                    "share",
-                    "basis",
-                    "is_estimate",
-                    "synthetic",
-                ]
-            ]
-        )
+        frames.append(latest[RANK_COLUMNS])
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "country",
-                "year",
-                "rank",
-                "partner",
-                "partner_name",
-                "value_usd",
-                "share",
-                "basis",
-                "is_estimate",
-                "synthetic",
-            ]
-        )
+        return pd.DataFrame(columns=RANK_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
