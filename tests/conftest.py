@@ -114,3 +114,17 @@ def comtrade_api(corpus, monkeypatch):
     yield start
     for served in running:
         served.__exit__(None, None, None)
+
+
+@pytest.fixture
+def default_plan_hs4(data_dir, store, fast_client, comtrade_api) -> Path:
+    """The default plan at HS4 for 2020-2021, fetched keyed from the emulator into
+    data_dir's raw layer (synthetic)."""
+    from tradeviz.extract import comtrade
+
+    comtrade_api()
+    fetcher = comtrade.ComtradeFetcher(
+        store, client=fast_client(), api_key="k", max_records=20_000, progress=False
+    )
+    fetcher.run(comtrade.default_plan(("2021", "2020"), "4"), "A")
+    return data_dir

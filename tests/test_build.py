@@ -19,18 +19,14 @@ from tradeviz.transform.build import build
 
 
 @pytest.fixture
-def fetched(data_dir, store, fast_client, comtrade_api):
-    """Default plan at HS4 for two years plus a China-pair HS2+TOTAL query, via the preview."""
-    comtrade_api()
-    fetcher = comtrade.ComtradeFetcher(
-        store, client=fast_client(), api_key="k", max_records=20_000, progress=False
-    )
-    fetcher.run(comtrade.default_plan(("2021", "2020"), "4"), "A")
+def fetched(default_plan_hs4, store, fast_client):
+    """Default plan at HS4 for two years (conftest) plus a China-pair HS2+TOTAL query, via
+    the preview."""
     for level in ("2", "total"):
         comtrade.ComtradeFetcher(store, client=fast_client(), progress=False).run(
             comtrade.custom_plan(("2021",), level, ["CHN"], ["TKM"]), "A"
         )
-    return data_dir
+    return default_plan_hs4
 
 
 def _raw_records(store: RawStore) -> list[dict]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tradeviz.extract import comtrade
 from tradeviz.transform.build import build
 from tradeviz.transform.mirror import build_mirror
 from tradeviz.vocab import hs
@@ -137,14 +136,9 @@ def test_mixed_importer_basis_is_flagged():
 
 
 @pytest.fixture
-def fetched(data_dir, store, fast_client, comtrade_api):
-    """Default plan at HS4 for two years, via the emulator."""
-    comtrade_api()
-    fetcher = comtrade.ComtradeFetcher(
-        store, client=fast_client(), api_key="k", max_records=20_000, progress=False
-    )
-    fetcher.run(comtrade.default_plan(("2021", "2020"), "4"), "A")
-    return data_dir
+def fetched(default_plan_hs4):
+    """Default plan at HS4 for two years, via the emulator (conftest)."""
+    return default_plan_hs4
 
 
 def test_mirror_sums_equal_raw_exports_and_imports(fetched):
