@@ -152,12 +152,7 @@ def _parse(
         return parse_comtrade(holder, snap, path, parse_report, split)
     body = holder.pop()
     if snap.source == "wits":
-        from tradeviz.transform import wits
-
-        return compact(
-            pa.Table.from_pandas(wits.parse_wits(body, snap, path), preserve_index=False)
-        )
-    from tradeviz.transform import imf
-
-    frame = imf.parse_imf(body, snap, path)
-    return compact(pa.Table.from_pandas(frame, preserve_index=False))
+        from tradeviz.transform.wits import parse_wits as parse
+    else:
+        from tradeviz.transform.imf import parse_imf as parse
+    return compact(pa.Table.from_pandas(parse(body, snap, path), preserve_index=False))
