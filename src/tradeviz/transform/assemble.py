@@ -73,13 +73,25 @@ def sorted_categories(cat: pd.Categorical) -> pd.Categorical:
     the column order rows as the text would (categories from Arrow come in the order
     first seen)."""
     texts = pd.Index(cat.categories.astype("str"))
-    order = texts.argsort()
+    codes = _remapped(np.asarray(cat.codes), _sort_ranks(texts))
+    return pd.Categorical.from_codes(codes, categories=texts.sort_values())
+
+
+def _sort_ranks(values: pa.Array | pd.Index) -> np.ndarray:
+    """Each value's position in sorted order."""
+    order = np.asarray(
+        values.argsort() if isinstance(values, pd.Index) else pc.sort_indices(values)
+    )
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    codes = np.asarray(cat.codes)
-    if len(texts):  # else every value is missing
-        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    return pd.Categorical.from_codes(codes, categories=texts[order])
+    return rank
+
+
+def _remapped(codes: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Codes into a dictionary as codes into its sorted order; -1 (missing) stays -1."""
+    if not len(rank):  # every value is missing
+        return np.full(len(codes), -1, dtype=np.int64)
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
 
 
 def as_text(flows: pd.DataFrame) -> pd.DataFrame:
@@ -87,26 +99,16 @@ def as_text(flows: pd.DataFrame) -> pd.DataFrame:
     return conform(flows, FLOWS_FIELDS)
 
 
-def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A dictionary column as its values."""
-    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
-
-
 def _ranks(column: pa.ChunkedArray) -> np.ndarray:
     """Integers ordered as the column's values (nulls lowest); strings via their sorted
     dictionary, so no string is compared per row."""
     if pa.types.is_dictionary(column.type) or pa.types.is_string(column.type):
-        encoded = _decoded(column).combine_chunks().dictionary_encode()
-        order = pc.sort_indices(encoded.dictionary).to_numpy()
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        codes = encoded.indices.to_numpy(zero_copy_only=False)  # float with NaN where null
-        valid = ~np.isnan(codes) if codes.dtype.kind == "f" else None
-        out = np.full(len(codes), -1, dtype=np.int64)
-        if valid is None:
-            return rank[codes]
-        out[valid] = rank[codes[valid].astype(np.int64)]
-        return out
+        if pa.types.is_dictionary(column.type):  # one dictionary for all parts
+            encoded = column.unify_dictionaries().combine_chunks()
+        else:
+            encoded = column.combine_chunks().dictionary_encode()
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        return _remapped(codes, _sort_ranks(encoded.dictionary))
     values = column.combine_chunks()
     filled = pc.fill_null(values, pc.min(values).as_py() or 0).to_numpy(zero_copy_only=False)
     out = filled.astype(np.int64) * 2 + 1
