@@ -395,7 +395,7 @@ def test_api_description_is_kept_for_codes_the_reference_lacks(fetched, store):
         b" [1, 2]",
     ],
 )
-def test_bodies_that_are_not_objects_are_errors_not_crashes(body, monkeypatch):
+def test_bodies_that_are_not_objects_are_errors_not_crashes(body):
     """pyarrow's JSON reader crashes the process on some non-object documents
     (apache/arrow#47409): such bodies never reach it, on either path."""
     from tradeviz.transform import comtrade as cr
