@@ -333,3 +333,44 @@ def test_gzip_snapshot_reads_back_exactly_whatever_its_members(tmp_path):
     empty = tmp_path / "empty.json.gz"
     empty.write_bytes(gzip.compress(b""))
     assert read_file(empty) == b""
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096, 1 << 22])
+def test_pieces_stream_the_exact_bytes_of_any_snapshot_file(store, tmp_path, size):
+    """RawStore.pieces gives, in pieces of at most `size`, the bytes read() gives: gzip
+    (one member or several, zero padding after them) and uncompressed files alike."""
+    from tradeviz.store.raw import _file_pieces
+
+    body = b'{"count":1,"data":[' + bytes(range(32, 127)) * 3000 + b"]}"
+    snap = _save(store, body)
+    pieces = list(store.pieces(snap, size))
+    assert b"".join(pieces) == body == store.read(snap)
+    assert max(map(len, pieces)) <= size
+    plain = _save(RawStore(store.root, compress=False), body + b" ", key="q2")
+    assert b"".join(store.pieces(plain, size)) == body + b" "
+    members = tmp_path / "two.json.gz"
+    members.write_bytes(gzip.compress(body[:999]) + gzip.compress(body[999:]) + b"\0" * 8)
+    assert b"".join(_file_pieces(members, size)) == body
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bit flip", "other bytes"])
+def test_pieces_of_a_damaged_file_end_in_an_error_naming_it(store, damage):
+    """A damaged file is a SnapshotError naming the file and the fix, raised at the latest
+    when the last piece is out (the consumer must not use what it made of the pieces
+    before); a gzip whose CRC fails, one cut short, or other bytes under the same name."""
+    from tradeviz.errors import SnapshotError
+
+    body = b'{"count":0,"data":[],"error":"' + b"x" * 200_000 + b'"}'
+    snap = _save(store, body)
+    path = store.root / snap.path
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "bit flip":
+        data[-6] ^= 1  # in the CRC
+    else:
+        data = bytearray(gzip.compress(body.replace(b"x", b"y"), mtime=0))
+    path.write_bytes(bytes(data))
+    with pytest.raises(SnapshotError, match=rf"{snap.path}.*(corrupted|cannot).*raw verify"):
+        for _ in store.pieces(snap, 4096):
+            pass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from tradeviz.store.durable import (
 )
 from tradeviz.store.raw import (
     GZ,
+    READ_ERRORS,
     ManifestError,
     RawStore,
     Snapshot,
@@ -141,7 +141,7 @@ def check_snapshot(store: RawStore, snap: Snapshot) -> tuple[str, str]:
         return "missing", f"{store.root / snap.path} does not exist"
     try:
         data = read_file(path)
-    except (OSError, EOFError, zlib.error) as exc:
+    except READ_ERRORS as exc:
         return "damaged", f"{path} cannot be read ({exc})"
     if sha256_hex(data) != snap.sha256:
         return (
