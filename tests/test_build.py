@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
@@ -58,17 +59,25 @@ def test_same_raw_layer_same_table(fetched):
     assert (fetched / "processed" / "flows.parquet").read_bytes() == first
 
 
-def test_large_and_small_snapshot_paths_build_the_same_tables(fetched, monkeypatch):
-    """Snapshots above SPLIT_BYTES are parsed alone with their records split across threads,
-    smaller ones whole and two at a time: both paths give the same bytes."""
-    from tradeviz.transform import snapshots
+@pytest.mark.parametrize("how", ["read whole", "pieces of 64 KiB"])
+def test_streamed_snapshots_build_the_same_tables_as_whole_ones(fetched, monkeypatch, how):
+    """Comtrade snapshots are parsed as they are decompressed, run by run. Reading each
+    body whole instead (the fallback), or cutting it into pieces of a few bytes (records
+    cut anywhere), gives the same files."""
+    from tradeviz.store import raw as raw_store
+    from tradeviz.transform import comtrade as cr
 
+    streamed = []
+    real = cr.read_stream
+    monkeypatch.setattr(cr, "read_stream", lambda *a: streamed.append(real(*a)) or streamed[-1])
     build(fetched)
-    want = {
-        n: (fetched / "processed" / n).read_bytes() for n in ("flows.parquet", "mirror.parquet")
-    }
-    assert all(not snapshots._large(s) for s in RawStore(fetched / "raw").snapshots())
-    monkeypatch.setattr(snapshots, "SPLIT_BYTES", 0)  # every snapshot takes the split path
+    assert streamed and all(runs for runs in streamed)  # every body took the stream path
+    names = ("flows.parquet", "mirror.parquet", "focus.parquet")
+    want = {n: (fetched / "processed" / n).read_bytes() for n in names}
+    if how == "read whole":
+        monkeypatch.setattr(cr, "read_stream", lambda *a: None)
+    else:
+        monkeypatch.setattr(raw_store, "PIECE_BYTES", 1 << 16)
     build(fetched)
     for name, data in want.items():
         assert (fetched / "processed" / name).read_bytes() == data, name
@@ -351,6 +360,82 @@ def test_records_parsed_in_blocks_equal_the_whole_envelope(comtrade_api, monkeyp
         assert split.equals(whole)
 
 
+def _streamed(body: bytes, size: int):
+    """read_stream over `body` cut into pieces of `size` bytes: one table, or None."""
+    from tradeviz.transform import comtrade as cr
+
+    runs = cr.read_stream(body[i : i + size] for i in range(0, len(body), size))
+    if runs is None:
+        return None
+    return pa.concat_tables(runs) if runs else cr._SELECTED.empty_table()
+
+
+@pytest.mark.parametrize("size", [1, 13, 8191, 1 << 22])
+def test_stream_reader_equals_the_whole_reader_wherever_pieces_end(corpus, comtrade_api, size):
+    """Compact bodies parsed piece by piece give the rows, order and types of the whole
+    body read at once, whatever the piece size (a piece may end inside a record, inside
+    the `},{"` between two, or inside the envelope's head and tail)."""
+    from tradeviz.transform import comtrade as cr
+
+    emulated = comtrade_api()._data(
+        "A",
+        {"reportercode": "156", "partnercode": "398,417", "period": "2021", "cmdcode": "AG6"},
+        10**6,
+    )[0]
+    recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
+    empty = b'{"elapsedTime":"0.01 secs","count":0,"data":[],"error":""}'
+    bodies = [recorded, empty, recorded.replace(b',"error":""}', b"}\n")]
+    bodies += [emulated] if size > 4096 else []  # thousands of records: a run each else
+    for body in bodies:
+        whole = cr.read_table([body], False)
+        streamed = _streamed(body, size)
+        assert streamed is not None and streamed.num_rows == json.loads(body)["count"]
+        assert streamed.schema == whole.schema and streamed.equals(whole)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a text that ends in "},{": the boundary the stream reader cuts at is data here
+        (b'"cmdDesc":"All Commodities"', b'"cmdDesc":"All},{"'),
+        (b'"count":4', b'"count":5'),  # count unlike the records
+        (b'[{"typeCode"', b'[null,{"typeCode"'),  # a record that is not an object
+        (b'},{"typeCode"', b'},null,{"typeCode"'),
+        (b'"refYear":2010', b'"refYear":"2010"'),  # a number sent as text
+        (b',"error":""}', b',"error":"]"}'),  # a "]" after the data
+    ],
+)
+def test_stream_reader_hands_what_it_cannot_place_to_the_whole_reader(corpus, change):
+    """Bodies the stream reader cannot be sure of give None (never a wrong row), and the
+    build then reads them whole: the same rows as the record-by-record reader, or its
+    clear error."""
+    from tradeviz.transform import comtrade as cr
+
+    recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
+    body = recorded.replace(*change, 1)
+    assert body != recorded
+    streamed = _streamed(body, 300)
+    try:
+        slow = pd.DataFrame(cr.read_columns([body]), columns=cr.COLUMNS)
+    except ValueError:
+        assert streamed is None
+        with pytest.raises(ValueError):
+            cr.read_table([body])
+        return
+    if change[1] == b',"error":"]"}':  # the "]" in a text is passed over, rows read
+        assert streamed is not None and streamed.num_rows == 4
+    else:
+        assert streamed is None
+    assert len(cr.read_frame(body)) == len(slow) == 4
+
+
+def test_pretty_printed_and_other_bodies_are_not_streamed(corpus):
+
+    pretty = (corpus / "comtrade" / "HS-60a6ad.json").read_bytes()
+    for body in (pretty, b"null", b" [1, 2]", b'{"count":1}', b""):
+        assert _streamed(body, 64) is None
+
+
 def test_api_description_is_kept_for_codes_the_reference_lacks(fetched, store):
     """cmdDesc travels from the snapshot to describe(): a code missing from the package HS
     reference gets the API's text; a known code keeps the reference's; no cmd_desc column
@@ -478,3 +563,20 @@ def test_the_compact_table_the_build_holds_decodes_to_flows_parquet(fetched):
     written = pd.read_parquet(fetched / "processed" / "flows.parquet")
     pd.testing.assert_frame_equal(written, as_text(compact))
     assert [str(written[c].dtype) for c in text] == ["str"] * len(text)
+
+
+@pytest.mark.parametrize("preset", [None, "mimalloc"])
+def test_importing_tradeviz_gives_arrow_the_system_allocator_unless_set(preset):
+    """Arrow's C++ default pool is chosen from ARROW_DEFAULT_MEMORY_POOL when pyarrow
+    loads: importing tradeviz first sets it to the system allocator (the build's memory
+    target), and a value of the user's own is kept."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if preset:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = preset
+    code = "import tradeviz, pyarrow; print(pyarrow.default_memory_pool().backend_name)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == (preset or "system"), out.stderr

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 import json
 import re
 import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -53,6 +57,11 @@ class ParseReport:
     breakdown_rows: int = 0
     other_flow_rows: int = 0
     unknown_codes: set = field(default_factory=set)
+
+    def add(self, other: ParseReport) -> None:
+        self.breakdown_rows += other.breakdown_rows
+        self.other_flow_rows += other.other_flow_rows
+        self.unknown_codes |= other.unknown_codes
 
 
 # Types of the needed fields; the fast reader parses only these and ignores the rest.
@@ -186,6 +195,129 @@ def _read_json(text: bytes, schema: pa.Schema) -> pa.Table:
         read_options=pj.ReadOptions(use_threads=False, block_size=len(text) + 1),
         parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
     )
+
+
+RECORD_BREAK = b'},{"'  # between two records of a compact body (or inside a text: see read_stream)
+STREAM_AHEAD = 2  # runs of one body parsed at a time
+_HEAD_LIMIT = 1 << 20  # bytes searched for the envelope's "data":[
+_TAIL_LIMIT = 1 << 16  # bytes after the last record searched for the envelope's end
+
+
+def read_stream(
+    pieces: Iterable[bytes], convert: Callable[[pa.Table], object] = lambda table: table
+) -> list | None:
+    """The needed columns of a compact v1 envelope, parsed as its pieces arrive (e.g.
+    `RawStore.pieces`: decompressed as read), so the body is never held whole. Each piece,
+    after the start of the record the previous one cut, is parsed up to its last `},{"`
+    as a document `{"data":[...]}` of its own, by pyarrow's JSON reader on the parse
+    pool. Each run's table goes through `convert` on the thread that parsed it (so only
+    what `convert` keeps accumulates); the results are returned in order.
+
+    A `},{"` inside a text would end such a document inside a string, which no JSON
+    reader accepts, and the rest of the envelope is parsed for its `count`, which must
+    equal the rows read. So whatever this reader cannot place (a pretty-printed body, a
+    boundary inside a text, a record that is not an object, a field of another type)
+    returns None, and the caller reads the body whole with read_table(), which takes it
+    or says what is wrong: never a wrong row."""
+    it = iter(pieces)
+    head = _head(it)
+    if head is None:
+        return None
+    prefix, rest = head
+    pool, inflight, runs = parse_pool(), deque(), []
+
+    def parse(*run: object) -> None:
+        if len(inflight) >= STREAM_AHEAD:
+            runs.append(inflight.popleft().result())
+        inflight.append(pool.submit(_parse_run, convert, *run))
+
+    carry = b""  # the start of a record the previous piece cut
+    try:
+        for piece in itertools.chain([rest], it):
+            # the records up to the last boundary, as a document of their own: the `,{`
+            # of that boundary is overwritten with `]}` (no further copy)
+            text = bytearray().join((_RUN_OPEN, carry, piece))
+            last = text.rfind(RECORD_BREAK)
+            if last < 0:
+                carry = bytes(text[len(_RUN_OPEN) :])
+                continue
+            carry = bytes(text[last + 2 :])
+            text[last + 1 : last + 3] = b"]}"
+            parse(text, last + 3)
+            if runs and runs[-1] is None:
+                return None
+        end = _data_end(prefix, carry)
+        if end is None:
+            return None
+        records, count = end
+        if records:
+            parse(_RUN_OPEN + records + b"]}")
+        while inflight:
+            runs.append(inflight.popleft().result())
+    finally:
+        for pending in inflight:
+            pending.cancel()
+    if any(r is None for r in runs) or count != sum(rows for rows, _ in runs):
+        return None
+    return [converted for _, converted in runs]
+
+
+def _head(it: Iterator[bytes]) -> tuple[bytes, bytes] | None:
+    """(the envelope up to its "data":[ , the bytes after it) from the first pieces; None
+    unless the body is a compact object whose data array starts with a record or ends."""
+    head = b""
+    for piece in it:
+        head += piece
+        at = head.find(b'"data":[')
+        if 0 <= at < len(head) - len(b'"data":['):  # and the byte after it
+            prefix, rest = head[:at], head[at + len(b'"data":[') :]
+            compact = not (b"\n" in prefix or b"\r" in prefix)
+            if compact and _OBJECT_FIRST.match(prefix) and rest[:1] in (b"{", b"]"):
+                return prefix, rest
+            return None
+        if len(head) > _HEAD_LIMIT:
+            return None
+    return None
+
+
+def _data_end(prefix: bytes, buf: bytes) -> tuple[bytes, object] | None:
+    """(the last records, the envelope's count) from the body's last bytes: the data array
+    ends at the last `]` after which the rest completes the envelope as JSON."""
+    pos, stop = len(buf), max(-1, len(buf) - _TAIL_LIMIT)
+    while (pos := buf.rfind(b"]", 0, pos)) > stop:
+        try:
+            envelope = json.loads(prefix + b'"data":null' + buf[pos + 1 :])
+        except ValueError:
+            continue
+        records = buf[:pos]
+        if not isinstance(envelope, dict) or (records and not records.endswith(b"}")):
+            return None
+        return records, envelope.get("count")
+    return None
+
+
+_RUN_OPEN = b'{"data":['
+_RUN_SCHEMA = pa.schema([ENVELOPE_SCHEMA.field("data")])
+
+
+def _parse_run(
+    convert: Callable[[pa.Table], object], text: bytes | bytearray, stop: int | None = None
+) -> tuple[int, object] | None:
+    """(rows, `convert` of the table) of the records in `{"data":[{...},{...}]}`
+    (`text[:stop]`) read by pyarrow; None when it cannot take them."""
+    doc = pa.py_buffer(text)
+    try:
+        table = _read_json(doc if stop is None else doc[:stop], _RUN_SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    data = table.column("data").combine_chunks()
+    if len(data) != 1 or not data.is_valid()[0].as_py():
+        return None
+    rows = data.flatten()
+    if rows.null_count:  # a record that is not an object
+        return None
+    table = pa.table({name: rows.field(name) for name in COLUMNS}, schema=_SELECTED)
+    return table.num_rows, convert(table)
 
 
 _POOL_LOCK = threading.Lock()
@@ -341,11 +473,40 @@ def parse_comtrade(
     parts of a large build then take a fraction of the final table's memory until they
     are joined). Pass the bytes in a one-item list to let them be freed early. `split`:
     parse the records in blocks on the parse pool; else the envelope whole on this
-    thread (for callers that parse several snapshots at once)."""
+    thread."""
     holder = body if isinstance(body, list) else [body]
     del body
-    try:
+    with _naming(path):
         return flow_rows(read_table(holder, split), snap, report)
+
+
+def parse_comtrade_stream(
+    pieces: Iterable[bytes], snap: Snapshot, path: str, report: ParseReport
+) -> pa.Table | None:
+    """parse_comtrade() of a body given in pieces, never held whole (read_stream: each run
+    of records becomes flow rows as it is parsed); None when the body has to be read whole
+    instead."""
+
+    def rows(raw: pa.Table) -> tuple[pa.Table, ParseReport]:
+        own = ParseReport()  # one per run: runs are converted on several threads
+        return flow_rows(raw, snap, own), own
+
+    with _naming(path):
+        runs = read_stream(pieces, rows)
+        if runs is None:
+            return None
+        for _, own in runs:
+            report.add(own)
+        if not runs:
+            return flow_rows(_SELECTED.empty_table(), snap, report)
+        return compact(pa.concat_tables([table for table, _ in runs]))
+
+
+@contextlib.contextmanager
+def _naming(path: str) -> Iterator[None]:
+    """A body that cannot be parsed is a SnapshotError naming its file and the fix."""
+    try:
+        yield
     except (
         ValueError,
         UnicodeDecodeError,
@@ -378,7 +539,9 @@ def flow_rows(raw: pa.Table, snap: Snapshot, report: ParseReport) -> pa.Table:
     report.other_flow_rows += (
         pc.sum(pc.and_(pc.invert(known_flow), pc.invert(breakdown))).as_py() or 0
     )
-    raw = raw.filter(pc.and_(known_flow, pc.invert(breakdown)))
+    keep = pc.and_(known_flow, pc.invert(breakdown))
+    if not pc.all(keep).as_py():  # a filter copies every column: only when rows go
+        raw = raw.filter(keep)
     n = raw.num_rows
     month = raw["refMonth"]
     qty_unit = raw["qtyUnitAbbr"]
@@ -423,14 +586,19 @@ def _constant(value: str, n: int) -> pa.DictionaryArray:
 
 
 def compact(table: pa.Table) -> pa.Table:
-    """String columns dictionary-encoded (codes, names and flags repeat across rows)."""
-    columns = [
-        c.dictionary_encode()
-        if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)
-        else c
-        for c in table.columns
-    ]
+    """String columns dictionary-encoded (codes, names and flags repeat across rows), each
+    in one chunk with one dictionary (chunks encoded one by one repeat their common values
+    in every chunk's dictionary)."""
+    columns = [_one_dictionary(c) for c in table.columns]
     return pa.table(columns, names=table.column_names)
+
+
+def _one_dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.combine_chunks().dictionary_encode()
+    if pa.types.is_dictionary(column.type) and column.num_chunks > 1:
+        return column.unify_dictionaries().combine_chunks()
+    return column
 
 
 def _iso(codes: pa.ChunkedArray, isos: pa.ChunkedArray, report: ParseReport) -> pa.ChunkedArray:

@@ -19,7 +19,12 @@ import pyarrow as pa
 from tradeviz.errors import BuildError
 from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform.build_report import BuildReport
-from tradeviz.transform.comtrade import ParseReport, compact, parse_comtrade
+from tradeviz.transform.comtrade import (
+    ParseReport,
+    compact,
+    parse_comtrade,
+    parse_comtrade_stream,
+)
 
 DATA_SOURCES = ("comtrade", "wits", "imf")
 
@@ -100,56 +105,42 @@ def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Parsin
     return Parsing(store, snaps, report)
 
 
-SPLIT_BYTES = 80_000_000  # a body larger than this is parsed alone, its records split
-# across the parse pool; smaller ones are parsed whole, two at a time (no record list, no
-# second copy: less work, at most two bodies of this size in memory)
-
-
 def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
     """Each snapshot read, checked against its sha256 and parsed to compact Arrow, yielded
-    in the given order. Two are worked on at once (gunzip, sha256 and pyarrow's JSON
-    reader release the GIL) unless one is larger than SPLIT_BYTES."""
+    in the given order. Two are worked on at once: gunzip, sha256 and pyarrow's JSON
+    reader release the GIL, and a Comtrade body is parsed as it is decompressed, so each
+    holds a few blocks of its records, not the whole body."""
     workers = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-snapshot")
-    pending: deque[tuple[Future, bool]] = deque()
+    pending: deque[Future] = deque()
     todo = deque(snaps)
     try:
         while todo or pending:
-            while todo and _room(pending, todo[0]):
-                snap = todo.popleft()
-                large = _large(snap)
-                pending.append((workers.submit(_read_and_parse, store, snap, large), large))
-            table, own = pending.popleft()[0].result()
-            report.breakdown_rows += own.breakdown_rows
-            report.other_flow_rows += own.other_flow_rows
-            report.unknown_codes |= own.unknown_codes
+            while todo and len(pending) < 2:
+                pending.append(workers.submit(_read_and_parse, store, todo.popleft()))
+            table, own = pending.popleft().result()
+            report.add(own)
             yield table
             del table
     finally:
         workers.shutdown(wait=True, cancel_futures=True)
 
 
-def _large(snap: Snapshot) -> bool:
-    return int(snap.record.get("bytes") or 0) > SPLIT_BYTES
-
-
-def _room(pending: deque, snap: Snapshot) -> bool:
-    """Whether `snap` may start now: nothing pending, or one small one and it small."""
-    return not pending or (len(pending) == 1 and not pending[0][1] and not _large(snap))
-
-
-def _read_and_parse(store: RawStore, snap: Snapshot, split: bool) -> tuple[pa.Table, ParseReport]:
+def _read_and_parse(store: RawStore, snap: Snapshot) -> tuple[pa.Table, ParseReport]:
     own = ParseReport()
-    holder = [store.read(snap)]  # checked against the manifest's sha256
-    return _parse(snap, holder, str(store.root / snap.path), own, split), own
-
-
-def _parse(
-    snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport, split: bool
-) -> pa.Table:
-    """Parse one snapshot to compact Arrow; `holder` carries its bytes so the parser can
-    free them early."""
+    path = str(store.root / snap.path)
     if snap.source == "comtrade":
-        return parse_comtrade(holder, snap, path, parse_report, split)
+        table = parse_comtrade_stream(store.pieces(snap), snap, path, own)
+        if table is not None:
+            return table, own
+    holder = [store.read(snap)]  # checked against the manifest's sha256
+    return _parse(snap, holder, path, own), own
+
+
+def _parse(snap: Snapshot, holder: list[bytes], path: str, parse_report: ParseReport) -> pa.Table:
+    """Parse one snapshot's whole body to compact Arrow; `holder` carries its bytes so the
+    parser can free them early."""
+    if snap.source == "comtrade":
+        return parse_comtrade(holder, snap, path, parse_report)
     body = holder.pop()
     if snap.source == "wits":
         from tradeviz.transform.wits import parse_wits as parse
