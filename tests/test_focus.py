@@ -480,3 +480,20 @@ def test_tags_read_from_the_code_levels_equal_tags_read_from_codes():
     assert not hs.codes.cache_info().currsize
     hs.codes()
     pd.testing.assert_frame_equal(cold, focus._tag_table_of.__wrapped__(("H5", "H6")))
+
+
+def test_the_builds_compact_focus_rows_decode_to_the_same_table():
+    """build_focus(compact=True), as the build holds it, decodes to build_focus's rows."""
+    from tradeviz.schema import FOCUS_FIELDS, conform
+
+    for flows in (_flows(MIXED_LEVELS), _flows(MIXED_LEVELS[::-1]), _flows(MIXED_LEVELS)[:0]):
+        text = [c for c in flows.columns if flows[c].dtype == "str"]
+        focus, cov = build_focus(flows)
+        held, held_cov = build_focus(flows.astype(dict.fromkeys(text, "category")), compact=True)
+        assert all(
+            isinstance(held[f.name].dtype, pd.CategoricalDtype)
+            for f in FOCUS_FIELDS
+            if f.dtype == "str"
+        )
+        pd.testing.assert_frame_equal(conform(held, FOCUS_FIELDS), focus)
+        pd.testing.assert_frame_equal(held_cov, cov)

@@ -160,3 +160,30 @@ def test_mirror_sums_equal_raw_exports_and_imports(fetched):
     matched = mirror[mirror.status == "matched"]
     assert (matched["gap_usd"] == matched["importer_cif_usd"] - matched["exporter_fob_usd"]).all()
     assert set(mirror["status"]) <= {"matched", "exporter_only", "importer_only"}
+
+
+def test_the_builds_compact_mirror_holds_the_same_table(fetched):
+    """build_mirror(compact=True), as the build holds it (text columns categorical, taken
+    from the flows table's categoricals), decodes to build_mirror's table: here on the
+    emulator's fetch, and on a cell compared across revisions (group names beside codes)."""
+    from tradeviz.schema import MIRROR_FIELDS, conform
+
+    build(fetched)
+    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    grouped = pd.DataFrame(
+        [
+            export("H3", "851712", 100.0),
+            import_("H2", "852520", 90.0, cif=95.0),
+            export("H3", "010110", 5.0),
+        ]
+    )
+    for frame in (flows, grouped, flows.iloc[:0]):
+        text = [c for c in frame.columns if frame[c].dtype == "str"]
+        compact = frame.astype(dict.fromkeys(text, "category"))
+        held = build_mirror(compact, compact=True)
+        assert all(
+            isinstance(held[f.name].dtype, pd.CategoricalDtype)
+            for f in MIRROR_FIELDS
+            if f.dtype == "str"
+        )
+        pd.testing.assert_frame_equal(conform(held, MIRROR_FIELDS), build_mirror(frame))

@@ -1033,14 +1033,18 @@ def empty_frame(fields: tuple[Field, ...]) -> pd.DataFrame:
     return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields})
 
 
-def conform(df: pd.DataFrame, fields: tuple[Field, ...]) -> pd.DataFrame:
-    """Columns in schema order with schema dtypes (missing nullable columns added)."""
+def conform(df: pd.DataFrame, fields: tuple[Field, ...], compact: bool = False) -> pd.DataFrame:
+    """Columns in schema order with schema dtypes (missing nullable columns added).
+    `compact`: text columns as categoricals instead (see pandera_schema)."""
     out = {}
     for f in fields:
-        if f.name in df:
-            out[f.name] = df[f.name].astype(f.dtype)
+        text = compact and f.dtype == "str"
+        if f.name not in df:
+            out[f.name] = pd.Series(index=df.index, dtype="category" if text else f.dtype)
+        elif text and not isinstance(df[f.name].dtype, pd.CategoricalDtype):
+            out[f.name] = df[f.name].astype("str").astype("category")
         else:
-            out[f.name] = pd.Series(index=df.index, dtype=f.dtype)
+            out[f.name] = df[f.name] if text else df[f.name].astype(f.dtype)
     return pd.DataFrame(out, index=df.index)
 
 
@@ -1058,7 +1062,12 @@ def pandera_schema(table: str, compact: bool = False):
             checks.append(pa.Check.isin(list(f.allowed)))
         if f.non_negative:
             checks.append(pa.Check.ge(0))
-        dtype = "category" if compact and f.dtype == "str" else f.dtype
+        dtype = f.dtype
+        if compact and f.dtype == "str":
+            # checked here, not as pandera's "category" dtype: that copies every category
+            # into a Python tuple (the flows table has tens of thousands)
+            dtype = None
+            checks.insert(0, pa.Check(_categorical_text, name="categorical of str"))
         columns[f.name] = pa.Column(dtype, checks=checks, nullable=f.nullable)
     # Key uniqueness as a frame-level check: pandera's `unique=` fails to report duplicates
     # under pandas 3 when key columns hold nulls.
@@ -1079,6 +1088,13 @@ def pandera_schema(table: str, compact: bool = False):
     return pa.DataFrameSchema(columns, checks=checks, strict=True, name=table)
 
 
+def _categorical_text(column: pd.Series) -> bool:
+    dtype = column.dtype
+    if not isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return dtype.categories.dtype == "str" or len(dtype.categories) == 0  # (all missing)
+
+
 def duplicated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
     """Rows whose key occurs more than once (pandas factorizes each key column, so this
     costs a few integer arrays, not a copy of the table)."""
@@ -1086,6 +1102,8 @@ def duplicated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
 
 
 def _hs_code_matches_level(df: pd.DataFrame) -> pd.Series:
+    if isinstance(df["hs_code"].dtype, pd.CategoricalDtype):  # each distinct code once
+        df = df[["hs_code", "hs_level"]].drop_duplicates()
     code = df["hs_code"].astype(str)
     level = df["hs_level"].astype(int)
     total = (code == "TOTAL") & (level == 0)

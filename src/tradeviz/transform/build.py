@@ -55,10 +55,12 @@ def _fetch_dates(store: RawStore) -> list[str]:
 
 @contextmanager
 def _system_allocator() -> Iterator[None]:
-    """Arrow allocates from the system allocator while the build runs. Its default pool
-    (mimalloc) keeps freed pages for reuse, and the build's large short-lived buffers (each
-    snapshot's parse, the joined parts) then stay resident: 220k rows peaked ~60 MiB
-    higher. Buffers remember their pool, so restoring the default afterwards is safe."""
+    """pyarrow's calls allocate from the system allocator while the build runs. Its
+    default pool (mimalloc) keeps freed pages for reuse, and the build's large short-lived
+    buffers (each snapshot's parse, the joined parts) then stay resident: 220k rows peaked
+    ~60 MiB higher. (Arrow's C++ internals follow ARROW_DEFAULT_MEMORY_POOL instead, which
+    importing tradeviz sets; see tradeviz/__init__.py.) Buffers remember their pool, so
+    restoring the default afterwards is safe."""
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
@@ -87,19 +89,22 @@ def _warm_up() -> None:
     import pandera.pandas  # noqa: F401
 
     import tradeviz.transform.assemble  # noqa: F401
-    import tradeviz.transform.checks  # noqa: F401
     import tradeviz.transform.focus  # noqa: F401
     import tradeviz.transform.mirror  # noqa: F401
+    from tradeviz.schema import FLOWS_FIELDS, empty_frame
+    from tradeviz.transform.checks import validate
     from tradeviz.vocab import hs
 
     hs.to_latest()
     hs.descriptions(pd.Series([], dtype="str"), pd.Series([], dtype="str"))  # its texts
+    validate(empty_frame(FLOWS_FIELDS), "flows")  # pandera imports its checks on first use
 
 
 class _Writer:
-    """Writes the build's tables to Parquet on one background thread (pyarrow's encoder
-    releases the GIL), so a table is compressed while the next is computed. Leaving the
-    block waits for every write; the first failure is raised there."""
+    """Writes the build's tables to Parquet on two background threads (pyarrow's encoder
+    releases the GIL), so a table is compressed while the next is computed, and the
+    mirror need not wait for the flows table's longer write. Leaving the block waits for
+    every write; the first failure is raised there."""
 
     def __init__(self, out: Path, meta: dict):
         from concurrent.futures import ThreadPoolExecutor
@@ -108,7 +113,7 @@ class _Writer:
 
         self.write = write_parquet
         self.out, self.meta = out, meta
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="tradeviz-write")
+        self.pool = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-write")
         self.pending: list = []
 
     def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> None:
@@ -150,8 +155,10 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
 
     # text columns as categoricals: the build holds the flows table in a fifth of the
     # memory; flows.parquet is written with the schema's str columns all the same
-    flows = compact_flows(parsing.result(), report)
-    _release_freed_memory()  # the parse's and the join's buffers, before the peak steps
+    parts = parsing.result()
+    _release_freed_memory()  # the parse's buffers, before the join
+    flows = compact_flows(parts, report)  # consumes parts
+    _release_freed_memory()  # the join's buffers, before the mirror and focus steps
     generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
     try:
         _tables(flows, store, report, allow_empty_periods, generation.path)
@@ -169,28 +176,32 @@ def _tables(
     allow_empty_periods: bool,
     out: Path,
 ) -> None:
-    """Check flows, then write it and compute and write the mirror and focus tables into
-    `out`, each table written on the writer thread while the next is computed."""
-    from tradeviz.schema import FLOWS_FIELDS, empty_frame
+    """Write flows while it is checked, then compute the mirror and focus tables and
+    write them into `out`, each written on the writer threads while the next is computed.
+    The build holds all three with categorical text columns; the files get the schema's
+    str columns."""
+    from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS, empty_frame
     from tradeviz.store.parquet import write_text_atomic
     from tradeviz.transform.checks import check_chapters, check_coverage, validate
     from tradeviz.transform.focus import build_focus
     from tradeviz.transform.mirror import build_mirror
 
     with _Writer(out, _meta(store, report)) as writer:
+        # written while it is checked: a failed check discards the generation all the same
+        writer.table(flows, "flows", as_frame=empty_frame(FLOWS_FIELDS))
         check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
         validate(flows, "flows", compact=True)
         check_chapters(flows, report)
-        writer.table(flows, "flows", as_frame=empty_frame(FLOWS_FIELDS))
-        mirror = build_mirror(flows)
-        validate(mirror, "mirror")
-        writer.table(mirror, "mirror")
+        _release_freed_memory()  # what the checks worked with
+        mirror = build_mirror(flows, compact=True)
+        validate(mirror, "mirror", compact=True)
+        writer.table(mirror, "mirror", as_frame=empty_frame(MIRROR_FIELDS))
         del mirror
         _release_freed_memory()
-        focus, coverage = build_focus(flows)
-        validate(focus, "focus")
+        focus, coverage = build_focus(flows, compact=True)
+        validate(focus, "focus", compact=True)
         validate(coverage, "focus_coverage")
-        writer.table(focus, "focus")
+        writer.table(focus, "focus", as_frame=empty_frame(FOCUS_FIELDS))
         writer.table(coverage, "focus_coverage")
         report.focus = {"rows": int(len(focus))}
     write_text_atomic(

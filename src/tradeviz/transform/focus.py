@@ -477,21 +477,26 @@ def _row_tags(flows: pd.DataFrame, leaf: np.ndarray) -> tuple[pd.DataFrame, np.n
 
 
 def _focus_frame(
-    flows: pd.DataFrame, src: np.ndarray, tags: pd.DataFrame, tag: np.ndarray
+    flows: pd.DataFrame, src: np.ndarray, tags: pd.DataFrame, tag: np.ndarray, compact: bool
 ) -> pd.DataFrame:
-    """FOCUS_FIELDS of flow rows src with their tags (rows `tag` of tags), taken by position."""
+    """FOCUS_FIELDS of flow rows src with their tags (rows `tag` of tags), taken by position
+    (`compact`: text columns as categoricals)."""
     cols = {}
     for f in FOCUS_FIELDS:
-        if f.name in _TAG_FIELDS:
+        if f.name in _TAG_FIELDS and compact:
+            code, texts = pd.factorize(tags[f.name])  # a few hundred tags
+            cols[f.name] = pd.Categorical.from_codes(code[tag], pd.Index(texts, dtype="str"))
+        elif f.name in _TAG_FIELDS:
             cols[f.name] = tags[f.name].array.take(tag)
         elif f.name in flows.columns:
             cols[f.name] = flows[f.name].array.take(src)
-    return conform(pd.DataFrame(cols, copy=False), FOCUS_FIELDS)
+    return conform(pd.DataFrame(cols, copy=False), FOCUS_FIELDS, compact)
 
 
-def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_focus(flows: pd.DataFrame, compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """focus rows (one per leaf row and area, with match full/partial, in flows order) and the
-    coverage report. Only tagged rows are copied, by position: no merge."""
+    coverage report. Only tagged rows are copied, by position: no merge. `compact`: the
+    focus rows' text columns as categoricals (as the build holds and writes them)."""
     leaf = leaf_mask(flows)
     tags, rows, (first, n_tags) = _row_tags(flows, leaf.to_numpy())
     i, tag = _spans(first, n_tags)
@@ -500,7 +505,7 @@ def build_focus(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     full = (tags["match"] == "full").to_numpy()
     # coverage first: the memory of its work is free again for the focus frame
     cov = coverage(flows, leaf, src, pd.Categorical.from_codes(area_no[tag], areas), full[tag])
-    return _focus_frame(flows, src, tags, tag), cov
+    return _focus_frame(flows, src, tags, tag, compact), cov
 
 
 def _sums(values: pd.DataFrame, key: np.ndarray, k: int) -> pd.DataFrame:

@@ -78,8 +78,12 @@ def _pair_rows(flows: pd.DataFrame) -> np.ndarray:
 
 
 def _encoded(col: pd.Series, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The selected rows of a text column as int32 codes, and the distinct texts."""
-    code, uniques = pd.factorize(col.astype("str"))
+    """The selected rows of a text column as int32 codes (-1: missing), and the texts
+    they index (a categorical's own codes and categories: no text is decoded per row)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        code, uniques = col.cat.codes.to_numpy(), col.cat.categories.astype("str")
+    else:
+        code, uniques = pd.factorize(col.astype("str"))
     return code[sel].astype(np.int32), np.asarray(uniques, dtype=object)
 
 
@@ -353,15 +357,19 @@ def _starts(ordered: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ output columns
 
 
-def _text(vocab: np.ndarray | pa.Array, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """A str column of vocab[at] (null where at < 0), taken in Arrow at once."""
-    if not isinstance(vocab, pa.Array):
-        vocab = pa.array(vocab, type=pa.large_string())
-    return pd.array(vocab.take(pa.array(at, mask=at < 0)), dtype="str")
+def _text(vocab: np.ndarray, at: np.ndarray, compact: bool) -> pd.api.extensions.ExtensionArray:
+    """A str column of vocab[at] (null where at < 0), taken in Arrow at once; `compact`:
+    a categorical of the distinct texts instead (no text per row)."""
+    if compact:
+        ids, texts = pd.factorize(vocab)  # a group's name may also be a code's
+        codes = np.where(at >= 0, ids[np.maximum(at, 0)], -1) if len(ids) else np.full_like(at, -1)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(texts, dtype="str"))
+    return pd.array(pa.array(vocab, pa.large_string()).take(pa.array(at, mask=at < 0)), "str")
 
 
 def _cell_columns(cells: pd.DataFrame) -> pd.DataFrame:
-    """The cells' key columns as the output has them (one row per cell, a few hundred)."""
+    """The cells' key columns as the output has them (one row per cell, a few hundred);
+    take_cells() spreads them over the output rows."""
     countries = np.array(COUNTRIES, dtype=object)
     exporter = countries[cells["exporter"].to_numpy()]
     importer = countries[cells["importer"].to_numpy()]
@@ -399,22 +407,36 @@ def _order(s: Sums, cells: pd.DataFrame, hs_code: np.ndarray, rank: np.ndarray) 
     return np.argsort((keys[2] * n + keys[1]) * n + keys[0], kind="stable")  # 3x lexsort's speed
 
 
-def _labels(s: Sums, vocab: np.ndarray, lv: Levels, revs: np.ndarray) -> dict[str, object]:
+def _take_cells(cells: pd.DataFrame, at: np.ndarray, compact: bool) -> dict[str, object]:
+    """The cells' columns for the output rows (cells `at`)."""
+    out = {}
+    for name in cells.columns:
+        col = cells[name]
+        if col.dtype == "str":
+            code, texts = pd.factorize(col)
+            out[name] = _text(np.asarray(texts, dtype=object), code[at], compact)
+        else:
+            out[name] = col.take(at).array
+    return out
+
+
+def _labels(
+    s: Sums, vocab: np.ndarray, lv: Levels, revs: np.ndarray, compact: bool
+) -> dict[str, object]:
     """The code columns: hs_code, group_id, each side's codes, the revisions and level."""
     grouped = lv.grouped[s.cell]
-    vocab, codes = pa.array(vocab, pa.large_string()), pa.array(s.codes_vocab, pa.large_string())
     return {
-        "hs_code": _text(vocab, _hs_code(s, lv)),
-        "group_id": _text(vocab, np.where(grouped, s.key, -1)),
-        "exporter_codes": _text(codes, s.codes[:, EXPORTER]),
-        "importer_codes": _text(codes, s.codes[:, IMPORTER]),
+        "hs_code": _text(vocab, _hs_code(s, lv), compact),
+        "group_id": _text(vocab, np.where(grouped, s.key, -1), compact),
+        "exporter_codes": _text(s.codes_vocab, s.codes[:, EXPORTER], compact),
+        "importer_codes": _text(s.codes_vocab, s.codes[:, IMPORTER], compact),
         "match_level": lv.match[s.cell].astype(np.int8),
-        "exporter_rev": _text(revs, lv.e_rev[s.cell]),
-        "importer_rev": _text(revs, lv.i_rev[s.cell]),
+        "exporter_rev": _text(revs, lv.e_rev[s.cell], compact),
+        "importer_rev": _text(revs, lv.i_rev[s.cell], compact),
     }
 
 
-def _values(s: Sums) -> dict[str, object]:
+def _values(s: Sums, compact: bool) -> dict[str, object]:
     """The value columns: both sides, gap, ratio, status, basis, synthetic."""
     has_e, has_i = s.n[:, EXPORTER] > 0, s.n[:, IMPORTER] > 0
     e_value, i_value = s.value[:, EXPORTER], s.value[:, IMPORTER]
@@ -425,23 +447,24 @@ def _values(s: Sums) -> dict[str, object]:
     basis = np.select([~has_i, n_cif == n, n_cif == 0], np.array([-1, 0, 1], np.int8), 2)
     status = np.select([~has_e, ~has_i], np.array([0, 1], np.int8), 2)
     return {
-        "status": _text(np.array(STATUS, dtype=object), status),
+        "status": _text(np.array(STATUS, dtype=object), status, compact),
         "exporter_fob_usd": e_value,
         "importer_cif_usd": i_value,
-        "importer_basis": _text(np.array(BASIS, dtype=object), basis),
+        "importer_basis": _text(np.array(BASIS, dtype=object), basis, compact),
         "gap_usd": np.where(matched, i_value - e_value, np.nan),
         "ratio": ratio,
         "synthetic": s.syn.any(axis=1),
     }
 
 
-def build_mirror(flows: pd.DataFrame) -> pd.DataFrame:
+def build_mirror(flows: pd.DataFrame, compact: bool = False) -> pd.DataFrame:
     """The mirror table: MIRROR_FIELDS, one row per cell and compared code or group, in
-    SORT order then hs_code."""
-    return _conformed(_columns(flows))
+    SORT order then hs_code. `compact`: its text columns as categoricals (the build holds
+    and writes it so: a fifth of the memory, the same file)."""
+    return _conformed(_columns(flows, compact), compact)
 
 
-def _columns(flows: pd.DataFrame) -> dict[str, object]:
+def _columns(flows: pd.DataFrame, compact: bool) -> dict[str, object]:
     """The mirror's columns. Intermediates are released as soon as they are used: only
     the columns are alive when conform() copies them into the table."""
     rows, top = _finest(_rows(flows))
@@ -453,18 +476,19 @@ def _columns(flows: pd.DataFrame) -> dict[str, object]:
     del rows, keys  # the per-row arrays: the output's columns are made without them
     sums = sums.take(_order(sums, cells, _hs_code(sums, lv), rank))
     return (
-        {c: cells[c].take(sums.cell).array for c in cells.columns}
-        | _labels(sums, vocab, lv, revs)
-        | _values(sums)
+        _take_cells(cells, sums.cell, compact)
+        | _labels(sums, vocab, lv, revs, compact)
+        | _values(sums, compact)
     )
 
 
-def _conformed(columns: dict[str, object]) -> pd.DataFrame:
+def _conformed(columns: dict[str, object], compact: bool) -> pd.DataFrame:
     """conform(DataFrame(columns), MIRROR_FIELDS) without its copy: the columns, already
     of their schema dtypes (astype is then a no-op view), are inserted one at a time in
     schema order. conform() builds its frame from a dict, which copies the numeric
     columns into blocks: 6 MiB more at the peak for the bench's 185k rows (46 -> 40)."""
     frame = pd.DataFrame(index=pd.RangeIndex(len(columns["direction"])))
     for f in MIRROR_FIELDS:
-        frame[f.name] = pd.Series(columns[f.name], index=frame.index, copy=False).astype(f.dtype)
+        col = pd.Series(columns[f.name], index=frame.index, copy=False)
+        frame[f.name] = col if compact and f.dtype == "str" else col.astype(f.dtype)
     return frame
