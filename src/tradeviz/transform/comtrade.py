@@ -9,7 +9,7 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -203,15 +203,12 @@ _HEAD_LIMIT = 1 << 20  # bytes searched for the envelope's "data":[
 _TAIL_LIMIT = 1 << 16  # bytes after the last record searched for the envelope's end
 
 
-def read_stream(
-    pieces: Iterable[bytes], convert: Callable[[pa.Table], object] = lambda table: table
-) -> list | None:
+def read_stream(pieces: Iterable[bytes]) -> list[pa.Table] | None:
     """The needed columns of a compact v1 envelope, parsed as its pieces arrive (e.g.
     `RawStore.pieces`: decompressed as read), so the body is never held whole. Each piece,
     after the start of the record the previous one cut, is parsed up to its last `},{"`
     as a document `{"data":[...]}` of its own, by pyarrow's JSON reader on the parse
-    pool. Each run's table goes through `convert` on the thread that parsed it (so only
-    what `convert` keeps accumulates); the results are returned in order.
+    pool: the runs' tables, in order.
 
     A `},{"` inside a text would end such a document inside a string, which no JSON
     reader accepts, and the rest of the envelope is parsed for its `count`, which must
@@ -229,7 +226,7 @@ def read_stream(
     def parse(*run: object) -> None:
         if len(inflight) >= STREAM_AHEAD:
             runs.append(inflight.popleft().result())
-        inflight.append(pool.submit(_parse_run, convert, *run))
+        inflight.append(pool.submit(_parse_run, *run))
 
     carry = b""  # the start of a record the previous piece cut
     try:
@@ -257,9 +254,9 @@ def read_stream(
     finally:
         for pending in inflight:
             pending.cancel()
-    if any(r is None for r in runs) or count != sum(rows for rows, _ in runs):
+    if any(r is None for r in runs) or count != sum(r.num_rows for r in runs):
         return None
-    return [converted for _, converted in runs]
+    return runs
 
 
 def _head(it: Iterator[bytes]) -> tuple[bytes, bytes] | None:
@@ -300,11 +297,9 @@ _RUN_OPEN = b'{"data":['
 _RUN_SCHEMA = pa.schema([ENVELOPE_SCHEMA.field("data")])
 
 
-def _parse_run(
-    convert: Callable[[pa.Table], object], text: bytes | bytearray, stop: int | None = None
-) -> tuple[int, object] | None:
-    """(rows, `convert` of the table) of the records in `{"data":[{...},{...}]}`
-    (`text[:stop]`) read by pyarrow; None when it cannot take them."""
+def _parse_run(text: bytes | bytearray, stop: int | None = None) -> pa.Table | None:
+    """The records of `{"data":[{...},{...}]}` (`text[:stop]`) read by pyarrow; None when
+    it cannot take them."""
     doc = pa.py_buffer(text)
     try:
         table = _read_json(doc if stop is None else doc[:stop], _RUN_SCHEMA)
@@ -316,8 +311,7 @@ def _parse_run(
     rows = data.flatten()
     if rows.null_count:  # a record that is not an object
         return None
-    table = pa.table({name: rows.field(name) for name in COLUMNS}, schema=_SELECTED)
-    return table.num_rows, convert(table)
+    return pa.table({name: rows.field(name) for name in COLUMNS}, schema=_SELECTED)
 
 
 _POOL_LOCK = threading.Lock()
@@ -483,23 +477,17 @@ def parse_comtrade(
 def parse_comtrade_stream(
     pieces: Iterable[bytes], snap: Snapshot, path: str, report: ParseReport
 ) -> pa.Table | None:
-    """parse_comtrade() of a body given in pieces, never held whole (read_stream: each run
-    of records becomes flow rows as it is parsed); None when the body has to be read whole
-    instead."""
-
-    def rows(raw: pa.Table) -> tuple[pa.Table, ParseReport]:
-        own = ParseReport()  # one per run: runs are converted on several threads
-        return flow_rows(raw, snap, own), own
-
+    """parse_comtrade() of a body given in pieces, never held whole (read_stream); None
+    when the body has to be read whole instead. The runs become flow rows together, once
+    the body is read: one conversion per body, not per run, keeps the parse threads off
+    the GIL while the build's main thread imports pandas."""
     with _naming(path):
-        runs = read_stream(pieces, rows)
+        runs = read_stream(pieces)
         if runs is None:
             return None
-        for _, own in runs:
-            report.add(own)
-        if not runs:
-            return flow_rows(_SELECTED.empty_table(), snap, report)
-        return compact(pa.concat_tables([table for table, _ in runs]))
+        raw = pa.concat_tables(runs) if runs else _SELECTED.empty_table()
+        del runs
+        return flow_rows(raw, snap, report)
 
 
 @contextlib.contextmanager
