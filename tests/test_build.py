@@ -62,8 +62,8 @@ def test_same_raw_layer_same_table(fetched):
 @pytest.mark.parametrize("how", ["read whole", "pieces of 64 KiB"])
 def test_streamed_snapshots_build_the_same_tables_as_whole_ones(fetched, monkeypatch, how):
     """Comtrade snapshots are parsed as they are decompressed, run by run. Reading each
-    body whole instead (the fallback), or cutting it into pieces of a few bytes (records
-    cut anywhere), gives the same files."""
+    body whole instead (the fallback), or in pieces of 64 KiB (more runs, records cut
+    anywhere), gives the same files."""
     from tradeviz.store import raw as raw_store
     from tradeviz.transform import comtrade as cr
 
@@ -81,6 +81,21 @@ def test_streamed_snapshots_build_the_same_tables_as_whole_ones(fetched, monkeyp
     build(fetched)
     for name, data in want.items():
         assert (fetched / "processed" / name).read_bytes() == data, name
+
+
+def test_a_snapshot_replaced_by_other_valid_json_fails_the_build_after_parsing(fetched):
+    """The stream parse finishes before the sha256 is known: a file holding other, valid
+    JSON under a snapshot's name parses cleanly and still fails the build, naming it."""
+    import gzip
+
+    store = RawStore(fetched / "raw")
+    snap = max(store.snapshots("comtrade"), key=lambda s: s.record.get("records", 0))
+    body = store.read(snap)
+    other = body.replace(b'"refYear":', b'"refYear" :', 1)  # the same rows, other bytes
+    (store.root / snap.path).write_bytes(gzip.compress(other, mtime=0))
+    with pytest.raises(SnapshotError, match=rf"{snap.sha256[:12]}.*sha256 does not match"):
+        build(fetched)
+    assert not (fetched / "processed" / "flows.parquet").exists()
 
 
 def test_refetched_query_supersedes_its_older_snapshot(fetched, store, fast_client):
@@ -396,9 +411,9 @@ def test_stream_reader_equals_the_whole_reader_wherever_pieces_end(corpus, comtr
 @pytest.mark.parametrize(
     "change",
     [
-        # a text that ends in "},{": the boundary the stream reader cuts at is data here
-        (b'"cmdDesc":"All Commodities"', b'"cmdDesc":"All},{"'),
         (b'"count":4', b'"count":5'),  # count unlike the records
+        # objects after the data array, counted in: rows that are no records
+        (b'"count":4', b'"count":6'),
         (b'[{"typeCode"', b'[null,{"typeCode"'),  # a record that is not an object
         (b'},{"typeCode"', b'},null,{"typeCode"'),
         (b'"refYear":2010', b'"refYear":"2010"'),  # a number sent as text
@@ -413,6 +428,8 @@ def test_stream_reader_hands_what_it_cannot_place_to_the_whole_reader(corpus, ch
 
     recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
     body = recorded.replace(*change, 1)
+    if change[1] == b'"count":6':
+        body = body.replace(b',"error":""}', b',"error":"","meta":[{"a":1},{"b":2}]}')
     assert body != recorded
     streamed = _streamed(body, 300)
     try:
@@ -429,8 +446,40 @@ def test_stream_reader_hands_what_it_cannot_place_to_the_whole_reader(corpus, ch
     assert len(cr.read_frame(body)) == len(slow) == 4
 
 
-def test_pretty_printed_and_other_bodies_are_not_streamed(corpus):
+def test_a_cut_at_a_boundary_that_ends_a_text_is_never_a_wrong_row(corpus):
+    """A text may end in `},{"`. Where a piece is cut there, its document ends inside the
+    string: the stream reader hands the body to the whole reader. Elsewhere the text is
+    parsed as text. Either way, the rows are those of the whole body."""
+    from tradeviz.transform import comtrade as cr
 
+    recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
+    body = recorded.replace(b'"cmdDesc":"All Commodities"', b'"cmdDesc":"All},{"', 1)
+    end = body.index(b'"All},{"') + len(b'"All},{"')
+    assert cr.read_stream([body[:end], body[end:]]) is None  # the last `},{"`: in the text
+    whole = cr.read_table([body], False)
+    assert whole.column("cmdDesc")[0].as_py() == "All},{"
+    for size in (5, 300, 10**6):
+        streamed = _streamed(body, size)
+        assert streamed is None or streamed.equals(whole)
+    assert cr.read_table([body]).equals(whole)  # what the build reads when it falls back
+
+
+def test_records_not_joined_by_the_compact_boundary_stream_until_the_carry_limit(
+    corpus, monkeypatch
+):
+    """`}, {` between records: no piece has a boundary, so the stream reader carries the
+    body along; read whole at the end when small, handed back when over _CARRY_LIMIT
+    (rather than copying a growing carry for every piece)."""
+    from tradeviz.transform import comtrade as cr
+
+    recorded = (corpus / "comtrade" / "data_v1_get_C_A_HS_CHN_2010_TOTAL.R-body.json").read_bytes()
+    body = recorded.replace(b'},{"', b'}, {"')
+    assert _streamed(body, 100).equals(cr.read_table([body], False))
+    monkeypatch.setattr(cr, "_CARRY_LIMIT", 1000)
+    assert _streamed(body, 100) is None
+
+
+def test_pretty_printed_and_other_bodies_are_not_streamed(corpus):
     pretty = (corpus / "comtrade" / "HS-60a6ad.json").read_bytes()
     for body in (pretty, b"null", b" [1, 2]", b'{"count":1}', b""):
         assert _streamed(body, 64) is None

@@ -180,6 +180,8 @@ def test_the_builds_compact_mirror_holds_the_same_table(fetched):
     for frame in (flows, grouped, flows.iloc[:0]):
         text = [c for c in frame.columns if frame[c].dtype == "str"]
         compact = frame.astype(dict.fromkeys(text, "category"))
+        for c in text:  # as the build's: categories no row uses
+            compact[c] = compact[c].cat.add_categories(["ZZZ-unused"])
         held = build_mirror(compact, compact=True)
         assert all(
             isinstance(held[f.name].dtype, pd.CategoricalDtype)

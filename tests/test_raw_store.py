@@ -333,6 +333,10 @@ def test_gzip_snapshot_reads_back_exactly_whatever_its_members(tmp_path):
     empty = tmp_path / "empty.json.gz"
     empty.write_bytes(gzip.compress(b""))
     assert read_file(empty) == b""
+    # two members of one size: the trailer's size fits the first member alone
+    same = tmp_path / "same.json.gz"
+    same.write_bytes(gzip.compress(body[:1000]) + gzip.compress(body[1000:2000]))
+    assert read_file(same) == body[:2000]
 
 
 @pytest.mark.parametrize("size", [1, 7, 4096, 1 << 22])

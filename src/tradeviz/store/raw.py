@@ -44,7 +44,7 @@ from tradeviz.store.durable import (
 
 try:  # ISA-L's inflate: about three times zlib's speed, and it releases the GIL
     from isal import isal_zlib as inflate_lib
-except ImportError:  # pragma: no cover - a platform without isal wheels: the stdlib's
+except ImportError:  # pragma: no cover - isal not importable (e.g. built without ISA-L)
     inflate_lib = zlib
 READ_ERRORS = (OSError, EOFError, zlib.error, inflate_lib.error)  # a file that cannot be read
 
@@ -478,21 +478,21 @@ def _file_pieces(path: Path, size: int) -> Iterator[bytes]:
 
 def read_file(path: Path) -> bytes:
     """A snapshot file's uncompressed bytes. One-shot decompression of the (small) compressed
-    bytes: faster than streaming and no second copy of the output; use `RawStore.open` to
-    stream instead."""
+    bytes: no second copy of the output; `RawStore.pieces` streams them instead."""
     data = path.read_bytes()
     return _gunzip(data) if path.name.endswith(GZ) else data
 
 
 def _gunzip(data: bytes) -> bytes:
     """gzip bytes decompressed into one output buffer sized from the trailer (ISIZE, the
-    size mod 2**32): zlib then hands that buffer back as the result, where a buffer grown
-    block by block is joined into a second full copy at the end. Multi-member files and
-    sizes over 4 GiB take gzip.decompress."""
+    size mod 2**32): the inflater then hands that buffer back as the result, where a buffer
+    grown block by block is joined into a second full copy at the end. One-shot inflating
+    stops after the first member, so the output must also match the trailer's CRC (that of
+    the last member); multi-member files and sizes over 4 GiB take gzip.decompress."""
     if len(data) >= 18 and data[:2] == b"\x1f\x8b":
         size = int.from_bytes(data[-4:], "little")
         out = inflate_lib.decompress(data, 31, max(size, 1))  # checks the CRC; raises if damaged
-        if len(out) == size:
+        if len(out) == size and inflate_lib.crc32(out) == int.from_bytes(data[-8:-4], "little"):
             return out
     return gzip.decompress(data)
 

@@ -55,12 +55,12 @@ def _fetch_dates(store: RawStore) -> list[str]:
 
 @contextmanager
 def _system_allocator() -> Iterator[None]:
-    """pyarrow's calls allocate from the system allocator while the build runs. Its
-    default pool (mimalloc) keeps freed pages for reuse, and the build's large short-lived
-    buffers (each snapshot's parse, the joined parts) then stay resident: 220k rows peaked
-    ~60 MiB higher. (Arrow's C++ internals follow ARROW_DEFAULT_MEMORY_POOL instead, which
-    importing tradeviz sets; see tradeviz/__init__.py.) Buffers remember their pool, so
-    restoring the default afterwards is safe."""
+    """pyarrow's calls allocate from the system allocator while the build runs, whatever
+    the process's default pool. Importing tradeviz makes that default the system allocator
+    already (tradeviz/__init__.py), unless pyarrow was loaded before or
+    ARROW_DEFAULT_MEMORY_POOL says otherwise; mimalloc, Arrow's usual default, keeps freed
+    pages for reuse, and the build's large short-lived buffers then stay resident.
+    Buffers remember their pool, so restoring the default afterwards is safe."""
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:

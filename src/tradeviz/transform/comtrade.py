@@ -201,6 +201,7 @@ RECORD_BREAK = b'},{"'  # between two records of a compact body (or inside a tex
 STREAM_AHEAD = 2  # runs of one body parsed at a time
 _HEAD_LIMIT = 1 << 20  # bytes searched for the envelope's "data":[
 _TAIL_LIMIT = 1 << 16  # bytes after the last record searched for the envelope's end
+_CARRY_LIMIT = 8 << 20  # bytes without a record boundary: not a compact v1 body
 
 
 def read_stream(pieces: Iterable[bytes]) -> list[pa.Table] | None:
@@ -210,12 +211,13 @@ def read_stream(pieces: Iterable[bytes]) -> list[pa.Table] | None:
     as a document `{"data":[...]}` of its own, by pyarrow's JSON reader on the parse
     pool: the runs' tables, in order.
 
-    A `},{"` inside a text would end such a document inside a string, which no JSON
-    reader accepts, and the rest of the envelope is parsed for its `count`, which must
-    equal the rows read. So whatever this reader cannot place (a pretty-printed body, a
-    boundary inside a text, a record that is not an object, a field of another type)
-    returns None, and the caller reads the body whole with read_table(), which takes it
-    or says what is wrong: never a wrong row."""
+    A piece cut at a `},{"` that ends a text would end its document inside a string,
+    which no JSON reader accepts; the rest of the envelope is parsed for its `count`,
+    which must equal the rows read; and a row without any needed field (an object from
+    after the data array) is no record. So whatever this reader cannot place (a
+    pretty-printed body, records not joined by `},{"`, a cut inside a text, a record that
+    is not an object, a field of another type) returns None, and the caller reads the
+    body whole with read_table(), which takes it or says what is wrong."""
     it = iter(pieces)
     head = _head(it)
     if head is None:
@@ -237,6 +239,8 @@ def read_stream(pieces: Iterable[bytes]) -> list[pa.Table] | None:
             last = text.rfind(RECORD_BREAK)
             if last < 0:
                 carry = bytes(text[len(_RUN_OPEN) :])
+                if len(carry) > _CARRY_LIMIT:  # records not joined by `},{"`: read it whole
+                    return None
                 continue
             carry = bytes(text[last + 2 :])
             text[last + 1 : last + 3] = b"]}"
@@ -256,7 +260,17 @@ def read_stream(pieces: Iterable[bytes]) -> list[pa.Table] | None:
             pending.cancel()
     if any(r is None for r in runs) or count != sum(r.num_rows for r in runs):
         return None
+    if any(_empty_rows(r) for r in runs):  # an object from outside the data array
+        return None
     return runs
+
+
+def _empty_rows(table: pa.Table) -> bool:
+    """Whether a row has none of the needed fields (every v1 record has them)."""
+    if not table.num_rows:
+        return False
+    found = functools.reduce(pc.or_, (pc.is_valid(c) for c in table.columns))
+    return not pc.all(found).as_py()
 
 
 def _head(it: Iterator[bytes]) -> tuple[bytes, bytes] | None:
@@ -457,21 +471,16 @@ def _typed(values: list, kind: pa.DataType) -> pa.Array:
 
 
 def parse_comtrade(
-    body: bytes | list[bytes],
-    snap: Snapshot,
-    path: str,
-    report: ParseReport,
-    split: bool = True,
+    body: bytes | list[bytes], snap: Snapshot, path: str, report: ParseReport
 ) -> pa.Table:
-    """Flow rows of one snapshot as Arrow, repetitive strings dictionary-encoded (the
-    parts of a large build then take a fraction of the final table's memory until they
-    are joined). Pass the bytes in a one-item list to let them be freed early. `split`:
-    parse the records in blocks on the parse pool; else the envelope whole on this
-    thread."""
+    """Flow rows of one snapshot's whole body as Arrow, repetitive strings
+    dictionary-encoded (the parts of a large build then take a fraction of the final
+    table's memory until they are joined). Pass the bytes in a one-item list to let them
+    be freed early."""
     holder = body if isinstance(body, list) else [body]
     del body
     with _naming(path):
-        return flow_rows(read_table(holder, split), snap, report)
+        return flow_rows(read_table(holder), snap, report)
 
 
 def parse_comtrade_stream(

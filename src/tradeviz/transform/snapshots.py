@@ -107,9 +107,9 @@ def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Parsin
 
 def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
     """Each snapshot read, checked against its sha256 and parsed to compact Arrow, yielded
-    in the given order. Two are worked on at once: gunzip, sha256 and pyarrow's JSON
-    reader release the GIL, and a Comtrade body is parsed as it is decompressed, so each
-    holds a few blocks of its records, not the whole body."""
+    in the given order. Two are worked on at once: inflating, sha256 and pyarrow's JSON
+    reader release the GIL. A Comtrade body is parsed as it is decompressed, so it is
+    never held whole; a body the stream reader hands back, and a WITS or IMF one, is."""
     workers = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-snapshot")
     pending: deque[Future] = deque()
     todo = deque(snaps)
