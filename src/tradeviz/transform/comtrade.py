@@ -125,12 +125,13 @@ def _read_arrow(holder: list[bytes]) -> tuple[pa.Table | None, bytes | None]:
         return None, body  # the record-by-record reader says what is wrong
     try:
         table = _parse_lines(records)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except _ARROW_REJECTS:
         return None, body
     return table, None
 
 
 _OBJECT_FIRST = re.compile(rb"\s*\{")
+_ARROW_REJECTS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
 
 
 def _pretty(body: bytes) -> bool:
@@ -317,17 +318,27 @@ def _parse_run(text: bytes | bytearray, stop: int | None = None) -> pa.Table | N
     """The records of `{"data":[{...},{...}]}` (`text[:stop]`) read by pyarrow; None when
     it cannot take them."""
     doc = pa.py_buffer(text)
+    read = _data_records(doc if stop is None else doc[:stop], _RUN_SCHEMA)
+    return None if read is None else read[1]
+
+
+def _data_records(text: bytes | pa.Buffer, schema: pa.Schema) -> tuple[pa.Table, pa.Table] | None:
+    """(the document's one row, its `data` records as the needed columns) of a JSON object
+    read by pyarrow and typed by `schema`; None when pyarrow cannot take it, it is not one
+    object with a `data` list, or a record is not an object."""
     try:
-        table = _read_json(doc if stop is None else doc[:stop], _RUN_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        table = _read_json(text, schema)
+    except _ARROW_REJECTS:
+        return None
+    if table.num_rows != 1:
         return None
     data = table.column("data").combine_chunks()
-    if len(data) != 1 or not data.is_valid()[0].as_py():
+    if not data.is_valid()[0].as_py():
         return None
     rows = data.flatten()
     if rows.null_count:  # a record that is not an object
         return None
-    return pa.table({name: rows.field(name) for name in COLUMNS}, schema=_SELECTED)
+    return table, pa.table({name: rows.field(name) for name in COLUMNS}, schema=_SELECTED)
 
 
 _POOL_LOCK = threading.Lock()
@@ -350,22 +361,10 @@ def _read_whole(body: bytes) -> tuple[pa.Table | None, bytes | None]:
     is not an object, a `count` unlike the records, or a record that is not an object."""
     if not _OBJECT_FIRST.match(body):
         return None, body
-    try:
-        table = _read_json(body, ENVELOPE_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    read = _data_records(body, ENVELOPE_SCHEMA)
+    if read is None or read[0].column("count")[0].as_py() != read[1].num_rows:
         return None, body
-    if table.num_rows != 1:
-        return None, body
-    count = table.column("count")[0].as_py()
-    data = table.column("data").combine_chunks()
-    if count is None or not data.is_valid()[0].as_py():
-        return None, body
-    rows = data.flatten()
-    if len(rows) != count or rows.null_count:
-        return None, body
-    del body, table
-    columns = {name: rows.field(name) for name in COLUMNS}
-    return pa.table(columns, schema=_SELECTED), None
+    return read[1], None
 
 
 _DECODER = json.JSONDecoder()
@@ -586,8 +585,8 @@ def _constant(value: str, n: int) -> pa.DictionaryArray:
 
 def compact(table: pa.Table) -> pa.Table:
     """String columns dictionary-encoded (codes, names and flags repeat across rows), each
-    in one chunk with one dictionary (chunks encoded one by one repeat their common values
-    in every chunk's dictionary)."""
+    in one chunk with one dictionary (chunks encoded one by one would repeat their common
+    values in every chunk's dictionary)."""
     columns = [_one_dictionary(c) for c in table.columns]
     return pa.table(columns, names=table.column_names)
 
@@ -595,8 +594,6 @@ def compact(table: pa.Table) -> pa.Table:
 def _one_dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return column.combine_chunks().dictionary_encode()
-    if pa.types.is_dictionary(column.type) and column.num_chunks > 1:
-        return column.unify_dictionaries().combine_chunks()
     return column
 
 
