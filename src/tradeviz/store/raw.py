@@ -283,38 +283,26 @@ class RawStore:
 
     def open(self, snap: Snapshot) -> BinaryIO:
         """A stream of the snapshot's uncompressed bytes (not checked: see `read`)."""
-        path = self.locate(snap)
-        if path is None:
-            raise self._missing(snap)
-        return _open_file(path)
+        return _open_file(self._located(snap))
 
     def read(self, snap: Snapshot, verify: bool = True) -> bytes:
         """The snapshot's uncompressed bytes, checked against the manifest hash."""
-        path = self.locate(snap)
-        if path is None:
-            raise self._missing(snap)
+        path = self._located(snap)
         try:
             data = read_file(path)
         except READ_ERRORS as exc:
             raise self._damaged(snap, path, f"cannot be read ({exc})") from None
         if verify and sha256_hex(data) != snap.sha256:
-            raise self._damaged(
-                snap,
-                path,
-                f"its sha256 does not match the manifest "
-                f"({len(data)} bytes, {snap.record.get('bytes')} recorded)",
-            )
+            raise self._sha_mismatch(snap, path, len(data))
         return data
 
     def pieces(self, snap: Snapshot, size: int | None = None) -> Iterator[bytes]:
         """The snapshot's uncompressed bytes in pieces of at most `size` bytes (default
-        PIECE_BYTES), decompressed
-        as the file is read, so the whole body is never in memory. The sha256 is checked
-        once the last piece is out: a damaged file raises SnapshotError then, so a consumer
-        may use what it made of the pieces only after the iterator is exhausted."""
-        path = self.locate(snap)
-        if path is None:
-            raise self._missing(snap)
+        PIECE_BYTES), decompressed as the file is read, so the whole body is never in
+        memory. The sha256 is checked once the last piece is out: a damaged file raises
+        SnapshotError then, so a consumer may use what it made of the pieces only after
+        the iterator is exhausted."""
+        path = self._located(snap)
         digest, total = hashlib.sha256(), 0
         try:
             for piece in _file_pieces(path, size or PIECE_BYTES):
@@ -324,12 +312,21 @@ class RawStore:
         except READ_ERRORS as exc:
             raise self._damaged(snap, path, f"cannot be read ({exc})") from None
         if digest.hexdigest() != snap.sha256:
-            raise self._damaged(
-                snap,
-                path,
-                f"its sha256 does not match the manifest "
-                f"({total} bytes, {snap.record.get('bytes')} recorded)",
-            )
+            raise self._sha_mismatch(snap, path, total)
+
+    def _located(self, snap: Snapshot) -> Path:
+        path = self.locate(snap)
+        if path is None:
+            raise self._missing(snap)
+        return path
+
+    def _sha_mismatch(self, snap: Snapshot, path: Path, size: int) -> SnapshotError:
+        return self._damaged(
+            snap,
+            path,
+            f"its sha256 does not match the manifest ({size} bytes, "
+            f"{snap.record.get('bytes')} recorded)",
+        )
 
     def _missing(self, snap: Snapshot) -> SnapshotError:
         return SnapshotError(
