@@ -11,6 +11,7 @@ schema and the HS reference load while they do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -74,11 +75,17 @@ def _release_freed_memory() -> None:
     short-lived buffers leave freed pages inside the heap that later, differently sized
     allocations do not reuse; without this the bench layer's build peaked ~40 MiB higher.
     A no-op where the C library has no malloc_trim."""
+    with suppress(OSError, AttributeError):
+        _libc().malloc_trim(0)
+
+
+@functools.cache
+def _libc():  # noqa: ANN202 (a ctypes library handle)
+    """The C library, looked up once (find_library runs ldconfig)."""
     import ctypes
     import ctypes.util
 
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def _warm_up() -> None:

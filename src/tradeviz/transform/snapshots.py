@@ -1,9 +1,9 @@
 """The raw layer's current snapshots, read and parsed to compact Arrow parts.
 
-Comtrade snapshots are parsed in Arrow (pyarrow and msgspec; pandas is only imported, by
-pyarrow's array constructor), so `start()` can run the parse on a thread while the caller
-imports the rest and loads the HS reference: the JSON reader, gunzip and sha256 release
-the GIL.
+Comtrade snapshots are parsed in Arrow as they are decompressed (pyarrow; msgspec splits a
+body read whole; pandas is only imported, by pyarrow's array constructor), so `start()`
+can run the parse on a thread while the caller imports the rest and loads the HS
+reference: inflating, sha256 and the JSON reader release the GIL.
 """
 
 from __future__ import annotations
