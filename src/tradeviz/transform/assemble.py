@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from tradeviz.schema import FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame
 from tradeviz.transform.build_report import BuildReport
 from tradeviz.transform.describe import describe
+from tradeviz.transform.runs import run_starts
 
 
 def flows_table(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
@@ -120,8 +121,6 @@ def _last_of_each_key(sorted_ranks: list[np.ndarray]) -> np.ndarray:
     """True on the last row of each run of equal keys, given each key column's ranks in
     sorted row order (equal values have equal ranks, nulls one rank of their own: nulls
     equal each other, as in pandas' duplicated)."""
-    n = len(sorted_ranks[0]) if sorted_ranks else 0
-    same = np.ones(max(n - 1, 0), dtype=bool)
-    for r in sorted_ranks:
-        same &= r[1:] == r[:-1]
-    return np.append(~same, True) if n else np.ones(0, dtype=bool)
+    if not len(sorted_ranks[0]):
+        return np.ones(0, dtype=bool)
+    return np.append(run_starts(*sorted_ranks)[1:], True)  # the row before the next start

@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 
 from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, conform
+from tradeviz.transform.runs import run_starts
 from tradeviz.vocab import hs
 from tradeviz.vocab.areas import AREA_KEYS as AREAS
 from tradeviz.vocab.revisions import HS_REVISIONS
@@ -211,16 +212,6 @@ def _prefix_hits(keys: np.ndarray, prefixes: list[str]) -> tuple[np.ndarray, np.
     return _spans(lo, hi - lo)
 
 
-def _run_starts(*cols: np.ndarray) -> np.ndarray:
-    """True where a row differs from the previous one in any of `cols` (sorted data: the
-    first row of each group)."""
-    new = np.zeros(len(cols[0]), dtype=bool)
-    new[:1] = True
-    for c in cols:
-        new[1:] |= c[1:] != c[:-1]
-    return new
-
-
 def _hs_codes() -> pd.DataFrame:
     """rev, code and level of every HS code (tags need no texts): codes() when it is loaded
     (a build has it), else those three columns alone, ~30 MiB less to read cold."""
@@ -308,7 +299,7 @@ def _hs6_tags(rules: tuple[Rule, ...], six: pd.DataFrame) -> pd.DataFrame:
         (m["plen"], m["rule_no"], ~m["full"], m["area_no"], m["pos"]),
     )
     m = m.iloc[order]
-    m = m[_run_starts(m["pos"].to_numpy(), m["area_no"].to_numpy())]
+    m = m[run_starts(m["pos"].to_numpy(), m["area_no"].to_numpy())]
     return m.assign(
         hs_rev=six["rev"].array.take(m["pos"].to_numpy()),
         hs_code=six["code"].array.take(m["pos"].to_numpy()),
@@ -324,7 +315,7 @@ def _rolled_up(six_tags: pd.DataFrame, six: pd.DataFrame, level: int) -> pd.Data
     parent = parent_no[six_tags["pos"].to_numpy()]
     order = np.lexsort((six_tags["area_no"], parent))  # stable: children stay in code order
     t, parent = six_tags.iloc[order], parent[order]
-    first = _run_starts(parent, t["area_no"].to_numpy())
+    first = run_starts(parent, t["area_no"].to_numpy())
     n_full = np.bincount(np.cumsum(first) - 1, weights=t["full"], minlength=int(first.sum()))
     t = t[first]
     full = n_full == n_kids[parent[first]]
@@ -450,7 +441,7 @@ def _tag_spans(tags: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """The distinct keys "rev|code" of a tag table, each with its first row and row count
     (a key's rows are contiguous)."""
     key_no, keys = pd.factorize(tags["hs_rev"] + "|" + tags["hs_code"])
-    return keys, np.flatnonzero(_run_starts(key_no)), np.bincount(key_no)
+    return keys, np.flatnonzero(run_starts(key_no)), np.bincount(key_no)
 
 
 def _row_tags(flows: pd.DataFrame, leaf: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -566,7 +557,7 @@ def coverage(
     f["partial_usd"] = f["value_usd"] - f["full_usd"]
     # rows tagged somewhere but full in no area: one value per flow row, not per tag
     any_full = f["full_usd"].groupby(row).transform("max").to_numpy() > 0
-    part_only = np.where(~any_full & _run_starts(row), cell[row], -1)
+    part_only = np.where(~any_full & run_starts(row), cell[row], -1)
     out = pd.concat(
         [
             _area_sums(f, area, cell[row], k),

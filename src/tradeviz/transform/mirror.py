@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tradeviz.schema import MIRROR_FIELDS
+from tradeviz.transform.runs import run_starts
 from tradeviz.vocab import hs
 from tradeviz.vocab.countries import CA_ISO3, CHINA
 
@@ -334,9 +335,9 @@ def _codes_text(
     then the joined lists: one code almost always, so few are joined)."""
     n = len(vocab)
     pairs = np.sort(slot.astype(np.int64) * n + rank[code])
-    pairs = pairs[_starts(pairs)]
+    pairs = pairs[run_starts(pairs)]
     owner, by_rank = pairs // n, np.argsort(rank)[pairs % n]
-    start = np.flatnonzero(_starts(owner))
+    start = np.flatnonzero(run_starts(owner))
     count = np.diff(np.r_[start, len(pairs)])
     first = np.full(int(owner[-1]) + 1 if len(owner) else 0, -1)
     first[owner[start]] = by_rank[start]
@@ -345,13 +346,6 @@ def _codes_text(
     joined = [",".join(vocab[by_rank[start[k] : start[k] + count[k]]]) for k in several]
     codes[owner[start[several]]] = n + np.arange(len(several))
     return first, codes, np.concatenate([vocab, np.array(joined, dtype=object)])
-
-
-def _starts(ordered: np.ndarray) -> np.ndarray:
-    """Where each run of equal values of a sorted array starts."""
-    first = np.ones(len(ordered), dtype=bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    return first
 
 
 # ------------------------------------------------------------------ output columns
