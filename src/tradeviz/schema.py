@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from tradeviz.vocab.areas import AREA_KEYS
@@ -1046,6 +1047,16 @@ def conform(df: pd.DataFrame, fields: tuple[Field, ...], compact: bool = False) 
         else:
             out[f.name] = df[f.name] if text else df[f.name].astype(f.dtype)
     return pd.DataFrame(out, index=df.index)
+
+
+def text_categorical(values: object, at: np.ndarray) -> pd.Categorical:
+    """values[at] as a categorical of the distinct texts of `values`, sorted (missing where
+    a position is below 0, or the value is missing): what a compact frame holds in a text
+    column, each text stored once however many rows take it."""
+    ids, texts = pd.factorize(pd.Series(values, dtype="str"), sort=True)
+    at = np.asarray(at)
+    codes = np.where(at >= 0, ids[np.maximum(at, 0)], -1) if len(ids) else np.full(len(at), -1)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(texts, dtype="str"))
 
 
 def pandera_schema(table: str, compact: bool = False):

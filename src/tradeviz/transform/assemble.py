@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tradeviz.schema import FLOWS_FIELDS, FLOWS_KEY, conform, empty_frame
+from tradeviz.schema import FLOWS_FIELDS, FLOWS_KEY, Field, conform, empty_frame
 from tradeviz.transform.build_report import BuildReport
 from tradeviz.transform.describe import describe
 from tradeviz.transform.runs import run_starts
@@ -50,23 +50,15 @@ def _conform_compact(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns in schema order: text as categoricals of str (missing ones all null), the
     others in the schema's dtype; the API's cmd_desc (not a flows column) kept for
     describe()."""
-    out = {f.name: _compact_column(frame, f.name, f.dtype) for f in FLOWS_FIELDS}
-    if "cmd_desc" in frame:
-        out["cmd_desc"] = _compact_column(frame, "cmd_desc", "str")
-    return pd.DataFrame(out, index=frame.index)
+    fields = FLOWS_FIELDS + ((_CMD_DESC,) if "cmd_desc" in frame else ())
+    out = conform(frame, fields, compact=True)
+    for f in fields:
+        if f.dtype == "str":  # Arrow's dictionaries come in the order values were first seen
+            out[f.name] = pd.Series(sorted_categories(out[f.name].array), index=out.index)
+    return out
 
 
-def _compact_column(frame: pd.DataFrame, name: str, dtype: str) -> pd.Series:
-    if name not in frame:
-        if dtype == "str":
-            return pd.Series(pd.Categorical.from_codes(np.full(len(frame), -1), []), frame.index)
-        return pd.Series(index=frame.index, dtype=dtype)
-    col = frame[name]
-    if dtype != "str":
-        return col.astype(dtype)
-    if not isinstance(col.dtype, pd.CategoricalDtype):
-        return col.astype("str").astype("category")  # categories sorted
-    return pd.Series(sorted_categories(col.array), index=col.index)
+_CMD_DESC = Field("cmd_desc", "str", "The API's own text for the product (describe() reads it).")
 
 
 def sorted_categories(cat: pd.Categorical) -> pd.Categorical:

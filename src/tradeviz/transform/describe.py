@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tradeviz.schema import text_categorical
 from tradeviz.vocab import hs
 
 
@@ -55,12 +56,8 @@ def describe(flows: pd.DataFrame) -> pd.DataFrame:
 
     def spread(values: np.ndarray, only_six: bool) -> pd.Series:
         """Per-pair values to the rows, as a categorical (each text stored once)."""
-        codes, texts = pd.factorize(pd.Series(values, dtype="str"), sort=True)
-        row = codes[inverse]
-        if only_six:
-            row = np.where(six, row, -1)
-        cat = pd.Categorical.from_codes(row, categories=pd.Index(texts, dtype="str"))
-        return pd.Series(cat, index=flows.index)
+        row = np.where(six, inverse, -1) if only_six else inverse
+        return pd.Series(text_categorical(values, row), index=flows.index)
 
     out = flows.assign(
         hs_description=spread(desc.to_numpy(), False),

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, conform
+from tradeviz.schema import COVERAGE_FIELDS, FLOW_CELL, FOCUS_FIELDS, conform, text_categorical
 from tradeviz.transform.runs import run_starts
 from tradeviz.vocab import hs
 from tradeviz.vocab.areas import AREA_KEYS as AREAS
@@ -475,8 +475,7 @@ def _focus_frame(
     cols = {}
     for f in FOCUS_FIELDS:
         if f.name in _TAG_FIELDS and compact:
-            code, texts = pd.factorize(tags[f.name])  # a few hundred tags
-            cols[f.name] = pd.Categorical.from_codes(code[tag], pd.Index(texts, dtype="str"))
+            cols[f.name] = text_categorical(tags[f.name], tag)  # a few hundred tags
         elif f.name in _TAG_FIELDS:
             cols[f.name] = tags[f.name].array.take(tag)
         elif f.name in flows.columns:

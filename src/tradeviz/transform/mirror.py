@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tradeviz.schema import MIRROR_FIELDS
+from tradeviz.schema import MIRROR_FIELDS, text_categorical
 from tradeviz.transform.runs import run_starts
 from tradeviz.vocab import hs
 from tradeviz.vocab.countries import CA_ISO3, CHINA
@@ -354,10 +354,8 @@ def _codes_text(
 def _text(vocab: np.ndarray, at: np.ndarray, compact: bool) -> pd.api.extensions.ExtensionArray:
     """A str column of vocab[at] (null where at < 0), taken in Arrow at once; `compact`:
     a categorical of the distinct texts instead (no text per row)."""
-    if compact:
-        ids, texts = pd.factorize(vocab)  # a group's name may also be a code's
-        codes = np.where(at >= 0, ids[np.maximum(at, 0)], -1) if len(ids) else np.full_like(at, -1)
-        return pd.Categorical.from_codes(codes, categories=pd.Index(texts, dtype="str"))
+    if compact:  # (a group's name may also be a code's: text_categorical takes each once)
+        return text_categorical(vocab, at)
     return pd.array(pa.array(vocab, pa.large_string()).take(pa.array(at, mask=at < 0)), "str")
 
 
@@ -406,11 +404,9 @@ def _take_cells(cells: pd.DataFrame, at: np.ndarray, compact: bool) -> dict[str,
     out = {}
     for name in cells.columns:
         col = cells[name]
-        if col.dtype == "str":
-            code, texts = pd.factorize(col)
-            out[name] = _text(np.asarray(texts, dtype=object), code[at], compact)
-        else:
-            out[name] = col.take(at).array
+        out[name] = (
+            text_categorical(col, at) if compact and col.dtype == "str" else col.take(at).array
+        )
     return out
 
 
