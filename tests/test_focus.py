@@ -472,7 +472,7 @@ def test_coverage_splits_each_cell_into_full_partial_and_untagged():
 
 def test_tags_read_from_the_code_levels_equal_tags_read_from_codes():
     """Without codes() loaded (a cold CLI or build_focus), the tags read rev, code and level
-    alone (hs._code_levels): the same table as from codes()."""
+    alone (hs.code_columns): the same table as from codes()."""
     from tradeviz.transform import focus
 
     hs.codes.cache_clear()

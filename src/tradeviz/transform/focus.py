@@ -215,7 +215,7 @@ def _prefix_hits(keys: np.ndarray, prefixes: list[str]) -> tuple[np.ndarray, np.
 def _hs_codes() -> pd.DataFrame:
     """rev, code and level of every HS code (tags need no texts): codes() when it is loaded
     (a build has it), else those three columns alone, ~30 MiB less to read cold."""
-    return hs.codes() if hs.codes.cache_info().currsize else hs._code_levels()
+    return hs.code_columns("level")
 
 
 def _six(revs: tuple[str, ...]) -> pd.DataFrame:

@@ -76,14 +76,20 @@ def codes() -> pd.DataFrame:
     return _read("codes")
 
 
-def codes_plain() -> pd.DataFrame:
-    """codes() (kept for callers that need no derived texts)."""
-    return codes()
+def code_columns(*columns: str) -> pd.DataFrame:
+    """rev, code and `columns` of codes(): from codes() when it is loaded, else those
+    columns alone (a cold CLI or build reads no texts it does not need)."""
+    return codes() if codes.cache_info().currsize else _code_columns(columns)
+
+
+@lru_cache(maxsize=4)
+def _code_columns(columns: tuple[str, ...]) -> pd.DataFrame:
+    return _read("codes", ["rev", "code", *columns])
 
 
 @lru_cache(maxsize=1)
 def _index() -> dict[tuple[str, str], int]:
-    df = codes_plain()
+    df = codes()
     return {k: i for i, k in enumerate(zip(df["rev"], df["code"], strict=True))}
 
 
@@ -125,7 +131,7 @@ def check_code(code: str, rev: str) -> HsCode:
             "Fix: pass --rev with one of those revisions, or "
             f"`tradeviz hs search` for the goods"
         )
-    row = codes_plain().iloc[i]
+    row = codes().iloc[i]
     unit = row["unit"] if isinstance(row["unit"], str) else None
     return HsCode(
         rev, code, row["description"], row["parent"], int(row["level"]), unit, bool(row["is_leaf"])
@@ -150,7 +156,7 @@ def level(code: str, rev: str) -> int:
 
 def hs6_under(prefix: str, rev: str) -> list[str]:
     """The WCO HS6 codes of `rev` under a 2- or 4-digit prefix (or the code itself)."""
-    c = codes_plain()
+    c = codes()
     sel = (c["rev"] == rev) & (c["level"] == 6) & ~c["legacy"] & c["code"].str.startswith(prefix)
     return sorted(c.loc[sel, "code"])
 
@@ -222,15 +228,9 @@ def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
     return (code.astype(str) + " " + short).where(short.notna(), code.astype(str))
 
 
-@lru_cache(maxsize=1)
-def _readable() -> pd.DataFrame:
-    """rev, code, readable: what descriptions() needs, without the other texts."""
-    return _read("codes", ["rev", "code", "readable"])
-
-
 def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
     """Readable descriptions for columns of revisions and codes (null where unknown)."""
-    c = codes() if codes.cache_info().currsize else _readable()
+    c = code_columns("readable")
     table = pd.Series(
         c["readable"].to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]])
     )
@@ -290,7 +290,7 @@ def links(from_rev: str, to_rev: str, pruned: bool = False) -> pd.DataFrame:
     only the conversion link of catch-all codes (see HUB_DEGREE)."""
     i, j = HS_REVISIONS.index(from_rev), HS_REVISIONS.index(to_rev)
     if i == j:
-        c = codes_plain()
+        c = codes()
         six = c.loc[(c["rev"] == from_rev) & (c["level"] == 6), "code"]
         return pd.DataFrame({"src": six, "dst": six, "relation": "1:1"}).reset_index(drop=True)
     step = 1 if j > i else -1
@@ -388,15 +388,10 @@ def _texts(parts: list[np.ndarray]) -> pd.api.extensions.ExtensionArray:
 
 
 def _codes_at(rev: str, level: int) -> pd.Series:
-    """The codes of `rev` at `level` digits: from codes() when loaded, else from the
-    three columns needed (a cold build's first groups() then reads no texts)."""
-    c = codes() if codes.cache_info().currsize else _code_levels()
+    """The codes of `rev` at `level` digits (a cold build's first groups() reads no
+    texts)."""
+    c = code_columns("level")
     return c.loc[(c["rev"] == rev) & (c["level"] == level), "code"]
-
-
-@lru_cache(maxsize=1)
-def _code_levels() -> pd.DataFrame:
-    return _read("codes", ["rev", "code", "level"])
 
 
 @lru_cache(maxsize=1)
@@ -426,7 +421,7 @@ def derive_to_latest() -> pd.DataFrame:
 @lru_cache(maxsize=len(HS_REVISIONS))
 def _to_latest_rev(rev: str) -> pd.DataFrame:
     if rev == LATEST:
-        c = codes_plain()
+        c = codes()
         return pd.DataFrame(
             {"rev": LATEST, "code": c.loc[(c["rev"] == LATEST) & (c["level"] == 6), "code"]}
         ).assign(hs6_h6=lambda d: d["code"], converted="exact")
