@@ -18,8 +18,14 @@ from tradeviz.store.lock import writes_data_dir
     is_flag=True,
     help="Build even when a planned period has no rows from any reporter.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild every partition; by default partitions whose input snapshots are "
+    "unchanged are reused from the current build (hard links, same result).",
+)
 @writes_data_dir
-def build_cmd(allow_empty_periods: bool) -> None:
+def build_cmd(allow_empty_periods: bool, full: bool = False) -> None:
     """Build processed/flows.parquet, mirror.parquet and focus.parquet from raw/.
 
     Reads only the raw layer (manifest and snapshots); validates every table against its
@@ -28,7 +34,7 @@ def build_cmd(allow_empty_periods: bool) -> None:
     """
     from tradeviz.transform.build import build
 
-    report = build(config.data_dir(), allow_empty_periods=allow_empty_periods)
+    report = build(config.data_dir(), allow_empty_periods=allow_empty_periods, full=full)
     out = config.processed_dir()
     click.echo(
         f"built {out / 'flows.parquet'}: "
@@ -66,6 +72,12 @@ def build_cmd(allow_empty_periods: bool) -> None:
         f"{out / 'focus_coverage.parquet'}, {out / 'build_report.json'}"
     )
     _print_coverage(out / "focus_coverage.parquet")
+    if report.world:
+        w = report.world
+        click.echo(
+            f"world layer {out / 'world'}: {w['rows']:,} rows in {w['partitions']} partitions "
+            f"({w['rebuilt']} built, {w['reused']} reused unchanged, {w['dropped']} dropped)"
+        )
 
 
 def _print_coverage(path: Path) -> None:

@@ -1,12 +1,18 @@
-"""`tradeviz build`: the raw layer to processed/flows.parquet, mirror.parquet, focus.parquet.
+"""`tradeviz build`: the raw layer to processed/flows.parquet, mirror.parquet, focus.parquet,
+the same tables as hive partitions, and the world layer (world/level=<L>/year=<y>/).
 
 Reads only raw/ (manifest and snapshots), so it can be rerun alone; the same raw layer
 always yields the same tables (rows sorted by key, no timestamps in the files).
 
 The steps live in modules named for them: `snapshots` (read and parse, pandas-free),
-`assemble` (the flows table), `checks`, `mirror`, `focus`. This module imports none of the
-pandas side at import time: the snapshots start parsing on a thread first, and pandas, the
-schema and the HS reference load while they do.
+`assemble` (the flows table), `checks`, `mirror`, `focus`, `partitions` (the tables as
+hive partitions) and `world` (the world layer, built partition by partition). This module
+imports none of the pandas side at import time: the snapshots start parsing on a thread
+first, and pandas, the schema and the HS reference load while they do.
+
+Incremental (issue 19): a partition whose inputs are those of the current generation's is
+hard-linked from it; `full=True` (`tradeviz build --full`) builds every partition afresh.
+Either way the tables are the same.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ import pyarrow as pa
 
 from tradeviz import __version__
 from tradeviz.errors import BuildError
-from tradeviz.store.processed import Generation
+from tradeviz.store.processed import PARTITION_INDEX, Generation, read_index
 from tradeviz.store.raw import RawStore
 from tradeviz.transform import snapshots
 from tradeviz.transform.build_report import BuildReport
 from tradeviz.transform.snapshots import DATA_SOURCES
+from tradeviz.transform.world_inputs import is_world
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +47,8 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     row's product described (describe())."""
     from tradeviz.transform.assemble import flows_table
 
-    parts = snapshots.parse_all(store, snapshots.current(store, report), report)
+    wanted = [s for s in snapshots.current(store, report) if not is_world(s)]
+    parts = snapshots.parse_all(store, wanted, report)
     return flows_table(parts, report)
 
 
@@ -122,10 +130,30 @@ class _Writer:
         self.out, self.meta = out, meta
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-write")
         self.pending: list = []
+        self.previous: Path | None = None  # the generation partitions are reused from
+        self.old_index: dict[str, dict] = {}
+        self.index: dict[str, dict] = {}
 
     def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> None:
         path, meta = self.out / f"{name}.parquet", {**self.meta, "table": name}
         self.pending.append(self.pool.submit(self.write, df, path, meta, as_frame))
+
+    def partitions(
+        self, df: pd.DataFrame, name: str, fields: tuple, year_inputs: dict | None = None
+    ) -> None:
+        """The table's hive partitions: unchanged ones linked from the previous generation,
+        the others written on the threads; their index entries go to `self.index`."""
+        from tradeviz.transform.partitions import partition_meta, write_partitions
+
+        def submit(part: pd.DataFrame, path: Path, extra: dict, as_frame: pd.DataFrame) -> None:
+            meta = {**partition_meta(self.meta), "table": name, **extra}
+            self.pending.append(self.pool.submit(self.write, part, path, meta, as_frame))
+
+        self.index.update(
+            write_partitions(
+                df, name, fields, self.out, self.previous, self.old_index, submit, year_inputs
+            )
+        )
 
     def __enter__(self) -> _Writer:
         return self
@@ -138,12 +166,13 @@ class _Writer:
                 done.result()  # raises the first write's error
 
 
-def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
+def build(data_dir: Path, allow_empty_periods: bool = False, full: bool = False) -> BuildReport:
+    """Build processed/ from raw/; `full`: every partition afresh, none reused."""
     with _system_allocator():
-        return _build(data_dir, allow_empty_periods)
+        return _build(data_dir, allow_empty_periods, full)
 
 
-def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
+def _build(data_dir: Path, allow_empty_periods: bool, full: bool) -> BuildReport:
     store = RawStore(data_dir / "raw")
     if not any(True for _ in store.snapshots()) and not store.snapshot_files():
         raise BuildError(
@@ -152,7 +181,9 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
             "first"
         )
     report = BuildReport()
-    parsing = snapshots.start(store, snapshots.current(store, report), report)
+    wanted = snapshots.current(store, report)
+    world_snaps = [s for s in wanted if is_world(s)]  # the world layer's, not flows'
+    parsing = snapshots.start(store, [s for s in wanted if not is_world(s)], report)
     try:
         _warm_up()  # while the snapshots parse
     except BaseException:
@@ -168,12 +199,52 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
     _release_freed_memory()  # the join's buffers, before the mirror and focus steps
     generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
     try:
-        _tables(flows, store, report, allow_empty_periods, generation.path)
+        previous = None if full else generation.previous()
+        old_index = read_index(previous)
+        index = _tables(flows, store, report, allow_empty_periods, generation.path, previous)
+        del flows
+        _release_freed_memory()
+        index.update(_world(store, world_snaps, report, generation.path, previous, old_index))
+        _finish(generation.path, report, index)
     except BaseException:
         generation.discard()
         raise
     generation.publish()
     return report
+
+
+def _world(
+    store: RawStore,
+    snaps: list,
+    report: BuildReport,
+    out: Path,
+    previous: Path | None,
+    old_index: dict,
+) -> dict:
+    """The world layer's partitions (see transform/world.py); its index entries."""
+    if not snaps and not any(k.startswith("world/") for k in old_index):
+        return {}
+    from tradeviz.transform.partitions import partition_meta
+    from tradeviz.transform.world import build_world
+
+    meta = {**partition_meta(_meta(store, report)), "sources": ["comtrade"]}
+    done, index = build_world(store, snaps, out, previous, old_index, meta)
+    report.world = done.as_dict()
+    if any(e.get("rows") for e in index.values()) and any(s.record.get("synthetic") for s in snaps):
+        report.synthetic = True
+    return index
+
+
+def _finish(out: Path, report: BuildReport, index: dict) -> None:
+    """The partition index and the build report, the generation's last files."""
+    from tradeviz.store.parquet import write_text_atomic
+
+    doc = {"tool": f"tradeviz {__version__}", "partitions": dict(sorted(index.items()))}
+    write_text_atomic(out / PARTITION_INDEX, json.dumps(doc, indent=1, sort_keys=True))
+    write_text_atomic(
+        out / "build_report.json",
+        json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str),
+    )
 
 
 def _tables(
@@ -182,20 +253,24 @@ def _tables(
     report: BuildReport,
     allow_empty_periods: bool,
     out: Path,
-) -> None:
+    previous: Path | None = None,
+) -> dict:
     """Write flows while it is checked, then compute the mirror and focus tables and
     write them into `out`, each written on the writer threads while the next is computed.
     The build holds all three with categorical text columns; the files get the schema's
-    str columns."""
+    str columns. Each table is also written as hive partitions (unchanged ones linked from
+    `previous`); returns their index entries."""
     from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS, empty_frame
-    from tradeviz.store.parquet import write_text_atomic
     from tradeviz.transform.checks import check_chapters, check_coverage, validate
     from tradeviz.transform.focus import build_focus
     from tradeviz.transform.mirror import build_mirror
+    from tradeviz.transform.partitions import snapshots_by_year
 
     with _Writer(out, _meta(store, report)) as writer:
+        writer.previous, writer.old_index = previous, read_index(previous)
         # written while it is checked: a failed check discards the generation all the same
         writer.table(flows, "flows", as_frame=empty_frame(FLOWS_FIELDS))
+        writer.partitions(flows, "flows", FLOWS_FIELDS)
         check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
         validate(flows, "flows", compact=True)
         check_chapters(flows, report)
@@ -203,18 +278,17 @@ def _tables(
         mirror = build_mirror(flows, compact=True)
         validate(mirror, "mirror", compact=True)
         writer.table(mirror, "mirror", as_frame=empty_frame(MIRROR_FIELDS))
+        writer.partitions(mirror, "mirror", MIRROR_FIELDS, snapshots_by_year(flows))
         del mirror
         _release_freed_memory()
         focus, coverage = build_focus(flows, compact=True)
         validate(focus, "focus", compact=True)
         validate(coverage, "focus_coverage")
         writer.table(focus, "focus", as_frame=empty_frame(FOCUS_FIELDS))
+        writer.partitions(focus, "focus", FOCUS_FIELDS)
         writer.table(coverage, "focus_coverage")
         report.focus = {"rows": int(len(focus))}
-    write_text_atomic(
-        out / "build_report.json",
-        json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str),
-    )
+    return writer.index
 
 
 def _meta(store: RawStore, report: BuildReport) -> dict:

@@ -66,6 +66,20 @@ def parse_all(
             parts.append(part)
     report.breakdown_rows_dropped = parse_report.breakdown_rows
     report.other_flow_rows_dropped = parse_report.other_flow_rows
+    _check_codes(parse_report)
+    return parts
+
+
+def parse_each(store: RawStore, snaps: list[Snapshot]) -> Iterator[pa.Table]:
+    """Each snapshot's rows as compact Arrow, one at a time in the given order (empty
+    ones included), for a caller that streams (the world layer): never more than the two
+    being parsed and the one in hand are held."""
+    parse_report = ParseReport()
+    yield from _parsed(store, snaps, parse_report)
+    _check_codes(parse_report)
+
+
+def _check_codes(parse_report: ParseReport) -> None:
     if parse_report.unknown_codes:
         codes = ["none" if c == -1 else str(c) for c in sorted(parse_report.unknown_codes)]
         raise BuildError(
@@ -73,7 +87,6 @@ def parse_all(
             "reporterISO/partnerISO (fetched without includeDesc). Fix: run "
             "`tradeviz fetch comtrade --refresh`"
         )
-    return parts
 
 
 class Parsing:
