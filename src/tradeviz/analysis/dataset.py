@@ -137,6 +137,15 @@ class _Frames:
             self.given[name] = pd.read_parquet(self.processed / f"{name}.parquet")
         return self.given[name]
 
+    def connection(self):  # noqa: ANN201 (a duckdb connection; duckdb loads lazily)
+        """The DuckDB connection over these tables (made once, on the first query)."""
+        if "_duckdb" not in self.given:
+            from tradeviz.analysis.engine import connect
+
+            frames = {k: v for k, v in self.given.items() if not k.startswith("_")}
+            self.given["_duckdb"] = connect(self.processed, frames)
+        return self.given["_duckdb"]
+
     def meta(self) -> dict:
         if "_meta" not in self.given:
             from tradeviz.store.parquet import read_meta
@@ -785,6 +794,51 @@ class Dataset:
         return m.assign(
             _matched_fob=m["exporter_fob_usd"].where(m["status"] == "matched", 0.0).fillna(0.0)
         )
+
+    # ------------------------------------------------------ SQL and the world layer (#19)
+    def sql(self, query: str) -> pd.DataFrame:
+        """Run SQL (DuckDB's dialect) over the views flows, mirror, focus, world and
+        partners, whose columns are the data dictionary's; returns a DataFrame. The views
+        are whole tables (this view's filters do not apply); DuckDB reads only the
+        partitions and columns the query needs. A failing query raises SqlError."""
+        from tradeviz.analysis import engine
+
+        con = self._frames.connection()
+        if engine.names_partners(query) and "_partners_view" not in self._frames.given:
+            con.register("partners", self._all_partners())
+            self._frames.given["_partners_view"] = True
+        return engine.run(con, str(query))
+
+    def world(
+        self, level: int = 6, years=None, reporters=None, flow: str | None = None
+    ) -> pd.DataFrame:
+        """Every reporter's trade with the World by product at HS `level` (2, 4 or 6), for
+        `years` (2021, "2019-2021" or a pair; default this view's years), `reporters` (ISO3)
+        and `flow` ("export"/"import"), read with the filters pushed down. Raises
+        WorldLayerMissingError naming the fetch that provides the level."""
+        from tradeviz.analysis import world
+
+        years = years if years is not None else self.years
+        where = self.data_dir / "processed" if self.data_dir else self.processed
+        return world.world(
+            self._frames.connection(), self.processed, level, years, reporters, flow, where
+        )
+
+    def _all_partners(self) -> pd.DataFrame:
+        """Dataset.partners() of the five, every side, for the `partners` view (empty with
+        its columns when the store has no partners-plan data)."""
+        from tradeviz.analysis.partners import SIDES
+        from tradeviz.schema import PARTNERS_FIELDS, empty_frame
+
+        frames = []
+        for country in CA_ISO3:
+            for side in SIDES:
+                try:
+                    frames.append(self.partners(country, side=side))
+                except TradevizError:
+                    continue
+        frames = [f for f in frames if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else empty_frame(PARTNERS_FIELDS)
 
 
 # --------------------------------------------------------------------------- pure helpers
