@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,30 +131,30 @@ class _Writer:
         self.out, self.meta = out, meta
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-write")
         self.pending: list = []
-        self.previous: Path | None = None  # the generation partitions are reused from
-        self.old_index: dict[str, dict] = {}
+        self.previous: Path | None = None  # the generation partitions are linked from
+        self.cuts: list[Future] = []
         self.index: dict[str, dict] = {}
 
-    def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> None:
+    def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> Future:
         path, meta = self.out / f"{name}.parquet", {**self.meta, "table": name}
-        self.pending.append(self.pool.submit(self.write, df, path, meta, as_frame))
+        done = self.pool.submit(self.write, df, path, meta, as_frame)
+        self.pending.append(done)
+        return done
 
     def partitions(
         self, df: pd.DataFrame, name: str, fields: tuple, year_inputs: dict | None = None
     ) -> None:
-        """The table's hive partitions: unchanged ones linked from the previous generation,
-        the others written on the threads; their index entries go to `self.index`."""
-        from tradeviz.transform.partitions import partition_meta, write_partitions
+        """The table's hive partitions, written on the threads from `df` (compact); those
+        equal to the previous generation's files become links to them."""
+        from tradeviz.transform.partitions import cut, groups, inputs_by_partition, partition_meta
 
-        def submit(part: pd.DataFrame, path: Path, extra: dict, as_frame: pd.DataFrame) -> None:
-            meta = {**partition_meta(self.meta), "table": name, **extra}
-            self.pending.append(self.pool.submit(self.write, part, path, meta, as_frame))
-
-        self.index.update(
-            write_partitions(
-                df, name, fields, self.out, self.previous, self.old_index, submit, year_inputs
-            )
+        inputs = inputs_by_partition(df, name, year_inputs)
+        meta = {**partition_meta(self.meta), "table": name}
+        where = groups(df, name)
+        self.cuts.append(
+            self.pool.submit(cut, df, where, name, fields, inputs, meta, self.out, self.previous)
         )
+        self.pending.append(self.cuts[-1])
 
     def __enter__(self) -> _Writer:
         return self
@@ -164,6 +165,8 @@ class _Writer:
         if exc_type is None:  # else the block's own error is the one to report
             for done in self.pending:
                 done.result()  # raises the first write's error
+            for done in self.cuts:
+                self.index.update(done.result())
 
 
 def build(data_dir: Path, allow_empty_periods: bool = False, full: bool = False) -> BuildReport:
@@ -267,7 +270,7 @@ def _tables(
     from tradeviz.transform.partitions import snapshots_by_year
 
     with _Writer(out, _meta(store, report)) as writer:
-        writer.previous, writer.old_index = previous, read_index(previous)
+        writer.previous = previous
         # written while it is checked: a failed check discards the generation all the same
         writer.table(flows, "flows", as_frame=empty_frame(FLOWS_FIELDS))
         writer.partitions(flows, "flows", FLOWS_FIELDS)

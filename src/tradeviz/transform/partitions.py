@@ -1,26 +1,32 @@
 """The China–Central Asia tables as hive partitions beside their single files (issue 19):
 flows/source=<s>/year=<y>/, mirror/year=<y>/, focus/year=<y>/, each part-0.parquet with
-the table's schema (less the partition columns, which are in the path) and provenance.
+the table's schema (less the partition columns, which are in the path) and provenance,
+and the snapshots (sha256) its rows came from.
 
 These tables are small and computed whole (the mirror and focus steps need every row of a
-year); what is incremental is the writing: a partition whose rows are exactly those of the
-previous generation's (same digest of every value) is hard-linked from it, not written.
-Each partition records the snapshots (sha256) its rows came from.
+year). Each partition's rows are taken from the build's compact frame, decoded and written
+in Arrow on a writer thread (no GIL), so they add little to the build. A partition
+whose bytes equal the previous generation's file is replaced by a hard link to that file:
+unchanged partitions keep their inode, and the result is exact whatever changed.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+import json
+import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tradeviz.schema import Field, empty_frame
-from tradeviz.store.processed import partition_file, reuse_partition
+from tradeviz.store.durable import fsync_dir, os_errors, tmp_name
+from tradeviz.store.parquet import META_KEY
+from tradeviz.store.processed import partition_file
 
 PARTITIONS = {"flows": ("source", "year"), "mirror": ("year",), "focus": ("year",)}
-RECIPE = "slice-1"
 
 
 def partition_meta(meta: dict) -> dict:
@@ -30,49 +36,25 @@ def partition_meta(meta: dict) -> dict:
     return {k: v for k, v in meta.items() if k not in ("raw_manifest_sha256", "fetched_at")}
 
 
-def digest(part: pd.DataFrame) -> str:
-    """sha256 of a frame's values, column names and dtypes (row order included)."""
-    h = hashlib.sha256(repr([(c, str(t)) for c, t in part.dtypes.items()]).encode())
-    h.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
-    return h.hexdigest()
-
-
-def write_partitions(
-    df: pd.DataFrame,
-    name: str,
-    fields: tuple[Field, ...],
-    out: Path,
-    previous: Path | None,
-    old_index: dict[str, dict],
-    submit: Callable[[pd.DataFrame, Path, dict, pd.DataFrame], object],
-    year_inputs: dict[int, list[str]] | None = None,
-) -> dict[str, dict]:
-    """Each partition of compact frame `df` (table `name`) linked from `previous` when
-    unchanged, else handed to `submit(part, path, extra_meta, as_frame)` to write. Returns
-    the index entries. `year_inputs`: the snapshots of each year, for a table without a
-    snapshot column (the mirror)."""
-    by = PARTITIONS[name]
-    rest = tuple(f for f in fields if f.name not in by)
-    as_frame = empty_frame(rest)
-    index: dict[str, dict] = {}
+def inputs_by_partition(
+    df: pd.DataFrame, name: str, year_inputs: dict[int, list[str]] | None = None
+) -> dict[tuple, list[str]]:
+    """Partition values -> the snapshots (sha256) its rows came from; for a table without
+    a snapshot column (the mirror), those of its year's flow rows (`year_inputs`)."""
+    by = list(PARTITIONS[name])
     if df.empty:
-        return index
-    groups = df.groupby(list(by), observed=True, sort=True).indices
-    for key, at in groups.items():
-        values = key if isinstance(key, tuple) else (key,)
-        keys = tuple(zip(by, (_plain(v) for v in values), strict=True))
-        part = df.iloc[at].drop(columns=list(by)).reset_index(drop=True)
-        rel = partition_file(name, keys)
-        if "snapshot" in part:
-            inputs = sorted(set(part["snapshot"].dropna().astype(str)))
-        else:
-            inputs = list((year_inputs or {}).get(int(dict(keys)["year"]), []))
-        entry = {"inputs": inputs, "digest": digest(part), "recipe": RECIPE, "rows": len(part)}
-        index[rel] = entry
-        if not reuse_partition(previous, out, rel, entry, old_index):
-            meta = {"partition": dict(keys), "inputs": inputs}
-            submit(part, out / rel, meta, as_frame)
-    return index
+        return {}
+    if "snapshot" in df:
+        pairs = df[[*by, "snapshot"]].drop_duplicates()
+        return {
+            _key(k): sorted(set(g["snapshot"].dropna().astype(str)))
+            for k, g in pairs.groupby(by, observed=True, sort=True)
+        }
+    keys = df[by].drop_duplicates()
+    return {
+        _key(k): list((year_inputs or {}).get(int(k[-1]), []))
+        for k in keys.itertuples(index=False, name=None)
+    }
 
 
 def snapshots_by_year(flows: pd.DataFrame) -> dict[int, list[str]]:
@@ -86,8 +68,89 @@ def snapshots_by_year(flows: pd.DataFrame) -> dict[int, list[str]]:
     }
 
 
-def _plain(value: object) -> object:
-    """A partition value as it appears in the path: ints as ints, text as text."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return value
+def _key(values: object) -> tuple:
+    values = values if isinstance(values, tuple) else (values,)
+    return tuple(v.item() if hasattr(v, "item") else v for v in values)
+
+
+def groups(df: pd.DataFrame, name: str) -> dict[tuple, np.ndarray]:
+    """Partition values -> positions of its rows in `df` (in table order)."""
+    if df.empty:
+        return {}
+    found = df.groupby(list(PARTITIONS[name]), observed=True, sort=True).indices
+    return {_key(k): np.asarray(v) for k, v in found.items()}
+
+
+def cut(
+    df: pd.DataFrame,
+    where: dict[tuple, np.ndarray],
+    name: str,
+    fields: tuple[Field, ...],
+    inputs: dict[tuple, list[str]],
+    meta: dict,
+    out: Path,
+    previous: Path | None,
+) -> dict[str, dict]:
+    """Write table `name`'s partitions (rows of compact frame `df` at `where`) under `out`,
+    linking those whose bytes equal `previous`'s; returns their index entries. Runs on a
+    writer thread: Arrow takes, decodes and encodes without the GIL."""
+    by = PARTITIONS[name]
+    rest = tuple(f for f in fields if f.name not in by)
+    base = pa.Schema.from_pandas(empty_frame(rest), preserve_index=False)
+    table = pa.Table.from_pandas(df.drop(columns=list(by)), preserve_index=False)
+    index = {}
+    for key, at in where.items():
+        rel = partition_file(name, tuple(zip(by, key, strict=True)))
+        info = {**meta, "partition": dict(zip(by, key, strict=True)), "inputs": inputs.get(key, [])}
+        schema = base.with_metadata(
+            {**base.metadata, META_KEY: json.dumps(info, sort_keys=True).encode()}
+        )
+        part = table.take(pa.array(at)).cast(schema)
+        path = out / rel
+        with os_errors(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = tmp_name(path.parent, ".parquet")
+            try:
+                pq.write_table(part, tmp, compression="zstd", row_group_size=ROWS)
+                _settle(tmp, path, None if previous is None else previous / rel)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        index[rel] = {"inputs": inputs.get(key, []), "rows": part.num_rows}
+        del part
+    return index
+
+
+ROWS = 65_536  # rows per row group of a partition file
+
+
+def _settle(tmp: Path, path: Path, old: Path | None) -> None:
+    """The written partition in place: a hard link to the previous generation's file when
+    the bytes are the same (unchanged partitions keep their inode), else the new file."""
+    with os_errors(path):
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if old is not None and old.is_file() and _same_bytes(tmp, old):
+            try:
+                os.link(old, path)
+                tmp.unlink()
+                return
+            except OSError:  # no hard links here: keep the new file
+                pass
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(1 << 20), fb.read(1 << 20)
+            if x != y:
+                return False
+            if not x:
+                return True
