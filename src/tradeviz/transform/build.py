@@ -186,7 +186,33 @@ def _build(data_dir: Path, allow_empty_periods: bool, full: bool) -> BuildReport
     report = BuildReport()
     wanted = snapshots.current(store, report)
     world_snaps = [s for s in wanted if is_world(s)]  # the world layer's, not flows'
-    parsing = snapshots.start(store, [s for s in wanted if not is_world(s)], report)
+    slice_snaps = [s for s in wanted if not is_world(s)]
+    flows = _flows(store, slice_snaps, report) if slice_snaps else None
+    if any(s.record.get("synthetic") for s in world_snaps):
+        report.synthetic = True  # so every file's metadata says so, flows.parquet's too
+    generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
+    try:
+        previous = None if full else generation.previous()
+        out = generation.path
+        if flows is None:  # the world plan's snapshots only: empty slice tables
+            index = _empty_tables(store, report, out)
+        else:
+            index = _tables(flows, store, report, allow_empty_periods, out, previous)
+        del flows
+        _release_freed_memory()
+        index.update(_world(store, world_snaps, report, out, previous, read_index(previous)))
+        _finish(out, report, index)
+    except BaseException:
+        generation.discard()
+        raise
+    generation.publish()
+    return report
+
+
+def _flows(store: RawStore, snaps: list, report: BuildReport) -> pd.DataFrame:
+    """The flows table (compact) of the slice's snapshots, parsed on threads while the
+    pandas side loads."""
+    parsing = snapshots.start(store, snaps, report)
     try:
         _warm_up()  # while the snapshots parse
     except BaseException:
@@ -200,20 +226,32 @@ def _build(data_dir: Path, allow_empty_periods: bool, full: bool) -> BuildReport
     _release_freed_memory()  # the parse's buffers, before the join
     flows = compact_flows(parts, report)  # consumes parts
     _release_freed_memory()  # the join's buffers, before the mirror and focus steps
-    generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
-    try:
-        previous = None if full else generation.previous()
-        old_index = read_index(previous)
-        index = _tables(flows, store, report, allow_empty_periods, generation.path, previous)
-        del flows
-        _release_freed_memory()
-        index.update(_world(store, world_snaps, report, generation.path, previous, old_index))
-        _finish(generation.path, report, index)
-    except BaseException:
-        generation.discard()
-        raise
-    generation.publish()
-    return report
+    return flows
+
+
+def _empty_tables(store: RawStore, report: BuildReport, out: Path) -> dict:
+    """flows, mirror, focus and focus_coverage with no rows (schema-typed by construction)
+    for a raw layer that holds only the world plan's snapshots: readers find every table,
+    and the build skips the slice's reference data, checks and steps."""
+    from tradeviz.schema import (
+        COVERAGE_FIELDS,
+        FLOWS_FIELDS,
+        FOCUS_FIELDS,
+        MIRROR_FIELDS,
+        empty_frame,
+    )
+    from tradeviz.store.parquet import write_parquet
+
+    meta = _meta(store, report)
+    for name, fields in (
+        ("flows", FLOWS_FIELDS),
+        ("mirror", MIRROR_FIELDS),
+        ("focus", FOCUS_FIELDS),
+        ("focus_coverage", COVERAGE_FIELDS),
+    ):
+        write_parquet(empty_frame(fields), out / f"{name}.parquet", {**meta, "table": name})
+    report.focus = {"rows": 0}
+    return {}
 
 
 def _world(
@@ -233,8 +271,6 @@ def _world(
     meta = {**partition_meta(_meta(store, report)), "sources": ["comtrade"]}
     done, index = build_world(store, snaps, out, previous, old_index, meta)
     report.world = done.as_dict()
-    if any(e.get("rows") for e in index.values()) and any(s.record.get("synthetic") for s in snaps):
-        report.synthetic = True
     return index
 
 
