@@ -105,7 +105,7 @@ def cut(
         schema = base.with_metadata(
             {**base.metadata, META_KEY: json.dumps(info, sort_keys=True).encode()}
         )
-        part = table.take(pa.array(at)).cast(schema)
+        part = _rows(table, at).cast(schema)
         path = out / rel
         with os_errors(path):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,6 +122,22 @@ def cut(
 
 
 ROWS = 65_536  # rows per row group of a partition file
+
+
+def _rows(table: pa.Table, at: np.ndarray) -> pa.Table:
+    """table's rows at ascending positions `at`: zero-copy slices of each run of
+    consecutive rows (tables are sorted by a key that starts near the partition columns,
+    so a partition is a few runs), a take only when runs are many."""
+    if not len(at):
+        return table.slice(0, 0)
+    breaks = np.flatnonzero(np.diff(at) != 1) + 1
+    if len(breaks) > 64:
+        return table.take(pa.array(at))
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [len(at)]))
+    return pa.concat_tables(
+        [table.slice(int(at[a]), int(b - a)) for a, b in zip(starts, ends, strict=True)]
+    )
 
 
 def _settle(tmp: Path, path: Path, old: Path | None) -> None:

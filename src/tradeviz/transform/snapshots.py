@@ -72,10 +72,11 @@ def parse_all(
 
 def parse_each(store: RawStore, snaps: list[Snapshot]) -> Iterator[pa.Table]:
     """Each snapshot's rows as compact Arrow, one at a time in the given order (empty
-    ones included), for a caller that streams (the world layer): never more than the two
-    being parsed and the one in hand are held."""
+    ones included), for a caller that streams (the world layer): one snapshot is parsed
+    or in the caller's hands at a time, so memory follows the largest snapshot whatever
+    their number."""
     parse_report = ParseReport()
-    yield from _parsed(store, snaps, parse_report)
+    yield from _parsed(store, snaps, parse_report, at_once=1)
     _check_codes(parse_report)
 
 
@@ -118,17 +119,19 @@ def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Parsin
     return Parsing(store, snaps, report)
 
 
-def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
+def _parsed(
+    store: RawStore, snaps: list[Snapshot], report: ParseReport, at_once: int = 2
+) -> Iterator[pa.Table]:
     """Each snapshot read, checked against its sha256 and parsed to compact Arrow, yielded
-    in the given order. Two are worked on at once: inflating, sha256 and pyarrow's JSON
-    reader release the GIL. A Comtrade body is parsed as it is decompressed, so it is
+    in the given order. `at_once` (2) are worked on at once: inflating, sha256 and
+    pyarrow's JSON reader release the GIL. A Comtrade body is parsed as it is decompressed, so it is
     never held whole; a body the stream reader hands back, and a WITS or IMF one, is."""
-    workers = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-snapshot")
+    workers = ThreadPoolExecutor(at_once, thread_name_prefix="tradeviz-snapshot")
     pending: deque[Future] = deque()
     todo = deque(snaps)
     try:
         while todo or pending:
-            while todo and len(pending) < 2:
+            while todo and len(pending) < at_once:
                 pending.append(workers.submit(_read_and_parse, store, todo.popleft()))
             table, own = pending.popleft().result()
             report.add(own)
