@@ -21,11 +21,11 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from tradeviz.errors import TradevizError
+from tradeviz.analysis.arguments import FilterError, check_choice, fail
 from tradeviz.vocab.countries import name as country_name
 from tradeviz.vocab.groups import AGGREGATE_PARTNERS, group_totals, groups
 
-SIDES = ("reported", "mirror", "best")
+SIDES = ("reported", "mirror", "best")  # the same as analysis.arguments.SIDES
 FLOWS = ("export", "import", "total")
 KINDS = ("country", "group", "unallocated", "world")
 UNALLOCATED = "unallocated"
@@ -53,17 +53,22 @@ MIN_PARTNERS = 10
 HEADLINE = ("CHN", "RUS", "EU", "TUR")
 
 
-class PartnersError(TradevizError, ValueError):
-    """Bad arguments to the partners analysis (side, country, years)."""
+class PartnersError(FilterError):
+    """Bad arguments to the partners analysis (side, country): the shared FilterError of
+    analysis.arguments, in its one-line form."""
 
 
-def _check(side: str, country: str) -> str:
-    if side not in SIDES:
-        raise PartnersError(f"side={side!r}: use one of {', '.join(SIDES)}")
-    iso = str(country).strip().upper()
-    if len(iso) != 3 or not iso.isalpha():
-        raise PartnersError(f"country={country!r}: give an ISO3 code such as KAZ")
-    return iso
+def _check(side: str, country: str) -> tuple[str, str]:
+    """The side through the shared checker; any three-letter code as the country (these
+    functions serve every reporter of the flows table)."""
+    try:
+        side = check_choice("side", side, SIDES)
+        iso = country.strip().upper() if isinstance(country, str) else ""
+        if len(iso) != 3 or not iso.isalpha():
+            raise fail("country", country, "not an ISO3 code", "use an ISO3 code such as KAZ")
+    except FilterError as exc:
+        raise PartnersError(str(exc)) from None
+    return side, iso
 
 
 def _annual(flows: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -175,7 +180,7 @@ def partners(
     each row comes from; `is_estimate` is true for mirror rows and for values the source
     marks as estimated; `n_partners` counts the partner countries of the year, basis and
     flow (below MIN_PARTNERS the partners plan was not fetched, and ranks mean little)."""
-    iso = _check(side, country)
+    side, iso = _check(side, country)
     reported = reported_values(flows, iso, source)
     mirror = mirror_values(flows, iso, source)
     values = _pick_side(reported, mirror, side)
@@ -268,7 +273,7 @@ def china_first_year(
     Years with fewer than MIN_PARTNERS partner countries are left out (China would be
     "first" among the only partners fetched by the default plan).
     `table` (a `partners(...)` result with side "best") can be passed for side "best"."""
-    iso = _check("best", country)
+    iso = _check("best", country)[1]
     rows = []
     for side in sides:
         t = (

@@ -173,12 +173,18 @@ def caption(
     return (SYNTHETIC_NOTE + text) if synthetic else text
 
 
+def _first_last(years) -> tuple:
+    """A view's years filter: [first, last], or a text of years that do not run unbroken
+    ("2019, 2021"), shown whole."""
+    return (years, years) if isinstance(years, str) else tuple(years)
+
+
 def describe_filters(filters: dict) -> str:
     parts = []
     if filters.get("countries"):
         parts.append("countries " + ", ".join(filters["countries"]))
     if filters.get("years"):
-        a, b = filters["years"]
+        a, b = _first_last(filters["years"])
         parts.append(f"years {a}" + ("" if a == b else f"-{b}"))
     if filters.get("areas"):
         parts.append("areas " + ", ".join(filters["areas"]))
@@ -191,7 +197,7 @@ def title_suffix(filters: dict) -> str:
     if filters.get("countries") and len(filters["countries"]) < len(CA_ISO3):
         parts.append(", ".join(COUNTRY_NAMES[c] for c in filters["countries"]))
     if filters.get("years"):
-        a, b = filters["years"]
+        a, b = _first_last(filters["years"])
         parts.append(str(a) if a == b else f"{a}–{b}")
     return (" — " + ", ".join(parts)) if parts else ""
 

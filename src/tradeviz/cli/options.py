@@ -34,6 +34,7 @@ class YearList(click.ParamType):
     a reversed range (2024-2015) is an error, not an empty list."""
 
     name = "years"
+    form = "use a range like 2015-2024, a list like 2019,2021, or both (2010,2015-2017)"
 
     def __init__(self, ahead: int = 0, today: Callable[[], date] = date.today):
         self.ahead = ahead
@@ -47,7 +48,7 @@ class YearList(click.ParamType):
             return sorted(int(v) for v in value)
         text = str(value).strip()
         last = self._today().year + self.ahead
-        form = "use a range like 2015-2024, a list like 2019,2021, or both (2010,2015-2017)"
+        form = self.form
         years: set[int] = set()
         for part in _items(text) or [text]:
             m = re.fullmatch(r"(\d{4})\s*(?:-\s*(\d{4}))?", part)
@@ -67,9 +68,10 @@ class YearList(click.ParamType):
 
 
 class YearSpan(YearList):
-    """'2018-2024' or '2020' -> (first, last): a contiguous span, for filters."""
+    """'2018-2024' or '2020' -> (first, last): one contiguous span."""
 
     name = "year span"
+    form = "use a span like 2018-2024, or one year"
 
     def get_metavar(self, param, ctx=None) -> str:
         return "FROM-TO"
@@ -83,6 +85,21 @@ class YearSpan(YearList):
             )
         years = super().convert(value, param, ctx)
         return (years[0], years[-1])
+
+
+class YearFilter(YearList):
+    """'2018-2024', '2019,2021' or a mix -> the same text, checked and without spaces: the
+    view filter of charts, notebooks and report. Kept as text because the Dataset reads a
+    span as "the years of it the tables hold" and a listed year as "this year"
+    (analysis.arguments); a list of ints would make every year of a span compulsory."""
+
+    name = "years"
+
+    def convert(self, value, param, ctx) -> str:
+        if isinstance(value, list | tuple):
+            return ",".join(str(int(v)) for v in value)
+        super().convert(value, param, ctx)  # fails with the forms it takes
+        return ",".join(re.sub(r"\s+", "", part) for part in _items(str(value)))
 
 
 class Iso3List(click.ParamType):
@@ -250,6 +267,8 @@ def _central_asia() -> list[str]:
 YEARS = YearList()
 """Years up to the current one (a year in progress can have monthly data)."""
 YEAR_SPAN = YearSpan()
+YEAR_FILTER = YearFilter()
+"""Years for a view filter, as checked text ('2018-2024', '2019,2021')."""
 ISO3_LIST = Iso3List()
 """Any country in the registry."""
 ISO3_LIST_WITH_WORLD = Iso3List(world=True)

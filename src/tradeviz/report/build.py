@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tradeviz import __version__
+from tradeviz.analysis.arguments import describe_years
 from tradeviz.report import pages
 from tradeviz.report.site import Section, render, staged_dir, stylesheet
 from tradeviz.vocab.countries import CA_ISO3
@@ -145,7 +146,7 @@ def _country_charts(ds, iso: str, stage: Path) -> dict[str, Section]:
 def _scope(ds) -> str:
     parts = []
     if ds.years:
-        parts.append(f"years {ds.years[0]}–{ds.years[1]}")
+        parts.append(f"years {describe_years(ds.years).replace('-', '–')}")
     if ds.countries:
         parts.append("countries " + ", ".join(ds.countries))
     chosen = "; ".join(parts) if parts else "all years and all five countries in the tables"
