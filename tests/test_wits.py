@@ -121,3 +121,47 @@ def test_wits_parser_imports_no_http_code():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+RACE_SCRIPT = """
+import sys
+from tradeviz.store.raw import RawStore
+from tradeviz.transform import snapshots
+from tradeviz.transform.build_report import BuildReport
+
+store = RawStore(sys.argv[1])
+for attempt in range(int(sys.argv[2])):
+    # a fresh start each time: no reader imported yet, as in a new `tradeviz build`
+    for module in [m for m in sys.modules if m.split(".")[0] == "openpyxl"]:
+        del sys.modules[module]
+    sys.modules.pop("tradeviz.transform.wits", None)
+    report = BuildReport()
+    parts = snapshots.parse_all(store, snapshots.current(store, report), report)
+    assert sum(p.num_rows for p in parts) == 8522, (attempt, [p.num_rows for p in parts])
+print("ok")
+"""
+
+
+def test_xlsx_snapshots_parse_on_the_pool_without_an_import_race(data_dir, corpus, store):
+    """Issue 23 item 12: `import wits` of the five real XLSX files, then `build` failed 3 runs
+    in 4 ("partially initialized module 'openpyxl'"): two pool threads imported openpyxl at
+    once. Each attempt starts with openpyxl unimported, in a process of its own."""
+    files = sorted((corpus / "wits" / "partner-timeseries").glob("*.xlsx"))
+    assert len(files) == 5
+    result = CliRunner().invoke(main, ["import", "wits", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    run = subprocess.run(
+        [sys.executable, "-c", RACE_SCRIPT, str(store.root), "25"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
+    built = subprocess.run(
+        [sys.executable, "-m", "tradeviz", "build"], capture_output=True, text=True, timeout=300
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    wits_rows = flows[flows["source"] == "wits"]
+    assert sorted(set(wits_rows["reporter"])) == ["KAZ", "KGZ", "TJK", "TKM", "UZB"]
+    assert len(wits_rows) == 8522
