@@ -276,3 +276,20 @@ def test_report_section_names_the_basis(flows):
     only_default = flows[flows.partner.isin(["CHN", "WLD"]) & (flows.reporter == "KAZ")]
     empty = partners_section(Dataset.from_frames(only_default), "KAZ")
     assert empty.raw.empty and "--plan partners" in empty.empty
+
+
+@pytest.mark.parametrize("side", ["reported", "mirror", "best"])
+def test_every_column_has_its_dictionary_dtype_for_every_side_and_country(flows, side):
+    """Issue 23 item 13: TKM "best" (no own reports: the reported side is empty) gave
+    value_usd and share as object dtype while KAZ's were float."""
+    from tradeviz.schema import PARTNERS_FIELDS
+
+    for country in ("KAZ", "KGZ", "TJK", "TKM", "UZB"):
+        for years in (None, [2023], [1990]):  # 1990: no rows at all
+            t = partners(flows, country, years=years, side=side)
+            assert list(t.columns) == [f.name for f in PARTNERS_FIELDS]
+            got = {f.name: str(t[f.name].dtype) for f in PARTNERS_FIELDS}
+            assert got == {f.name: f.dtype for f in PARTNERS_FIELDS}, (country, side, years)
+    tkm = partners(flows, "TKM", side="best")
+    assert not tkm.empty and (tkm["value_usd"] > 0).all()
+    assert tkm.loc[tkm.kind == "world", "share"].eq(1.0).all()

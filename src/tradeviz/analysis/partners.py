@@ -22,6 +22,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from tradeviz.analysis.arguments import FilterError, check_choice, fail
+from tradeviz.schema import PARTNERS_FIELDS, conform, empty_frame
 from tradeviz.vocab.countries import name as country_name
 from tradeviz.vocab.groups import AGGREGATE_PARTNERS, group_totals, groups
 
@@ -188,7 +189,7 @@ def partners(
         wanted = {int(y) for y in years}
         values = values[values["year"].astype(int).isin(wanted)]
     if values.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return empty_frame(PARTNERS_FIELDS)
     values = _with_total(values)
     values["year"] = values["year"].astype(int)
     keys = ["year", "basis", "flow"]
@@ -244,7 +245,9 @@ def partners(
     flow_order = {f: i for i, f in enumerate(FLOWS)}
     out = out.assign(_f=out["flow"].map(flow_order), _k=out["kind"].map(kind_order))
     out = out.sort_values(["year", "_f", "_k", "rank", "partner"], na_position="last")
-    return out[COLUMNS].reset_index(drop=True)
+    # dictionary dtypes in every branch: an empty side (TKM's own reports) made the
+    # concatenated value_usd and share object columns (issue 23 item 13)
+    return conform(out, PARTNERS_FIELDS).reset_index(drop=True)
 
 
 def partner_name(code: str) -> str:
