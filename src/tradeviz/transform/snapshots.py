@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
+from tradeviz.config import require
 from tradeviz.errors import BuildError
 from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform.build_report import BuildReport
@@ -133,8 +134,9 @@ def _import_readers(snaps: list[Snapshot]) -> None:
         import tradeviz.transform.imf  # noqa: F401
     if any(s.source == "wits" for s in snaps):
         import tradeviz.transform.wits  # noqa: F401
-    if any(s.source == "wits" and s.record.get("format") == "xlsx" for s in snaps):
-        import openpyxl  # noqa: F401
+    xlsx = [s for s in snaps if s.record.get("format") == "xlsx" or ".xlsx" in s.path]
+    if any(s.source == "wits" for s in xlsx):
+        require("openpyxl", "wits")  # a missing one is a one-line MissingExtraError
 
 
 def _read_and_parse(store: RawStore, snap: Snapshot) -> tuple[pa.Table, ParseReport]:
