@@ -196,8 +196,11 @@ def check_choice(
     return got
 
 
-def check_choices(name: str, value, choices: Iterable[str]) -> list[str] | None:
-    """A comma string or list of `choices` (any case), in `choices` order; None: all."""
+def check_choices(
+    name: str, value, choices: Iterable[str], keep_order: bool = False
+) -> list[str] | None:
+    """A comma string or list of `choices` (any case), in `choices` order (the order given
+    with `keep_order`), no repeats; None or empty: all."""
     if value is None:
         return None
     if not isinstance(value, str | Iterable):
@@ -205,8 +208,8 @@ def check_choices(name: str, value, choices: Iterable[str]) -> list[str] | None:
     items = _listed(value)
     if not items:
         return None
-    picked = {check_choice(name, item, choices) for item in items}
-    return [c for c in choices if c in picked]
+    picked = [check_choice(name, item, choices) for item in items]
+    return list(dict.fromkeys(picked)) if keep_order else [c for c in choices if c in picked]
 
 
 def check_count(name: str, value, least: int = 1) -> int:
@@ -252,7 +255,7 @@ def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
         "area": lambda n, v: check_choice(n, v, AREA_KEYS),
         "areas": lambda n, v: check_choices(n, v, AREA_KEYS),
         "side": lambda n, v: check_choice(n, v, SIDES),
-        "sides": lambda n, v: check_choices(n, v, SIDES) or list(SIDES),
+        "sides": lambda n, v: check_choices(n, v, SIDES, keep_order=True) or list(SIDES),
         "of": lambda n, v: check_choice(
             n, v, GROWTH_OF, what="growth is of totals, areas or products"
         ),
