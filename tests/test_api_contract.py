@@ -225,3 +225,23 @@ def test_bad_values_the_issue_found_now_raise(ds):
         ds.monthly(months=-3)
     assert len(ds.monthly(months=3)["period"].unique()) == 3
     assert ds.by_area(flow="EXPORT")["flow"].unique().tolist() == ["export"]  # any case
+
+
+def test_unknown_countries_get_the_closest_codes_by_name(ds):
+    with pytest.raises(
+        FilterError, match=r"^partners='Uzbekistan': unknown country; .*closest: UZB"
+    ):
+        ds.totals(partners=["Uzbekistan"])
+    with pytest.raises(FilterError, match=r"^country='kazakstan': .*KAZ, KGZ.*closest: KAZ\)$"):
+        ds.top_products("kazakstan")
+
+
+def test_a_view_of_scattered_years_is_described_as_those_years(ds):
+    from tradeviz.charts.base import describe_filters, title_suffix
+
+    view = ds.filter(years="2019,2021")
+    assert describe_filters(view.filters) == "years 2019, 2021"
+    assert title_suffix(view.filters) == " — 2019, 2021"
+    assert describe_filters(ds.filter(years="2020-2022").filters) == "years 2020-2022"
+    sides = ds.china_first_year("KGZ", sides=["mirror", "reported"])["side"].tolist()
+    assert sides == ["mirror", "reported"]  # in the order asked

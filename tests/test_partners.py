@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tradeviz.analysis.arguments import FilterError
 from tradeviz.analysis.partners import (
     PartnersError,
     china_first_year,
@@ -170,6 +171,23 @@ def test_bad_arguments_name_the_fix(flows):
         partners(flows, "KAZ", side="both")
     with pytest.raises(PartnersError, match="ISO3"):
         partners(flows, "Kazakhstan")
+    with pytest.raises(PartnersError, match=r"^years='abc': not a year"):
+        partners(flows, "KAZ", years="abc")
+    with pytest.raises(FilterError, match=r"^flow='totl': not known; use one of export"):
+        headline_shares(partners(flows, "KAZ"), flow="totl")
+
+
+def test_years_take_every_form_of_the_api_contract(flows):
+    """Issue 21: a year as int or str, a span, or a list meaning exactly those years."""
+    every = partners(flows, "KAZ")
+    held = sorted(set(every["year"]))
+    assert len(held) >= 2
+    first, last = held[0], held[-1]
+    assert set(partners(flows, "KAZ", years=last)["year"]) == {last}
+    assert set(partners(flows, "KAZ", years=str(last))["year"]) == {last}
+    assert set(partners(flows, "KAZ", years=[first, last])["year"]) == {first, last}
+    span = set(partners(flows, "KAZ", years=f"{first}-{last}")["year"])
+    assert span == set(held)
 
 
 def test_china_and_world_rows_alone_claim_no_rank():

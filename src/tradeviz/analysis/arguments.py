@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from tradeviz.errors import InputError
 from tradeviz.vocab.areas import AREA_KEYS
-from tradeviz.vocab.countries import ALL_SIX, CA_ISO3, WORLD_ISO3
+from tradeviz.vocab.countries import ALL_SIX, CA_ISO3, WORLD_ISO3, suggest
 
 ALL_ISO3: tuple[str, ...] = tuple(c.iso3 for c in ALL_SIX)
 FLOWS = ("export", "import")
@@ -146,12 +146,18 @@ def describe_years(years: Iterable[int] | None) -> str:
 
 
 # --------------------------------------------------------------------- codes and choices
+def _unknown_country(name: str, value, allowed: tuple[str, ...]) -> FilterError:
+    near = suggest(value, among=allowed) if isinstance(value, str) else []
+    hint = f" (closest: {', '.join(near)})" if near else ""
+    return fail(name, value, "unknown country", f"use ISO3, one of {', '.join(allowed)}{hint}")
+
+
 def check_country(name: str, value, allowed: Iterable[str] = ALL_ISO3) -> str:
-    """One ISO3 code, any case, upper-cased."""
+    """One ISO3 code, any case, upper-cased; the error suggests codes by name or code."""
     allowed = tuple(allowed)
     up = value.strip().upper() if isinstance(value, str) else None
     if up not in allowed:
-        raise fail(name, value, "unknown country", f"use ISO3, one of {', '.join(allowed)}")
+        raise _unknown_country(name, value, allowed)
     return up
 
 
@@ -172,7 +178,7 @@ def check_countries(
     picked = []
     for item in items:
         if not isinstance(item, str) or item.strip().upper() not in allowed:
-            raise fail(name, item, "unknown country", f"use ISO3, one of {', '.join(allowed)}")
+            raise _unknown_country(name, item, allowed)
         picked.append(item.strip().upper())
     if keep_order:
         return list(dict.fromkeys(picked))
@@ -190,8 +196,11 @@ def check_choice(
     return got
 
 
-def check_choices(name: str, value, choices: Iterable[str]) -> list[str] | None:
-    """A comma string or list of `choices` (any case), in `choices` order; None: all."""
+def check_choices(
+    name: str, value, choices: Iterable[str], keep_order: bool = False
+) -> list[str] | None:
+    """A comma string or list of `choices` (any case), in `choices` order (the order given
+    with `keep_order`), no repeats; None or empty: all."""
     if value is None:
         return None
     if not isinstance(value, str | Iterable):
@@ -199,8 +208,8 @@ def check_choices(name: str, value, choices: Iterable[str]) -> list[str] | None:
     items = _listed(value)
     if not items:
         return None
-    picked = {check_choice(name, item, choices) for item in items}
-    return [c for c in choices if c in picked]
+    picked = [check_choice(name, item, choices) for item in items]
+    return list(dict.fromkeys(picked)) if keep_order else [c for c in choices if c in picked]
 
 
 def check_count(name: str, value, least: int = 1) -> int:
@@ -246,7 +255,7 @@ def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
         "area": lambda n, v: check_choice(n, v, AREA_KEYS),
         "areas": lambda n, v: check_choices(n, v, AREA_KEYS),
         "side": lambda n, v: check_choice(n, v, SIDES),
-        "sides": lambda n, v: check_choices(n, v, SIDES) or list(SIDES),
+        "sides": lambda n, v: check_choices(n, v, SIDES, keep_order=True) or list(SIDES),
         "of": lambda n, v: check_choice(
             n, v, GROWTH_OF, what="growth is of totals, areas or products"
         ),

@@ -685,18 +685,16 @@ class Dataset:
         a = self._check(year=year, n=n, countries=countries, freq=freq)
         n = a.n
         m = self._mirror_rows(a.freq, a.countries, None)
-        if m.empty:
-            return pd.DataFrame(columns=CHAPTER_COLUMNS)
         both = (
             m.groupby(["direction", "year"])[["exporter_fob_usd", "importer_cif_usd"]].transform(
                 "count"
             )
             > 0
         )  # each side reported something in the direction-year
-        m = m[both.all(axis=1)]
+        m = m[both.all(axis=1)] if len(m) else m
+        year = check_year("year", a.year, m["year"].unique(), "the mirror rows both sides report")
         if m.empty:
             return pd.DataFrame(columns=CHAPTER_COLUMNS)
-        year = check_year("year", a.year, m["year"].unique(), "the mirror rows both sides report")
         year = int(m["year"].max()) if year is None else year
         m = m[m["year"] == year]
         if m.empty:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from tradeviz.analysis.arguments import FilterError, check_choice, fail
+from tradeviz.analysis.arguments import FilterError, check_choice, check_years, fail
 from tradeviz.schema import PARTNERS_FIELDS, conform, empty_frame
 from tradeviz.vocab.countries import name as country_name
 from tradeviz.vocab.groups import AGGREGATE_PARTNERS, group_totals, groups
@@ -59,17 +59,19 @@ class PartnersError(FilterError):
     analysis.arguments, in its one-line form."""
 
 
-def _check(side: str, country: str) -> tuple[str, str]:
-    """The side through the shared checker; any three-letter code as the country (these
-    functions serve every reporter of the flows table)."""
+def _check(side: str, country: str, years=None) -> tuple[str, str, tuple[int, ...] | None]:
+    """Side and years through the shared checker (years in any form it takes: 2023,
+    "2019-2023", [2019, 2021]); any three-letter code as the country (these functions serve
+    every reporter of the flows table)."""
     try:
         side = check_choice("side", side, SIDES)
         iso = country.strip().upper() if isinstance(country, str) else ""
         if len(iso) != 3 or not iso.isalpha():
             raise fail("country", country, "not an ISO3 code", "use an ISO3 code such as KAZ")
+        wanted = check_years("years", years, None)
     except FilterError as exc:
         raise PartnersError(str(exc)) from None
-    return side, iso
+    return side, iso, wanted
 
 
 def _annual(flows: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -166,7 +168,7 @@ def _pick_side(reported: pd.DataFrame, mirror: pd.DataFrame, side: str) -> pd.Da
 def partners(
     flows: pd.DataFrame,
     country: str,
-    years: Iterable[int] | None = None,
+    years: int | str | Iterable[int] | None = None,
     side: str = "best",
     source: str = "comtrade",
 ) -> pd.DataFrame:
@@ -181,12 +183,11 @@ def partners(
     each row comes from; `is_estimate` is true for mirror rows and for values the source
     marks as estimated; `n_partners` counts the partner countries of the year, basis and
     flow (below MIN_PARTNERS the partners plan was not fetched, and ranks mean little)."""
-    side, iso = _check(side, country)
+    side, iso, wanted = _check(side, country, years)
     reported = reported_values(flows, iso, source)
     mirror = mirror_values(flows, iso, source)
     values = _pick_side(reported, mirror, side)
-    if years is not None:
-        wanted = {int(y) for y in years}
+    if wanted is not None:
         values = values[values["year"].astype(int).isin(wanted)]
     if values.empty:
         return empty_frame(PARTNERS_FIELDS)
@@ -357,7 +358,7 @@ def headline_shares(
     """Per year: shares of the headline partners (China, Russia, the EU, Türkiye) and of
     the rest (everything else, unallocated included), summing to 1; with basis and
     is_estimate of the year. `table` is a `partners(...)` result for one country."""
-    t = table[table["flow"] == flow]
+    t = table[table["flow"] == check_choice("flow", flow, FLOWS)]
     if t.empty:
         return pd.DataFrame(columns=list(HEADLINE_COLUMNS))
     world = t[t["kind"] == "world"].set_index("year")

@@ -13,7 +13,6 @@ converted value (a list of ints, a list of ISO3 codes, ...), never the raw text.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -134,22 +133,26 @@ class Iso3List(click.ParamType):
     def convert(self, value, param, ctx) -> list[str]:
         if isinstance(value, list | tuple):
             return list(value)
-        codes = [c.upper() for c in _items(str(value))]
-        if not codes:
+        given = _items(str(value))
+        if not given:
             self.fail("empty list; give ISO3 codes separated by commas, e.g. KAZ,UZB", param, ctx)
         valid = self.valid_codes()
         known = set(valid)
-        for code in codes:
-            if code not in known:
-                self.fail(f"unknown country code {code!r}; {_valid_hint(code, valid)}", param, ctx)
-        return list(dict.fromkeys(codes))
+        for item in given:
+            if item.upper() not in known:
+                self.fail(f"unknown country code {item!r}; {_valid_hint(item, valid)}", param, ctx)
+        return list(dict.fromkeys(item.upper() for item in given))
 
 
 def _valid_hint(bad: str, valid: Sequence[str]) -> str:
+    """The allowed codes (or, when there are many, a few), with the ones `bad` most likely
+    means by name or by code ('kazakstan' -> KAZ Kazakhstan), never codes sharing letters."""
+    from tradeviz.vocab.countries import name, suggest
+
+    close = suggest(bad, among=valid)
+    near = f" (closest: {', '.join(f'{c} {name(c)}' for c in close)})" if close else ""
     if len(valid) <= 12:
-        return f"use ISO3 codes from {', '.join(valid)}"
-    close = difflib.get_close_matches(bad, valid, n=5, cutoff=0.3)
-    near = f" (closest: {', '.join(close)})" if close else ""
+        return f"use ISO3 codes from {', '.join(valid)}{near}"
     return f"use ISO3 codes such as CHN,KAZ,RUS{near}; `tradeviz countries` lists all {len(valid)}"
 
 

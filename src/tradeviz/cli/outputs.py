@@ -31,7 +31,7 @@ def view_filters(countries_help: str):
 @click.command("demo")
 @click.option(
     "--data-dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where the synthetic raw and processed layers go (default: the global "
     "--data-dir or $TRADEVIZ_DATA_DIR when set, else ./demo-data).",
