@@ -109,7 +109,7 @@ def _mirror_paths(seed: int = 21) -> dict[tuple[str, str], np.ndarray]:
     spec = PRIORS.raw["mirror"]
     rng = np.random.default_rng(seed)
     out = {}
-    for partner in sorted(k for k in spec if k != "drift"):
+    for partner in sorted(k for k in spec if k not in ("drift", "chapters")):
         for flow in ("M", "X"):
             entry = spec[partner][flow]
             walk = _ar(rng, (len(YEARS),), float(spec["drift"]["value"]))
@@ -125,6 +125,17 @@ def _mirror_paths(seed: int = 21) -> dict[tuple[str, str], np.ndarray]:
             base = float(anchor["value"]) * 1e9 / china
             out[(partner, flow)] = base * np.exp(walk - walk[YEARS.index(year)])
     return out
+
+
+@cache
+def _china_shares(seed: int = 22) -> dict[str, np.ndarray]:
+    """China's share of each reporting partner's trade with the world, by year: the prior
+    times a seeded AR(1) drift (the partner's World rows are its China rows over it)."""
+    spec = PRIORS.raw["china_share"]
+    rng = np.random.default_rng(seed)
+    partners = sorted(k for k in spec if k not in ("source", "drift"))
+    walks = _ar(rng, (len(partners), len(YEARS)), float(spec["drift"]))
+    return {p: float(spec[p]) * np.exp(w) for p, w in zip(partners, walks, strict=True)}
 
 
 def mirror_ratio(partner: str, flow: str, year: int) -> float | None:
@@ -279,6 +290,9 @@ def _partner_lines(
     if ratio is None:
         return None
     mirrored = values * np.exp(lines.mirror_walk[:, YEARS.index(year)])
+    if flow == "M":  # chapters the partner records short (transit, temporary equipment)
+        short = PRIORS.raw["mirror"]["chapters"].get(partner, {})
+        mirrored = mirrored * np.array([short.get(p.hs6[:2], 1.0) for p in lines.products])
     total = ratio * float(values.sum())
     return flow, mirrored * total / mirrored.sum(), total
 
@@ -309,7 +323,7 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
                     p, "CHN", flow, year, prev, lines.products, pvalues, unit_values * cif
                 )
             for flow, value in sorted(own.items()):
-                share = PRIORS.raw["china_share"][p] * rng.uniform(0.95, 1.05)
+                share = _china_shares()[p][YEARS.index(year)]
                 world.append(_row(p, "WLD", flow, year, "TOTAL", round(value / share), prev))
         wx, wm = _china_world(year)
         world.append(_row("CHN", "WLD", "X", year, "TOTAL", round(wx * 1e9), "H6"))
@@ -357,7 +371,7 @@ def _imf_annual(reporter: str, partner: str, indicator: str, year: int) -> float
     x_ratio = mirror_ratio(reporter, "X", y) or 0.9
     if partner == "CHN":
         return grow * (imports * x_ratio if indicator == "XG_FOB_USD" else exports * m_ratio)
-    share = PRIORS.raw["china_share"].get(reporter, 0.2)
+    share = _china_shares()[reporter][YEARS.index(y)] if reporter in _china_shares() else 0.2
     return grow * (
         imports * x_ratio / share if indicator == "XG_FOB_USD" else exports * m_ratio / share
     )
