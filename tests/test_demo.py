@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tradeviz.analysis.checks import compare, format_table, load_published
+from tradeviz.analysis.findings import check_sentence
 from tradeviz.cli import main
 from tradeviz.demo import data as demo_data
 from tradeviz.demo.data import write_demo_raw
@@ -266,6 +267,10 @@ def test_derived_figures_are_marked_and_never_counted_as_independent():
     line = next(ln for ln in text.splitlines() if ln.startswith("Uzbekistan 2023 China exports"))
     assert "no: derived" in line
     assert "SYNTHETIC" not in text
+    confirmed = int((result["independent"] & (result["status"] == "pass")).sum())
+    assert f"; {confirmed} of the matches are independent confirmations." in check_sentence(
+        result.reset_index()
+    )
 
 
 def test_check_on_synthetic_data_says_so_and_confirms_nothing():
@@ -276,6 +281,10 @@ def test_check_on_synthetic_data_says_so_and_confirms_nothing():
     assert text.splitlines()[0].startswith("SYNTHETIC data: these tables were made from")
     assert "independent figures: pass 0, FAIL 0, no data 0" in text
     assert "figures the synthetic data were made from (a calibration check" in text
+    # the overview notebook's sentence says it too
+    assert check_sentence(result).endswith(
+        "The tables are SYNTHETIC, calibrated to these figures: this confirms nothing."
+    )
 
 
 def test_check_falls_back_to_the_demo_tables_and_says_so(tmp_path, monkeypatch):
