@@ -7,6 +7,7 @@ kept as anchors). `tradeviz check` on it says it is synthetic and confirms nothi
 from __future__ import annotations
 
 import ast
+import copy
 import json
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tradeviz.analysis.findings import check_sentence
 from tradeviz.cli import main
 from tradeviz.demo import data as demo_data
 from tradeviz.demo.data import write_demo_raw
-from tradeviz.demo.priors import load
+from tradeviz.demo.priors import DemoPriorsError, load, parse
 from tradeviz.vocab import hs
 
 DEMO = Path(demo_data.__file__).parent
@@ -191,6 +192,21 @@ def test_priors_keep_the_published_totals_and_cite_every_entry():
         assert p.source in sources and p.unit_value > 0
     assert all(v["source"] in sources for v in priors.raw["prices"].values())
     assert {p.hs6 for p in priors.import_mix["KAZ"]} >= {"740311", "720241", "270900", "284410"}
+
+
+def test_priors_refuse_an_uncited_entry_or_a_short_series():
+    raw = copy.deepcopy(load().raw)
+    raw["import_mix"]["TKM"][0]["source"] = "hearsay"
+    with pytest.raises(DemoPriorsError, match="import_mix TKM 271121 has no known source"):
+        parse(raw)
+    raw = copy.deepcopy(load().raw)
+    raw["prices"]["copper"]["values"].pop()
+    with pytest.raises(DemoPriorsError, match="prices copper has 10 values, not 11"):
+        parse(raw)
+    raw = copy.deepcopy(load().raw)
+    raw["export_mix"][0]["price"] = "tulips"
+    with pytest.raises(DemoPriorsError, match="unknown series"):
+        parse(raw)
 
 
 def test_the_generator_imports_in_one_direction():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import yaml
 
 from tradeviz.errors import TradevizError
@@ -34,15 +35,7 @@ class Product:
         if not self.knots:
             return self.share
         ys = sorted(self.knots)
-        if year <= ys[0]:
-            return self.share * self.knots[ys[0]]
-        if year >= ys[-1]:
-            return self.share * self.knots[ys[-1]]
-        for a, b in zip(ys, ys[1:], strict=False):
-            if a <= year <= b:
-                t = (year - a) / (b - a)
-                return self.share * (self.knots[a] + t * (self.knots[b] - self.knots[a]))
-        raise AssertionError("unreachable")
+        return self.share * float(np.interp(year, ys, [self.knots[y] for y in ys]))
 
 
 @dataclass(frozen=True)
@@ -93,10 +86,14 @@ def _product(entry: dict, where: str, sources: dict) -> Product:
 
 @cache
 def load() -> Priors:
-    """The shipped priors, checked: every product has a known source, every yearly series
-    one value per year."""
+    """The shipped priors (tradeviz/data/demo_priors.yaml), checked by `parse`."""
     text = resources.files("tradeviz.data").joinpath("demo_priors.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    return parse(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
+def parse(raw: dict) -> Priors:
+    """Priors from the parsed file, checked: every product and price series has a known
+    source, every yearly series one value per year, every price named exists."""
     first, last = raw["years"]
     years = tuple(range(first, last + 1))
     sources = raw["sources"]
@@ -113,4 +110,8 @@ def load() -> Priors:
         for country, entries in raw["import_mix"].items()
     }
     exports = tuple(_product(e, "export_mix", sources) for e in raw["export_mix"])
+    priced = {p.price for p in exports} | {p.price for mix in imports.values() for p in mix}
+    unknown = sorted(priced - set(raw["prices"]) - {"gas"})  # gas is priced on oil
+    if unknown:
+        raise DemoPriorsError(f"demo priors: products priced on unknown series {unknown}")
     return Priors(raw=raw, years=years, import_mix=imports, export_mix=exports)
