@@ -13,7 +13,9 @@ its source (read by demo/priors.py). This module turns the priors into rows:
   for copper) times its price series and a factor per partner, so they differ by product,
   partner and year.
 - Partner-reported mirrors are China's lines times a mirror ratio that drifts from year to
-  year around its published anchor, with product-level noise.
+  year around its published anchor, with product-level noise, and chapters a partner is
+  known to record short (re-exported garments for Kyrgyzstan, temporary construction
+  equipment for Tajikistan) weighted down.
 
 Every snapshot is marked synthetic in the manifest; nothing here is statistics. Records are
 written by tradeviz.formats, the same writers the emulators use. The partners view
@@ -23,7 +25,7 @@ never the reverse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -44,7 +46,8 @@ __all__ = ["DEMO_FETCHED_AT", "YEARS", "china_flows", "save_demo_comtrade", "wri
 PRIORS = load()
 YEARS = PRIORS.years
 CIF = 1.06  # imports are valued CIF, exports FOB: a partner's import unit value is higher
-SHARE_SD, SHARE_PHI = 0.08, 0.7  # AR(1) of a line's share (log), per year
+PHI = 0.7  # persistence of every AR(1) path below (shares, unit values, mirrors)
+SHARE_SD = 0.08  # yearly shock of a line's share (log)
 UNIT_SD = 0.04  # yearly wobble of a unit value around its price series (log)
 MIRROR_LINE_SD = 0.08  # product-level mirror discrepancy (log), AR(1) like shares
 
@@ -77,7 +80,7 @@ def _ar(rng: np.random.Generator, shape: tuple[int, ...], sd: float) -> np.ndarr
     out = np.empty(shape)
     acc = np.zeros(shape[:-1])
     for t in range(shape[-1]):
-        acc = SHARE_PHI * acc + shocks[..., t]
+        acc = PHI * acc + shocks[..., t]
         out[..., t] = acc
     return out
 
@@ -187,8 +190,6 @@ def _tail_products(partner: str, rng: np.random.Generator) -> list[Product]:
 
 def _plan(rng: np.random.Generator) -> dict[tuple[str, str], _Lines]:
     """The lines of every (partner, China's flow) with their paths, drawn once for all years."""
-    from dataclasses import replace
-
     plan = {}
     for partner in CA_ISO3:
         exports = [

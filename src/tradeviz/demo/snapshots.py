@@ -4,10 +4,11 @@ marked synthetic. Shared by the product rows (demo/data.py) and the partners vie
 
 from __future__ import annotations
 
+from tradeviz.demo.priors import load
 from tradeviz.store.raw import RawStore, query_key
 
-LAST_YEAR = 2024  # the demo's last Comtrade year (tradeviz/data/demo_priors.yaml)
-DEMO_FETCHED_AT = f"{LAST_YEAR + 1}-06-30T00:00:00Z"
+# "fetched" mid-year after the demo's last Comtrade year, as a real annual fetch would be
+DEMO_FETCHED_AT = f"{load().years[-1] + 1}-06-30T00:00:00Z"
 
 
 def save_demo_comtrade(
