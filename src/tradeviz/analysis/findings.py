@@ -378,6 +378,14 @@ def check_sentence(result: pd.DataFrame) -> str:
         text += f"; {counts['FAIL']} are not"
     if counts.get("no data", 0):
         text += f"; {counts['no data']} have no data in the tables"
+    basis = result["basis"] if "basis" in result else pd.Series("independent", result.index)
+    if (basis == "synthetic").all():  # the demo is made from these figures (#21)
+        return (
+            text + ". The tables are SYNTHETIC, calibrated to these figures: this confirms nothing."
+        )
+    confirmed = int(((basis == "independent") & (result["status"] == "pass")).sum())
+    if confirmed < counts.get("pass", 0):  # derived or UN Comtrade's own figures confirm nothing
+        text += f"; {confirmed} of the matches are independent confirmations"
     return text + "."
 
 
