@@ -23,6 +23,7 @@ from tradeviz.analysis.filters import (
     check_country,
     check_years,
 )
+from tradeviz.analysis.readable import with_labels
 from tradeviz.analysis.totals import pair_totals
 from tradeviz.errors import TradevizError
 from tradeviz.schema import FLOWS_KEY
@@ -434,7 +435,7 @@ class Dataset:
         if year is None:
             year = int(leaves["year"].max()) if len(leaves) else None
         if year is None or leaves.empty:
-            return pd.DataFrame(columns=TOP_COLUMNS)
+            return with_labels(pd.DataFrame(columns=TOP_COLUMNS))
         now = leaves[leaves["year"] == year]
         prev = leaves[leaves["year"] == year - 1]
         total = float(pair_totals(cells[cells["year"] == year])["value_usd"].sum())
@@ -462,7 +463,7 @@ class Dataset:
         top["areas"] = top["areas"].fillna("")
         top["area"] = top["area"].fillna("other")
         top["year"] = top["year"].astype(int)
-        return top[TOP_COLUMNS].reset_index(drop=True)
+        return with_labels(top[TOP_COLUMNS].reset_index(drop=True))
 
     # ------------------------------------------------------------------------------- areas
     def by_area(
@@ -668,7 +669,7 @@ class Dataset:
         nothing are left out."""
         m = self._mirror_rows(freq, countries, None)
         if m.empty:
-            return pd.DataFrame(columns=CHAPTER_COLUMNS)
+            return with_labels(pd.DataFrame(columns=CHAPTER_COLUMNS), "chapter", LATEST_REV)
         both = (
             m.groupby(["direction", "year"])[["exporter_fob_usd", "importer_cif_usd"]].transform(
                 "count"
@@ -680,7 +681,7 @@ class Dataset:
             year = int(m["year"].max()) if len(m) else None
         m = m[m["year"] == year]
         if m.empty:
-            return pd.DataFrame(columns=CHAPTER_COLUMNS)
+            return with_labels(pd.DataFrame(columns=CHAPTER_COLUMNS), "chapter", LATEST_REV)
         m = m.assign(
             chapter=m["hs_code"].astype(str).str[:2],
             exporter_fob_usd=m["exporter_fob_usd"].fillna(0.0),
@@ -700,7 +701,7 @@ class Dataset:
         g["country"] = np.where(g["exporter"] == CHINA.iso3, g["importer"], g["exporter"])
         g["description"] = [hs_description(c, LATEST_REV) for c in g["chapter"]]
         g["year"] = g["year"].astype(int)
-        return g[CHAPTER_COLUMNS].reset_index(drop=True)
+        return with_labels(g[CHAPTER_COLUMNS].reset_index(drop=True), "chapter", LATEST_REV)
 
     # ------------------------------------------------------------------------------ helpers
     def _annual(self) -> pd.DataFrame:
