@@ -162,6 +162,7 @@ def top_products(top: pd.DataFrame) -> pd.DataFrame:
         number_cols=["unit_value_usd"],
         rename={
             "hs_code": "HS code",
+            "description": "product",
             "value_usd": f"value {year}".strip(),
             "share": "share of the flow",
             "change": "change on year",

@@ -18,9 +18,10 @@ from tradeviz.charts.base import (
     grid_for,
     hide_unused,
     new_figure,
+    panel_scale,
     panels,
-    short,
     usd_scale,
+    wrap,
     year_axis,
 )
 from tradeviz.vocab.areas import AREA_KEYS, COLORS, LABELS
@@ -37,6 +38,7 @@ ICT_COLORS = {
 }
 MINERAL_COLORS = {"Copper": "#b87333", "Uranium": "#4daf4a", "Other critical minerals": "#7f7f7f"}
 DWARF = 3.0  # a bar more than this many times the next one gets a broken axis
+LABEL_LINE = 42  # characters per line of a product label beside its bar
 
 
 def focus_composition(data: pd.DataFrame, info: Info) -> Figure:
@@ -89,8 +91,9 @@ def _area_color(area: str) -> str:
     return PARTIAL_COLOR if area == "partial" else COLORS.get(area, COLORS["other"])
 
 
-def _label(code: str, description: str) -> str:
-    return f"{code} {short(description, 30)}".strip()
+def _label(code: str, label: str) -> str:
+    """'640299 Footwear, rubber or plastic soles and uppers' wrapped between words."""
+    return wrap(f"{code} {label}".strip(), LABEL_LINE, 3)
 
 
 def _barh_broken(
@@ -132,13 +135,15 @@ def _barh_broken(
 
 def top_products(data: pd.DataFrame, info: Info) -> Figure:
     """Per country, its top products as horizontal bars coloured by focus area (hatched
-    when only partly in one); labels are HS code + short description."""
-    nrows, ncols = grid_for(len(info.countries) + 1, 3)
-    fig, axes = new_figure(info, nrows, ncols, figsize=(13, 7.5))
-    div, unit = usd_scale(data["value_usd"].max() if len(data) else 0)
+    when only partly in one); labels are HS code + label (wrapped, never cut mid-word);
+    each panel in its own unit (USD bn or mn)."""
+    nrows, ncols = grid_for(len(info.countries) + 1, 2)
+    fig, axes = new_figure(info, nrows, ncols, figsize=(13, 3.6 * nrows + 1.2))
     for ax, _iso, d in panels(axes, info.countries, data, "country", "no product rows"):
         d = d.sort_values("rank")
-        labels = [_label(c, desc) for c, desc in zip(d["hs_code"], d["description"], strict=True)]
+        div, unit = panel_scale(d["value_usd"])
+        text = d["label"] if "label" in d else d["description"]
+        labels = [_label(c, str(t)) for c, t in zip(d["hs_code"], text, strict=True)]
         _barh_broken(
             ax,
             labels,
