@@ -196,7 +196,7 @@ def test_one_country_draws_one_full_width_panel_and_a_blank_chart_says_so(small)
     # Kazakhstan has no mirror rows here: the chart is blank and says why, so a page can
     # print that sentence instead of an empty image
     empty = charts.make("mirror_gaps", small.filter(countries="KAZ"))
-    assert blank(empty.fig) == "one side reports nothing: no comparison"
+    assert blank(empty.fig) == "one side reports nothing, so there is nothing to compare"
 
 
 def test_mirror_gaps_both_directions(small):
@@ -244,8 +244,9 @@ def test_top_products_labels_and_broken_bar_for_a_dwarfing_product(small):
     for label, tick in zip(kaz["label"], labels[: len(kaz)], strict=True):
         assert tick.replace("\n", " ").split()[1:] == label.split()
     widths = [p.get_width() for p in ax.patches]
-    assert max(widths) < 1.2  # 1.2 bn is six times the next: its bar is cut ...
-    assert any("1.2 ▶" in t.get_text() for t in ax.texts)  # ... and its value written
+    assert ax.get_xlabel() == "USD mn"  # the unit of the axis as drawn (0-330 mn) ...
+    assert max(widths) < 1200  # ... 1.2 bn is six times the next: its bar is cut ...
+    assert any("1.2 bn ▶" in t.get_text() for t in ax.texts)  # ... and its value written
     assert kaz.iloc[0]["share"] == pytest.approx(1.2 / 1.5)  # of the TOTAL row
 
 

@@ -197,6 +197,13 @@ def test_report_opens_in_chromium(report, tmp_path):
                 )
                 assert not wide, (name, wide)
                 assert page.evaluate("document.documentElement.scrollWidth") <= 1280, name
+                # the contents list is readable: dark link text, every entry named
+                unreadable = page.evaluate(
+                    "[...document.querySelectorAll('nav.contents a')].filter(a => "
+                    "getComputedStyle(a).color === 'rgb(255, 255, 255)' || !a.innerText.trim())"
+                    ".length"
+                )
+                assert unreadable == 0, name
                 page.screenshot(path=str(shots / f"{Path(name).stem}.png"), full_page=True)
             assert not problems, problems
         finally:

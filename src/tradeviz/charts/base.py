@@ -86,7 +86,7 @@ def style() -> Iterator[None]:
         yield
 
 
-LEGEND_ROOM = 0.05  # share of the figure height kept for a legend under the panels
+LEGEND_ROOM = 0.5  # inches kept for a legend under the panels (entries of two lines fit)
 EDGE = 0.12  # inches of white between any label and the image edge (matplotlib's: 0.04)
 HANDLE = 4.0  # legend handle length in font sizes: a dashed line shows two dashes
 
@@ -110,13 +110,13 @@ def new_figure(
     title = "\n".join(textwrap.wrap(info.title, width)) if len(info.title) > width else info.title
     fig.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
     # the caption wrapped here, between words, short of the right edge (an 8 pt character
-    # is about 1/16 inch wide); matplotlib's own wrap runs to the edge
-    text = textwrap.fill(info.caption, int(fig.get_figwidth() * 16), break_long_words=False)
+    # is about 1/15 inch wide at most); matplotlib's own wrap runs to the edge
+    text = textwrap.fill(info.caption, int(fig.get_figwidth() * 15), break_long_words=False)
     lines = text.count("\n") + 1
     bottom = 0.02 + 0.025 * lines * 6.5 / fig.get_figheight()
     fig.legend_y = bottom  # where legend_under() puts its legend
     if legend_below:
-        bottom += LEGEND_ROOM
+        bottom += LEGEND_ROOM / fig.get_figheight()
     # padding (inches) keeps tick labels and titles off the image edge
     fig.get_layout_engine().set(rect=(0, bottom, 1, 0.99 - bottom), w_pad=EDGE, h_pad=EDGE)
     fig.text(0.01, 0.01, text, fontsize=8, ha="left", va="bottom", color="#444444")

@@ -46,7 +46,11 @@ def mirror_gaps(data: pd.DataFrame, info: Info) -> Figure:
     has = data.dropna(subset=["ratio"])
     top = max(150.0, float(has["ratio"].quantile(0.95)) * 100 * 1.15) if len(has) else 200
     for ax, iso, d in panels(
-        axes, info.countries, has, "country", "one side reports nothing:\nno comparison"
+        axes,
+        info.countries,
+        has,
+        "country",
+        "one side reports nothing,\nso there is nothing to compare",
     ):
         color = COUNTRY_COLORS[iso]
         notes = []
@@ -122,7 +126,11 @@ def mirror_chapters(data: pd.DataFrame, info: Info) -> Figure:
     nrows, ncols = grid_for(len(info.countries) + 1, 2 if len(info.countries) > 1 else 3)
     fig, axes = new_figure(info, nrows, ncols, figsize=(13, 4.8 * nrows + 1.2))
     for ax, iso, d in panels(
-        axes, info.countries, data, "country", "one side reports nothing:\nno comparison"
+        axes,
+        info.countries,
+        data,
+        "country",
+        "one side reports nothing,\nso there is nothing to compare",
     ):
         div, unit = panel_scale(d["gap_usd"])  # each panel its own scale
         rows = d.sort_values(

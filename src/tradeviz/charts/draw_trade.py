@@ -116,7 +116,7 @@ def total_trade(data: pd.DataFrame, info: Info) -> Figure:
         ax.axhline(0, color="#555555", lw=0.6)
         _end_labels(ax, d, dv, color)
         ax.set_ylabel(un)
-        year_axis(ax, room=1.6)
+        year_axis(ax, room=2.1)
         draw_events(ax, None if iso == CA5 else (iso,), numbers=numbers)
         if iso == CA5:
             ax.set_title(COUNTRY_NAMES[CA5], fontweight="bold")
@@ -179,10 +179,7 @@ def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
                 )
         last = d.iloc[-1]
         cagr = (
-            (
-                f"  ·  CAGR {int(last['base_year'])}–{int(last['year']) % 100:02d}: "
-                f"{last['cagr']:+.1%}"
-            )
+            (f"\nCAGR {int(last['base_year'])}–{int(last['year']) % 100:02d}: {last['cagr']:+.1%}")
             if pd.notna(last["cagr"])
             else ""
         )

@@ -28,6 +28,7 @@ from tradeviz.charts.base import (
     grid_for,
     hide_unused,
     new_figure,
+    wrap,
     year_axis,
     ylabel_left,
 )
@@ -155,7 +156,7 @@ def who_trades_draw(data: pd.DataFrame, info: Info) -> Figure:
                 else f"China first among single countries: {label}"
             )
         )
-        ax.set_title(f"{name}: {headline}\n{basis}", loc="left", fontsize=9.5)
+        ax.set_title(f"{name}\n{wrap(headline, 42)}\n{basis}", loc="left", fontsize=9.5)
         ax.set_ylim(0, 100)
         ylabel_left(ax, "% of total trade")
         year_axis(ax)
