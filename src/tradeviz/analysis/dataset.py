@@ -22,6 +22,7 @@ from tradeviz.analysis.arguments import (
     describe_years,
     fail,
 )
+from tradeviz.analysis.readable import with_labels
 from tradeviz.analysis.totals import pair_totals
 from tradeviz.errors import TradevizError
 from tradeviz.schema import FLOWS_KEY
@@ -445,7 +446,7 @@ class Dataset:
         held = leaves["year"].unique()
         year = check_year("year", a.year, held, f"{rep}'s {flow} rows with {partner}")
         if leaves.empty:
-            return pd.DataFrame(columns=TOP_COLUMNS)
+            return with_labels(pd.DataFrame(columns=TOP_COLUMNS))
         year = int(held.max()) if year is None else year
         now = leaves[leaves["year"] == year]
         prev = leaves[leaves["year"] == year - 1]
@@ -474,7 +475,7 @@ class Dataset:
         top["areas"] = top["areas"].fillna("")
         top["area"] = top["area"].fillna("other")
         top["year"] = top["year"].astype(int)
-        return top[TOP_COLUMNS].reset_index(drop=True)
+        return with_labels(top[TOP_COLUMNS].reset_index(drop=True))
 
     # ------------------------------------------------------------------------------- areas
     def by_area(
@@ -694,11 +695,11 @@ class Dataset:
         m = m[both.all(axis=1)] if len(m) else m
         year = check_year("year", a.year, m["year"].unique(), "the mirror rows both sides report")
         if m.empty:
-            return pd.DataFrame(columns=CHAPTER_COLUMNS)
+            return with_labels(pd.DataFrame(columns=CHAPTER_COLUMNS), "chapter", LATEST_REV)
         year = int(m["year"].max()) if year is None else year
         m = m[m["year"] == year]
         if m.empty:
-            return pd.DataFrame(columns=CHAPTER_COLUMNS)
+            return with_labels(pd.DataFrame(columns=CHAPTER_COLUMNS), "chapter", LATEST_REV)
         m = m.assign(
             chapter=m["hs_code"].astype(str).str[:2],
             exporter_fob_usd=m["exporter_fob_usd"].fillna(0.0),
@@ -718,7 +719,7 @@ class Dataset:
         g["country"] = np.where(g["exporter"] == CHINA.iso3, g["importer"], g["exporter"])
         g["description"] = [hs_description(c, LATEST_REV) for c in g["chapter"]]
         g["year"] = g["year"].astype(int)
-        return g[CHAPTER_COLUMNS].reset_index(drop=True)
+        return with_labels(g[CHAPTER_COLUMNS].reset_index(drop=True), "chapter", LATEST_REV)
 
     # ------------------------------------------------------------------------------ helpers
     def _annual(self) -> pd.DataFrame:
