@@ -107,14 +107,18 @@ def _print_coverage(path: Path) -> None:
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a figure fails.")
 def check_cmd(published: Path | None, strict: bool) -> None:
     """Compare China-reported totals in flows.parquet with published China Customs figures
-    (pass within 2 %)."""
+    (pass within 2 %). Only independent figures count as confirmation; on synthetic (demo)
+    tables it says so. With no --data-dir, reads what charts read (after `make demo` with no
+    real tables, the demo's)."""
     import pandas as pd
 
-    from tradeviz.analysis.checks import compare, format_table, load_published
+    from tradeviz.analysis.checks import compare, flows_to_check, format_table, load_published
 
-    flows_path = config.processed_dir() / "flows.parquet"
+    flows_path, note = flows_to_check(config.data_dir_given())
     if not flows_path.exists():
         raise MissingInputError(f"{flows_path} missing; run `tradeviz build` first")
+    if note:
+        click.echo(note)
     result = compare(pd.read_parquet(flows_path), load_published(published))
     click.echo(format_table(result))
     if strict and (result["status"] == "FAIL").any():
