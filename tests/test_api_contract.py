@@ -167,6 +167,9 @@ BAD = {
     "of": [("countries", "'countries'")],
     "by": [("country", "'country'")],
     "codes": [(["27x"], "'27x'"), ("2711,abc", "'abc'")],
+    "level": [(5, "5"), ("x", "'x'"), (True, "True")],  # ds.world (issue 19)
+    "reporters": [("XYZ", "'XYZ'"), (["KAZ", "xyz"], "'xyz'"), (5, "5")],
+    "query": [(123, "123"), ("", "''")],  # ds.sql
 }
 # Valid values for the arguments a method needs when another one is the bad one.
 NEEDED = {"country": "KAZ", "area": "energy", "flow": "export"}

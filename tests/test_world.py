@@ -194,11 +194,17 @@ def test_world_rows_follow_the_contract(world_fetched, data_dir):
     expect = w[(w.reporter == "KAZ") & (w.year == 2021) & (w.flow == "export")]
     assert kaz.reset_index(drop=True).equals(expect.reset_index(drop=True))
     assert len(ds.world(level=4, years="2021-2022")) == (w.year >= 2021).sum()
+    picked = ds.world(level=4, years=[2020, 2022])  # a list means exactly those years
+    assert set(picked["year"]) == {2020, 2022} and len(picked) == (w.year != 2021).sum()
+    with pytest.raises(FilterError, match=r"^years=2019: no data for years 2019; the tables"):
+        ds.world(level=4, years=2019)
+    with pytest.raises(WorldLayerMissingError, match=r"^years=2021: no world layer at HS2"):
+        ds.world(level=2, years=2021)
     with pytest.raises(WorldLayerMissingError, match=r"--plan world --level 6` then"):
         ds.world(level=6)
-    with pytest.raises(FilterError, match="level 5"):
+    with pytest.raises(FilterError, match="level=5: not an HS level"):
         ds.world(level=5)
-    with pytest.raises(FilterError, match="unknown reporter .XXX."):
+    with pytest.raises(FilterError, match="reporters=.XXX.: unknown reporter"):
         ds.world(level=4, reporters="XXX")
 
 

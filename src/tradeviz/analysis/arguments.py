@@ -236,6 +236,38 @@ def check_codes(name: str, value) -> list[str] | None:
     return [i.strip() for i in items] or None
 
 
+# ------------------------------------------------------------ the world layer, SQL (#19)
+def check_level(name: str, value) -> int:
+    """An HS level of the world layer: 2, 4 or 6 (an int, or its digits as text)."""
+    if isinstance(value, bool) or str(value).strip() not in ("2", "4", "6"):
+        raise fail(name, value, "not an HS level", "use 2, 4 or 6 (HS digits)")
+    return int(str(value).strip())
+
+
+def check_reporters(name: str, value) -> list[str] | None:
+    """ISO3 codes of any country of the registry (comma string or list); None: all."""
+    from tradeviz.vocab.countries import ALL
+
+    known = {c.iso3 for c in ALL if c.kind == "country"}
+    if value is None:
+        return None
+    if not isinstance(value, str | Iterable):
+        raise fail(name, value, "not a list of countries", "use ISO3 codes such as KAZ, CHN")
+    picked = []
+    for item in _listed(value):
+        if not isinstance(item, str) or item.strip().upper() not in known:
+            raise fail(name, item, "unknown reporter", "use ISO3 codes of countries, e.g. KAZ")
+        picked.append(item.strip().upper())
+    return list(dict.fromkeys(picked)) or None
+
+
+def check_query(name: str, value) -> str:
+    """An SQL query: a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise fail(name, value, "not an SQL query", "use a SELECT over flows, mirror, focus, world")
+    return value
+
+
 # --------------------------------------------------------------------- the one dispatcher
 def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
     """Argument name -> its check, for every argument name a Dataset method takes."""
@@ -261,6 +293,9 @@ def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
         ),
         "by": lambda n, v: check_choice(n, v, DETAIL_BY),
         "codes": check_codes,
+        "level": check_level,
+        "reporters": check_reporters,
+        "query": check_query,
     }
 
 
@@ -275,7 +310,7 @@ def check_arguments(
     when a year argument is set); names in `optional` may be None (meaning all or default)."""
     checkers = _checkers(available)
     optional = set(optional) | {"years", "year", "start", "end", "partners", "countries"}
-    optional |= {"areas", "codes", "sides"}
+    optional |= {"areas", "codes", "sides", "reporters"}
     out = {}
     for name, value in given.items():
         if name not in checkers:

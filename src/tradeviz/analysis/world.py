@@ -5,15 +5,19 @@ unchanged on DuckDB and Spark SQL (tests/test_spark.py checks both agree)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tradeviz.analysis.engine import run, world_levels, world_source
-from tradeviz.analysis.filters import FilterError, check_years
-from tradeviz.errors import WorldLayerMissingError
+from tradeviz.analysis.arguments import FilterError, check_level, check_years
+from tradeviz.analysis.engine import run, world_dir, world_source
+from tradeviz.errors import TradevizError, WorldLayerMissingError
 from tradeviz.schema import WORLD_FIELDS, conform
+from tradeviz.vocab.countries import CA_ISO3
+
+if TYPE_CHECKING:
+    from tradeviz.analysis.dataset import Dataset
 
 LEVELS = (2, 4, 6)
 FLOWS = ("export", "import")
@@ -43,67 +47,63 @@ def missing_message(processed: Path | None, level: int) -> str:
     )
 
 
-def check_level(level: object) -> int:
-    if isinstance(level, bool) or str(level).strip() not in {str(v) for v in LEVELS}:
-        raise FilterError(f"level {level!r}: use 2, 4 or 6 (HS digits)")
-    return int(str(level).strip())
+class WorldYearsMissingError(FilterError, WorldLayerMissingError):
+    """Years asked of a world layer that has no such HS level: both the argument error of
+    the Dataset API and the missing-layer error (its message names the fetch)."""
 
 
-def check_flow(flow: str | None) -> str | None:
-    if flow is None:
-        return None
-    value = str(flow).strip().lower()
-    if value not in FLOWS:
-        raise FilterError(f"flow {flow!r}: use export or import (or None for both)")
-    return value
-
-
-def check_reporters(reporters: str | Iterable[str] | None) -> list[str] | None:
-    """ISO3 codes (comma string or list, any case) of any country of the registry."""
-    from tradeviz.vocab import countries
-
-    if reporters is None:
-        return None
-    items = reporters.split(",") if isinstance(reporters, str) else list(reporters)
-    picked = [str(r).strip().upper() for r in items if str(r).strip()]
-    known = {c.iso3 for c in countries.ALL if c.kind == "country"}
-    bad = [r for r in picked if r not in known]
-    if bad:
-        raise FilterError(f"unknown reporter {bad[0]!r}; use ISO3 codes of countries, e.g. KAZ")
-    return picked or None
+def world_years(processed: Path | None, level: int) -> list[int]:
+    """The years the world layer holds at `level` (from its partition folders)."""
+    folder = world_dir(processed)
+    if folder is None:
+        return []
+    return sorted(
+        int(p.name.split("=", 1)[1])
+        for p in (folder / f"level={level}").glob("year=*")
+        if p.name.split("=", 1)[1].isdigit() and any(p.glob("*.parquet"))
+    )
 
 
 def world(
     con,
     processed: Path | None,
-    level: int = 6,
+    level: int,
     years=None,
-    reporters=None,
+    reporters: list[str] | None = None,
     flow: str | None = None,
     where: Path | None = None,
+    view_years: tuple[int, ...] | None = None,
 ) -> pd.DataFrame:
-    """World-layer rows at `level`, for `years` (YYYY, "YYYY-YYYY", a pair or a list),
-    `reporters` (ISO3) and `flow`; the columns of the data dictionary's world table.
-    `where`: the directory an error names (default `processed`)."""
-    level = check_level(level)
-    if level not in world_levels(processed):
-        raise WorldLayerMissingError(missing_message(where or processed, level))
-    span = check_years(years) if years is not None and not isinstance(years, int) else None
-    if isinstance(years, int) and not isinstance(years, bool):
-        span = (years, years)
-    picked, flow = check_reporters(reporters), check_flow(flow)
-    where, params = ["level = ?"], [level]
-    if span is not None:
-        where.append("year BETWEEN ? AND ?")
-        params += list(span)
-    if picked:
-        where.append(f"reporter IN ({', '.join('?' for _ in picked)})")
-        params += picked
+    """World-layer rows at `level` (checked), for `years` (any form of the Dataset API,
+    checked here against the years the layer holds at that level), `reporters` and `flow`
+    (checked); without `years`, the view's years it holds. The columns of the data
+    dictionary's world table. `where`: the directory an error names."""
+    held = world_years(processed, level)
+    if not held:
+        message = missing_message(where or processed, level)
+        if years is not None:
+            check_years("years", years, None)  # a malformed value is said first
+            raise WorldYearsMissingError(
+                f"years={years!r}: no world layer at HS{level} in {where or processed}; use "
+                f"`tradeviz fetch comtrade --plan world --level {level}` then `tradeviz build`"
+            )
+        raise WorldLayerMissingError(message)
+    if years is not None:
+        wanted = check_years("years", years, held)
+    else:
+        wanted = tuple(y for y in view_years if y in held) if view_years else None
+    clauses, params = ["level = ?"], [level]
+    if wanted:
+        clauses.append(f"year IN ({', '.join('?' for _ in wanted)})")
+        params += list(wanted)
+    if reporters:
+        clauses.append(f"reporter IN ({', '.join('?' for _ in reporters)})")
+        params += reporters
     if flow:
-        where.append("flow = ?")
+        clauses.append("flow = ?")
         params.append(flow)
     query = (
-        f"SELECT * FROM {world_source(processed)} WHERE {' AND '.join(where)} "
+        f"SELECT * FROM {world_source(processed)} WHERE {' AND '.join(clauses)} "
         "ORDER BY year, reporter, flow, hs_rev, hs_code"
     )
     return conform(run(con, query, params), WORLD_FIELDS)
@@ -111,9 +111,26 @@ def world(
 
 def product_shares_sql(level: int = 6) -> str:
     """The product-shares query at `level` (runs on DuckDB and Spark SQL)."""
-    return PRODUCT_SHARES_SQL.format(level=check_level(level))
+    return PRODUCT_SHARES_SQL.format(level=check_level("level", level))
 
 
 def world_totals_sql(level: int = 6) -> str:
     """The world-totals query at `level` (runs on DuckDB and Spark SQL)."""
-    return WORLD_TOTALS_SQL.format(level=check_level(level))
+    return WORLD_TOTALS_SQL.format(level=check_level("level", level))
+
+
+def all_partners(ds: Dataset) -> pd.DataFrame:
+    """Dataset.partners() of the five, every side, for the `partners` view (empty with
+    its columns when the store has no partners-plan data)."""
+    from tradeviz.analysis.partners import SIDES
+    from tradeviz.schema import PARTNERS_FIELDS, empty_frame
+
+    frames = []
+    for country in CA_ISO3:
+        for side in SIDES:
+            try:
+                frames.append(ds.partners(country, side=side))
+            except TradevizError:
+                continue
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty_frame(PARTNERS_FIELDS)
