@@ -264,3 +264,10 @@ def test_partitions_whose_inputs_are_gone_are_dropped(world_fetched, data_dir):
         assert (processed / "world" / "level=4" / f"year={year}").exists() == (year in left)
     years = tradeviz.open(data_dir).sql("select distinct year from world order by year")
     assert years["year"].tolist() == sorted(left)
+
+
+def test_world_plan_is_annual_and_its_cli_says_so(data_dir):
+    result = CliRunner().invoke(main, ["fetch", "comtrade", "--plan", "world", "--freq", "M"])
+    assert result.exit_code != 0 and "--plan world is annual" in result.output
+    result = CliRunner().invoke(main, ["fetch", "comtrade", "--plan", "world", "--level", "total"])
+    assert result.exit_code != 0 and "--level 2, 4 or 6" in result.output

@@ -143,6 +143,8 @@ def fetch_comtrade(
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
     elif plan == "world":  # issue 19
+        if freq != "A":
+            raise click.UsageError("--plan world is annual (the world layer): drop --freq M")
         if reporters or partners:
             raise click.UsageError(
                 "--plan world fetches every reporter with the World; drop --reporters/--partners"

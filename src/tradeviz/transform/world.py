@@ -170,6 +170,7 @@ def _world_rows(table: pa.Table, result: WorldBuild) -> pa.Table:
         return _SPILL_SCHEMA.empty_table()
     iso = pa.array(sorted({c.iso3 for c in countries.ALL if c.kind == "country"}))
     checks = {
+        "not annual (the world layer is annual)": pc.equal(table["freq"].cast(pa.string()), "A"),
         "partner other than World": pc.equal(table["partner"].cast(pa.string()), "WLD"),
         "flow other than export/import": pc.is_in(
             table["flow"].cast(pa.string()), pa.array(["export", "import"])

@@ -9,13 +9,12 @@ from tradeviz.store.raw import Snapshot
 
 def is_world(snap: Snapshot) -> bool:
     """A Comtrade answer with partner World by product (what `--plan world` stores): it
-    feeds the world table, not the flows table."""
+    feeds the world table (annual rows only), not the flows table."""
     params = snap.record.get("params") or {}
     return (
         snap.source == "comtrade"
         and str(params.get("partnerCode", "")) == "0"
         and str(params.get("cmdCode", "TOTAL")) != "TOTAL"
-        and str(snap.record.get("freq", "A")) == "A"
     )
 
 
