@@ -406,7 +406,7 @@ class RawStore:
         try:
             data = read_file(path, recorded_size(snap))
         except DECODE_ERRORS as exc:
-            raise self._damaged(snap, path, f"cannot be read ({exc})") from None
+            raise self._decode_error(snap, path, exc) from None
         except OSError as exc:
             raise self._unreadable(snap, path, exc) from None
         if verify and sha256_hex(data) != snap.sha256:
@@ -427,7 +427,7 @@ class RawStore:
                 total += len(piece)
                 yield piece
         except DECODE_ERRORS as exc:
-            raise self._damaged(snap, path, f"cannot be read ({exc})") from None
+            raise self._decode_error(snap, path, exc) from None
         except OSError as exc:
             raise self._unreadable(snap, path, exc) from None
         if digest.hexdigest() != snap.sha256:
@@ -446,6 +446,11 @@ class RawStore:
             f"its sha256 does not match the manifest ({size} bytes, "
             f"{snap.record.get('bytes')} recorded)",
         )
+
+    def _decode_error(self, snap: Snapshot, path: Path, exc: Exception) -> SnapshotError:
+        if isinstance(exc, OversizeError):  # more bytes than stored: not the stored bytes
+            return self._damaged(snap, path, f"its sha256 does not match the manifest ({exc})")
+        return self._damaged(snap, path, f"cannot be read ({exc})")
 
     def _unreadable(self, snap: Snapshot, path: Path, exc: OSError) -> SnapshotError:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
