@@ -369,3 +369,15 @@ def test_manifest_error_names_the_line_for_a_path_outside(store):
     store.manifest_path.write_text(json.dumps(line) + "\n")
     with pytest.raises(ManifestError, match="line 1 has path '/etc/passwd'"):
         store.manifest()
+
+
+def test_a_line_set_aside_by_fix_is_named_by_build_until_fetched_again(fetched):
+    lines = _manifest_lines(fetched)
+    complete = next(i for i, r in enumerate(lines) if r.get("complete", True) is True)
+    lines[complete]["fetched_at"] = 1700000000  # set aside by --fix, with its query key
+    (fetched / "raw" / MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in lines))
+    fixed = run("raw", "verify", "--fix", "--no-fetch")
+    assert "set 1 malformed manifest line(s) aside" in fixed.output
+    one_line_error(run("build"), "1 retired query", "comtrade")
+    assert run(*FETCH).exit_code == 0  # the rerun fetches the query again
+    assert run("build").exit_code == 0

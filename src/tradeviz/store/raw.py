@@ -154,6 +154,7 @@ class Manifest:
 
     live: list[Snapshot] = field(default_factory=list)
     retired: list[tuple[Snapshot, str]] = field(default_factory=list)
+    retire_records: list[tuple[dict, int]] = field(default_factory=list)  # (record, line)
     torn_tail: bool = False
     lines: int = 0
 
@@ -193,6 +194,7 @@ def parse_manifest(data: bytes, name: str = MANIFEST) -> Manifest:
         if problem:
             raise ManifestError(f"{name} line {lineno} {problem}. {fix}")
         if "retired" in record:
+            out.retire_records.append((record, lineno))
             sha, key = record["retired"], record.get("query_key")
             keep = []
             for snap in entries:
@@ -370,6 +372,12 @@ class RawStore:
         for snap, _ in manifest.retired:
             if snap.source in wanted and snap.key not in live:
                 gone[snap.key] = snap
+        for record, line in manifest.retire_records:  # lines `raw verify --fix` set aside
+            key, source = record.get("query_key"), record.get("source")
+            if isinstance(key, str) and source in wanted and key not in live | gone.keys():
+                params = record.get("params") if isinstance(record.get("params"), dict) else {}
+                stub = {"source": source, "sha256": record["retired"], "path": ""}
+                gone[key] = Snapshot({**stub, "query_key": key, "params": params}, line)
         return sorted(gone.values(), key=lambda s: s.line)
 
     def snapshot_files(self) -> list[Path]:

@@ -46,6 +46,7 @@ from tradeviz.store.raw import (
     read_file,
     recorded_size,
     sha256_hex,
+    utc_now,
 )
 
 DAMAGE = ("missing", "damaged", "mislabelled", "invalid", "unreadable")
@@ -261,6 +262,35 @@ def _good_bytes(store: RawStore) -> bytes:
     return b"".join(ln + b"\n" for ln in keep)
 
 
+def _set_aside_retirements(store: RawStore) -> list[dict]:
+    """A `retired` record for each snapshot line about to be set aside that still names a
+    source, sha256 and query key: its query then counts as retired, so `build` names it
+    (until it is fetched again) instead of silently lacking it."""
+    lines = store.manifest_path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    out = []
+    for problem, n in _bad_lines(store):
+        try:
+            record = json.loads(lines[n - 1]) if n else None
+        except (UnicodeDecodeError, json.JSONDecodeError, IndexError):
+            continue
+        if not isinstance(record, dict) or "retired" in record:
+            continue
+        sha, key, source = (record.get(k) for k in ("sha256", "query_key", "source"))
+        if all(isinstance(v, str) for v in (sha, key, source)):
+            params = record.get("params")
+            out.append(
+                {
+                    "retired": sha,
+                    "query_key": key,
+                    "source": source,
+                    "params": params if isinstance(params, dict) else {},
+                    "reason": f"raw verify: set aside: {problem}"[:300],
+                    "at": utc_now(),
+                }
+            )
+    return out
+
+
 def _lenient(store: RawStore):
     from tradeviz.store.raw import parse_manifest
 
@@ -292,9 +322,12 @@ def fix(store: RawStore, result: VerifyResult, refetch=None) -> FixReport:
         backup = store.root / f"{store.manifest_path.name}.bak-{time.strftime('%Y%m%dT%H%M%S')}"
         with os_errors(backup):
             report.lines_set_aside = len(_bad_lines(store))
+            retirements = _set_aside_retirements(store)
             atomic_write_bytes(backup, store.manifest_path.read_bytes())
             atomic_write_bytes(store.manifest_path, _good_bytes(store))
         report.manifest_backup = backup
+        for record in retirements:  # so a build names their queries instead of lacking them
+            store._append(record)
     to_refetch: list[Snapshot] = []
     for finding in result.damaged:
         if finding.status == "unreadable":
