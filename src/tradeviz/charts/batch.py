@@ -29,15 +29,16 @@ def default_jobs() -> int:
     return max(1, min(2, cpus))
 
 
-def prepare_out(out: Path) -> Path:
+def prepare_out(out: Path, create: bool = True) -> Path:
     """Create the output directory (files in it are overwritten by name, nothing is removed);
     a file at `out` or on its way is one line naming it, not a traceback from a worker."""
     out = Path(out)
     for part in (out, *out.parents):
         if part.exists() and not part.is_dir():
             raise InputError(f"--out {out}: {part} is a file, not a directory; give a directory")
-    with os_errors(out, "create the directory"):
-        out.mkdir(parents=True, exist_ok=True)
+    if create:
+        with os_errors(out, "create the directory"):
+            out.mkdir(parents=True, exist_ok=True)
     return out
 
 

@@ -146,7 +146,7 @@ def notebooks_cmd(
     from tradeviz.charts.batch import prepare_out
     from tradeviz.notebook_runner import run_notebooks
 
-    prepare_out(out)  # a file at --out: one line, before any kernel starts
+    prepare_out(out, create=False)  # a file at --out: one line, before any kernel starts
     _view(years, countries)  # filters checked against the tables before any kernel starts
     params = {
         k: v for k, v in (("years", list(years) if years else None), ("countries", countries)) if v
