@@ -100,9 +100,14 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> tuple[Path, str]:
 def open_dataset(data_dir: str | Path | None = None) -> Dataset:
     """The processed tables in `data_dir` (see resolve_data_dir) as a Dataset; a clear
     error naming the directory and the command to run when they are missing."""
+    from tradeviz.store.processed import check_tables, current_dir
+
     path, origin = resolve_data_dir(data_dir)
     processed = path / "processed"
-    missing = [n for n in TABLE_NAMES if not (processed / f"{n}.parquet").is_file()]
+    # Resolved once, before anything is looked at: a build that switches the processed/
+    # generation meanwhile cannot mix two builds' tables (or checks) in one Dataset.
+    generation = current_dir(path)
+    missing = [n for n in TABLE_NAMES if not (generation / f"{n}.parquet").is_file()]
     if missing:
         raise TablesMissingError(
             f"no processed tables in {processed} ({', '.join(m + '.parquet' for m in missing)}"
@@ -110,9 +115,8 @@ def open_dataset(data_dir: str | Path | None = None) -> Dataset:
             " or `tradeviz demo` for synthetic demo tables; or point --data-dir (data_dir= "
             "in Python) or TRADEVIZ_DATA_DIR at a directory holding processed/"
         )
-    # Resolved once: a build that switches the processed/ generation meanwhile cannot mix
-    # two builds' tables in one Dataset.
-    return Dataset(processed=processed.resolve(), origin=origin, data_dir=path)
+    check_tables(generation, TABLE_NAMES)  # truncated or mistyped: one line, not a traceback
+    return Dataset(processed=generation, origin=origin, data_dir=path)
 
 
 def _data_dir_of(processed: Path | None) -> Path | None:
