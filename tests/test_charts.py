@@ -240,6 +240,9 @@ def test_top_products_labels_and_broken_bar_for_a_dwarfing_product(small):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0].replace("\n", " ") == "271121 Natural gas, gaseous state (pipeline gas)"
     assert kaz["description"].iloc[0].startswith("Petroleum gases")  # full text in the CSV
+    cols = list(kaz.columns)  # the label right beside the full description, 60 at most
+    assert cols.index("label") == cols.index("description") + 1
+    assert kaz["label"].str.len().le(60).all()
     # a long label wraps between words: its lines rejoined are the label, word for word
     for label, tick in zip(kaz["label"], labels[: len(kaz)], strict=True):
         assert tick.replace("\n", " ").split()[1:] == label.split()
