@@ -98,7 +98,10 @@ class ComtradeFetcher:
             raise InputError("--max-records must be at least 1")
         self.cap = min(max_records, tier_cap) if max_records else tier_cap
         self.client = client or HttpClient(
-            SOURCE, rps=config.comtrade_rps(), secret_values=(api_key or "",)
+            SOURCE,
+            rps=config.comtrade_rps(),
+            secret_values=(api_key or "",),
+            max_quota_wait=config.quota_wait(),
         )
         if api_key:
             self.client.secret_values = tuple({*self.client.secret_values, api_key})
