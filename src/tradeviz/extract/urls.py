@@ -21,10 +21,12 @@ def url_problem(url: str) -> str | None:
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return "it holds a space or a control character"
     parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return "it has no scheme and host (write it as https://host)"
+    if "://" not in url and parts.scheme.lower() not in ("file", "ftp", "data", "mailto"):
+        return "it has no scheme (write it as https://host)"
     if parts.scheme.lower() not in SCHEMES:
         return f"its scheme is {parts.scheme}:// (only http:// and https:// are used)"
+    if not parts.netloc:
+        return "it has no host (write it as https://host)"
     if "@" in parts.netloc:
         return "it holds credentials (user:password@); API keys travel only in a header"
     try:
