@@ -136,6 +136,7 @@ def run_case(emulator: ComtradeEmulator, url: str, name: str) -> bool:
         first = fetch(url, keyed, level, freq, years, tmp / "raw")
         wall = time.perf_counter() - t0
         calls = emulator.calls - before
+        refused = {k: emulator.refused[k] - refused_before[k] for k in refused_before}
         before = emulator.calls
         again = fetch(url, keyed, level, freq, years, tmp / "raw") if first else None
         rerun = emulator.calls - before
@@ -155,7 +156,6 @@ def run_case(emulator: ComtradeEmulator, url: str, name: str) -> bool:
     plain_ratio = calls / plain
     capped = first["truncated"] / max(calls, 1)
     mem = first["peak"] / max(first["largest"], 1)
-    refused = {k: emulator.refused[k] - refused_before[k] for k in refused_before}
     plain_target = PLAIN_TARGET.get(name)
     # a query refused with 414 is never stored, so a rerun asks it once more (and splits)
     rerun_most = refused["414"] if server_limit < comtrade.URL_LIMIT else 0

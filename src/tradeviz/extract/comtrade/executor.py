@@ -124,7 +124,7 @@ class ComtradeFetcher:
 
     def estimate(self, groups: Sequence[PlanGroup], freq: str) -> int:
         """Calls the plan should take on an empty store (see plan.estimate_calls)."""
-        return estimate_calls(groups, freq, self.cap)
+        return estimate_calls(groups, freq, self.cap, self.max_periods)
 
     # -- plan execution ------------------------------------------------------------------
     def run(self, groups: Sequence[PlanGroup], freq: str) -> FetchStats:

@@ -23,7 +23,7 @@ KEYED_CAP = 100_000
 # name their sources): HTTP 414 a little past 2,000 URL characters, so plan to 1,900; at
 # most 12 periods per call.
 URL_LIMIT = DEFAULT_URL_LIMIT
-MAX_PERIODS_PER_CALL: int | None = DEFAULT_MAX_PERIODS
+MAX_PERIODS_PER_CALL: int = DEFAULT_MAX_PERIODS
 DESCRIBE_MAX_NAMES = 8  # Query.describe names up to this many countries, then counts them
 
 
