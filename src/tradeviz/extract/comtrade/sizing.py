@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 FILL = 0.9  # aim whole-level period batches at this share of the cap
 FIRST_FILL = 0.6  # share of the cap a first guess may fill
-Z = 1.7  # standard deviations of a chunk's rows kept free below the cap (~4 % capped)
+Z = 1.5  # standard deviations of a chunk's rows kept free below the cap (~1 % capped here)
 PRIOR_ROWS = 300  # rows a box must see before its own estimate replaces the prior
 SCOUT_ROWS = 1_000  # rows seen across a whole box before it is cut into smaller boxes
 GROWTH = 4.0  # a scouting chunk holds at most this many times the codes of the previous
