@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/tradeviz doctor
 	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch comtrade --plan partners --level $(PARTNERS_LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch imf --freq M

@@ -37,6 +37,10 @@ Environment:
   TRADEVIZ_COMTRADE_RPS  Comtrade requests per second (default 1)
   COMTRADE_API_KEY       Comtrade subscription key; sent only in the
                          Ocp-Apim-Subscription-Key header, never stored or logged
+  TRADEVIZ_COMTRADE_URL_LIMIT, TRADEVIZ_COMTRADE_MAX_PERIODS
+                         longest Comtrade URL planned (default 1900) and periods
+                         per call (default 12): the live API's limits
+  TRADEVIZ_QUOTA_WAIT    longest wait for a spent call quota, seconds (default 300)
   TRADEVIZ_IMF_URL       IMF base URL (default https://api.imf.org)
   TRADEVIZ_IMF_RPS       IMF requests per second (default 1)
   TRADEVIZ_CORPUS_DIR    recorded API responses for `tradeviz emulate` (or --corpus)
