@@ -98,12 +98,7 @@ def comtrade_probes(client: HttpClient, key: str | None, url_limit: int) -> list
     out.append(p)
 
     p = Probe("comtrade preview, long URL")
-    padded = dict(one)
-    filler = ",".join(str(c) for c in range(1000, 9999))
-    head = f"{preview}?{urlencode(padded, safe=',')}&partner2Code="
-    room = max(url_limit - len(head) - len("0,"), 0)
-    padded["partner2Code"] = "0," + filler[:room].rstrip(",").rsplit(",", 1)[0]
-    long_url = f"{preview}?{urlencode(padded, safe=',')}"
+    long_url = _long_url(preview, one, url_limit)
     _get(client, p, long_url)
     if p.ok:
         p.observed = f"URL of {len(long_url):,} characters accepted"
@@ -145,6 +140,27 @@ def comtrade_probes(client: HttpClient, key: str | None, url_limit: int) -> list
             p.observed, p.ok = "not a reference list", False
     out.append(p)
     return out
+
+
+def _long_url(preview: str, one: dict[str, str], url_limit: int) -> str:
+    """A query as long as the planner's limit allows, shaped like the calls that meet 414
+    (comtradr #103: an all-partner list): every country as partner, then HS headings
+    (0101, 0102, ...) up to the limit; one row asked for, so the answer stays tiny."""
+    from tradeviz.extract.comtrade.plan import every_country
+
+    params = {**one, "partnerCode": ",".join(map(str, every_country())), "maxRecords": "1"}
+    headings = [f"{ch:02d}{h:02d}" for ch in range(1, 98) for h in range(1, 100)]
+    params["cmdCode"] = "TOTAL"
+    base = f"{preview}?{urlencode(params, safe=',')}"
+    room = url_limit - len(base)
+    extra = []
+    for code in headings:
+        if room < len(code) + 1:
+            break
+        extra.append(code)
+        room -= len(code) + 1
+    params["cmdCode"] = ",".join(["TOTAL", *extra])
+    return f"{preview}?{urlencode(params, safe=',')}"
 
 
 def imf_probe(client: HttpClient) -> Probe:
