@@ -788,6 +788,8 @@ def case_mistyped_line(s: Suite, field: str, value) -> Outcome:
     check = s.cli(d, "raw", "verify")
     ok &= check.exit_code == 1 and "line 1" in check.output
     s.cli(d, "raw", "verify", "--fix", "--no-fetch")
+    named = s.cli(d, "build")  # the set-aside line's query (any source) is named, not lacked
+    ok &= named.exit_code == 1 and "1 retired query" in named.output
     ok &= s.cli(d, *FETCH).exit_code == 0 and s.cli(d, "build").exit_code == 0
     return Outcome(ok, note, s.lost(d))
 
