@@ -3,8 +3,13 @@ tests, with figures.
 
 Issue 23 adds the storage faults (commands that deleted or followed what was not theirs,
 mistyped manifest lines, retired queries that vanished, unusable tables, gzip bombs and
-sparse files, symlinks planted where the store writes) and runs the network cases of
-bench/faults_net.py when that file is there (`cases(suite)` -> [(name, run)]).
+sparse files, symlinks planted where the store writes), the data faults (`data: ...`: WITS
+values Infinity, 1e400 and negative, a partner/year row twice, an XLSX formula cell saved
+without its value and a billion-laughs XLSX, each refused at import and at build in one line
+naming file and row with no record reaching flows; the openpyxl build race of the five real
+XLSX files, each build a fresh process; partners() dtypes for every side and country) and
+runs the network cases of bench/faults_net.py when that file is there (`cases(suite)` ->
+[(name, run)]).
 
 Prints one line per case (handled cleanly or not, and why), then the totals: cases tried,
 handled cleanly, records lost, duplicates, files deleted outside raw/, key leaks. Every
@@ -783,6 +788,8 @@ def case_mistyped_line(s: Suite, field: str, value) -> Outcome:
     check = s.cli(d, "raw", "verify")
     ok &= check.exit_code == 1 and "line 1" in check.output
     s.cli(d, "raw", "verify", "--fix", "--no-fetch")
+    named = s.cli(d, "build")  # the set-aside line's query (any source) is named, not lacked
+    ok &= named.exit_code == 1 and "1 retired query" in named.output
     ok &= s.cli(d, *FETCH).exit_code == 0 and s.cli(d, "build").exit_code == 0
     return Outcome(ok, note, s.lost(d))
 
@@ -890,6 +897,180 @@ def storage_cases(s: Suite) -> list[tuple[str, Callable[[], Outcome]]]:
     return [(f"store: {name}", run) for name, run in cases]
 
 
+# -- issue 23: data faults ----------------------------------------------------------------
+WITS_DIR = "wits/partner-timeseries"
+_WITS_ROW = "Kazakhstan,{},Import,  All Products,Import (US$ Thousand),{},{}\n"
+
+
+def _wits_rows_csv(s: Suite, name: str, rows: list[tuple[str, str, str]]) -> Path:
+    """A Kazakhstan Partner-Timeseries CSV (BOM, 2019 and 2020) with (partner, 2019, 2020)."""
+    head = "Reporter Name,Partner Name,Trade Flow,Product Group,Indicator,2019,2020\n"
+    body = head + "".join(_WITS_ROW.format(*row) for row in rows)
+    path = s.root / name
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    return path
+
+
+def _wits_xlsx(s: Suite, name: str, cells: dict[str, object]) -> Path:
+    """A workbook shaped like a WITS download (Sheet1, then Partner-Timeseries) with
+    China's and Russia's 2019 imports; `cells` overrides cells of the data sheet."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Sheet1"
+    sheet = book.create_sheet("Partner-Timeseries")
+    sheet.append(
+        ["Reporter Name", "Partner Name", "Trade Flow", "Product Group", "Indicator", "2019"]
+    )
+    for partner, value in (("China", "1.5"), ("Russian Federation", "4")):
+        sheet.append(["Kazakhstan", partner, "Import", "All Products", "Import (US$ Thousand)"])
+        sheet.cell(sheet.max_row, 6, value)
+    for ref, value in cells.items():
+        sheet[ref] = value
+    path = s.root / name
+    book.save(path)
+    return path
+
+
+def _billion_laughs(path: Path) -> Path:
+    """The workbook with a nested-entity DTD in its data sheet, whose China cell expands
+    to 10^9 'lol's (~3 GB) when an XML parser expands entities."""
+    entities = b'<!ENTITY lol0 "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10)
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+                body = body.replace(b"<t>China</t>", b"<t>&lol9;</t>", 1)
+                assert b"&lol9;" in body, "the data sheet holds no inline China cell"
+                data = b'<?xml version="1.0"?>\n<!DOCTYPE lolz [' + entities + b"]>" + body
+            out.writestr(info, data)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def _bad_wits_file(s: Suite, kind: str) -> tuple[Path, tuple[str, ...]]:
+    """A download with one fault, and the words its error line must hold (file, row)."""
+    rows = [("China", "1.5", "2"), ("Russian Federation", "5", "6")]
+    if kind in ("Infinity", "1e400", "-5"):
+        rows[1] = ("Russian Federation", kind, "6")
+        return _wits_rows_csv(s, f"bad-{kind}.csv", rows), ("row 3", repr(kind))
+    if kind == "duplicate":
+        rows.append(("China", "7", "8"))
+        return _wits_rows_csv(s, "bad-dup.csv", rows), ("row 2", "row 4", "China")
+    if kind == "formula":
+        path = _wits_xlsx(s, "bad-formula.xlsx", {"F3": "=2+3"})  # saved with no value
+        return path, ("cell F3", "formula")
+    path = _billion_laughs(_wits_xlsx(s, "bad-laughs.xlsx", {}))
+    return path, ("not a readable",)
+
+
+def case_bad_wits_value(s: Suite, kind: str) -> Outcome:
+    """Import refuses the file in one line naming it and the row (nothing stored); a
+    snapshot of it stored by an import without the checks stops the build the same way,
+    naming the snapshot, and the previous tables keep no record of it."""
+    import numpy as np
+    import pandas as pd
+
+    d = s.data_dir(f"badwits-{kind}")
+    good = s.corpus / WITS_DIR / "Tajikistan-WITS-Partner-Timeseries.csv"
+    assert s.cli(d, "import", "wits", str(good)).exit_code == 0
+    assert s.cli(d, "build", "--allow-empty-periods").exit_code == 0
+    flows = d / "processed" / "flows.parquet"
+    before, manifest = flows.read_bytes(), (d / "raw" / "manifest.jsonl").read_bytes()
+    path, words = _bad_wits_file(s, kind)
+    started = time.monotonic()
+    imported = s.cli(d, "import", "wits", str(path))
+    took = time.monotonic() - started
+    ok, note = s.one_line_error(imported, str(path), *words)
+    note = imported.output.strip().splitlines()[-1] if ok else note  # whole, then cut
+    ok &= (d / "raw" / "manifest.jsonl").read_bytes() == manifest  # nothing stored
+    ext = path.suffix.lstrip(".")
+    meta = {"params": {"file": path.name, "reporters": ["KAZ"]}, "complete": True}
+    meta |= {"format": ext, "query_key": f"bad-{kind}", "synthetic": False}
+    snap = RawStore(d / "raw").save("wits", path.read_bytes(), ext, meta)
+    built, words_b = s.cli(d, "build", "--allow-empty-periods"), (snap.path, *words)
+    ok_b, note_b = s.one_line_error(built, *words_b)
+    table = pd.read_parquet(flows)
+    ok &= ok_b and flows.read_bytes() == before and "KAZ" not in set(table["reporter"])
+    ok &= bool(np.isfinite(table["value_usd"]).all() and (table["value_usd"] >= 0).all())
+    shown = (note if ok_b else note_b).replace(f"{s.root}/", "").removeprefix("error: ")
+    return Outcome(ok, f"({took:.1f} s) {shown[:120]}")
+
+
+def case_build_race(s: Suite, runs: int = 4) -> Outcome:
+    """Issue 23 item 12: `import wits` of the five real XLSX files then `build`, each build
+    a fresh process (openpyxl not yet imported when the parse pool starts), `runs` times."""
+    d = s.data_dir("buildrace")
+    files = sorted(str(p) for p in (s.corpus / WITS_DIR).glob("*.xlsx"))
+    imported = s.cli(d, "import", "wits", *files)
+    if imported.exit_code != 0 or len(files) != 5:
+        return Outcome(False, f"import of {len(files)} XLSX: {imported.output[-80:]}")
+    fails = []
+    for _ in range(runs):
+        proc = s.proc(d, "build")
+        out, err = proc.communicate(timeout=300)
+        s.outputs.append(out + err)
+        if proc.returncode != 0 or "wits 8,522 rows" not in out:
+            fails.append(err + out)
+    race = sum("partially initialized module 'openpyxl'" in text for text in fails)
+    note = f"{runs - len(fails)}/{runs} builds of the five XLSX OK (wits 8,522 rows)"
+    if fails:
+        last = (fails[0].strip().splitlines() or ["(no output)"])[-1]
+        note += f"; {race} with the openpyxl race; {last}"
+    return Outcome(not fails, note)
+
+
+def case_partner_dtypes(s: Suite) -> Outcome:
+    """Issue 23 item 13: partners() of every country and side (and a single year) gives
+    each column its dictionary dtype; object dtype (TKM best: value_usd, share) fails."""
+    import tradeviz
+    from tradeviz.schema import PARTNERS_FIELDS
+
+    d = s.data_dir("partnerdtypes")
+    plan = ["fetch", "comtrade", "--plan", "partners", "--years", "2021-2023", "--level", "total"]
+    assert s.cli(d, *plan).exit_code == 0
+    assert s.cli(d, "build", "--allow-empty-periods").exit_code == 0
+    ds, want = tradeviz.open(d), {f.name: f.dtype for f in PARTNERS_FIELDS}
+    bad, frames = [], 0
+    for country in ("KAZ", "KGZ", "TJK", "TKM", "UZB"):
+        for side in ("reported", "mirror", "best"):
+            for years in (None, 2023):
+                t = ds.partners(country, years=years, side=side)
+                frames += 1
+                got = {c: str(t[c].dtype) for c in t.columns}
+                if got != want or (side == "best" and t.empty):
+                    bad.append(f"{country} {side} {years}: " + ", ".join(
+                        f"{c} {got.get(c)}" for c in want if got.get(c) != want[c]
+                    ))  # fmt: skip
+    tkm = ds.partners("TKM", side="best")
+    ok = not bad and set(tkm["basis"]) == {"mirror"}  # the branch of the bug: no own reports
+    return Outcome(ok, f"{frames} frames, every column its dictionary dtype" if ok else bad[0])
+
+
+def data_cases(s: Suite) -> list[tuple[str, Callable[[], Outcome]]]:
+    """Issue 23's data faults (named `data: ...`, for --only)."""
+    cases = [
+        *[
+            (f"WITS {what} at import and build", lambda k=k: case_bad_wits_value(s, k))
+            for k, what in (
+                ("Infinity", "value 'Infinity'"),
+                ("1e400", "value '1e400'"),
+                ("-5", "negative value '-5'"),
+                ("duplicate", "partner/year row twice"),
+                ("formula", "XLSX formula cell without a cached value"),
+                ("laughs", "billion-laughs XLSX"),
+            )
+        ],
+        ("import wits of the five XLSX then build (race)", lambda: case_build_race(s)),
+        ("partners() dtypes for every side and country", lambda: case_partner_dtypes(s)),
+    ]
+    return [(f"data: {name}", run) for name, run in cases]
+
+
 def net_cases(s: Suite) -> list[tuple[str, Callable[[], Outcome]]]:
     """The network cases of bench/faults_net.py, when that module is there."""
     here = str(Path(__file__).resolve().parent)
@@ -993,6 +1174,7 @@ def main_(argv: list[str] | None = None) -> int:
             ("recorded empty Comtrade body beside WITS", lambda: case_empty_comtrade_body(s, True)),
             ("check --published with the wrong CSV", lambda: case_check_wrong_csv(s)),
             *storage_cases(s),
+            *data_cases(s),
             *net_cases(s),
         ]
         clean_dir = s.fetched("kill-clean", KILL_FETCH)

@@ -381,3 +381,21 @@ def test_a_line_set_aside_by_fix_is_named_by_build_until_fetched_again(fetched):
     one_line_error(run("build"), "1 retired query", "comtrade")
     assert run(*FETCH).exit_code == 0  # the rerun fetches the query again
     assert run("build").exit_code == 0
+
+
+def test_a_line_with_an_unknown_source_set_aside_by_fix_is_named_by_build(fetched):
+    """A mistyped source (`comtrade_v2`) is set aside by --fix; the query it held is then
+    absent from every build, so the build names it (which source it was is unknown)."""
+    lines = _manifest_lines(fetched)
+    complete = next(i for i, r in enumerate(lines) if r.get("complete", True) is True)
+    lines[complete]["source"] = "comtrade_v2"
+    (fetched / "raw" / MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in lines))
+    fixed = run("raw", "verify", "--fix", "--no-fetch")
+    assert "set 1 malformed manifest line(s) aside" in fixed.output
+    result = run("build")
+    one_line_error(result, "1 retired query", "comtrade_v2", f"manifest line {len(lines)}")
+    assert "tradeviz fetch comtrade_v2" not in result.output and "rerun it" in result.output
+    allowed = run("build", "--allow-retired-missing")
+    assert allowed.exit_code == 0 and "WARNING: 1 retired query" in allowed.output
+    assert run(*FETCH).exit_code == 0  # the rerun fetches the query again (same key)
+    assert run("build").exit_code == 0

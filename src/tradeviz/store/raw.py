@@ -364,8 +364,10 @@ class RawStore:
 
     def retired_missing(self, sources: Iterable[str]) -> list[Snapshot]:
         """Retired lines (of `sources`) whose query has no live line any more: queries a
-        build would silently lack, one line each (the newest retired one per key)."""
-        wanted = set(sources)
+        build would silently lack, one line each (the newest retired one per key). A line
+        `raw verify --fix` set aside for a source tradeviz does not write (a mistyped
+        `comtrade_v2`) counts for every build: which source it held is unknown."""
+        wanted = set(sources) | {None}
         manifest = self.manifest()
         live = {snap.key for snap in manifest.live}
         gone: dict[str, Snapshot] = {}
@@ -374,7 +376,8 @@ class RawStore:
                 gone[snap.key] = snap
         for record, line in manifest.retire_records:  # lines `raw verify --fix` set aside
             key, source = record.get("query_key"), record.get("source")
-            if isinstance(key, str) and source in wanted and key not in live | gone.keys():
+            known = source if source in SOURCES else None
+            if isinstance(key, str) and known in wanted and key not in live | gone.keys():
                 params = record.get("params") if isinstance(record.get("params"), dict) else {}
                 stub = {"source": source, "sha256": record["retired"], "path": ""}
                 gone[key] = Snapshot({**stub, "query_key": key, "params": params}, line)

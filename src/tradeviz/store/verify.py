@@ -36,6 +36,7 @@ from tradeviz.store.raw import (
     DECODE_ERRORS,
     GZ,
     REFETCHABLE,
+    SOURCES,
     ManifestError,
     RawStore,
     Snapshot,
@@ -384,6 +385,11 @@ def refetch_command(snap: Snapshot) -> str:
         params = snap.record.get("params")
         file = params.get("file") if isinstance(params, dict) else None
         return f"tradeviz import wits {file if isinstance(file, str) else 'FILE'}"
+    if snap.source not in SOURCES:  # a mistyped source: the fetch that wrote it, rerun
+        return (
+            f"the fetch or import that wrote source {snap.source!r} (rerun it; tradeviz "
+            "writes only " + ", ".join(SOURCES) + ")"
+        )
     if snap.source == "comtrade_reference":
         return "tradeviz fetch comtrade-reference --refresh"
     return f"tradeviz fetch {snap.source}   (reruns fetch only the missing queries)"
