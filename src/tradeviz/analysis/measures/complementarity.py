@@ -25,11 +25,13 @@ GL_PRODUCT_COLUMNS = ["year", "hs_code", "exports_usd", "imports_usd", "gl"]
 GL_COLUMNS = ["year", "exports_usd", "imports_usd", "gl", "n_products"]
 
 
-def _paired_shares(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str]) -> pd.DataFrame:
+def _paired_shares(
+    a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], what: tuple[str, str]
+) -> pd.DataFrame:
     """Both sides' product shares side by side, over the years both sides have; a product
     one side lacks has share 0 there."""
-    for df, what in ((a, names[0]), (b, names[1])):
-        check_columns(df, ["year", "hs_code", "value_usd"], f"the {what} rows")
+    for df, label in zip((a, b), what, strict=True):
+        check_columns(df, ["year", "hs_code", "value_usd"], f"the {label} rows")
     sa, sb = shares(a), shares(b)
     years = sorted(set(sa["year"]) & set(sb["year"]))
     sa, sb = sa[sa["year"].isin(years)], sb[sb["year"].isin(years)]
@@ -53,7 +55,12 @@ def complementarity(
     Michaely, M. (1996), "Trade preferential agreements in Latin America: an ex-ante
     assessment", World Bank Policy Research Working Paper 1583; WITS, "Trade
     Complementarity Index". Returns (per year, per product)."""
-    m = _paired_shares(importer_imports, exporter_exports, ("import_share", "export_share"))
+    m = _paired_shares(
+        importer_imports,
+        exporter_exports,
+        ("import_share", "export_share"),
+        ("importer's import", "exporter's export"),
+    )
     diff = (m["import_share"] - m["export_share"]).abs()
     m["contribution"] = 100 * np.minimum(m["import_share"], m["export_share"])
     g = m.assign(_d=diff).groupby("year")
@@ -73,7 +80,7 @@ def similarity(a_exports: pd.DataFrame, b_exports: pd.DataFrame) -> pd.DataFrame
     0: no product in common; 100: identical export mixes. Finger, J. M. & Kreinin, M. E.
     (1979), "A measure of 'export similarity' and its possible uses", The Economic Journal
     89(356): 905-912."""
-    m = _paired_shares(a_exports, b_exports, ("share_a", "share_b"))
+    m = _paired_shares(a_exports, b_exports, ("share_a", "share_b"), ("a's export", "b's export"))
     m["_min"] = np.minimum(m["share_a"], m["share_b"])
     g = m.groupby("year")
     out = pd.DataFrame(
