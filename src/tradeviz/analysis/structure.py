@@ -8,6 +8,7 @@ states `basis` (whose reports the numbers are) and `synthetic`."""
 from __future__ import annotations
 
 import weakref
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -297,28 +298,39 @@ def potential(
         out = out[tagged.astype(bool)]
     out = out.sort_values(["year", "gap_usd"], ascending=[True, False])
     out = out.groupby("year", group_keys=False).head(n) if n else out
-    out.insert(2, "description", [_describe(c) for c in out["hs_code"]])
+    out.insert(2, "description", out["hs_code"].map(_descriptions()).fillna(""))
     basis = "CHN's reported imports (World and from the country); world shares from reporters"
     return _tidy(out, basis, syn_x or syn_m or _syn(actual), country=iso)
 
 
-def _describe(code: str) -> str:
-    """The code's short HS description in the latest revision that has it (as top_products)."""
-    from tradeviz.analysis.dataset import hs_description
+@lru_cache(maxsize=1)
+def _descriptions() -> dict[str, str]:
+    """code -> short HS description in the latest revision that has the code (as
+    vocab.hs.short_label without a revision), for every code at once."""
+    from tradeviz.vocab import hs
 
-    return hs_description(code, None)
+    c = hs.codes()[["rev", "code", "short"]].sort_values("rev", kind="stable")
+    c = c.drop_duplicates("code", keep="last")
+    return dict(zip(c["code"], c["short"].fillna("").astype(str), strict=True))
 
 
 def _area_tags(codes, level: int) -> pd.DataFrame:
     """hs_code -> its focus areas as text (`; `-separated, `(partial)` where the code also
     holds other goods), from the package's tag rules in any HS revision."""
+    tags = _area_text(level)
+    codes = pd.Series(pd.unique(np.asarray(codes, dtype=object)), dtype=object)
+    return pd.DataFrame({"hs_code": codes, "areas": codes.map(tags).fillna("")})
+
+
+@lru_cache(maxsize=3)
+def _area_text(level: int) -> dict[str, str]:
     from tradeviz.transform.focus import tag_table
 
     t = tag_table()
-    t = t[t["hs_code"].isin(set(codes)) & (t["hs_code"].str.len() == level)]
+    t = t[t["hs_code"].str.len() == level]
     t = t.drop_duplicates(["hs_code", "area"]).sort_values(["hs_code", "area"])
     text = t["area"] + np.where(t["match"] == "full", "", " (partial)")
-    return text.groupby(t["hs_code"]).agg("; ".join).rename("areas").reset_index()
+    return text.groupby(t["hs_code"]).agg("; ".join).to_dict()
 
 
 def complexity(ds: Dataset, country: str, years=None, level: int = COMPLEXITY_LEVEL):

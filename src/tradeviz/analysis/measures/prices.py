@@ -63,16 +63,22 @@ def _cells(rows: pd.DataFrame) -> pd.DataFrame:
     g = d.groupby(["year", "hs_code"], sort=True)
     out = g.agg(
         value_usd=("value_usd", "sum"),
-        qty=("qty", lambda s: s.sum(min_count=len(s))),
-        kg=("kg", lambda s: s.sum(min_count=len(s))),
+        qty=("qty", "sum"),
+        n_qty=("qty", "count"),
+        kg=("kg", "sum"),
+        n_kg=("kg", "count"),
+        n=("value_usd", "size"),
         unit=("unit", "first"),
         n_units=("unit", "nunique"),
     ).reset_index()
+    # a quantity (or weight) missing on any row of the cell makes the cell's unusable
+    out["qty"] = out["qty"].where(out["n_qty"] == out["n"])
+    out["kg"] = out["kg"].where(out["n_kg"] == out["n"])
     ok_unit = (out["n_units"] == 1) & (out["unit"] != "") & (out["qty"] > 0)
     out["unit"] = out["unit"].where(ok_unit, "")
     out["qty"] = out["qty"].where(ok_unit)
     out["kg"] = out["kg"].where(out["kg"] > 0)
-    return out.drop(columns="n_units")
+    return out.drop(columns=["n_units", "n_qty", "n_kg", "n"])
 
 
 def _outliers(c: pd.DataFrame, quantity: str, by: list[str]) -> pd.Series:

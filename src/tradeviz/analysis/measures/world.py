@@ -6,7 +6,9 @@ dropped here, once, for every measure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from tradeviz.errors import InputError
@@ -35,29 +37,59 @@ def check_columns(df: pd.DataFrame, needs: tuple[str, ...] | list[str], what: st
 
 
 def country_rows(world: pd.DataFrame, flow: str) -> pd.DataFrame:
-    """Rows of `flow` whose reporter is a country: World, areas and groups are left out."""
+    """Rows of `flow` whose reporter is a country (World, areas and groups left out), with
+    the columns the sums need."""
     check_columns(world, WORLD_NEEDS, "the world frame")
-    rep = world["reporter"]
-    keep = (world["flow"] == flow) & ~rep.isin(NOT_COUNTRIES)
-    return world[keep]
+    keep = (world["flow"] == flow).to_numpy() & ~world["reporter"].isin(NOT_COUNTRIES).to_numpy()
+    return world.loc[keep, list(WORLD_NEEDS)]  # only the columns summed: millions of rows
+
+
+def _factor(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and their labels (a categorical's own, else factorized text)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(dtype=np.int64), col.cat.categories.astype(str)
+    codes, labels = pd.factorize(col.astype(str), sort=True)
+    return codes.astype(np.int64), pd.Index(labels)
+
+
+def _used(codes: np.ndarray, labels: pd.Index) -> pd.Categorical:
+    """A categorical of `codes` keeping only the labels used, in their order."""
+    used = np.bincount(codes, minlength=len(labels)) > 0
+    remap = np.cumsum(used) - 1
+    return pd.Categorical.from_codes(remap[codes], labels[used])
 
 
 def product_values(world: pd.DataFrame, flow: str) -> pd.DataFrame:
-    """year, reporter, hs_code, value_usd: one value per country, product and year (rows of
-    several HS revisions or estimate flags of one cell are summed). Text keys become
-    categoricals, so later group-bys and per-country masks stay fast on millions of rows."""
+    """year, reporter, hs_code, value_usd: one positive value per country, product and year
+    (rows of several HS revisions or estimate flags of one cell are summed; NaN counts 0).
+    Summed with one bincount per year over reporter x product codes rather than a
+    group-by, since the world layer holds millions of rows; text keys come back as
+    categoricals so per-country masks stay fast."""
     rows = country_rows(world, flow)
-    out = rows.groupby(["year", "reporter", "hs_code"], observed=True, as_index=False)[
-        "value_usd"
-    ].sum()
-    out = out[out["value_usd"] > 0]
-    out["year"] = out["year"].astype("int64")
-    for col in ("reporter", "hs_code"):
-        out[col] = out[col].astype(str).astype("category")
-    return out.reset_index(drop=True)
+    rep, rep_labels = _factor(rows["reporter"])
+    code, code_labels = _factor(rows["hs_code"])
+    year = rows["year"].to_numpy(dtype=np.int64)
+    value = np.nan_to_num(rows["value_usd"].to_numpy(dtype=float))
+    n_code = len(code_labels)
+    cells = rep * n_code + code
+    parts = []
+    for y in np.unique(year):
+        at = year == y
+        v = np.bincount(cells[at], weights=value[at], minlength=len(rep_labels) * n_code)
+        nz = np.flatnonzero(v > 0)
+        parts.append((np.full(len(nz), y), nz // n_code, nz % n_code, v[nz]))
+    cols = [np.concatenate([p[i] for p in parts]) if parts else np.array([]) for i in range(4)]
+    return pd.DataFrame(
+        {
+            "year": cols[0].astype(np.int64),
+            "reporter": _used(cols[1].astype(np.int64), rep_labels),
+            "hs_code": _used(cols[2].astype(np.int64), code_labels),
+            "value_usd": cols[3].astype(float),
+        }
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # frozen fields; _rows_of is cached in the instance's __dict__
 class WorldTotals:
     """One flow of the world layer with the sums every measure divides by: per product
     (X_wk), per country (X_i) and in all (X_w), each over countries only."""
@@ -68,23 +100,28 @@ class WorldTotals:
     reporter: pd.Series  # X_i, indexed by (year, reporter)
     total: pd.Series  # X_w, indexed by year
 
+    @cached_property
+    def _rows_of(self) -> dict[str, np.ndarray]:
+        """Row positions of each country in `values`, found in one pass."""
+        return self.values.groupby("reporter", observed=True).indices
+
     @classmethod
     def of(cls, world: pd.DataFrame, flow: str = "export") -> WorldTotals:
         v = product_values(world, flow)
         return cls(
             flow,
             v,
-            v.groupby(["year", "hs_code"], observed=True)["value_usd"].sum(),
-            v.groupby(["year", "reporter"], observed=True)["value_usd"].sum(),
+            _sums(v, "hs_code"),
+            _sums(v, "reporter"),
             v.groupby("year")["value_usd"].sum(),
         )
 
     def of_country(self, iso3: str) -> pd.DataFrame:
         """year, hs_code, value_usd of one country (empty when it reports nothing)."""
-        v = self.values
-        if iso3 not in v["reporter"].cat.categories:
+        at = self._rows_of.get(iso3)
+        if at is None:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY.items()})
-        rows = v[v["reporter"] == iso3]
+        rows = self.values.take(at)
         return pd.DataFrame(
             {
                 "year": rows["year"].to_numpy(),
@@ -92,6 +129,20 @@ class WorldTotals:
                 "value_usd": rows["value_usd"].to_numpy(dtype=float),
             }
         )
+
+
+def _sums(v: pd.DataFrame, by: str) -> pd.Series:
+    """Sum of value_usd per (year, `by`), by bincount over the categorical's codes."""
+    cat = v[by].cat
+    n = len(cat.categories)
+    years = np.unique(v["year"].to_numpy())
+    at = np.searchsorted(years, v["year"].to_numpy()) * n + cat.codes.to_numpy(dtype=np.int64)
+    s = np.bincount(at, weights=v["value_usd"].to_numpy(), minlength=len(years) * n)
+    nz = np.flatnonzero(s > 0)
+    idx = pd.MultiIndex.from_arrays(
+        [years[nz // n], pd.Index(cat.categories[nz % n].astype(str))], names=["year", by]
+    )
+    return pd.Series(s[nz], index=idx, name="value_usd")
 
 
 _EMPTY = {"year": "int64", "hs_code": "object", "value_usd": "float64"}
