@@ -186,3 +186,23 @@ def test_every_method_returns_the_columns_the_data_dictionary_documents(ds):
         for f in fields:
             if f.dtype in ("float64", "int64", "bool", "Int64"):
                 assert str(frame[f.name].dtype) == f.dtype, (name, f.name)
+
+
+def test_structure_charts_are_written_with_csv_and_json_sidecars(ds, tmp_path):
+    import json
+
+    from tradeviz.charts.structure import write_structure_charts
+
+    paths = write_structure_charts(ds, tmp_path)
+    names = {"tci", "rca_focus", "price_volume", "potential_agriculture"}
+    assert {p.name for p in paths} == {f"{n}.{e}" for n in names for e in ("png", "csv", "json")}
+    for n in names:
+        meta = json.loads((tmp_path / f"{n}.json").read_text())
+        assert meta["synthetic"] is True and meta["caption"].startswith("SYNTHETIC")
+        csv = pd.read_csv(tmp_path / f"{n}.csv")
+        assert len(csv) == meta["rows"] > 0 and list(csv.columns) == meta["columns"]
+    tci = pd.read_csv(tmp_path / "tci.csv")
+    assert set(tci["country"]) == {"KAZ", "KGZ", "TJK", "TKM", "UZB"}
+    assert tci["tci"].between(0, 100).all()
+    agri = pd.read_csv(tmp_path / "potential_agriculture.csv")
+    assert agri["areas"].str.contains("agriculture").all()
