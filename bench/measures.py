@@ -36,6 +36,7 @@ import pandas as pd
 from tradeviz.analysis.dataset import Dataset
 from tradeviz.analysis.measures import NOT_COUNTRIES
 from tradeviz.analysis.measures.panel import synthetic_bilateral, synthetic_world
+from tradeviz.analysis.structure import WorldLayerMissingError
 from tradeviz.vocab.countries import CA_ISO3
 
 TARGET_S = 10.0
@@ -46,6 +47,8 @@ def _accessor(panel: dict[int, pd.DataFrame]):
     """ds.world(...) of the world contract over in-memory frames (filters applied here)."""
 
     def world(level: int = 6, years=None, reporters=None, flow=None) -> pd.DataFrame:
+        if level not in panel:
+            raise WorldLayerMissingError(f"no world layer at HS{level} in the bench panel")
         w = panel[level]
         keep = np.ones(len(w), dtype=bool)
         if years is not None:

@@ -91,7 +91,12 @@ def _read_world(ds: Dataset, level: int, **kw) -> pd.DataFrame:
 
 
 def _any_level(ds: Dataset, span, flow: str) -> tuple[m.WorldTotals, bool]:
-    """Totals need no product detail: the coarsest level the layer holds."""
+    """Totals need no product detail: a level already read, else the coarsest the layer
+    holds (every level sums to the same totals)."""
+    memo = _CACHE.get(ds, {})
+    for level in LEVELS:
+        if ("world", level, span, flow) in memo:
+            return memo[("world", level, span, flow)]
     for level in LEVELS:
         try:
             return _world(ds, level, span, flow)
