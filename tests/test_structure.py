@@ -206,3 +206,18 @@ def test_structure_charts_are_written_with_csv_and_json_sidecars(ds, tmp_path):
     assert tci["tci"].between(0, 100).all()
     agri = pd.read_csv(tmp_path / "potential_agriculture.csv")
     assert agri["areas"].str.contains("agriculture").all()
+
+
+def test_structure_findings_state_the_methods_numbers(ds):
+    from tradeviz.analysis.structure_findings import structure_findings
+
+    lines = structure_findings(ds, "kaz")
+    assert lines[0].startswith("SYNTHETIC")
+    tci = ds.complementarity("CHN", "KAZ").iloc[-1]
+    assert f"China→KAZ {tci['tci']:.0f} in {int(tci['year'])}" in lines[1]
+    pv = ds.price_volume("CHN", "KAZ", "import").iloc[-1]
+    split = next(line for line in lines if line.startswith("China's imports from KAZ"))
+    assert f"{pv['price_points']:+.1f} points from unit values" in split
+    agri = ds.potential("KAZ", area="agriculture", n=3)
+    top = agri[agri["year"] == agri["year"].max()]["hs_code"].tolist()
+    assert all(k in lines[-1] for k in top) and "agricultural" in lines[-1]
