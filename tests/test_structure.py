@@ -146,7 +146,7 @@ def test_potential_lists_the_largest_gaps_with_tags(ds):
 
 def test_complexity_from_ecomplexity(ds):
     pytest.importorskip("ecomplexity")
-    c = ds.complexity("KAZ", level=2)  # HS4, the default, takes ecomplexity ~20 s a year here
+    c = ds.complexity("KAZ", level=2)  # HS4, the default, takes ecomplexity ~4 s a year
     assert c["year"].tolist() == YEARS and c["eci"].notna().all()
     assert c["mean_pci_world"].notna().all() and c["mean_pci_china"].notna().all()
     assert (c["covered_usd_world"] <= c["value_usd_world"] + 1e-6).all()
