@@ -159,6 +159,12 @@ def test_arguments_are_checked_and_a_missing_layer_names_its_fetch(ds):
         ds.rca("KAZ", level=5)
     with pytest.raises(FilterError, match="flow 'exports' not known"):
         ds.concentration("KAZ", "exports")
+    with pytest.raises(FilterError, match="HS code 'gas' not understood"):
+        ds.price_volume("CHN", "TKM", "import", codes=["gas"])
+    with pytest.raises(FilterError, match="n -1"):
+        ds.potential("KAZ", n=-1)
+    with pytest.raises(FilterError, match="unknown country 'RUS'; use ISO3, one of KAZ"):
+        ds.potential("RUS")
     with pytest.raises(structure.WorldLayerMissingError, match="--plan world --level 6"):
         Dataset.from_frames(ds.flows).rca("KAZ")
 

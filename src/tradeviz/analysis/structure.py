@@ -272,12 +272,20 @@ def price_volume(
         rows = rows[rows["hs_level"] == 6]
         basis = f"{rep}'s reports with {par} (flows table, HS6)"
     if codes:
-        prefixes = tuple(str(c) for c in ([codes] if isinstance(codes, str) else codes))
-        rows = rows[rows["hs_code"].astype(str).str.startswith(prefixes)]
+        rows = rows[rows["hs_code"].astype(str).str.startswith(_prefixes(codes))]
     out, _ = m.price_volume(rows)
     counts = ["n_products", "n_unit_change", "n_no_quantity", "n_outliers"]
     out[counts] = out[counts].astype("Int64")  # empty in the base year
     return _tidy(out, basis, _syn(rows), reporter=rep, partner=par, flow=flow)
+
+
+def _prefixes(codes) -> tuple[str, ...]:
+    """HS code prefixes (2 to 6 digits), e.g. "2711" or ["2709", "2711"]."""
+    items = tuple(str(c).strip() for c in ([codes] if isinstance(codes, str) else codes))
+    bad = [c for c in items if not (c.isdigit() and 2 <= len(c) <= 6)]
+    if bad:
+        raise FilterError(f"HS code {bad[0]!r} not understood; give 2 to 6 digits, e.g. 2711")
+    return items
 
 
 def potential(
@@ -289,6 +297,8 @@ def potential(
     the area tags (fully or partly). A simple market-share method after ITC's idea."""
     iso, level = check_country(country, CA_ISO3), _level(level)
     picked = check_areas(area)
+    if not isinstance(n, int | np.integer) or n < 0:
+        raise FilterError(f"n {n!r}: give the number of products per year (0 for all)")
     span = _span(ds, years)
     wx, syn_x = _world(ds, level, span, "export")
     wm, syn_m = _world(ds, level, span, "import")
