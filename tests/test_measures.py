@@ -80,6 +80,24 @@ def test_rca_by_hand_with_the_world_as_the_sum_of_countries(small_world):
     assert (r["rca_sym"] < 1).all() and (r["rca_sym"] > -1).all()
 
 
+def test_reporters_in_different_hs_revisions_sum_to_hs2022_products():
+    # 030510 (HS2017, fish meal) is 030910 in HS2022; 270900 is the same in both
+    w = _world(
+        [
+            ("KAZ", "export", "030510", 10),
+            ("KAZ", "export", "270900", 30),
+            ("CHN", "export", "030910", 5),
+            ("CHN", "export", "270900", 5),
+        ]
+    )
+    w["hs_rev"] = ["H5", "H5", "H6", "H6"]
+    totals = m.WorldTotals.of(w, "export")
+    assert totals.product.xs(2023).to_dict() == {"030910": 15.0, "270900": 35.0}
+    assert m.to_hs2022(
+        pd.Series(["H5", "H6", "H5"]), pd.Series(["030510", "030910", "99"])
+    ).tolist() == ["030910", "030910", "99"]
+
+
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside ecomplexity, on pandas 3
 def test_rca_equals_ecomplexity_rca_to_1e9():
     ecomplexity = pytest.importorskip("ecomplexity").ecomplexity

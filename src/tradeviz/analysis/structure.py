@@ -128,10 +128,23 @@ def _pair_rows(ds: Dataset, reporter: str, partner: str, flow: str, span) -> pd.
     return leaf_rows(f)
 
 
+def _hs2022(rows: pd.DataFrame) -> pd.DataFrame:
+    """HS6 rows under their HS2022 code, as the world layer's sums read them: the flows
+    table's own hs6_h6 where it has one, else measures.to_hs2022."""
+    six = rows["hs_code"].astype(str).str.len().eq(6)
+    if rows.empty or not six.all():
+        return rows
+    if "hs6_h6" in rows:
+        code = rows["hs6_h6"].astype(object).where(rows["hs6_h6"].notna(), rows["hs_code"])
+    else:
+        code = pd.Series(m.to_hs2022(rows["hs_rev"], rows["hs_code"]), index=rows.index)
+    return rows.assign(hs_code=code.astype(str))
+
+
 def _at_level(rows: pd.DataFrame, level: int) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame({"year": [], "hs_code": [], "value_usd": []})
-    return m.by_product(rows, level)
+    return m.by_product(_hs2022(rows) if level == 6 else rows, level)
 
 
 def _syn(*frames: pd.DataFrame) -> bool:
@@ -271,6 +284,7 @@ def price_volume(
         rows = _pair_rows(ds, rep, par, flow, span)
         rows = rows[rows["hs_level"] == 6]
         basis = f"{rep}'s reports with {par} (flows table, HS6)"
+    rows = _hs2022(rows)  # a product keeps its code across a revision change
     if codes:
         rows = rows[rows["hs_code"].astype(str).str.startswith(_prefixes(codes))]
     out, _ = m.price_volume(rows)

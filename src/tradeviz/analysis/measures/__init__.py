@@ -19,6 +19,7 @@ from tradeviz.analysis.measures.world import (
     by_product,
     product_values,
     shares,
+    to_hs2022,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "run_ecomplexity",
     "shares",
     "similarity",
+    "to_hs2022",
 ]

@@ -41,7 +41,8 @@ def country_rows(world: pd.DataFrame, flow: str) -> pd.DataFrame:
     the columns the sums need."""
     check_columns(world, WORLD_NEEDS, "the world frame")
     keep = (world["flow"] == flow).to_numpy() & ~world["reporter"].isin(NOT_COUNTRIES).to_numpy()
-    return world.loc[keep, list(WORLD_NEEDS)]  # only the columns summed: millions of rows
+    cols = [*WORLD_NEEDS, *(["hs_rev"] if "hs_rev" in world else [])]
+    return world.loc[keep, cols]  # only the columns summed: millions of rows
 
 
 def _factor(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -59,15 +60,42 @@ def _used(codes: np.ndarray, labels: pd.Index) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[codes], labels[used])
 
 
+def to_hs2022(rev: pd.Series, code: pd.Series) -> pd.Categorical:
+    """HS6 codes of any revision as their HS2022 code (vocab.hs.to_latest: exact, or for a
+    code that was split, its first target), so reporters using different revisions in one
+    year sum to the same products, and a product keeps one code across a revision change.
+    Codes the reference does not know stay as they are."""
+    at, labels = _hs2022_codes(*_factor(rev), *_factor(code))
+    return pd.Categorical.from_codes(at, labels)
+
+
+def _hs2022_codes(
+    rc: np.ndarray, rev_labels: pd.Index, cc: np.ndarray, code_labels: pd.Index
+) -> tuple[np.ndarray, pd.Index]:
+    """to_hs2022 on integer codes, worked out once per distinct (revision, code) pair."""
+    from tradeviz.vocab import hs
+
+    n = len(code_labels)
+    uniq, inv = np.unique(rc * n + cc, return_inverse=True)
+    t = hs.to_latest()
+    table = dict(zip(zip(t["rev"], t["code"], strict=True), t["hs6_h6"], strict=True))
+    mapped = [table.get((rev_labels[k // n], code_labels[k % n]), code_labels[k % n]) for k in uniq]
+    at, labels = pd.factorize(pd.Series(mapped, dtype=object), sort=True)
+    return at[inv].astype(np.int64), pd.Index(labels.astype(str))
+
+
 def product_values(world: pd.DataFrame, flow: str) -> pd.DataFrame:
     """year, reporter, hs_code, value_usd: one positive value per country, product and year
     (rows of several HS revisions or estimate flags of one cell are summed; NaN counts 0).
+    HS6 codes are read as HS2022 codes (to_hs2022): reporters use different revisions.
     Summed with one bincount per year over reporter x product codes rather than a
     group-by, since the world layer holds millions of rows; text keys come back as
     categoricals so per-country masks stay fast."""
     rows = country_rows(world, flow)
     rep, rep_labels = _factor(rows["reporter"])
     code, code_labels = _factor(rows["hs_code"])
+    if len(rows) and "hs_rev" in rows and (code_labels.str.len() == 6).all():
+        code, code_labels = _hs2022_codes(*_factor(rows["hs_rev"]), code, code_labels)
     year = rows["year"].to_numpy(dtype=np.int64)
     value = np.nan_to_num(rows["value_usd"].to_numpy(dtype=float))
     n_code = len(code_labels)
