@@ -149,8 +149,24 @@ def plain_potential(world: pd.DataFrame, c: str, actual: pd.DataFrame) -> pd.Ser
     return pot.sub(act, fill_value=0.0)
 
 
+def plain_hs2022(world: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """HS6 codes as HS2022 codes, as the measures read them: a merge with the reference's
+    to_latest table (world) and the flows table's hs6_h6 (bilateral)."""
+    from tradeviz.vocab import hs
+
+    t = hs.to_latest().rename(columns={"rev": "hs_rev", "code": "hs_code"})
+    w = world[["year", "reporter", "flow", "hs_rev", "hs_code", "value_usd"]].astype(
+        {"hs_rev": str, "hs_code": str}
+    )
+    w = w.merge(t[["hs_rev", "hs_code", "hs6_h6"]], on=["hs_rev", "hs_code"], how="left")
+    w["hs_code"] = w["hs6_h6"].fillna(w["hs_code"])
+    f = flows.assign(hs_code=flows["hs6_h6"].astype(object).fillna(flows["hs_code"]))
+    return w.drop(columns="hs6_h6"), f
+
+
 def plain_all(world: pd.DataFrame, flows: pd.DataFrame) -> dict[str, pd.Series]:
     out = {}
+    world, flows = plain_hs2022(world, flows)
     for c in CA_ISO3:
         out[f"rca {c}"] = plain_rca(world, c)
         for ex, im in (("CHN", c), (c, "CHN")):

@@ -134,10 +134,10 @@ def _hs2022(rows: pd.DataFrame) -> pd.DataFrame:
     six = rows["hs_code"].astype(str).str.len().eq(6)
     if rows.empty or not six.all():
         return rows
+    mapped = pd.Series(m.to_hs2022(rows["hs_rev"], rows["hs_code"]), index=rows.index)
+    code = mapped.astype(object)
     if "hs6_h6" in rows:
-        code = rows["hs6_h6"].astype(object).where(rows["hs6_h6"].notna(), rows["hs_code"])
-    else:
-        code = pd.Series(m.to_hs2022(rows["hs_rev"], rows["hs_code"]), index=rows.index)
+        code = rows["hs6_h6"].astype(object).where(rows["hs6_h6"].notna(), code)
     return rows.assign(hs_code=code.astype(str))
 
 

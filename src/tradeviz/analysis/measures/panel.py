@@ -113,6 +113,7 @@ def synthetic_bilateral(world: pd.DataFrame, seed: int = 21) -> pd.DataFrame:
     from the world rows: each side sells the other a random part of its exports, and each
     report of the same trade is given by both sides (the importer's about 5 % higher, CIF).
     Turkmenistan reports nothing, as in the real data."""
+    from tradeviz.analysis.measures.world import to_hs2022
     from tradeviz.schema import FLOWS_FIELDS, conform
 
     rng = np.random.default_rng(seed)
@@ -149,4 +150,6 @@ def synthetic_bilateral(world: pd.DataFrame, seed: int = 21) -> pd.DataFrame:
                         }
                     )
                 )
-    return conform(pd.concat(parts, ignore_index=True), FLOWS_FIELDS)
+    out = pd.concat(parts, ignore_index=True)
+    out["hs6_h6"] = to_hs2022(out["hs_rev"], out["hs_code"]).astype(str)  # as the build does
+    return conform(out, FLOWS_FIELDS)
