@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/tradeviz doctor
 	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch comtrade --plan partners --level $(PARTNERS_LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch imf --freq M
@@ -40,9 +41,10 @@ run: $(STAMP)
 	$(BIN)/tradeviz notebooks --out $(OUT)/notebooks
 	$(BIN)/tradeviz report --out $(OUT)/report
 
-# JupyterLab on notebooks/ with this project's environment as the kernel.
+# JupyterLab on notebooks/ with this project's environment as the kernel; as root (containers)
+# with --allow-root, which Jupyter needs then (scripts/lab.py builds the command).
 lab: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks
+	$(abspath $(BIN))/python scripts/lab.py
 
 demo: $(STAMP)
 	$(BIN)/tradeviz demo

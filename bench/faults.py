@@ -1,9 +1,15 @@
 """Fault suite (issue 14): every bad input and fault of the issue against the CLI, plus kill
 tests, with figures.
 
+Issue 23 adds the storage faults (commands that deleted or followed what was not theirs,
+mistyped manifest lines, retired queries that vanished, unusable tables, gzip bombs and
+sparse files, symlinks planted where the store writes) and runs the network cases of
+bench/faults_net.py when that file is there (`cases(suite)` -> [(name, run)]).
+
 Prints one line per case (handled cleanly or not, and why), then the totals: cases tried,
-handled cleanly, records lost, duplicates, key leaks. Every figure but the first must be 0
-(and "handled cleanly" must equal "cases tried"); the exit status is 1 otherwise.
+handled cleanly, records lost, duplicates, files deleted outside raw/, key leaks. Every
+figure but the first two must be 0 (and "handled cleanly" must equal "cases tried"); the
+exit status is 1 otherwise.
 
 * handled cleanly: the command ended as it should (exit status, a one-line error naming the
   problem, no traceback) and the data left behind is whole;
@@ -11,6 +17,8 @@ handled cleanly, records lost, duplicates, key leaks. Every figure but the first
   after the documented recovery (rerun, `raw verify --fix`, ...);
 * duplicates: manifest lines that repeat a (query key, sha256) pair, i.e. a call made and
   stored twice;
+* files deleted outside raw/: files a case put beside the data (a thesis folder, a file a
+  manifest path or a symlink points at) that are gone or changed afterwards;
 * key leaks: occurrences of the API key in any output, message or file under the data dir.
 
 Kill tests: a real `python -m tradeviz fetch comtrade` subprocess against the emulator is
@@ -39,6 +47,7 @@ import sys
 import tempfile
 import time
 import traceback
+import tracemalloc
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -103,6 +112,21 @@ class Suite:
         self.api = ComtradeEmulator(corpus=corpus, valid_keys={KEY})
         self.served = ServedApp(self.api).__enter__()
         self.reference: dict[str, bytes] | None = None
+        self.sentinels: dict[Path, bytes] = {}  # files outside raw/ that must survive
+
+    def sentinel(self, path: Path, content: bytes = b"a user's file") -> Path:
+        """A user's file outside raw/; counted as deleted if gone or changed at the end."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        self.sentinels[path] = content
+        return path
+
+    def deleted_outside(self) -> int:
+        return sum(
+            1
+            for path, content in self.sentinels.items()
+            if not path.is_file() or path.read_bytes() != content
+        )
 
     # -- helpers -------------------------------------------------------------------------
     def data_dir(self, name: str) -> Path:
@@ -580,6 +604,307 @@ def case_check_wrong_csv(s: Suite) -> Outcome:
     return Outcome(*s.one_line_error(s.cli(d, "check", "--published", str(f)), "columns"))
 
 
+# -- issue 23: storage faults -------------------------------------------------------------
+def _unchanged(s: Suite, result, *words: str, sentinels: tuple[Path, ...] = ()) -> Outcome:
+    ok, note = s.one_line_error(result, *words)
+    lost = [p for p in sentinels if not p.is_file() or p.read_bytes() != s.sentinels[p]]
+    return Outcome(ok and not lost, note)
+
+
+def case_report_out(s: Suite, kind: str) -> Outcome:
+    d = s.fetched(f"reportout-{kind}")
+    s.cli(d, "build", "--allow-empty-periods")
+    thesis = s.sentinel(s.root / f"thesis-{kind}" / "chapter1.docx", b"two years of work")
+    manifest = d / "raw" / "manifest.jsonl"
+    s.sentinels[manifest] = manifest.read_bytes()
+    target = {"data": d, "thesis": thesis.parent, "file": thesis}[kind]
+    result = s.cli(d, "report", "--out", str(target))
+    return _unchanged(s, result, "nothing was changed", sentinels=(thesis, manifest))
+
+
+def case_out_at_a_file(s: Suite, command: str) -> Outcome:
+    d = s.fetched(f"outfile-{command}")
+    s.cli(d, "build", "--allow-empty-periods")
+    target = s.sentinel(s.root / f"{command}-out.png", b"mine")
+    return _unchanged(s, s.cli(d, command, "--out", str(target)), "is a file", sentinels=(target,))
+
+
+def _add_line(d: Path, **change) -> None:
+    m = d / "raw" / "manifest.jsonl"
+    first = json.loads(m.read_text().splitlines()[0])
+    with open(m, "a") as fh:
+        fh.write(json.dumps({**first, **change}) + "\n")
+
+
+def case_path_escape(s: Suite, how: str) -> Outcome:
+    d = s.fetched(f"escape-{how}")
+    victim = s.sentinel(s.root / f"victim-{how}.txt")
+    sha = "0" * 64
+    rel = {"dotdot": os.path.relpath(victim, d / "raw"), "absolute": str(victim)}.get(how, "")
+    if how == "symlink":
+        rel = f"comtrade/{sha}.json"
+        (d / "raw" / rel).symlink_to(victim)
+    _add_line(d, sha256=sha, path=rel, query_key=f"escape-{how}")
+    ok, note = s.one_line_error(s.cli(d, "build", "--allow-empty-periods"), "line")
+    ok &= s.cli(d, "raw", "verify").exit_code == 1
+    s.cli(d, "raw", "verify", "--fix", "--no-fetch")
+    ok &= victim.read_bytes() == s.sentinels[victim]
+    build = s.cli(d, "build", "--allow-empty-periods")  # the bad line's query is retired:
+    ok &= build.exit_code == 1 and "1 retired query" in build.output  # named, not lost
+    allow = ["--allow-retired-missing"]
+    ok &= s.cli(d, "build", "--allow-empty-periods", *allow).exit_code == 0
+    return Outcome(ok, note, s.lost(d))
+
+
+@contextmanager
+def refused_reads(path: Path):
+    """EACCES for `path` (the bench may run as root, whom chmod does not stop)."""
+    import builtins
+    import pathlib
+
+    real_open, real_read = builtins.open, pathlib.Path.read_bytes
+
+    def guarded(file, *a, **k):
+        if str(file) == str(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, *a, **k)
+
+    def read_bytes(self):
+        if str(self) == str(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real_read(self)
+
+    builtins.open, pathlib.Path.read_bytes = guarded, read_bytes
+    try:
+        yield
+    finally:
+        builtins.open, pathlib.Path.read_bytes = real_open, real_read
+
+
+def case_unreadable_snapshot(s: Suite) -> Outcome:
+    d = s.fetched("unreadable")
+    store = RawStore(d / "raw")
+    path = store.locate(next(x for x in store.snapshots() if x.complete))
+    s.sentinels[path] = path.read_bytes()  # intact: must survive --fix
+    with refused_reads(path):
+        check = s.cli(d, "raw", "verify")
+        fixed = s.cli(d, "raw", "verify", "--fix")
+    ok = check.exit_code == 1 and "unreadable" in check.output and "damaged:" not in check.output
+    ok &= fixed.exit_code == 1 and "left as it is" in fixed.output and path.is_file()
+    return Outcome(ok, "unreadable, kept; --fix exits 1", s.lost(d))
+
+
+def _wits_import(s: Suite, name: str) -> tuple[Path, RawStore]:
+    d = s.data_dir(name)
+    f = s.corpus / "wits" / "partner-timeseries" / "Kazakhstan-WITS-Partner-Timeseries.csv"
+    assert s.cli(d, "import", "wits", str(f)).exit_code == 0
+    return d, RawStore(d / "raw")
+
+
+def case_wrong_sha_wits(s: Suite) -> Outcome:
+    d, store = _wits_import(s, "wrongsha")
+    m = store.manifest_path
+    line = json.loads(m.read_text())
+    m.write_text(json.dumps({**line, "sha256": "ab" * 32}) + "\n")
+    path = store.locate(next(store.snapshots()))
+    body = path.read_bytes()
+    fixed = s.cli(d, "raw", "verify", "--fix")
+    ok = fixed.exit_code == 0 and "corrected the sha256" in fixed.output
+    ok &= path.read_bytes() == body and s.cli(d, "build", "--allow-empty-periods").exit_code == 0
+    return Outcome(ok, "line corrected, the only copy kept, build OK")
+
+
+def case_damaged_wits(s: Suite) -> Outcome:
+    d, store = _wits_import(s, "damagedwits")
+    path = store.locate(next(store.snapshots()))
+    damaged = path.read_bytes()[:-6] + b"\0" * 6
+    path.write_bytes(damaged)
+    fixed = s.cli(d, "raw", "verify", "--fix")
+    aside = list((d / "raw" / ".set-aside").rglob("*.gz.*"))
+    ok = "moved aside" in fixed.output and [p.read_bytes() for p in aside] == [damaged]
+    ok &= fixed.exit_code == 1 and "tradeviz import wits" in fixed.output
+    return Outcome(ok, "moved aside, never deleted; exit 1 with the import command")
+
+
+def case_symlinked_lock(s: Suite) -> Outcome:
+    d = s.fetched("locklink")
+    victim = s.sentinel(s.root / "lock-victim.txt")
+    (d / ".tradeviz.lock").unlink()
+    (d / ".tradeviz.lock").symlink_to(victim)
+    return _unchanged(s, s.cli(d, "build"), "symbolic link", sentinels=(victim,))
+
+
+def case_last_line_without_newline(s: Suite) -> Outcome:
+    d = s.fetched("nonewline")
+    m = d / "raw" / "manifest.jsonl"
+    m.write_bytes(m.read_bytes().rstrip(b"\n"))
+    lines = m.read_bytes().count(b"\n") + 1
+    f = s.corpus / "wits" / "partner-timeseries" / "Tajikistan-WITS-Partner-Timeseries.csv"
+    ok = s.cli(d, "import", "wits", str(f)).exit_code == 0
+    ok &= m.read_bytes().count(b"\n") == lines + 1 and s.cli(d, "raw", "verify").exit_code == 0
+    return Outcome(ok, "the line is ended, not cut", s.lost(d))
+
+
+def case_file_at_processed(s: Suite) -> Outcome:
+    d = s.fetched("processedfile")
+    s.cli(d, "build", "--allow-empty-periods")
+    (d / "processed").unlink()  # the generation link, replaced by a user's file
+    notes = s.sentinel(d / "processed", b"my notes")
+    return _unchanged(s, s.cli(d, "build"), "move it away", sentinels=(notes,))
+
+
+def case_retired_never_refetched(s: Suite) -> Outcome:
+    d = s.fetched("retired")
+    store = RawStore(d / "raw")
+    store.locate(next(x for x in store.snapshots() if x.complete)).unlink()
+    ok = s.cli(d, "raw", "verify", "--fix", "--no-fetch").exit_code == 0
+    ok2, note = s.one_line_error(s.cli(d, "build"), "retired", "--allow-retired-missing")
+    ok &= s.cli(d, *FETCH).exit_code == 0 and s.cli(d, "build").exit_code == 0
+    return Outcome(ok and ok2, note, s.lost(d))
+
+
+def case_refetch_fails(s: Suite) -> Outcome:
+    d = s.fetched("refetchfails")
+    store = RawStore(d / "raw")
+    store.locate(next(x for x in store.snapshots() if x.complete)).unlink()
+    fixed = s.cli(d, "raw", "verify", "--fix", url="http://127.0.0.1:9")
+    ok = fixed.exit_code == 1 and "NOT repaired" in fixed.output and "OK" not in fixed.output
+    ok &= s.cli(d, *FETCH).exit_code == 0  # reachable again: the rerun fetches it
+    return Outcome(ok, "exit 1, not 'after --fix: OK'", s.lost(d))
+
+
+def case_mistyped_line(s: Suite, field: str, value) -> Outcome:
+    d = s.fetched(f"mistyped-{field}")
+    m = d / "raw" / "manifest.jsonl"
+    lines = m.read_text().splitlines()
+    lines[0] = json.dumps({**json.loads(lines[0]), field: value})
+    m.write_text("\n".join(lines) + "\n")
+    ok, note = s.one_line_error(s.cli(d, "build"), "line 1", field)
+    check = s.cli(d, "raw", "verify")
+    ok &= check.exit_code == 1 and "line 1" in check.output
+    s.cli(d, "raw", "verify", "--fix", "--no-fetch")
+    ok &= s.cli(d, *FETCH).exit_code == 0 and s.cli(d, "build").exit_code == 0
+    return Outcome(ok, note, s.lost(d))
+
+
+def case_bad_table(s: Suite, how: str, command: str) -> Outcome:
+    import pandas as pd
+
+    d = s.fetched(f"table-{how}-{command}")
+    s.cli(d, "build", "--allow-empty-periods")
+    flows = (d / "processed").resolve() / "flows.parquet"
+    if how == "text":
+        df = pd.read_parquet(flows)
+        df["value_usd"] = df["value_usd"].astype(str)
+        df.to_parquet(flows)
+    else:
+        flows.write_bytes(flows.read_bytes()[: flows.stat().st_size // 2])
+    args = {"check": ["check", "--strict"]}.get(command, [command, "--out", str(d / "x")])
+    return Outcome(*s.one_line_error(s.cli(d, *args), str(flows)))
+
+
+def case_bomb(s: Suite, sparse: bool) -> Outcome:
+    d = s.data_dir(f"bomb-{sparse}")
+    store = RawStore(d / "raw", compress=not sparse)
+    body = b'{"count":0,"data":[],"pad":"' + os.urandom(60_000).hex().encode() + b'"}'
+    snap = store.save("comtrade", body, "json", {"query_key": "q", "params": {}})
+    path = store.locate(snap)
+    if sparse:
+        with open(path, "r+b") as fh:
+            fh.truncate(2 << 30)  # 2 GiB, no disk used
+    else:
+        # 64 MiB of zeros in ~64 KB: small enough to pass the compressed-size check, so
+        # the inflater itself must stop at the recorded size
+        path.write_bytes(gzip.compress(b"\0" * (64 << 20), compresslevel=9))
+    tracemalloc.start()
+    try:
+        check = s.cli(d, "raw", "verify")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    ok = check.exit_code == 1 and "damaged" in check.output and peak < 32 << 20
+    return Outcome(ok, f"damaged; verify's peak {peak / 2**10:,.0f} KiB (traced)")
+
+
+def case_directory_at_snapshot(s: Suite) -> Outcome:
+    d = s.data_dir("dirsnapshot")
+    ok = s.cli(d, *FETCH).exit_code == 0
+    store = RawStore(d / "raw")
+    snap = next(x for x in store.snapshots() if x.complete)
+    path = store.locate(snap)
+    path.unlink()
+    path.mkdir()
+    fixed = s.cli(d, "raw", "verify", "--fix")
+    line = [ln for ln in fixed.output.splitlines() if str(path) in ln]
+    ok &= fixed.exit_code == 1 and bool(line) and ".tmp-" not in fixed.output
+    ok &= "Traceback" not in fixed.output
+    return Outcome(ok, (line or fixed.output.splitlines() or [""])[-1][:110])
+
+
+def storage_cases(s: Suite) -> list[tuple[str, Callable[[], Outcome]]]:
+    """Issue 23's storage faults, one case per class (named `store: ...`, for --only)."""
+    cases = [
+        *[
+            (f"report --out at a {k} (must refuse)", lambda k=k: case_report_out(s, k))
+            for k in ("data", "thesis", "file")
+        ],
+        *[
+            (f"{c} --out at an existing file", lambda c=c: case_out_at_a_file(s, c))
+            for c in ("charts", "notebooks")
+        ],
+        *[
+            (f"manifest path out of raw/ ({h})", lambda h=h: case_path_escape(s, h))
+            for h in ("dotdot", "absolute", "symlink")
+        ],
+        ("unreadable snapshot (EACCES) under --fix", lambda: case_unreadable_snapshot(s)),
+        ("wrong manifest sha for an intact WITS import", lambda: case_wrong_sha_wits(s)),
+        ("damaged WITS import under --fix", lambda: case_damaged_wits(s)),
+        ("lock file symlinked to a user's file", lambda: case_symlinked_lock(s)),
+        (
+            "valid last manifest line without newline",
+            lambda: case_last_line_without_newline(s),
+        ),
+        ("a regular file at processed", lambda: case_file_at_processed(s)),
+        ("retired query never fetched again", lambda: case_retired_never_refetched(s)),
+        ("--fix whose refetch fails", lambda: case_refetch_fails(s)),
+        *[
+            (f"manifest line with {f}={v!r}", lambda f=f, v=v: case_mistyped_line(s, f, v))
+            for f, v in (
+                ("source", "comtrade_v2"),
+                ("params", "a=1"),
+                ("fetched_at", 17e8),
+            )
+        ],
+        *[
+            (f"flows.parquet {h} -> {c}", lambda h=h, c=c: case_bad_table(s, h, c))
+            for h, c in (
+                ("text", "check"),
+                ("truncated", "charts"),
+                ("truncated", "report"),
+            )
+        ],
+        ("gzip bomb (64 MiB of zeros) as a snapshot", lambda: case_bomb(s, False)),
+        ("2 GiB sparse file as a snapshot", lambda: case_bomb(s, True)),
+        ("a directory at a snapshot path", lambda: case_directory_at_snapshot(s)),
+    ]
+    return [(f"store: {name}", run) for name, run in cases]
+
+
+def net_cases(s: Suite) -> list[tuple[str, Callable[[], Outcome]]]:
+    """The network cases of bench/faults_net.py, when that module is there."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    sys.modules.setdefault("faults", sys.modules[__name__])  # one Outcome, one Suite
+    try:
+        import faults_net
+    except ModuleNotFoundError as exc:
+        if exc.name != "faults_net":
+            raise
+        return []
+    return list(faults_net.cases(s))
+
+
 def case_kill(
     s: Suite, rng: random.Random, n: int, clean: dict[str, bytes], clean_lines: int
 ) -> Outcome:
@@ -618,6 +943,7 @@ def main_(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kills", type=int, default=6)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--only", default="", help="Run only the cases whose name has this.")
     args = parser.parse_args(argv)
     corpus = find_corpus()
     root = Path(tempfile.mkdtemp(prefix="tradeviz-faults-"))
@@ -666,6 +992,8 @@ def main_(argv: list[str] | None = None) -> int:
             ("recorded empty Comtrade body alone", lambda: case_empty_comtrade_body(s, False)),
             ("recorded empty Comtrade body beside WITS", lambda: case_empty_comtrade_body(s, True)),
             ("check --published with the wrong CSV", lambda: case_check_wrong_csv(s)),
+            *storage_cases(s),
+            *net_cases(s),
         ]
         clean_dir = s.fetched("kill-clean", KILL_FETCH)
         clean = s.contents(clean_dir)
@@ -676,7 +1004,7 @@ def main_(argv: list[str] | None = None) -> int:
             for i in range(args.kills)
         ]
         tried = cleanly = lost = dups = 0
-        for name, run in cases:
+        for name, run in [c for c in cases if args.only in c[0]]:
             tried += 1
             try:
                 out = run()
@@ -687,14 +1015,16 @@ def main_(argv: list[str] | None = None) -> int:
             dups += out.duplicates
             print(f"{'ok  ' if out.clean else 'FAIL'} {name:52} {out.note}", flush=True)
         leaks = s.key_leaks()
+        deleted = s.deleted_outside()
     finally:
         s.close()
         shutil.rmtree(root, ignore_errors=True)
     print(
         f"\ncases tried: {tried}\nhandled cleanly: {cleanly}\nrecords lost: {lost}\n"
-        f"duplicates: {dups}\nkey leaks: {leaks}\n({time.monotonic() - started:.0f} s)"
+        f"duplicates: {dups}\nfiles deleted outside raw/: {deleted}\nkey leaks: {leaks}\n"
+        f"({time.monotonic() - started:.0f} s)"
     )
-    good = cleanly == tried and lost == 0 and dups == 0 and leaks == 0
+    good = cleanly == tried and lost == 0 and dups == 0 and deleted == 0 and leaks == 0
     print("PASS" if good else "FAIL")
     return 0 if good else 1
 

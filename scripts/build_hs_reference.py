@@ -9,8 +9,10 @@ files in place:
 
 - codes.parquet        rev, code, description (Comtrade text without its "<code> - " prefix
                        and indentation dashes), parent, is_leaf, level, unit, legacy,
-                       readable and short (the texts labels use, derived by
-                       tradeviz.vocab.hs.readable_texts so that no build derives them again)
+                       readable (the description, a fragment with its heading) and label
+                       (at most 60 characters, never cut mid-word: tradeviz.vocab.labels'
+                       rules, or the cited override in tradeviz/data/hs_label_overrides.csv),
+                       derived by tradeviz.vocab.hs.readable_texts so that no run derives them
 - correlation.parquet  newer_rev, older_rev, newer, older, relation (UNSD, newer on the left)
 - conversion.parquet   newer_rev, older_rev, newer, older, relation: UNSD's conversion
                        tables for all 21 pairs (one older code per newer code)
@@ -36,6 +38,7 @@ import pyarrow.parquet as pq
 
 from tradeviz.vocab import hs
 from tradeviz.vocab.hs import readable_texts
+from tradeviz.vocab.labels import LABEL_WIDTH, overrides
 
 REVS = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +89,7 @@ def codes(corpus: Path) -> pd.DataFrame:
             )
         )
     out = pd.concat(parts, ignore_index=True)
-    out["readable"], out["short"] = readable_texts(out)
+    out["readable"], out["label"] = readable_texts(out)
     return out
 
 
@@ -168,6 +171,13 @@ def check(tables: dict[str, pd.DataFrame]) -> dict:
             problems.append(f"correlation: required link {link} missing")
     if conv.duplicated(["newer_rev", "older_rev", "newer"]).any():
         problems.append("conversion: a newer code has two targets in one revision")
+    ov = overrides()
+    unknown = [k for k in zip(ov["rev"], ov["code"], strict=True) if k not in known]
+    if unknown:
+        problems.append(f"hs_label_overrides.csv: codes not in their revisions: {unknown[:5]}")
+    long = c["label"].str.len() > LABEL_WIDTH
+    if long.any() or c["label"].isna().any() or c["label"].eq("").any():
+        problems.append(f"codes: {int(long.sum())} labels over {LABEL_WIDTH} characters or empty")
     if b.duplicated(["rev", "code", "bec"]).any():
         problems.append("bec: duplicate rows")
     if problems:

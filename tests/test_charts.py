@@ -145,8 +145,58 @@ def test_china_share_from_both_sides(small):
     assert row["share_partner_reported"] == pytest.approx(1.5 / 5)
     assert row["share_china_reported"] == pytest.approx((3e9 + 1.2e9) / 7.5e9)
     ax = _panel(chart, "Kyrgyzstan")
-    assert len(ax.get_lines()) == 2  # the country's own report and China's
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    assert set(lines) == {"own", "China's"}  # the country's own report and China's
+    assert lines["own"].get_linestyle() == "-" and lines["China's"].get_linestyle() == "--"
+    # each line named at its end, beside a legend whose handles are long enough to show
+    # the dashes
+    texts = [t.get_text() for t in ax.texts]
+    assert "own 30%" in texts and "China's 56%" in texts
+    legends = [a.get_legend() for a in chart.fig.axes if a.get_legend()] + chart.fig.legends
+    assert legends and all(leg.handlelength >= 4 for leg in legends)
     assert "reports no" in " ".join(t.get_text() for t in _panel(chart, "Kazakhstan").texts)
+
+
+def test_china_share_above_100_is_clipped_and_explained_as_a_mirror_gap():
+    """China-reported Kyrgyz trade at 124% of Kyrgyzstan's own world total is no share:
+    the axis stops just above 100 %, the line is clipped, marked and explained."""
+    from tradeviz.charts.base import Info, style
+    from tradeviz.charts.draw_trade import china_share
+
+    data = pd.DataFrame(
+        {
+            "country": ["KAZ", "KAZ", "KGZ", "KGZ"],
+            "year": [2023, 2024, 2023, 2024],
+            "share_partner_reported": [0.20, 0.22, 0.31, 0.33],
+            "share_china_reported": [0.30, 0.32, 1.17, 1.24],
+        }
+    )
+    with style():
+        fig = china_share(data, Info("t", "c", ("KAZ", "KGZ"), all_countries=False))
+    kgz = next(a for a in fig.axes if a.get_title(loc="left") == "Kyrgyzstan")
+    assert kgz.get_ylim()[1] == pytest.approx(105)  # not blown up to 140 by one line
+    dashed = next(ln for ln in kgz.get_lines() if ln.get_label() == "China's")
+    assert max(dashed.get_ydata()) == pytest.approx(105)
+    note = " ".join(t.get_text() for t in kgz.texts)
+    assert "124%" in note and "mirror gap, not a share" in note
+    kaz = next(a for a in fig.axes if a.get_title(loc="left") == "Kazakhstan")
+    assert "mirror gap" not in " ".join(t.get_text() for t in kaz.texts)
+
+
+def test_one_country_draws_one_full_width_panel_and_a_blank_chart_says_so(small):
+    from tradeviz.charts.base import blank
+
+    for name in ("total_trade", "china_share", "mirror_gaps"):
+        chart = charts.make(name, small.filter(countries="KGZ"))
+        _rendered(chart)
+        shown = [a for a in chart.fig.axes if a.axison]
+        assert len(shown) == 1, name
+        assert shown[0].get_position().width > 0.8, name  # the page's full width
+        assert blank(chart.fig) == "", name
+    # Kazakhstan has no mirror rows here: the chart is blank and says why, so a page can
+    # print that sentence instead of an empty image
+    empty = charts.make("mirror_gaps", small.filter(countries="KAZ"))
+    assert blank(empty.fig) == "one side reports nothing, so there is nothing to compare"
 
 
 def test_mirror_gaps_both_directions(small):
@@ -155,10 +205,22 @@ def test_mirror_gaps_both_directions(small):
     assert d.loc["CHN->KGZ", "ratio"] == pytest.approx(0.25)
     assert d.loc["KGZ->CHN", "ratio"] == pytest.approx(1.2)
     ax = _panel(chart, "Kyrgyzstan")
-    assert len(ax.get_lines()) == 3  # both directions and the 100 % line
-    assert "China→ 2023: 25%" in " ".join(t.get_text() for t in ax.texts)
-    chapters = charts.mirror_chapters(small).data
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    assert set(lines) == {"CHN→KGZ", "KGZ→CHN"}  # both directions, one notation
+    assert lines["CHN→KGZ"].get_linestyle() == "-" and lines["KGZ→CHN"].get_linestyle() == "--"
+    texts = [t.get_text() for t in ax.texts]
+    assert "CHN→KGZ 2023: 25%" in "\n".join(texts)
+    assert "CHN→KGZ" in texts and "KGZ→CHN" in texts  # direct labels at the lines' ends
+    legend = next(a.get_legend() for a in chart.fig.axes if a.get_legend())
+    assert legend.handlelength >= 4
+    chapter_chart = charts.mirror_chapters(small)
+    chapters = chapter_chart.data
     assert chapters.loc[chapters.direction == "CHN->KGZ", "chapter"].tolist() == ["85", "61"]
+    assert chapters["label"].str.len().le(60).all()
+    ticks = [t.get_text() for t in _panel(chapter_chart, "Kyrgyzstan").get_yticklabels()]
+    assert ticks[0].startswith("CHN→KGZ 85 Electrical machinery")
+    assert ticks[-1].startswith("KGZ→CHN 26 Ores")
+    assert not any("China→" in t or "->" in t for t in ticks)
 
 
 def test_composition_keeps_partial_codes_apart_from_areas(small):
@@ -176,11 +238,45 @@ def test_top_products_labels_and_broken_bar_for_a_dwarfing_product(small):
     assert kaz["hs_code"].tolist() == ["271121", "940540", "610910"]
     ax = _panel(chart, "Kazakhstan")
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0].startswith("271121")
+    assert labels[0].replace("\n", " ") == "271121 Natural gas, gaseous state (pipeline gas)"
+    assert kaz["description"].iloc[0].startswith("Petroleum gases")  # full text in the CSV
+    cols = list(kaz.columns)  # the label right beside the full description, 60 at most
+    assert cols.index("label") == cols.index("description") + 1
+    assert kaz["label"].str.len().le(60).all()
+    # a long label wraps between words: its lines rejoined are the label, word for word
+    for label, tick in zip(kaz["label"], labels[: len(kaz)], strict=True):
+        assert tick.replace("\n", " ").split()[1:] == label.split()
     widths = [p.get_width() for p in ax.patches]
-    assert max(widths) < 1.2  # 1.2 bn is six times the next: its bar is cut ...
-    assert any("1.2 ▶" in t.get_text() for t in ax.texts)  # ... and its value written
+    assert ax.get_xlabel() == "USD mn"  # the unit of the axis as drawn (0-330 mn) ...
+    assert max(widths) < 1200  # ... 1.2 bn is six times the next: its bar is cut ...
+    assert any("1.2 bn ▶" in t.get_text() for t in ax.texts)  # ... and its value written
     assert kaz.iloc[0]["share"] == pytest.approx(1.2 / 1.5)  # of the TOTAL row
+
+
+def test_top_products_unit_is_chosen_per_panel():
+    """Turkmenistan's top exports (USD 40-120 mn) read in USD mn beside Kazakhstan's in
+    USD bn, never 0.000-0.125 'USD bn'."""
+    from tradeviz.charts.base import Info, style
+    from tradeviz.charts.draw_products import top_products
+
+    rows = [("KAZ", "870323", 1.7e9), ("KAZ", "851713", 0.9e9)]
+    rows += [("TKM", "901890", 1.2e8), ("TKM", "851713", 4.5e7)]
+    data = pd.DataFrame(
+        {
+            "country": [r[0] for r in rows],
+            "rank": [1, 2, 1, 2],
+            "hs_code": [r[1] for r in rows],
+            "label": ["Cars; petrol engine, 1500-3000 cc", "Smartphones"] * 2,
+            "value_usd": [r[2] for r in rows],
+            "area": ["other", "ict", "other", "ict"],
+        }
+    )
+    with style():
+        fig = top_products(data, Info("t", "c", ("KAZ", "TKM"), all_countries=False))
+    panel = {a.get_title(loc="left"): a for a in fig.axes if a.get_title(loc="left")}
+    assert panel["Kazakhstan"].get_xlabel() == "USD bn"
+    assert panel["Turkmenistan"].get_xlabel() == "USD mn"
+    assert [p.get_width() for p in panel["Turkmenistan"].patches] == pytest.approx([120, 45])
 
 
 def test_synthetic_flag_is_passed_not_read_from_the_caption(small, tmp_path):

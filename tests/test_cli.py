@@ -4,12 +4,14 @@ data-directory rules, and which modules the offline commands import."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -331,3 +333,131 @@ def test_demo_build_charts_report_import_no_http_code(tmp_path):
         mods = _imports_of("--data-dir", data, *args, cwd=tmp_path)
         assert _network(mods) == [], args
         assert "tradeviz.transform.build" in mods or args[0] != "build"
+
+
+# -- issue 21, item 6: closed pipes, accurate hints ------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [["hs", "show", "870323"], ["countries"], ["--help"], ["tags", "list", "energy"]],
+    ids=["hs-show", "countries", "help", "tags-list"],
+)
+def test_a_closed_pipe_ends_output_quietly(args):
+    """`tradeviz ... | head -1`: the reader closes its end before the command writes (the
+    interpreter needs far longer to start); the command ends with exit 0 and no message."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tradeviz", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # the reader is gone
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0, err
+    assert "rror" not in err and "Broken" not in err and "Exception" not in err, err
+
+
+def test_a_reader_that_reads_a_line_then_closes_ends_output_quietly():
+    """Like `head -1` on output longer than the pipe holds: countries writes ~250 lines
+    (10 kB) into a pipe shrunk to one page, so it is still writing when the reader goes."""
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_SETPIPE_SZ"):
+        pytest.skip("pipe size cannot be set here (Linux only)")
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tradeviz", "countries"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as reader:
+        assert reader.readline().startswith("ISO3")
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0, err
+    assert "rror" not in err and "Broken" not in err and "Exception" not in err, err
+
+
+def test_other_os_errors_still_report(monkeypatch):
+    """Only a closed stdout is quiet: another OSError, or a broken pipe that is not stdout
+    (a worker's, a socket's), stays an unexpected error, exit 1."""
+
+    class _Broken(tuple):
+        def __iter__(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("tradeviz.vocab.countries.COUNTRIES", _Broken())
+    res = CliRunner().invoke(main, ["countries"])
+    assert res.exit_code == 1 and "unexpected error: BrokenPipeError" in res.output
+
+    class _Full(tuple):
+        def __iter__(self):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tradeviz.vocab.countries.COUNTRIES", _Full())
+    res = CliRunner().invoke(main, ["countries"])
+    assert res.exit_code == 1 and "unexpected error: OSError" in res.output
+
+
+def test_the_years_hint_offers_only_forms_that_are_accepted(tmp_path):
+    """`report --years abc` suggests a range or a list; both are then accepted by the view
+    filter (a list means those years) and a year the tables lack is named."""
+    from tradeviz.analysis.dataset import Dataset
+    from tradeviz.analysis.filters import FilterError
+    from tradeviz.cli.options import YEAR_FILTER
+    from tradeviz.schema import FLOWS_FIELDS, conform
+
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "report", "--years", "abc"])
+    assert res.exit_code == 2 and "a list like 2019,2021" in res.output
+    assert YEAR_FILTER.convert("2019, 2021", None, None) == "2019,2021"
+    assert YEAR_FILTER.convert("2015-2017,2020", None, None) == "2015-2017,2020"
+    row = {"source": "comtrade", "freq": "A", "reporter": "CHN", "partner": "KAZ"}
+    flows = conform(
+        pd.DataFrame(
+            [
+                {**row, "year": y, "flow": "export", "hs_code": "TOTAL", "value_usd": 1.0}
+                for y in range(2018, 2023)
+            ]
+        ),
+        FLOWS_FIELDS,
+    )
+    ds = Dataset.from_frames(flows)
+    assert ds.filter(years=YEAR_FILTER.convert("2019,2021", None, None)).years == (2019, 2021)
+    assert ds.filter(years=YEAR_FILTER.convert("2010-2019", None, None)).years == (2018, 2019)
+    with pytest.raises(FilterError, match="no data for years 2017"):
+        ds.filter(years=YEAR_FILTER.convert("2017,2019", None, None))
+
+
+def test_demo_data_dir_that_is_a_file_says_so(tmp_path):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    res = CliRunner().invoke(main, ["demo", "--data-dir", str(afile), "--no-notebooks"])
+    assert res.exit_code == 2
+    assert "is a file" in res.output and "File exists" not in res.output
+    assert afile.read_text() == "mine"
+
+
+def test_demo_without_papermill_names_no_notebooks(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "papermill", None)  # import papermill -> ImportError
+    res = CliRunner().invoke(main, ["demo", "--data-dir", str(tmp_path / "d")])
+    assert res.exit_code == 1
+    line = res.output.strip().splitlines()[-1]
+    assert "pip install 'tradeviz[notebooks]'" in line and "tradeviz demo --no-notebooks" in line
+    assert not (tmp_path / "d" / "raw").exists()  # refused before any work
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted", "unwanted"),
+    [
+        (["fetch", "comtrade", "--reporters", "kazakstan"], "KAZ Kazakhstan", None),
+        (["fetch", "comtrade", "--partners", "Turkey"], "TUR", None),
+        (["report", "--countries", "uzbekistan"], "UZB Uzbekistan", None),
+        (["fetch", "comtrade", "--reporters", "XYZ"], "tradeviz countries", "closest"),
+    ],
+)
+def test_country_suggestions_match_names_as_well_as_codes(args, wanted, unwanted, tmp_path):
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args])
+    assert res.exit_code == 2 and wanted in res.output, res.output
+    assert unwanted is None or unwanted not in res.output  # no suggestions by letters

@@ -102,3 +102,28 @@ def test_shipped_csv_is_what_the_script_builds(corpus, tmp_path):
         (reporters["exit_year"] == "") & reporters["iso_3"].str.fullmatch(r"[A-Z]{3}")
     ]
     assert set(current["iso_3"]) <= set(c.BY_ISO3)  # every reporter Comtrade has today
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("kazakstan", "KAZ"),
+        ("Kazakhstan", "KAZ"),
+        ("kyrgyz", "KGZ"),
+        ("turkiye", "TUR"),
+        ("Türkiye", "TUR"),
+        ("russia", "RUS"),
+        ("korea", "KOR"),
+        ("KAS", "KAZ"),
+        ("kz", "KAZ"),
+    ],
+)
+def test_suggestions_match_names_as_well_as_codes(text, first):
+    assert c.suggest(text)[0] == first
+
+
+def test_suggestions_are_never_codes_that_merely_share_letters():
+    assert c.suggest("XYZ") == []  # once "ZWE, ZMB, ZAF, YEM, UZB"
+    assert c.suggest("kazakstan", among=c.CA_ISO3) == ["KAZ"]
+    assert c.suggest("china", among=c.CA_ISO3) == []  # not among the five
+    assert c.suggest("") == []

@@ -74,6 +74,55 @@ def test_partner_and_growth_sentences_claim_only_what_the_rows_show():
     assert pct(cagr, signed=True) in growth
 
 
+def test_growth_window_is_the_tables_first_year_like_the_growth_table():
+    """Findings, the totals table ('growth a year since 2014') and the trade_growth chart
+    ('CAGR 2014–24') all measure growth from the first year of the tables."""
+    long = _totals(
+        [
+            ("KAZ", 2014, 10e9, 8e9),
+            ("KAZ", 2019, 12e9, 9e9),
+            ("KAZ", 2024, 25e9, 18e9),
+            ("KGZ", 2014, 4e9, 1e9),
+            ("KGZ", 2019, 5e9, 1e9),
+            ("KGZ", 2024, 20e9, 2e9),
+        ]
+    )
+    text = F.fastest_growth_sentence(long)
+    assert text.startswith("Fastest growth 2014–2024: Kyrgyzstan")
+    assert pct((22e9 / 5e9) ** (1 / 10) - 1, signed=True) in text
+    assert F.fastest_growth_sentence(long, window=5).startswith("Fastest growth 2019–2024")
+    areas = pd.DataFrame(
+        {
+            "area": ["energy", "energy", "ict", "ict"],
+            "match": "full",
+            "year": [2014, 2024, 2014, 2024],
+            "value_usd": [1e9, 2e9, 1e9, 4e9],
+        }
+    )
+    assert "2014–2024: ICT goods" in F.fastest_area_sentence(areas)
+
+
+def test_product_sentences_use_labels_never_cut_words():
+    top = pd.DataFrame(
+        {
+            "hs_code": ["640299"],
+            "year": [2024],
+            "value_usd": [5e8],
+            "share": [0.05],
+            "description": [
+                "Footwear; n.e.c. in heading no. 6402, (other than just covering the ankle), "
+                "with outer soles and uppers of rubber or plastics"
+            ],
+            "label": ["Footwear, rubber or plastic soles and uppers"],
+        }
+    )
+    text = F.top_product_sentence(top, "KGZ", "export")
+    assert "HS 640299 (Footwear, rubber or plastic soles and uppers)" in text
+    no_label = F.top_product_sentence(top.drop(columns="label"), "KGZ", "export")
+    assert "(Footwear; with outer soles and uppers of rubber or plastics)" in no_label
+    assert "n…" not in no_label and "…" not in no_label
+
+
 def test_share_and_mirror_sentences():
     shares = pd.DataFrame(
         {
@@ -85,6 +134,11 @@ def test_share_and_mirror_sentences():
     )
     text = F.share_sentence(shares)
     assert "Kyrgyzstan in 2024: 33%" in text and "124%" in text
+    # 124% is no share: the sentence says it is a mirror gap (China records more trade
+    # with Kyrgyzstan than Kyrgyzstan records with the whole world)
+    assert "more than all of it" in text and "a mirror gap" in text
+    below = shares.assign(share_china_reported=[0.6, None])
+    assert "mirror gap" not in F.share_sentence(below)
     assert F.share_sentence(shares, "TKM") == ""  # Turkmenistan reports no World total
     mirror = pd.DataFrame(
         {

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from tradeviz.cli import main
 from tradeviz.transform.describe import describe
-from tradeviz.vocab import hs
+from tradeviz.vocab import hs, labels
 from tradeviz.vocab.revisions import HS_REVISIONS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,18 +39,104 @@ def test_description_parent_unit_level():
 
 
 def test_short_labels_read_as_products():
-    label = hs.short_label("870323", "H5")
-    assert label.startswith("870323 Vehicles") and len(label) <= 6 + 1 + hs.SHORT_WIDTH
-    assert label.endswith("…")
+    # the issue's example: HS2022 footwear text, cut mid-word before ("…n.e.c. in heading n…")
+    assert hs.short_label("640299", "H6") == "640299 Footwear, rubber or plastic soles and uppers"
     # HS1992-HS2012 fragments get their heading: never a bare "Other"
-    assert hs.short_label("851769", "H3") == "851769 Other (Telephone sets)"
-    assert hs.short_label("090111", "H4") == "090111 Not decaffeinated (Coffee)"
-    assert hs.short_label("270112", "H0") == "270112 Bituminous coal (Coal)"
+    assert hs.short_label("851769", "H3").startswith("851769 Telephone sets")
+    assert hs.short_label("090111", "H4") == "090111 Coffee; not decaffeinated"
+    assert hs.short_label("270112", "H0") == "270112 Coal; bituminous"
+    assert hs.short_label("040229", "H0") == (
+        "040229 Milk and cream; in powder, granules or other solid forms"
+    )  # HS1992 nested subheading 'In powder ... :-- Other' under heading 0402
+    # a heading repeated as its own subheading is said once
+    assert hs.short_label("260300", "H0") == "260300 Copper ores and concentrates"
     assert hs.description("090111", "H4") == "Not decaffeinated"  # Comtrade's own text
     assert hs.short_label("123456", "H5") == "123456"  # unknown: the bare code
     assert hs.short_label("851771") == hs.short_label("851771", "H6")
     got = hs.short_labels(pd.Series(["H3", "H6", None]), pd.Series(["851712", "851713", "x"]))
     assert got.tolist() == [hs.short_label("851712", "H3"), hs.short_label("851713", "H6"), "x"]
+    assert hs.labels_of(pd.Series(["H6"]), pd.Series(["851713"])).tolist() == ["Smartphones"]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", str(text).lower())
+
+
+def test_every_hs6_of_every_revision_has_a_label_of_whole_words():
+    """Every HS6 of H0-H6 has a label of 1-60 characters, and every word in it is a whole
+    word of the code's own text or its heading's (no 'n…', no 'Of Ca…'): checked against
+    the descriptions, not against the rules that made the labels."""
+    c = hs.codes()
+    six = c[c["level"] == 6]
+    assert set(six["rev"]) == set(HS_REVISIONS)
+    length = six["label"].str.len()
+    assert six["label"].notna().all() and length.between(1, labels.LABEL_WIDTH).all()
+    text = dict(zip(zip(c["rev"], c["code"], strict=True), c["description"], strict=True))
+    overridden = set(zip(labels.overrides()["rev"], labels.overrides()["code"], strict=True))
+    bad = []
+    for rev, code, parent, label in zip(
+        six["rev"], six["code"], six["parent"], six["label"], strict=True
+    ):
+        if (rev, code) in overridden:
+            continue
+        source = set(_words(text[(rev, code)] + " " + text.get((rev, parent), "")))
+        if any(w not in source for w in _words(label)):
+            bad.append((rev, code, label))
+    assert not bad, bad[:10]
+    # boilerplate never reaches a label
+    for junk in (r"n\.e\.c\. in heading", "in item no", r"\[", r"; other(?:$|[,;])"):
+        assert not six["label"].str.lower().str.contains(junk).any(), junk
+    assert not six["label"].str.fullmatch(r"(?i)others?").any()
+
+
+def test_label_rules_on_hand_worked_texts():
+    shorten = labels.shorten
+    # boilerplate and parentheses dropped, the '; ' after the head kept
+    assert (
+        shorten(
+            "Footwear; n.e.c. in heading no. 6402, (other than just covering the ankle), with "
+            "outer soles and uppers of rubber or plastics"
+        )
+        == "Footwear; with outer soles and uppers of rubber or plastics"
+    )
+    # an exclusion takes its list with it
+    assert shorten(
+        "Fish; frozen, hake (Merluccius spp., Urophycis spp.), excluding fillets, fish meat "
+        "of 0304, and edible fish offal of subheadings 0303.91 to 0303.99"
+    ).startswith("Fish; frozen, hake")
+    # head and last clause when the leading ones say little
+    assert shorten("Copper; refined, unwrought, cathodes and sections of cathodes") == (
+        "Copper; refined, cathodes and sections of cathodes"
+    )
+    # a fragment under its heading; 'Other' alone is the heading
+    assert shorten("Natural gas", "Petroleum gases and other gaseous hydrocarbons") == (
+        "Petroleum gases and other gaseous hydrocarbons; natural gas"
+    )
+    assert shorten("Other", "Motorcycles") == "Motorcycles"
+    assert shorten("Vehicles; other") == "Vehicles"
+    # a text cut in the source ('... of articles of') loses its dangling word
+    assert shorten("Parts, trimmings and accessories of articles of") == (
+        "Parts, trimmings and accessories of articles"
+    )
+    # only a single clause longer than the width is cut, at a word, with one ellipsis
+    long = "Railway or tramway track fixtures and fittings mechanical signalling safety equipment"
+    got = shorten(long)
+    assert got.endswith("…") and len(got) <= labels.LABEL_WIDTH
+    assert long.startswith(got.removesuffix("…")) and long[len(got) - 1] == " "
+
+
+def test_label_overrides_are_cited_exist_and_are_applied():
+    ov = labels.overrides()
+    assert len(ov) >= 30 and ov["source"].str.len().gt(10).all()
+    assert ov["label"].str.len().le(labels.LABEL_WIDTH).all()
+    c = hs.codes().set_index(["rev", "code"])
+    for rev, code, label in zip(ov["rev"], ov["code"], ov["label"], strict=True):
+        assert hs.exists(code, rev), (rev, code)
+        assert c.loc[(rev, code), "label"] == label
+    # the focus areas' key goods read as goods in every revision they exist in
+    assert {c.loc[(r, "271121"), "label"] for r in HS_REVISIONS} == {
+        "Natural gas, gaseous state (pipeline gas)"
+    }
 
 
 def test_bec_class_and_sna_end_use():

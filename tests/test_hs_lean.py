@@ -14,13 +14,13 @@ def _lean_descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
 
 
 def test_shipped_texts_are_derived_by_readable_texts():
-    """codes.parquet carries readable/short precomputed: they must equal what the function
+    """codes.parquet carries readable/label precomputed: they must equal what the function
     gives on the shipped descriptions (a stale file fails here, and in the script's
     reproduction test)."""
     c = hs.codes()
-    readable, short = hs.readable_texts(c)
+    readable, label = hs.readable_texts(c)
     assert list(readable) == list(c["readable"])
-    assert list(short) == list(c["short"])
+    assert list(label) == list(c["label"])
     coffee = c[(c["rev"] == "H3") & (c["code"] == "090112")].iloc[0]
     assert coffee["readable"] == "Coffee: Decaffeinated"  # not roasted, a fragment in HS2007
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tradeviz.analysis.arguments import FilterError
 from tradeviz.analysis.partners import (
     PartnersError,
     china_first_year,
@@ -170,6 +171,23 @@ def test_bad_arguments_name_the_fix(flows):
         partners(flows, "KAZ", side="both")
     with pytest.raises(PartnersError, match="ISO3"):
         partners(flows, "Kazakhstan")
+    with pytest.raises(PartnersError, match=r"^years='abc': not a year"):
+        partners(flows, "KAZ", years="abc")
+    with pytest.raises(FilterError, match=r"^flow='totl': not known; use one of export"):
+        headline_shares(partners(flows, "KAZ"), flow="totl")
+
+
+def test_years_take_every_form_of_the_api_contract(flows):
+    """Issue 21: a year as int or str, a span, or a list meaning exactly those years."""
+    every = partners(flows, "KAZ")
+    held = sorted(set(every["year"]))
+    assert len(held) >= 2
+    first, last = held[0], held[-1]
+    assert set(partners(flows, "KAZ", years=last)["year"]) == {last}
+    assert set(partners(flows, "KAZ", years=str(last))["year"]) == {last}
+    assert set(partners(flows, "KAZ", years=[first, last])["year"]) == {first, last}
+    span = set(partners(flows, "KAZ", years=f"{first}-{last}")["year"])
+    assert span == set(held)
 
 
 def test_china_and_world_rows_alone_claim_no_rank():
@@ -276,3 +294,20 @@ def test_report_section_names_the_basis(flows):
     only_default = flows[flows.partner.isin(["CHN", "WLD"]) & (flows.reporter == "KAZ")]
     empty = partners_section(Dataset.from_frames(only_default), "KAZ")
     assert empty.raw.empty and "--plan partners" in empty.empty
+
+
+@pytest.mark.parametrize("side", ["reported", "mirror", "best"])
+def test_every_column_has_its_dictionary_dtype_for_every_side_and_country(flows, side):
+    """Issue 23 item 13: TKM "best" (no own reports: the reported side is empty) gave
+    value_usd and share as object dtype while KAZ's were float."""
+    from tradeviz.schema import PARTNERS_FIELDS
+
+    for country in ("KAZ", "KGZ", "TJK", "TKM", "UZB"):
+        for years in (None, [2023], [1990]):  # 1990: no rows at all
+            t = partners(flows, country, years=years, side=side)
+            assert list(t.columns) == [f.name for f in PARTNERS_FIELDS]
+            got = {f.name: str(t[f.name].dtype) for f in PARTNERS_FIELDS}
+            assert got == {f.name: f.dtype for f in PARTNERS_FIELDS}, (country, side, years)
+    tkm = partners(flows, "TKM", side="best")
+    assert not tkm.empty and (tkm["value_usd"] > 0).all()
+    assert tkm.loc[tkm.kind == "world", "share"].eq(1.0).all()

@@ -155,8 +155,8 @@ def test_total_groups_are_packed_exactly_and_never_capped():
     assert sum(sizes) == 34 and max(sizes) == 29 // 8
 
 
-def test_periods_per_call_limit_is_a_setting_off_by_default():
-    assert comtrade.MAX_PERIODS_PER_CALL is None
+def test_periods_per_call_limit_defaults_to_the_live_12():
+    assert comtrade.MAX_PERIODS_PER_CALL == 12 and comtrade.URL_LIMIT == 1900
     history = [(0.0, 10.0)]
     assert sizing.periods_per_call(history, 1, 24, 100_000) == 24  # no limit
     assert sizing.periods_per_call(history, 1, 24, 100_000, limit=12) == 12
@@ -205,8 +205,9 @@ def test_url_length_matches_what_requests_sends():
     q = Query("A", (156,), (398, 417), ("2021", "2020"), ("010121", "854143"))
     params = {**q.params(), "maxRecords": "500"}
     url = "http://127.0.0.1:1/public/v1/preview/C/A/HS"
-    sent = requests.Request("GET", url, params=params).prepare().url
+    sent = requests.Request("GET", f"{url}?{sizing.query_string(params)}").prepare().url
     assert sizing.url_length(url, params) == len(sent)
+    assert "cmdCode=010121,854143" in sent  # commas sent as commas: more codes per URL
 
 
 def test_estimate_is_close_to_the_calls_made(store, fast_client, comtrade_api):

@@ -95,6 +95,7 @@ def test_report_files_and_content(report, demo_data):
 def test_report_rewrites_whole_and_refuses_missing_tables(demo_data, tmp_path):
     report = tmp_path / "report"
     (report / "charts").mkdir(parents=True)
+    (report / ".tradeviz-report").write_text("")  # a previous report: replaced whole
     stray = report / "stray.txt"
     stray.write_text("left over")
     res = CliRunner().invoke(
@@ -188,11 +189,53 @@ def test_report_opens_in_chromium(report, tmp_path):
                     target = Path(unquote(url.path))
                     assert target.is_file(), (name, href)
                     assert out in target.parents, (name, href)
+                # nothing wider than the page: tables wrap their text, hashes included
+                wide = page.evaluate(
+                    "(() => { const m = document.querySelector('main').getBoundingClientRect();"
+                    " return [...document.querySelectorAll('table, img')]"
+                    ".filter(e => e.getBoundingClientRect().right > m.right + 1)"
+                    ".map(e => e.outerHTML.slice(0, 80)); })()"
+                )
+                assert not wide, (name, wide)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 1280, name
+                # the contents list is readable: dark link text, every entry named
+                unreadable = page.evaluate(
+                    "[...document.querySelectorAll('nav.contents a')].filter(a => "
+                    "getComputedStyle(a).color === 'rgb(255, 255, 255)' || !a.innerText.trim())"
+                    ".length"
+                )
+                assert unreadable == 0, name
                 page.screenshot(path=str(shots / f"{Path(name).stem}.png"), full_page=True)
             assert not problems, problems
         finally:
             browser.close()
     assert len(list(shots.glob("*.png"))) == len(PAGES)
+
+
+def test_report_pages_have_contents_and_no_blank_charts(report, demo_data):
+    """Long pages open with a contents list whose links all land on the page; a chart with
+    nothing to draw is a sentence, never an empty image; directions read CHN→KAZ."""
+    import tradeviz
+
+    ds = tradeviz.open(demo_data)
+    for page in ("index.html", "KAZ.html", "TKM.html"):
+        text = (report / page).read_text("utf-8")
+        nav = re.search(r'<nav class="contents".*?</nav>', text, re.S)
+        assert nav, page
+        targets = re.findall(r'href="#([^"]+)"', nav.group(0))
+        assert len(targets) >= 8, page
+        for target in targets:
+            assert f'id="{target}"' in text, (page, target)
+    for iso in ("KAZ", "KGZ", "TJK", "TKM", "UZB"):
+        text = html.unescape((report / f"{iso}.html").read_text("utf-8"))
+        has_ratio = ds.mirror(countries=[iso])["ratio"].notna().any()
+        assert (f'src="charts/{iso}/mirror_gaps.png"' in text) == has_ratio, iso
+        assert ("No chart: one side reports nothing" in text) == (not has_ratio), iso
+        assert f'src="charts/{iso}/total_trade.png"' in text
+        assert "->" not in re.sub(r"<[^>]+>", "", text), iso  # CHN→KAZ, one notation
+        chapters = re.search(r'<section id="chapters">.*?</section>', text, re.S).group(0)
+        if "<table" in chapters:
+            assert f"CHN→{iso}" in chapters or f"{iso}→CHN" in chapters
 
 
 def test_report_pages_have_no_unformatted_numbers(report):

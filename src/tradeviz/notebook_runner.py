@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tradeviz.errors import MissingInputError, TradevizError
+from tradeviz.errors import MissingExtraError, MissingInputError, TradevizError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,28 @@ OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 class NotebookError(TradevizError):
     """A notebook cell raised: names the notebook, the cell and the error."""
+
+
+# What executing and exporting the notebooks imports: the `notebooks` extra.
+NOTEBOOK_MODULES = ("papermill", "nbformat", "nbconvert", "jupyter_client")
+DEMO_SKIP = "`tradeviz demo --no-notebooks` makes the demo without them"
+
+
+def require_notebook_extra(skip: str | None = None) -> None:
+    """MissingExtraError naming the pip command, and `skip` (how to do without notebooks,
+    e.g. DEMO_SKIP) when given, if a module of the `notebooks` extra is missing: checked
+    before any work, not after the tables and charts are made."""
+    import importlib
+
+    for module in NOTEBOOK_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            also = f"; or {skip}" if skip else ""
+            raise MissingExtraError(
+                f"executing the notebooks needs {module}, which is not installed; install it "
+                f"with: pip install 'tradeviz[notebooks]'{also}"
+            ) from exc
 
 
 def notebooks_dir() -> Path:
@@ -60,6 +82,7 @@ def run_notebooks(
 ) -> list[Path]:
     """Run every notebook in `source` against `data_dir`; write executed .ipynb and .html
     (code hidden unless `with_code`). Returns the files written, in order."""
+    require_notebook_extra()
     import nbformat
     import papermill as pm
 

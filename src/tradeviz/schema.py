@@ -116,8 +116,8 @@ FLOWS_FIELDS: tuple[Field, ...] = (
         "subheading texts that are fragments ('Other', 'Not decaffeinated') get their "
         "heading's first clause ('Coffee: Not decaffeinated'); for a code missing "
         "from that revision's list, the API's cmdDesc when the row has it. Charts and "
-        "tables label products with `tradeviz.vocab.hs.short_label` (code + trimmed "
-        "description).",
+        "tables label products with `tradeviz.vocab.hs.short_label` (code + a label of "
+        "at most 60 characters, never cut mid-word).",
         "",
         "package HS reference (Comtrade H0-H6 lists); Comtrade `cmdDesc`",
         nullable=True,
@@ -758,6 +758,14 @@ SHARES_FIELDS: tuple[Field, ...] = (
         "where China reports more).",
     ),
 )
+_LABEL = Field(
+    "label",
+    "str",
+    "The description shortened for charts and tables: at most 60 characters, never cut "
+    "mid-word (boilerplate dropped, or a cited override).",
+    "",
+    "vocab.labels",
+)
 TOP_PRODUCTS_FIELDS: tuple[Field, ...] = (
     _REPORTER,
     _ISO,
@@ -769,10 +777,12 @@ TOP_PRODUCTS_FIELDS: tuple[Field, ...] = (
     Field(
         "description",
         "str",
-        "Short description from the HS reference (vocab.hs); empty when the code is not in it.",
+        "Full description from the HS reference (vocab.hs, a fragment with its heading); "
+        "the flows' own text when the code is not in it, else empty.",
         "",
-        "vocab.hs.short_label",
+        "vocab.hs.descriptions",
     ),
+    _LABEL,
     Field(
         "areas",
         "str",
@@ -933,6 +943,7 @@ MIRROR_CHAPTERS_FIELDS: tuple[Field, ...] = (
     Field("rank", "int64", "1 = largest absolute gap in the direction.", "", "derived"),
     Field("chapter", "str", "HS chapter (2 digits).", "", "mirror.hs_code"),
     Field("description", "str", "Chapter description (HS reference).", "", "vocab.hs"),
+    _LABEL,
     *_SIDES,
     _usd(
         "gap_usd",

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 
 from tradeviz import config
-from tradeviz.analysis.filters import (
-    ALL_ISO3,
-    FilterError,
-    check_areas,
-    check_countries,
-    check_country,
+from tradeviz.analysis.arguments import (
+    check_arguments,
+    check_year,
     check_years,
+    describe_years,
+    fail,
 )
+from tradeviz.analysis.readable import with_labels
 from tradeviz.analysis.totals import pair_totals
 from tradeviz.errors import TradevizError
 from tradeviz.schema import FLOWS_KEY
@@ -100,9 +100,14 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> tuple[Path, str]:
 def open_dataset(data_dir: str | Path | None = None) -> Dataset:
     """The processed tables in `data_dir` (see resolve_data_dir) as a Dataset; a clear
     error naming the directory and the command to run when they are missing."""
+    from tradeviz.store.processed import check_tables, current_dir
+
     path, origin = resolve_data_dir(data_dir)
     processed = path / "processed"
-    missing = [n for n in TABLE_NAMES if not (processed / f"{n}.parquet").is_file()]
+    # Resolved once, before anything is looked at: a build that switches the processed/
+    # generation meanwhile cannot mix two builds' tables (or checks) in one Dataset.
+    generation = current_dir(path)
+    missing = [n for n in TABLE_NAMES if not (generation / f"{n}.parquet").is_file()]
     if missing:
         raise TablesMissingError(
             f"no processed tables in {processed} ({', '.join(m + '.parquet' for m in missing)}"
@@ -110,9 +115,8 @@ def open_dataset(data_dir: str | Path | None = None) -> Dataset:
             " or `tradeviz demo` for synthetic demo tables; or point --data-dir (data_dir= "
             "in Python) or TRADEVIZ_DATA_DIR at a directory holding processed/"
         )
-    # Resolved once: a build that switches the processed/ generation meanwhile cannot mix
-    # two builds' tables in one Dataset.
-    return Dataset(processed=processed.resolve(), origin=origin, data_dir=path)
+    check_tables(generation, TABLE_NAMES)  # truncated or mistyped: one line, not a traceback
+    return Dataset(processed=generation, origin=origin, data_dir=path)
 
 
 def _data_dir_of(processed: Path | None) -> Path | None:
@@ -154,7 +158,7 @@ class Dataset:
         processed: Path | None = None,
         origin: str = "",
         frames: _Frames | None = None,
-        years: tuple[int, int] | None = None,
+        years: tuple[int, ...] | None = None,
         countries: list[str] | None = None,
         data_dir: Path | None = None,
     ):
@@ -162,7 +166,7 @@ class Dataset:
         self.processed = processed  # the build generation the tables were read from
         self.data_dir = data_dir or _data_dir_of(processed)  # holds raw/ and processed/
         self.origin = origin
-        self.years = years
+        self.years = tuple(sorted(years)) if years else None  # the view's years, exactly
         self.countries = countries
 
     @classmethod
@@ -193,18 +197,26 @@ class Dataset:
 
     # ------------------------------------------------------------------ views and metadata
     def filter(self, years=None, countries=None) -> Dataset:
-        """The same tables restricted to a year range (e.g. (2018, 2024) or "2018-2024")
-        and to some Central Asian countries (ISO3, any case). China and World rows stay, as
-        every view needs them. Bad values raise FilterError naming the valid ones."""
-        span = check_years(years, self.available_years()) if years is not None else self.years
-        picked = check_countries(countries) if countries is not None else self.countries
-        return Dataset(self.processed, self.origin, self._frames, span, picked, self.data_dir)
+        """The same tables restricted to some years (2023, "2018-2024", [2019, 2021, 2023]:
+        a list means exactly those years) and to some Central Asian countries (ISO3, any
+        case). China and World rows stay, as every view needs them. Bad values raise
+        FilterError naming the valid ones (see tradeviz.analysis.arguments)."""
+        a = check_arguments(self.available_years, years=years, countries=countries)
+        picked_years = a.years if years is not None else self.years
+        picked = a.countries if countries is not None else self.countries
+        return Dataset(
+            self.processed, self.origin, self._frames, picked_years, picked, self.data_dir
+        )
 
     @property
     def filters(self) -> dict:
+        """The view's filters: years as [first, last] when they run unbroken, else as text
+        ("2019, 2021, 2023"); countries as a list."""
         out: dict = {}
         if self.years:
-            out["years"] = list(self.years)
+            unbroken = len(self.years) == self.years[-1] - self.years[0] + 1
+            first_last = [self.years[0], self.years[-1]]
+            out["years"] = first_last if unbroken else describe_years(self.years)
         if self.countries:
             out["countries"] = list(self.countries)
         return out
@@ -243,8 +255,13 @@ class Dataset:
         }
 
     def available_years(self) -> list[int]:
-        flows = self._frames.table("flows")
-        return sorted(int(y) for y in flows["year"].unique()) if len(flows) else []
+        """The years this view's flows hold (any source and frequency)."""
+        return list(self._held_years)
+
+    @cached_property
+    def _held_years(self) -> tuple[int, ...]:
+        flows = self.flows
+        return tuple(sorted(int(y) for y in flows["year"].unique())) if len(flows) else ()
 
     def _cut(self, df: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
         mask = pd.Series(True, index=df.index)
@@ -252,7 +269,7 @@ class Dataset:
             keep = set(self.countries) | {CHINA.iso3, WORLD_ISO3}
             mask &= df[a].isin(keep) & df[b].isin(keep)
         if self.years:
-            mask &= df["year"].between(*self.years)
+            mask &= df["year"].isin(self.years)
         return df if mask.all() else df[mask]
 
     @cached_property
@@ -267,15 +284,16 @@ class Dataset:
     def focus(self) -> pd.DataFrame:
         return self._cut(self._frames.table("focus"), "reporter", "partner")
 
-    def _ca(self, countries=None) -> list[str]:
-        """Central Asian countries asked for, within this view's countries."""
-        picked = check_countries(countries) or list(CA_ISO3)
+    def _ca(self, countries: list[str] | None = None) -> list[str]:
+        """Central Asian countries asked for (already checked), within the view's."""
+        picked = countries or list(CA_ISO3)
         if self.countries:
             picked = [c for c in picked if c in self.countries]
         return picked
 
-    def _span(self, years) -> tuple[int, int] | None:
-        return check_years(years, self.available_years()) if years is not None else None
+    def _check(self, optional=(), **given):
+        """The method's arguments through the one shared checker (analysis.arguments)."""
+        return check_arguments(self.available_years, optional, **given)
 
     # ------------------------------------------------------------------------------ totals
     def totals(
@@ -285,16 +303,10 @@ class Dataset:
         reports them. reporter CHN: partners default to the five, plus a CA5 row (the five
         together) for periods where all five have both flows. freq A: Comtrade annual;
         freq M: Comtrade monthly where fetched for the pair, else IMF IMTS (in `source`)."""
-        rep = check_country(reporter)
-        if freq not in ("A", "M"):
-            raise FilterError(f"freq {freq!r} not supported; use A (annual) or M (monthly)")
+        a = self._check(reporter=reporter, partners=partners, years=years, freq=freq)
+        rep, freq, partners = a.reporter, a.freq, a.partners
         if partners is None:
             partners = self._ca() if rep == CHINA.iso3 else [CHINA.iso3, WORLD_ISO3]
-        else:
-            partners = [
-                check_country(p, (*ALL_ISO3, WORLD_ISO3))
-                for p in (partners.split(",") if isinstance(partners, str) else partners)
-            ]
         f = self.flows
         f = f[
             (f["freq"] == freq)
@@ -303,9 +315,8 @@ class Dataset:
             & f["flow"].isin(TRADE_FLOWS)
         ]
         f = _one_source(f, freq)
-        span = self._span(years)
-        if span:
-            f = f[f["year"].between(*span)]
+        if a.years:
+            f = f[f["year"].isin(a.years)]
         out = _wide_totals(f)
         if rep == CHINA.iso3 and set(CA_ISO3) <= set(partners):
             out = pd.concat([out, _ca5_rows(out)], ignore_index=True)
@@ -322,9 +333,15 @@ class Dataset:
         self, of: str = "totals", start: int | None = None, end: int | None = None, **kwargs
     ) -> pd.DataFrame:
         """Year-on-year change and compound annual growth since the window's first year,
-        for `of` = "totals" (exports/imports/total per partner), "areas" (by_area, one row
-        per area, flow and match) or "products" (HS6 rows of one country and flow: pass
-        country= and flow=). kwargs go to the underlying method."""
+        for `of` = "totals" (exports/imports/total per partner, annual), "areas" (by_area,
+        one row per area, flow and match) or "products" (HS6 rows of one country and flow:
+        country= is needed, flow= defaults to export). kwargs go to the underlying method
+        (GROWTH_KWARGS lists which); `start` and `end` bound the window (years)."""
+        a = self._check(of=of, start=start, end=end)
+        of, start, end = a.of, a.start, a.end
+        _check_growth_kwargs(of, kwargs)
+        if start is not None and end is not None and start > end:
+            raise fail("start", start, f"after end={end}", "use a start year before the end")
         if of == "totals":
             t = self.totals(**kwargs)
             t = t[t["month"].isna()] if "month" in t else t
@@ -339,11 +356,9 @@ class Dataset:
         elif of == "areas":
             long = self.by_area(**kwargs).drop(columns=["share", "total_usd"])
             keys = ["reporter", "flow", "area", "match"]
-        elif of == "products":
+        else:  # products
             long = self._product_series(**kwargs)
             keys = ["reporter", "partner", "flow", "hs_code"]
-        else:
-            raise FilterError(f"growth of {of!r} not known; use totals, areas or products")
         if start is not None or end is not None:
             long = long[long["year"].between(start or 0, end or 9999)]
         return growth_table(long, keys)
@@ -354,8 +369,10 @@ class Dataset:
         country's own report (its China row over its World row) and China's report of the
         bilateral trade over the country's World row. Comtrade annual; a country that
         reports no World row has no share."""
+        a = self._check(years=years, countries=countries)
+        years = a.years
         rows = []
-        for iso in self._ca(countries):
+        for iso in self._ca(a.countries):
             own = self.totals(iso, [CHINA.iso3, WORLD_ISO3], years)
             own = own.pivot_table(index="year", columns="partner", values="total_usd")
             china = self.totals(CHINA.iso3, [iso], years).set_index("year")["total_usd"]
@@ -391,19 +408,20 @@ class Dataset:
         (`tradeviz fetch comtrade --plan partners`). See tradeviz.analysis.partners."""
         from tradeviz.analysis.partners import partners
 
-        span = self._span(years) or self.years
-        wanted = range(span[0], span[1] + 1) if span else None
-        return partners(self._frames.table("flows"), check_country(country, CA_ISO3), wanted, side)
+        a = self._check(country=country, years=years, side=side)
+        wanted = a.years or self.years
+        return partners(self._frames.table("flows"), a.country, wanted, a.side)
 
     def china_first_year(self, country: str, sides=("reported", "mirror")) -> pd.DataFrame:
         """The year China became the country's first partner by total trade ("not yet"
         when it is not first in the latest year), one row per side."""
         from tradeviz.analysis.partners import china_first_year
 
+        a = self._check(country=country, sides=sides)
         flows = self._frames.table("flows")
         if self.years:
-            flows = flows[flows["year"].between(*self.years)]
-        return china_first_year(flows, check_country(country, CA_ISO3), sides)
+            flows = flows[flows["year"].isin(self.years)]
+        return china_first_year(flows, a.country, a.sides)
 
     # ------------------------------------------------------------------------ top products
     def top_products(
@@ -419,22 +437,21 @@ class Dataset:
         description, focus areas, value, share of the bilateral total, change on the
         previous year (same code, unless its heading changed between HS revisions),
         quantity and unit value where the unit allows."""
-        iso = check_country(country, CA_ISO3)
-        if flow not in TRADE_FLOWS:
-            raise FilterError(f"flow {flow!r} not known; use export or import")
-        rep = check_country(reporter)
+        a = self._check(country=country, flow=flow, year=year, n=n, reporter=reporter)
+        iso, flow, rep, n = a.country, a.flow, a.reporter, a.n
         partner = iso if rep == CHINA.iso3 else CHINA.iso3
         if rep not in (CHINA.iso3, iso):
-            raise FilterError(f"reporter {reporter!r}: use CHN or {iso}")
+            raise fail("reporter", reporter, "not a side of this trade", f"use CHN or {iso}")
         cells = self._annual()
         cells = cells[
             (cells["reporter"] == rep) & (cells["partner"] == partner) & (cells["flow"] == flow)
         ]
         leaves = leaf_rows(cells)
-        if year is None:
-            year = int(leaves["year"].max()) if len(leaves) else None
-        if year is None or leaves.empty:
-            return pd.DataFrame(columns=TOP_COLUMNS)
+        held = leaves["year"].unique()
+        year = check_year("year", a.year, held, f"{rep}'s {flow} rows with {partner}")
+        if leaves.empty:
+            return with_labels(pd.DataFrame(columns=TOP_COLUMNS))
+        year = int(held.max()) if year is None else year
         now = leaves[leaves["year"] == year]
         prev = leaves[leaves["year"] == year - 1]
         total = float(pair_totals(cells[cells["year"] == year])["value_usd"].sum())
@@ -462,7 +479,7 @@ class Dataset:
         top["areas"] = top["areas"].fillna("")
         top["area"] = top["area"].fillna("other")
         top["year"] = top["year"].astype(int)
-        return top[TOP_COLUMNS].reset_index(drop=True)
+        return with_labels(top[TOP_COLUMNS].reset_index(drop=True))
 
     # ------------------------------------------------------------------------------- areas
     def by_area(
@@ -473,9 +490,11 @@ class Dataset:
         remainder, in its first area covered only partly (match `partial`: the code also
         holds other goods); else in `other` (match `none`). The rows of a year and flow sum
         to its total."""
-        rep = check_country(reporter)
-        picked = check_areas(areas)
-        leaves = self._leaves(rep, partners, years, flow)
+        a = self._check(
+            ("flow",), reporter=reporter, partners=partners, years=years, flow=flow, areas=areas
+        )
+        rep, picked = a.reporter, a.areas
+        leaves = self._leaves(rep, a.partners, a.years, a.flow)
         if leaves.empty:
             return pd.DataFrame(columns=AREA_COLUMNS)
         tagged = leaves.merge(self._exclusive_area(), on=list(FLOWS_KEY), how="left")
@@ -506,23 +525,21 @@ class Dataset:
         """One focus area's trade per year, split by `by` (partner or subarea) and by match
         (full / partial), every row the area tags (a product in two areas counts in both):
         the view of one area, not a partition of the total. `codes` narrows to HS codes."""
-        key = check_areas([area])[0]
-        if by not in ("partner", "subarea"):
-            raise FilterError(f"by={by!r}: use partner or subarea")
+        a = self._check(area=area, flow=flow, by=by, reporter=reporter, years=years, codes=codes)
+        key, flow, by = a.area, a.flow, a.by
         f = self.focus
         f = f[
             (f["source"] == "comtrade")
             & (f["freq"] == "A")
             & (f["area"] == key)
-            & (f["reporter"] == check_country(reporter))
+            & (f["reporter"] == a.reporter)
             & (f["flow"] == flow)
         ]
-        f = f[f["partner"].isin(self._ca())] if reporter == CHINA.iso3 else f
-        if codes:
-            f = f[f["hs_code"].isin(codes)]
-        span = self._span(years)
-        if span:
-            f = f[f["year"].between(*span)]
+        f = f[f["partner"].isin(self._ca())] if a.reporter == CHINA.iso3 else f
+        if a.codes:
+            f = f[f["hs_code"].astype(str).str.startswith(tuple(a.codes))]
+        if a.years:
+            f = f[f["year"].isin(a.years)]
         cols = ["area", "flow", "year", "by", "group", "match", "value_usd"]
         if f.empty:
             return pd.DataFrame(columns=cols)
@@ -536,7 +553,9 @@ class Dataset:
         """The latest `months` months of each partner's exports, imports and total (CA5 too
         when all five are shown), ending at the latest month in the data; Comtrade monthly
         where fetched, else IMF IMTS (named in `source`)."""
-        t = self.totals(reporter, partners, freq="M")
+        a = self._check(reporter=reporter, partners=partners, months=months)
+        months = a.months
+        t = self.totals(a.reporter, a.partners, freq="M")
         if t.empty:
             return pd.DataFrame(columns=MONTHLY_COLUMNS)
         t = t.assign(
@@ -550,7 +569,8 @@ class Dataset:
     def year_to_date(self, reporter: str = "CHN", partners=None) -> pd.DataFrame:
         """Latest year to date against the same months of the previous year, per partner
         and measure (exports, imports, total), from the monthly series."""
-        t = self.totals(reporter, partners, freq="M")
+        a = self._check(reporter=reporter, partners=partners)
+        t = self.totals(a.reporter, a.partners, freq="M")
         if t.empty:
             return pd.DataFrame(columns=YTD_COLUMNS)
         year = int(t["year"].max())
@@ -585,7 +605,7 @@ class Dataset:
         ).reset_index()
         out["change"] = out["ytd_usd"] / out["prev_ytd_usd"].where(out["prev_ytd_usd"] > 0) - 1
         out = out.assign(
-            reporter=check_country(reporter),
+            reporter=a.reporter,
             year=year,
             months=last,
             period=f"{year}-01 to {year}-{last:02d}",
@@ -598,7 +618,7 @@ class Dataset:
         """China-reported annual trade per country and flow from both sources: UN Comtrade
         annual beside IMF IMTS monthly summed (years with all twelve months only), and the
         difference IMF / Comtrade - 1."""
-        span = self._span(years)
+        years = self._check(years=years).years
         ct = self.totals(years=years)
         ct = (
             ct[ct["partner"].isin(self._ca())]
@@ -619,8 +639,8 @@ class Dataset:
             & f["partner"].isin(self._ca())
             & f["flow"].isin(TRADE_FLOWS)
         ]
-        if span:
-            f = f[f["year"].between(*span)]
+        if years:
+            f = f[f["year"].isin(years)]
         cols = ["country", "flow", "year", "comtrade_usd", "imf_usd", "difference"]
         if f.empty or ct.empty:
             return pd.DataFrame(columns=cols)
@@ -643,7 +663,8 @@ class Dataset:
         exporter) and ratio (importer / exporter). A side that reports nothing for the
         direction and year leaves gap and ratio empty. Headings listed as
         `unmatched_revision` are left out of both sides."""
-        m = self._mirror_rows(freq, countries, years)
+        a = self._check(freq=freq, countries=countries, years=years)
+        m = self._mirror_rows(a.freq, a.countries, a.years)
         if m.empty:
             return pd.DataFrame(columns=MIRROR_COLUMNS)
         g = m.groupby(["direction", "exporter", "importer", "year"], as_index=False)[
@@ -666,21 +687,23 @@ class Dataset:
         the latest year both sides report): per chapter the two sides, gap, its share of
         the direction's gap, ranked by absolute gap; directions where one side reports
         nothing are left out."""
-        m = self._mirror_rows(freq, countries, None)
-        if m.empty:
-            return pd.DataFrame(columns=CHAPTER_COLUMNS)
+        a = self._check(year=year, n=n, countries=countries, freq=freq)
+        n = a.n
+        m = self._mirror_rows(a.freq, a.countries, None)
         both = (
             m.groupby(["direction", "year"])[["exporter_fob_usd", "importer_cif_usd"]].transform(
                 "count"
             )
             > 0
         )  # each side reported something in the direction-year
-        m = m[both.all(axis=1)]
-        if year is None:
-            year = int(m["year"].max()) if len(m) else None
+        m = m[both.all(axis=1)] if len(m) else m
+        year = check_year("year", a.year, m["year"].unique(), "the mirror rows both sides report")
+        if m.empty:
+            return with_labels(pd.DataFrame(columns=CHAPTER_COLUMNS), "chapter", LATEST_REV)
+        year = int(m["year"].max()) if year is None else year
         m = m[m["year"] == year]
         if m.empty:
-            return pd.DataFrame(columns=CHAPTER_COLUMNS)
+            return with_labels(pd.DataFrame(columns=CHAPTER_COLUMNS), "chapter", LATEST_REV)
         m = m.assign(
             chapter=m["hs_code"].astype(str).str[:2],
             exporter_fob_usd=m["exporter_fob_usd"].fillna(0.0),
@@ -700,30 +723,27 @@ class Dataset:
         g["country"] = np.where(g["exporter"] == CHINA.iso3, g["importer"], g["exporter"])
         g["description"] = [hs_description(c, LATEST_REV) for c in g["chapter"]]
         g["year"] = g["year"].astype(int)
-        return g[CHAPTER_COLUMNS].reset_index(drop=True)
+        return with_labels(g[CHAPTER_COLUMNS].reset_index(drop=True), "chapter", LATEST_REV)
 
     # ------------------------------------------------------------------------------ helpers
     def _annual(self) -> pd.DataFrame:
         f = self.flows
         return f[(f["source"] == "comtrade") & (f["freq"] == "A")]
 
-    def _leaves(self, rep: str, partners, years, flow: str | None) -> pd.DataFrame:
+    def _leaves(
+        self, rep: str, partners: list[str] | None, years: tuple[int, ...] | None, flow
+    ) -> pd.DataFrame:
+        """HS leaf rows of `rep`'s annual trade (arguments already checked)."""
         f = self._annual()
         if partners is None:
             partners = self._ca() if rep == CHINA.iso3 else [CHINA.iso3]
-        else:
-            partners = [
-                check_country(p)
-                for p in (partners.split(",") if isinstance(partners, str) else partners)
-            ]
         f = f[
             (f["reporter"] == rep)
             & f["partner"].isin(partners)
             & f["flow"].isin([flow] if flow else TRADE_FLOWS)
         ]
-        span = self._span(years)
-        if span:
-            f = f[f["year"].between(*span)]
+        if years:
+            f = f[f["year"].isin(years)]
         return leaf_rows(f)
 
     def _exclusive_area(self) -> pd.DataFrame:
@@ -760,18 +780,23 @@ class Dataset:
         reporter: str = "CHN",
         codes: list[str] | None = None,
     ) -> pd.DataFrame:
-        iso = check_country(country, CA_ISO3)
-        rep = check_country(reporter)
+        a = self._check(country=country, flow=flow, reporter=reporter, codes=codes)
+        iso, rep = a.country, a.reporter
         partner = iso if rep == CHINA.iso3 else CHINA.iso3
-        leaves = self._leaves(rep, [partner], None, flow)
-        if codes:
-            leaves = leaves[leaves["hs_code"].isin(codes)]
+        if rep not in (CHINA.iso3, iso):
+            raise fail("reporter", reporter, "not a side of this trade", f"use CHN or {iso}")
+        leaves = self._leaves(rep, [partner], None, a.flow)
+        if a.codes:
+            leaves = leaves[leaves["hs_code"].astype(str).str.startswith(tuple(a.codes))]
         out = leaves.groupby(["reporter", "partner", "flow", "hs_code", "year"], as_index=False)[
             "value_usd"
         ].sum()
         return out
 
-    def _mirror_rows(self, freq: str, countries, years) -> pd.DataFrame:
+    def _mirror_rows(
+        self, freq: str, countries: list[str] | None, years: tuple[int, ...] | None
+    ) -> pd.DataFrame:
+        """Mirror rows of the view (arguments already checked)."""
         m = self.mirror_table
         cas = self._ca(countries)
         m = m[
@@ -779,9 +804,8 @@ class Dataset:
             & (m["status"] != "unmatched_revision")
             & (m["exporter"].isin(cas) | m["importer"].isin(cas))
         ]
-        span = self._span(years)
-        if span:
-            m = m[m["year"].between(*span)]
+        if years:
+            m = m[m["year"].isin(years)]
         return m.assign(
             _matched_fob=m["exporter_fob_usd"].where(m["status"] == "matched", 0.0).fillna(0.0)
         )
@@ -943,6 +967,29 @@ CHAPTER_COLUMNS = [
 ]
 
 
+GROWTH_KWARGS = {
+    "totals": ("reporter", "partners", "years", "freq"),
+    "areas": ("reporter", "partners", "years", "flow", "areas"),
+    "products": ("country", "flow", "reporter", "codes"),
+}
+
+
+def _check_growth_kwargs(of: str, kwargs: dict) -> None:
+    """growth() passes kwargs on: a name the method of `of` does not take, monthly totals
+    (growth is annual) and products without a country are refused in the one error form."""
+    allowed = GROWTH_KWARGS[of]
+    for key, value in kwargs.items():
+        if key not in allowed:
+            use = f"use {', '.join(allowed)}"
+            raise fail(key, value, f"not an argument of growth(of={of!r})", use)
+    if of == "totals" and str(kwargs.get("freq", "A")).strip().upper() == "M":
+        use = "use A (or totals(freq='M') for the months)"
+        raise fail("freq", kwargs["freq"], "growth is year on year", use)
+    if of == "products" and kwargs.get("country") is None:
+        use = f"use one of {', '.join(CA_ISO3)}"
+        raise fail("country", None, "growth of products needs one country", use)
+
+
 def _one_source(f: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Annual: Comtrade. Monthly: per reporter-partner pair, Comtrade where it has monthly
     rows, else IMF."""
@@ -1072,9 +1119,9 @@ def hs_description(code: str, rev: str | None, given: str | None = None) -> str:
     return ""
 
 
-def check_dataset_years(ds: Dataset, years) -> tuple[int, int] | None:
+def check_dataset_years(ds: Dataset, years) -> tuple[int, ...] | None:
     """A year filter checked against what `ds` holds (for the CLI)."""
-    return check_years(years, ds.available_years())
+    return check_years("years", years, ds.available_years())
 
 
 __all__ = [

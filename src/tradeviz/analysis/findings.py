@@ -127,15 +127,16 @@ def largest_partner_sentence(totals: pd.DataFrame) -> str:
     return text + ")."
 
 
-def fastest_growth_sentence(totals: pd.DataFrame, window: int = 5) -> str:
-    """The partner whose trade with China grew fastest (compound annual rate) over the
-    latest `window` years that every partner shown has."""
+def fastest_growth_sentence(totals: pd.DataFrame, window: int | None = None) -> str:
+    """The partner whose trade with China grew fastest (compound annual rate) since the
+    first year of the tables (the base year of `Dataset.growth()`, which the totals table
+    and the trade_growth chart use too), or over the latest `window` years."""
     rows = totals[(totals["partner"] != CA5) & (totals["total_usd"] > 0)]
     years = sorted(rows["year"].unique())
     if len(years) < 2:
         return ""
     last = int(years[-1])
-    first = max(int(years[0]), last - window)
+    first = int(years[0]) if window is None else max(int(years[0]), last - window)
     t = rows.pivot_table(index="partner", columns="year", values="total_usd")
     if first not in t or last not in t:
         return ""
@@ -157,8 +158,7 @@ def top_product_sentence(top: pd.DataFrame, partner: str, flow: str) -> str:
     if top.empty:
         return ""
     row = top.sort_values("value_usd", ascending=False).iloc[0]
-    desc = str(row.get("description") or "").strip()
-    what = f"HS {row['hs_code']}" + (f" ({_short(desc)})" if desc else "")
+    what = _product(row)
     verb = "exported to" if flow == "export" else "imported from"
     text = (
         f"The largest product China {verb} {country_name(partner)} in "
@@ -170,8 +170,9 @@ def top_product_sentence(top: pd.DataFrame, partner: str, flow: str) -> str:
     return text.replace(" in  was", " was") + "."
 
 
-def fastest_area_sentence(areas: pd.DataFrame, window: int = 5) -> str:
-    """The focus area whose value grew fastest over the latest `window` years, from
+def fastest_area_sentence(areas: pd.DataFrame, window: int | None = None) -> str:
+    """The focus area whose value grew fastest since the first year (the window the
+    growth table and charts use; or over the latest `window` years), from
     `Dataset.by_area()`: attributable (match `full`) values only, both flows together,
     areas with a value at both ends only."""
     rows = areas[(areas["match"] == "full") & (areas["area"] != "other")]
@@ -182,7 +183,7 @@ def fastest_area_sentence(areas: pd.DataFrame, window: int = 5) -> str:
     if len(years) < 2:
         return ""
     last = int(years[-1])
-    first = max(int(years[0]), last - window)
+    first = int(years[0]) if window is None else max(int(years[0]), last - window)
     if first not in t:
         return ""
     t = t[[first, last]].dropna()
@@ -226,10 +227,18 @@ def _other_side(row) -> str:
     other = row.get("share_china_reported")
     if other is None or pd.isna(other):
         return ""
-    return (
+    text = (
         f"; China's own figures for that trade come to {pct(other, 0)} of the country's "
         "reported world total"
     )
+    if other > 1:  # not a share: China records more than the country records in all
+        name = country_name(row["country"]) if "country" in row else "the country"
+        text += (
+            f", more than all of it: China records more trade with {name} than {name} "
+            "records with the whole world, a mirror gap between the two customs records "
+            "(see the mirror section), not a share above 100%"
+        )
+    return text
 
 
 def mirror_sentence(mirror: pd.DataFrame, country: str | None = None) -> str:
@@ -282,8 +291,16 @@ def _source_name(key: str) -> str:
     return source_name(key)
 
 
-def _short(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+def _product(row) -> str:
+    """'HS 640299 (Footwear, rubber or plastic soles and uppers)': the product's label
+    (never cut mid-word), else its description shortened by the same rules."""
+    from tradeviz.vocab.labels import shorten  # noqa: PLC0415
+
+    label = row.get("label")
+    if not isinstance(label, str) or not label.strip():
+        desc = str(row.get("description") or "").strip()
+        label = shorten(desc) if desc and desc != "nan" else ""
+    return f"HS {row['hs_code']}" + (f" ({label.strip()})" if label.strip() else "")
 
 
 def area_detail_sentence(detail: pd.DataFrame, what: str, flow: str) -> str:
@@ -378,6 +395,14 @@ def check_sentence(result: pd.DataFrame) -> str:
         text += f"; {counts['FAIL']} are not"
     if counts.get("no data", 0):
         text += f"; {counts['no data']} have no data in the tables"
+    basis = result["basis"] if "basis" in result else pd.Series("independent", result.index)
+    if (basis == "synthetic").all():  # the demo is made from these figures (#21)
+        return (
+            text + ". The tables are SYNTHETIC, calibrated to these figures: this confirms nothing."
+        )
+    confirmed = int(((basis == "independent") & (result["status"] == "pass")).sum())
+    if confirmed < counts.get("pass", 0):  # derived or UN Comtrade's own figures confirm nothing
+        text += f"; {confirmed} of the matches are independent confirmations"
     return text + "."
 
 
@@ -418,8 +443,7 @@ def largest_product_sentence(tops: pd.DataFrame, flow: str) -> str:
     if rows.empty:
         return ""
     row = rows.loc[rows["value_usd"].idxmax()]
-    desc = str(row.get("description") or "").strip()
-    what = f"HS {row['hs_code']}" + (f" ({_short(desc)})" if desc else "")
+    what = _product(row)
     verb = "export to" if flow == "export" else "import from"
     return (
         f"China's largest single {verb} the region in {int(row['year'])}: {what}, "
@@ -440,6 +464,6 @@ def all_top_products(ds, n: int = 1) -> pd.DataFrame:
         pd.concat(frames, ignore_index=True)
         if frames
         else pd.DataFrame(
-            columns=["flow", "value_usd", "country", "year", "hs_code", "description"]
+            columns=["flow", "value_usd", "country", "year", "hs_code", "description", "label"]
         )
     )

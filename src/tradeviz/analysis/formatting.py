@@ -50,6 +50,19 @@ def pct(value: float | None, digits: int = 1, signed: bool = False) -> str:
     return f"{float(value) * 100:{sign},.{digits}f}%"
 
 
+ARROW = "→"
+
+
+def direction(exporter: str, importer: str) -> str:
+    """A direction of trade as every chart, table and sentence writes it: 'CHN→KAZ'."""
+    return f"{exporter}{ARROW}{importer}"
+
+
+def arrow(text: str) -> str:
+    """A stored direction ('CHN->KAZ', the data's ASCII form) as it is shown: 'CHN→KAZ'."""
+    return str(text).replace("->", ARROW) if isinstance(text, str) else text
+
+
 def thousands(value: float | None, digits: int = 0) -> str:
     """12345.6 -> '12,346'; '–' when missing."""
     if _missing(value):

@@ -21,11 +21,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from tradeviz.errors import TradevizError
+from tradeviz.analysis.arguments import FilterError, check_choice, check_years, fail
+from tradeviz.schema import PARTNERS_FIELDS, conform, empty_frame
 from tradeviz.vocab.countries import name as country_name
 from tradeviz.vocab.groups import AGGREGATE_PARTNERS, group_totals, groups
 
-SIDES = ("reported", "mirror", "best")
+SIDES = ("reported", "mirror", "best")  # the same as analysis.arguments.SIDES
 FLOWS = ("export", "import", "total")
 KINDS = ("country", "group", "unallocated", "world")
 UNALLOCATED = "unallocated"
@@ -53,17 +54,24 @@ MIN_PARTNERS = 10
 HEADLINE = ("CHN", "RUS", "EU", "TUR")
 
 
-class PartnersError(TradevizError, ValueError):
-    """Bad arguments to the partners analysis (side, country, years)."""
+class PartnersError(FilterError):
+    """Bad arguments to the partners analysis (side, country): the shared FilterError of
+    analysis.arguments, in its one-line form."""
 
 
-def _check(side: str, country: str) -> str:
-    if side not in SIDES:
-        raise PartnersError(f"side={side!r}: use one of {', '.join(SIDES)}")
-    iso = str(country).strip().upper()
-    if len(iso) != 3 or not iso.isalpha():
-        raise PartnersError(f"country={country!r}: give an ISO3 code such as KAZ")
-    return iso
+def _check(side: str, country: str, years=None) -> tuple[str, str, tuple[int, ...] | None]:
+    """Side and years through the shared checker (years in any form it takes: 2023,
+    "2019-2023", [2019, 2021]); any three-letter code as the country (these functions serve
+    every reporter of the flows table)."""
+    try:
+        side = check_choice("side", side, SIDES)
+        iso = country.strip().upper() if isinstance(country, str) else ""
+        if len(iso) != 3 or not iso.isalpha():
+            raise fail("country", country, "not an ISO3 code", "use an ISO3 code such as KAZ")
+        wanted = check_years("years", years, None)
+    except FilterError as exc:
+        raise PartnersError(str(exc)) from None
+    return side, iso, wanted
 
 
 def _annual(flows: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -160,7 +168,7 @@ def _pick_side(reported: pd.DataFrame, mirror: pd.DataFrame, side: str) -> pd.Da
 def partners(
     flows: pd.DataFrame,
     country: str,
-    years: Iterable[int] | None = None,
+    years: int | str | Iterable[int] | None = None,
     side: str = "best",
     source: str = "comtrade",
 ) -> pd.DataFrame:
@@ -175,15 +183,14 @@ def partners(
     each row comes from; `is_estimate` is true for mirror rows and for values the source
     marks as estimated; `n_partners` counts the partner countries of the year, basis and
     flow (below MIN_PARTNERS the partners plan was not fetched, and ranks mean little)."""
-    iso = _check(side, country)
+    side, iso, wanted = _check(side, country, years)
     reported = reported_values(flows, iso, source)
     mirror = mirror_values(flows, iso, source)
     values = _pick_side(reported, mirror, side)
-    if years is not None:
-        wanted = {int(y) for y in years}
+    if wanted is not None:
         values = values[values["year"].astype(int).isin(wanted)]
     if values.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return empty_frame(PARTNERS_FIELDS)
     values = _with_total(values)
     values["year"] = values["year"].astype(int)
     keys = ["year", "basis", "flow"]
@@ -239,7 +246,9 @@ def partners(
     flow_order = {f: i for i, f in enumerate(FLOWS)}
     out = out.assign(_f=out["flow"].map(flow_order), _k=out["kind"].map(kind_order))
     out = out.sort_values(["year", "_f", "_k", "rank", "partner"], na_position="last")
-    return out[COLUMNS].reset_index(drop=True)
+    # dictionary dtypes in every branch: an empty side (TKM's own reports) made the
+    # concatenated value_usd and share object columns (issue 23 item 13)
+    return conform(out, PARTNERS_FIELDS).reset_index(drop=True)
 
 
 def partner_name(code: str) -> str:
@@ -268,7 +277,7 @@ def china_first_year(
     Years with fewer than MIN_PARTNERS partner countries are left out (China would be
     "first" among the only partners fetched by the default plan).
     `table` (a `partners(...)` result with side "best") can be passed for side "best"."""
-    iso = _check("best", country)
+    iso = _check("best", country)[1]
     rows = []
     for side in sides:
         t = (
@@ -349,7 +358,7 @@ def headline_shares(
     """Per year: shares of the headline partners (China, Russia, the EU, Türkiye) and of
     the rest (everything else, unallocated included), summing to 1; with basis and
     is_estimate of the year. `table` is a `partners(...)` result for one country."""
-    t = table[table["flow"] == flow]
+    t = table[table["flow"] == check_choice("flow", flow, FLOWS)]
     if t.empty:
         return pd.DataFrame(columns=list(HEADLINE_COLUMNS))
     world = t[t["kind"] == "world"].set_index("year")

@@ -8,10 +8,34 @@ from __future__ import annotations
 import pandas as pd
 
 from tradeviz.analysis.findings import country_name
-from tradeviz.analysis.formatting import table
+from tradeviz.analysis.formatting import arrow, table
 from tradeviz.vocab.areas import LABELS as AREA_LABELS
+from tradeviz.vocab.labels import shorten
 
 MATCH_TEXT = {"full": "attributable", "partial": "partial remainder", "none": "–"}
+
+
+def with_labels(frame: pd.DataFrame, code: str = "hs_code", rev: str = "hs_rev") -> pd.DataFrame:
+    """A product frame with `description` the full HS text and `label` (at most LABEL_WIDTH
+    characters, never cut mid-word) right after it, for charts and tables; the CSV and JSON
+    keep both. `rev` names the revision column, or is a revision itself (chapters: H6).
+    A code the HS reference does not know keeps the frame's own text, shortened alike
+    (vocab.labels.LABEL_WIDTH characters at most)."""
+    from tradeviz.vocab import hs  # noqa: PLC0415 (the reference loads on first use)
+
+    out = frame.copy()
+    revs = out[rev] if rev in out else pd.Series(rev, index=out.index)
+    codes = out[code].astype(str)
+    given = out["description"] if "description" in out else pd.Series("", index=out.index)
+    given = given.fillna("").astype(str)
+    full = hs.descriptions(revs, codes).fillna(given)
+    label = hs.labels_of(revs, codes)
+    own = [shorten(t) if t else c for t, c in zip(given, codes, strict=True)]
+    label = label.where(label.notna(), pd.Series(own, index=out.index, dtype=object))
+    out["description"] = full.astype(object).to_numpy()
+    at = list(out.columns).index("description") + 1
+    out.insert(at, "label", label.astype(object).to_numpy())
+    return out
 
 
 def with_growth(totals: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
@@ -108,12 +132,13 @@ def shares(shares: pd.DataFrame, by_country: bool = False) -> pd.DataFrame:
 
 
 def top_products(top: pd.DataFrame) -> pd.DataFrame:
-    """`Dataset.top_products()` for reading: code, description, focus areas, value, share of
-    the flow, change on the year, quantity and unit value."""
+    """`Dataset.top_products()` for reading: code, label (the full description stays in the
+    CSV), focus areas, value, share of the flow, change on the year, quantity and unit value."""
     year = int(top["year"].iloc[0]) if len(top) else ""
+    text = top["label"] if "label" in top else top["description"]
     t = top.assign(
         areas=[area_labels(a) for a in top["areas"]],
-        description=top["description"].replace("", "–"),
+        description=text.fillna("").replace("", "–"),
     )
     return table(
         t[
@@ -137,6 +162,7 @@ def top_products(top: pd.DataFrame) -> pd.DataFrame:
         number_cols=["unit_value_usd"],
         rename={
             "hs_code": "HS code",
+            "description": "product",
             "value_usd": f"value {year}".strip(),
             "share": "share of the flow",
             "change": "change on year",
@@ -266,7 +292,11 @@ def mirror_latest(mirror: pd.DataFrame) -> pd.DataFrame:
 
 
 def mirror_chapters(ch: pd.DataFrame) -> pd.DataFrame:
-    """`Dataset.mirror_chapters()`: the chapters behind each direction's gap."""
+    """`Dataset.mirror_chapters()`: the chapters behind each direction's gap, directions
+    written CHN→KAZ, chapters by their label."""
+    ch = ch.assign(direction=ch["direction"].map(arrow))
+    if "label" in ch:
+        ch = ch.assign(description=ch["label"])
     return table(
         ch[
             [

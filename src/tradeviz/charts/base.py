@@ -86,7 +86,9 @@ def style() -> Iterator[None]:
         yield
 
 
-LEGEND_ROOM = 0.05  # share of the figure height kept for a legend under the panels
+LEGEND_ROOM = 0.5  # inches kept for a legend under the panels (entries of two lines fit)
+EDGE = 0.12  # inches of white between any label and the image edge (matplotlib's: 0.04)
+HANDLE = 4.0  # legend handle length in font sizes: a dashed line shows two dashes
 
 
 def new_figure(
@@ -107,15 +109,17 @@ def new_figure(
     width = int(fig.get_figwidth() * 8.5)
     title = "\n".join(textwrap.wrap(info.title, width)) if len(info.title) > width else info.title
     fig.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
-    lines = 1 + len(info.caption) // 170
-    bottom = 0.02 + 0.025 * lines
+    # the caption wrapped here, between words, short of the right edge (an 8 pt character
+    # is about 1/15 inch wide at most); matplotlib's own wrap runs to the edge
+    text = textwrap.fill(info.caption, int(fig.get_figwidth() * 15), break_long_words=False)
+    lines = text.count("\n") + 1
+    bottom = 0.02 + 0.025 * lines * 6.5 / fig.get_figheight()
     fig.legend_y = bottom  # where legend_under() puts its legend
     if legend_below:
-        bottom += LEGEND_ROOM
-    fig.get_layout_engine().set(rect=(0, bottom, 1, 0.99 - bottom))
-    fig.text(
-        0.01, 0.01, info.caption, fontsize=8, ha="left", va="bottom", color="#444444", wrap=True
-    )
+        bottom += LEGEND_ROOM / fig.get_figheight()
+    # padding (inches) keeps tick labels and titles off the image edge
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 0.99 - bottom), w_pad=EDGE, h_pad=EDGE)
+    fig.text(0.01, 0.01, text, fontsize=8, ha="left", va="bottom", color="#444444")
     return fig, [ax for row in axes for ax in row]
 
 
@@ -130,6 +134,7 @@ def legend_under(fig: Figure, handles: list, labels: list | None = None) -> None
         ncol=len(labels),
         frameon=False,
         fontsize=8.5,
+        handlelength=HANDLE,
     )
 
 
@@ -145,6 +150,13 @@ def usd_scale(max_value: float) -> tuple[float, str]:
     if max_value >= 1e6:
         return 1e6, "USD mn"
     return 1.0, "USD"
+
+
+def panel_scale(values) -> tuple[float, str]:
+    """usd_scale() of one panel's own largest absolute value, so that a small country's
+    panel reads in USD mn (0-125) rather than USD bn (0.000-0.125)."""
+    vals = pd.Series(values, dtype=float).abs().dropna()
+    return usd_scale(float(vals.max()) if len(vals) else 0.0)
 
 
 def fmt_usd(value: float) -> str:
@@ -173,12 +185,18 @@ def caption(
     return (SYNTHETIC_NOTE + text) if synthetic else text
 
 
+def _first_last(years) -> tuple:
+    """A view's years filter: [first, last], or a text of years that do not run unbroken
+    ("2019, 2021"), shown whole."""
+    return (years, years) if isinstance(years, str) else tuple(years)
+
+
 def describe_filters(filters: dict) -> str:
     parts = []
     if filters.get("countries"):
         parts.append("countries " + ", ".join(filters["countries"]))
     if filters.get("years"):
-        a, b = filters["years"]
+        a, b = _first_last(filters["years"])
         parts.append(f"years {a}" + ("" if a == b else f"-{b}"))
     if filters.get("areas"):
         parts.append("areas " + ", ".join(filters["areas"]))
@@ -191,19 +209,37 @@ def title_suffix(filters: dict) -> str:
     if filters.get("countries") and len(filters["countries"]) < len(CA_ISO3):
         parts.append(", ".join(COUNTRY_NAMES[c] for c in filters["countries"]))
     if filters.get("years"):
-        a, b = filters["years"]
+        a, b = _first_last(filters["years"])
         parts.append(str(a) if a == b else f"{a}–{b}")
     return (" — " + ", ".join(parts)) if parts else ""
 
 
-def year_axis(ax: Axes) -> None:
-    """Whole years only on the x axis (never 2020.5)."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=7))
+def year_axis(ax: Axes, room: float = 0.0) -> None:
+    """Whole years only on the x axis (never 2020.5). With `room`, the axis runs that many
+    years past the last data year (space for labels at the lines' ends) while the ticks and
+    the axis line stop at the data."""
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{int(round(x))}"))
+    years = [x for line in ax.get_lines() for x in line.get_xdata() if _is_year(x)]
+    if not room or not years:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=7))
+        return
+    lo, hi = int(min(years)), int(max(years))
+    step = max(1, math.ceil((hi - lo + 1) / 7))
+    ax.set_xticks(range(hi, lo - 1, -step))
+    ax.set_xlim(lo - 0.5, hi + room)
+    ax.spines["bottom"].set_bounds(lo - 0.5, hi + 0.5)
+
+
+def _is_year(x) -> bool:
+    try:
+        return 1900 < float(x) < 2200
+    except (TypeError, ValueError):
+        return False
 
 
 def empty(ax: Axes, message: str) -> None:
-    """Say why a panel is empty."""
+    """Say why a panel is empty (and mark it so, see blank())."""
+    ax.tradeviz_empty = message
     ax.text(
         0.5,
         0.5,
@@ -236,20 +272,46 @@ def hide_unused(axes: list[Axes], used: int) -> list[Axes]:
     return axes[used:]
 
 
+def blank(fig: Figure) -> str:
+    """The reason a figure shows nothing, when every panel that is not switched off is an
+    empty() panel (a page shows this sentence instead of a blank chart); else ''."""
+    shown = [ax for ax in fig.axes if ax.axison or hasattr(ax, "tradeviz_empty")]
+    reasons = [getattr(ax, "tradeviz_empty", None) for ax in shown]
+    if not shown or any(r is None for r in reasons):
+        return ""
+    return " ".join(dict.fromkeys(str(r).replace("\n", " ") for r in reasons))
+
+
+def wrap(text: str, width: int = 30, lines: int = 3) -> str:
+    """`text` on lines of at most `width` characters, broken between words only (a word
+    longer than the line stays whole); more than `lines` lines end in one ellipsis after a
+    whole word. For long labels where space is short."""
+    rows = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    if len(rows) > lines:
+        rows = [*rows[: lines - 1], rows[lines - 1].rstrip(" ,;:") + "…"]
+    return "\n".join(rows)
+
+
+def direct_label(ax: Axes, x, y, text: str, color: str, dy: float = 0.0) -> None:
+    """A line's name written at its last point (beside the legend): no one has to match
+    a dash pattern to read which line is which."""
+    ax.annotate(
+        text,
+        (x, y),
+        xytext=(5, dy),
+        textcoords="offset points",
+        fontsize=7.5,
+        va="center",
+        color=color,
+        annotation_clip=False,
+        in_layout=False,  # inside the room year_axis() keeps: never shrinks the panels
+    )
+
+
 def ylabel_left(ax: Axes, text: str) -> None:
     """The y label on the first column only (panels sharing y need it once per row)."""
     if ax.get_subplotspec().is_first_col():
         ax.set_ylabel(text)
-
-
-def short(text: str, width: int = 28) -> str:
-    """`text` in at most `width` characters, one ellipsis where it was cut (also when it
-    came already cut, e.g. a trimmed HS description)."""
-    cut = text.endswith(("…", "..."))
-    base = text.rstrip(".…").rstrip() if cut else text
-    if len(base) + cut <= width:
-        return base + ("…" if cut else "")
-    return base[: width - 1].rstrip(" ,;(") + "…"
 
 
 # ------------------------------------------------------------------------------- events

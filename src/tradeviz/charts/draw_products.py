@@ -15,12 +15,13 @@ from tradeviz.charts.base import (
     Info,
     draw_events,
     empty,
+    fmt_usd,
     grid_for,
     hide_unused,
     new_figure,
     panels,
-    short,
     usd_scale,
+    wrap,
     year_axis,
 )
 from tradeviz.vocab.areas import AREA_KEYS, COLORS, LABELS
@@ -37,6 +38,7 @@ ICT_COLORS = {
 }
 MINERAL_COLORS = {"Copper": "#b87333", "Uranium": "#4daf4a", "Other critical minerals": "#7f7f7f"}
 DWARF = 3.0  # a bar more than this many times the next one gets a broken axis
+LABEL_LINE = 42  # characters per line of a product label beside its bar
 
 
 def focus_composition(data: pd.DataFrame, info: Info) -> Figure:
@@ -89,8 +91,9 @@ def _area_color(area: str) -> str:
     return PARTIAL_COLOR if area == "partial" else COLORS.get(area, COLORS["other"])
 
 
-def _label(code: str, description: str) -> str:
-    return f"{code} {short(description, 30)}".strip()
+def _label(code: str, label: str) -> str:
+    """'640299 Footwear, rubber or plastic soles and uppers' wrapped between words."""
+    return wrap(f"{code} {label}".strip(), LABEL_LINE, 3)
 
 
 def _barh_broken(
@@ -99,14 +102,16 @@ def _barh_broken(
     values: pd.Series,
     colors: list[str],
     hatches: list[str | None],
-    div: float,
-) -> None:
-    """Horizontal bars; when the largest dwarfs the next one, its bar is cut at the axis
-    end, marked with a break and its value written on it."""
-    vals = (values / div).tolist()
-    ordered = sorted(vals, reverse=True)
+) -> str:
+    """Horizontal bars of USD `values`; when the largest dwarfs the next one, its bar is
+    cut at the axis end, marked with a break and its value written on it. The unit (USD
+    bn or mn) fits the axis as drawn, not the cut bar; returns it."""
+    usd = [float(v) for v in values]
+    ordered = sorted(usd, reverse=True)
     cut = len(ordered) > 1 and ordered[1] > 0 and ordered[0] > DWARF * ordered[1]
-    limit = ordered[1] * 1.6 if cut else (ordered[0] * 1.05 if ordered else 1)
+    div, unit = usd_scale(ordered[1] * 1.6 if cut else (ordered[0] if ordered else 0.0))
+    vals = [v / div for v in usd]
+    limit = vals[usd.index(ordered[1])] * 1.6 if cut else (max(vals) * 1.05 if vals else 1)
     shown = [min(v, limit) for v in vals]
     bars = ax.barh(labels, shown, color=colors, edgecolor="#999999", linewidth=0.4)
     for bar, hatch in zip(bars, hatches, strict=True):
@@ -114,13 +119,13 @@ def _barh_broken(
             bar.set_hatch(hatch)
     ax.set_xlim(0, limit * 1.02)
     if cut:
-        i = vals.index(ordered[0])
+        i = usd.index(ordered[0])
         y = bars[i].get_y() + bars[i].get_height() / 2
         ax.plot([limit * 0.90, limit * 0.93], [y - 0.45, y + 0.45], color="white", lw=3)
         ax.text(
             limit * 0.86,
             y,
-            f"{vals[i]:,.1f} ▶",
+            f"{fmt_usd(ordered[0])} ▶",
             ha="right",
             va="center",
             fontsize=7.5,
@@ -128,24 +133,25 @@ def _barh_broken(
             fontweight="bold",
         )
     ax.invert_yaxis()
+    return unit
 
 
 def top_products(data: pd.DataFrame, info: Info) -> Figure:
     """Per country, its top products as horizontal bars coloured by focus area (hatched
-    when only partly in one); labels are HS code + short description."""
-    nrows, ncols = grid_for(len(info.countries) + 1, 3)
-    fig, axes = new_figure(info, nrows, ncols, figsize=(13, 7.5))
-    div, unit = usd_scale(data["value_usd"].max() if len(data) else 0)
+    when only partly in one); labels are HS code + label (wrapped, never cut mid-word);
+    each panel in its own unit (USD bn or mn)."""
+    nrows, ncols = grid_for(len(info.countries) + 1, 2)
+    fig, axes = new_figure(info, nrows, ncols, figsize=(13, 3.6 * nrows + 1.2))
     for ax, _iso, d in panels(axes, info.countries, data, "country", "no product rows"):
         d = d.sort_values("rank")
-        labels = [_label(c, desc) for c, desc in zip(d["hs_code"], d["description"], strict=True)]
-        _barh_broken(
+        text = d["label"] if "label" in d else d["description"]
+        labels = [_label(c, str(t)) for c, t in zip(d["hs_code"], text, strict=True)]
+        unit = _barh_broken(  # each panel in its own unit
             ax,
             labels,
             d["value_usd"],
             [_area_color(a) for a in d["area"]],
             [PARTIAL_HATCH if a == "partial" else None for a in d["area"]],
-            div,
         )
         ax.set_xlabel(unit)
         ax.tick_params(axis="y", labelsize=7)
@@ -209,7 +215,9 @@ def _stacked(ax: Axes, data: pd.DataFrame, by: str, colors: dict, names: dict | 
     ax.set_ylabel(unit)
     ax.set_ylim(0, float(bottom.max()) * 1.15 if len(bottom) else 1)
     year_axis(ax)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=8.5)
+    ax.legend(  # bars need no long handle: two short columns stay inside the figure
+        loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=8.5, handlelength=2
+    )
 
 
 def energy_minerals(data: pd.DataFrame, info: Info) -> Figure:

@@ -13,6 +13,7 @@ from tradeviz.charts.base import (
     COUNTRY_COLORS,
     COUNTRY_NAMES,
     Info,
+    direct_label,
     draw_events,
     empty,
     event_key,
@@ -28,6 +29,8 @@ from tradeviz.charts.base import (
 )
 
 CA5 = "CA5"
+SINGLE = (11, 5)  # one country's chart: one panel, the page's full width
+CLIP_SHARE = 1.05  # the share axis ends here: above 100 % is a mirror gap, not a share
 
 
 def _with_ca5(info: Info) -> tuple[str, ...]:
@@ -55,8 +58,8 @@ def _legend_or_key(fig: Figure, spare: list, handles: list, labels: list, key: s
     legend_under(fig, handles, labels)
     if text:
         fig.text(
-            0.99,
-            0.99,
+            0.985,
+            0.985,
             "Events: " + text.replace("\n", "; "),
             ha="right",
             va="top",
@@ -76,9 +79,14 @@ def total_trade(data: pd.DataFrame, info: Info) -> Figure:
     """One panel per country (and Central Asia as a whole): exports and imports as lines,
     the balance as bars; the CA5 panel has its own scale."""
     shown = _with_ca5(info)
-    nrows, ncols = grid_for(len(shown) if len(shown) > 2 else len(shown) + 1)
+    nrows, ncols = _grid(shown)
     fig, axes = new_figure(
-        info, nrows, ncols, sharex=True, legend_below=nrows * ncols == len(shown)
+        info,
+        nrows,
+        ncols,
+        figsize=SINGLE if len(shown) == 1 else None,
+        sharex=True,
+        legend_below=nrows * ncols == len(shown),
     )
     div, unit = usd_scale(
         data.loc[data["partner"] != CA5, ["exports_usd", "imports_usd"]].abs().max().max()
@@ -106,8 +114,9 @@ def total_trade(data: pd.DataFrame, info: Info) -> Figure:
             label="China's imports",
         )
         ax.axhline(0, color="#555555", lw=0.6)
+        _end_labels(ax, d, dv, color)
         ax.set_ylabel(un)
-        year_axis(ax)
+        year_axis(ax, room=2.1)
         draw_events(ax, None if iso == CA5 else (iso,), numbers=numbers)
         if iso == CA5:
             ax.set_title(COUNTRY_NAMES[CA5], fontweight="bold")
@@ -119,6 +128,27 @@ def total_trade(data: pd.DataFrame, info: Info) -> Figure:
     spare = hide_unused(axes, len(shown))
     _legend_or_key(fig, spare, handles, [h.get_label() for h in handles], key)
     return fig
+
+
+def _grid(shown: tuple[str, ...]) -> tuple[int, int]:
+    """One full-width panel for one country (its legend under it), else small multiples
+    with a spare panel for the legend when there is room."""
+    if len(shown) == 1:
+        return 1, 1
+    return grid_for(len(shown) if len(shown) > 2 else len(shown) + 1)
+
+
+def _end_labels(ax, d: pd.DataFrame, div: float, color: str) -> None:
+    """'exports' and 'imports' written at the lines' last points, the upper one above."""
+    last = d.dropna(subset=["exports_usd", "imports_usd"]).tail(1)
+    if last.empty:
+        return
+    r = last.iloc[0]
+    span = max(abs(d["exports_usd"]).max(), abs(d["imports_usd"]).max(), 1.0)
+    close = abs(r["exports_usd"] - r["imports_usd"]) < span / 10
+    up = 1.0 if r["exports_usd"] >= r["imports_usd"] else -1.0
+    direct_label(ax, r["year"], r["exports_usd"] / div, "exports", color, 5 * up * close)
+    direct_label(ax, r["year"], r["imports_usd"] / div, "imports", color, -5 * up * close)
 
 
 def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
@@ -149,10 +179,7 @@ def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
                 )
         last = d.iloc[-1]
         cagr = (
-            (
-                f"  ·  CAGR {int(last['base_year'])}–{int(last['year']) % 100:02d}: "
-                f"{last['cagr']:+.1%}"
-            )
+            (f"\nCAGR {int(last['base_year'])}–{int(last['year']) % 100:02d}: {last['cagr']:+.1%}")
             if pd.notna(last["cagr"])
             else ""
         )
@@ -167,45 +194,62 @@ def trade_growth(data: pd.DataFrame, info: Info) -> Figure:
 def china_share(data: pd.DataFrame, info: Info) -> Figure:
     """China's share of each country's trade: the country's own report against China's
     report of the same trade, both over the country's reported World total."""
-    nrows, ncols = grid_for(len(info.countries) + 1)
-    fig, axes = new_figure(info, nrows, ncols, sharex=True, sharey=True)
-    top = data[["share_partner_reported", "share_china_reported"]].max().max() if len(data) else 0.5
-    top = max(0.5, float(top) * 1.15 if pd.notna(top) else 0.5) * 100
-    has = data.dropna(subset=["share_partner_reported", "share_china_reported"], how="all")
+    single = len(info.countries) == 1
+    nrows, ncols = (1, 1) if single else grid_for(len(info.countries) + 1)
+    fig, axes = new_figure(
+        info,
+        nrows,
+        ncols,
+        figsize=SINGLE if single else None,
+        sharex=True,
+        sharey=True,
+        legend_below=single,
+    )
+    cols = ["share_partner_reported", "share_china_reported"]
+    top = data[cols].max().max() if len(data) else 0.5
+    # a share is at most 100 %: a line above it is a mirror gap, clipped and explained
+    top = min(max(0.5, float(top) * 1.15 if pd.notna(top) else 0.5), CLIP_SHARE) * 100
+    has = data.dropna(subset=cols, how="all")
     numbers, key = _numbers(has, info.countries)
     for ax, iso, d in panels(
         axes, info.countries, has, "country", "the country reports no\ntrade with the World"
     ):
         color = COUNTRY_COLORS[iso]
-        ax.plot(
-            d["year"],
-            d["share_partner_reported"] * 100,
-            color=color,
-            marker="o",
-            label="as the country reports it",
-        )
-        ax.plot(
-            d["year"],
-            d["share_china_reported"] * 100,
-            color=color,
-            ls="--",
-            marker="o",
-            label="China's report over the country's World total",
-        )
-        last = d.dropna(subset=["share_partner_reported"]).tail(1)
-        for r in last.itertuples(index=False):
-            ax.annotate(
-                f"{r.share_partner_reported:.0%}",
-                (r.year, r.share_partner_reported * 100),
-                xytext=(4, 0),
-                textcoords="offset points",
-                fontsize=8,
-                va="center",
+        ends = d.dropna(subset=cols).tail(1)
+        # the upper line's label above, the lower one's below, when the two ends are close
+        apart = 0.0 if ends.empty else float(ends[cols[0]].iat[0] - ends[cols[1]].iat[0])
+        for col, ls, name, sign in ((cols[0], "-", "own", 1), (cols[1], "--", "China's", -1)):
+            ax.plot(
+                d["year"],
+                (d[col] * 100).clip(upper=top),
                 color=color,
+                ls=ls,
+                marker="o",
+                label=name,
+            )
+            dy = 0.0 if abs(apart) * 100 > top / 12 else (5.0 if apart * sign >= 0 else -5.0)
+            last = d.dropna(subset=[col]).tail(1)
+            for r in last.itertuples(index=False):
+                v = getattr(r, col)
+                direct_label(ax, r.year, min(v * 100, top), f"{name} {v:.0%}", color, dy)
+        over = d[d[cols[1]] * 100 > top]
+        if len(over):
+            ax.plot(over["year"], [top] * len(over), ls="none", marker="^", color=color)
+            ax.text(
+                0.02,
+                0.9,
+                f"▲ China's report: {over[cols[1]].max():.0%} of the\ncountry's own World "
+                "total, more than\nall its trade: a mirror gap, not a share\n"
+                f"(line clipped at {top:.0f} %)",
+                transform=ax.transAxes,
+                va="top",
+                fontsize=7,
+                color="#444444",
+                in_layout=False,
             )
         ax.set_ylim(0, top)
         ylabel_left(ax, "% of the country's trade")
-        year_axis(ax)
+        year_axis(ax, room=2.2 if single else 3.4)
         draw_events(ax, (iso,), numbers=numbers)
     handles = [
         Line2D(

@@ -28,6 +28,7 @@ from tradeviz.charts.base import (
     grid_for,
     hide_unused,
     new_figure,
+    wrap,
     year_axis,
     ylabel_left,
 )
@@ -133,7 +134,7 @@ def who_trades_draw(data: pd.DataFrame, info: Info) -> Figure:
         if pd.notna(first) and not label.endswith("or earlier"):
             ax.axvline(int(first) - 0.5, color="black", ls="--", lw=1.2)
             ax.annotate(
-                f"China first\nfrom {int(first)}",
+                f"China first\n(single countries)\nfrom {int(first)}",
                 (int(first) - 0.5, 97),
                 xytext=(3, 0),
                 textcoords="offset points",
@@ -145,12 +146,17 @@ def who_trades_draw(data: pd.DataFrame, info: Info) -> Figure:
             if estimate.all()
             else ("partly mirror estimates" if estimate.any() else "own reports")
         )
+        # first among single countries: the EU bar (27 members summed) may be larger
         headline = (
-            f"China first since {label}"
+            f"China first among single countries since {label}"
             if label[0].isdigit()
-            else ("China not yet first" if label == "not yet" else f"China first: {label}")
+            else (
+                "China not yet first among single countries"
+                if label == "not yet"
+                else f"China first among single countries: {label}"
+            )
         )
-        ax.set_title(f"{name}: {headline}\n{basis}", loc="left", fontsize=9.5)
+        ax.set_title(f"{name}\n{wrap(headline, 42)}\n{basis}", loc="left", fontsize=9.5)
         ax.set_ylim(0, 100)
         ylabel_left(ax, "% of total trade")
         year_axis(ax)
@@ -209,7 +215,7 @@ def rank_table_draw(data: pd.DataFrame, info: Info) -> Figure:
         cells = [
             [
                 str(int(r.rank)),
-                str(r.partner_name)[:22] + ("*" if r.is_estimate else ""),
+                wrap(str(r.partner_name), 24, 1) + ("*" if r.is_estimate else ""),
                 f"{r.share:.1%}",
             ]
             for r in d.itertuples(index=False)
@@ -217,7 +223,7 @@ def rank_table_draw(data: pd.DataFrame, info: Info) -> Figure:
         table = ax.table(
             cellText=cells,
             colLabels=["#", "partner", "share"],
-            colWidths=[0.1, 0.65, 0.25],
+            colWidths=[0.09, 0.62, 0.24],  # short of the panel's edge
             loc="upper center",
             cellLoc="left",
         )

@@ -13,7 +13,6 @@ converted value (a list of ints, a list of ISO3 codes, ...), never the raw text.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -34,6 +33,7 @@ class YearList(click.ParamType):
     a reversed range (2024-2015) is an error, not an empty list."""
 
     name = "years"
+    form = "use a range like 2015-2024, a list like 2019,2021, or both (2010,2015-2017)"
 
     def __init__(self, ahead: int = 0, today: Callable[[], date] = date.today):
         self.ahead = ahead
@@ -47,7 +47,7 @@ class YearList(click.ParamType):
             return sorted(int(v) for v in value)
         text = str(value).strip()
         last = self._today().year + self.ahead
-        form = "use a range like 2015-2024, a list like 2019,2021, or both (2010,2015-2017)"
+        form = self.form
         years: set[int] = set()
         for part in _items(text) or [text]:
             m = re.fullmatch(r"(\d{4})\s*(?:-\s*(\d{4}))?", part)
@@ -67,9 +67,10 @@ class YearList(click.ParamType):
 
 
 class YearSpan(YearList):
-    """'2018-2024' or '2020' -> (first, last): a contiguous span, for filters."""
+    """'2018-2024' or '2020' -> (first, last): one contiguous span."""
 
     name = "year span"
+    form = "use a span like 2018-2024, or one year"
 
     def get_metavar(self, param, ctx=None) -> str:
         return "FROM-TO"
@@ -83,6 +84,21 @@ class YearSpan(YearList):
             )
         years = super().convert(value, param, ctx)
         return (years[0], years[-1])
+
+
+class YearFilter(YearList):
+    """'2018-2024', '2019,2021' or a mix -> the same text, checked and without spaces: the
+    view filter of charts, notebooks and report. Kept as text because the Dataset reads a
+    span as "the years of it the tables hold" and a listed year as "this year"
+    (analysis.arguments); a list of ints would make every year of a span compulsory."""
+
+    name = "years"
+
+    def convert(self, value, param, ctx) -> str:
+        if isinstance(value, list | tuple):
+            return ",".join(str(int(v)) for v in value)
+        super().convert(value, param, ctx)  # fails with the forms it takes
+        return ",".join(re.sub(r"\s+", "", part) for part in _items(str(value)))
 
 
 class Iso3List(click.ParamType):
@@ -117,22 +133,26 @@ class Iso3List(click.ParamType):
     def convert(self, value, param, ctx) -> list[str]:
         if isinstance(value, list | tuple):
             return list(value)
-        codes = [c.upper() for c in _items(str(value))]
-        if not codes:
+        given = _items(str(value))
+        if not given:
             self.fail("empty list; give ISO3 codes separated by commas, e.g. KAZ,UZB", param, ctx)
         valid = self.valid_codes()
         known = set(valid)
-        for code in codes:
-            if code not in known:
-                self.fail(f"unknown country code {code!r}; {_valid_hint(code, valid)}", param, ctx)
-        return list(dict.fromkeys(codes))
+        for item in given:
+            if item.upper() not in known:
+                self.fail(f"unknown country code {item!r}; {_valid_hint(item, valid)}", param, ctx)
+        return list(dict.fromkeys(item.upper() for item in given))
 
 
 def _valid_hint(bad: str, valid: Sequence[str]) -> str:
+    """The allowed codes (or, when there are many, a few), with the ones `bad` most likely
+    means by name or by code ('kazakstan' -> KAZ Kazakhstan), never codes sharing letters."""
+    from tradeviz.vocab.countries import name, suggest
+
+    close = suggest(bad, among=valid)
+    near = f" (closest: {', '.join(f'{c} {name(c)}' for c in close)})" if close else ""
     if len(valid) <= 12:
-        return f"use ISO3 codes from {', '.join(valid)}"
-    close = difflib.get_close_matches(bad, valid, n=5, cutoff=0.3)
-    near = f" (closest: {', '.join(close)})" if close else ""
+        return f"use ISO3 codes from {', '.join(valid)}{near}"
     return f"use ISO3 codes such as CHN,KAZ,RUS{near}; `tradeviz countries` lists all {len(valid)}"
 
 
@@ -250,6 +270,8 @@ def _central_asia() -> list[str]:
 YEARS = YearList()
 """Years up to the current one (a year in progress can have monthly data)."""
 YEAR_SPAN = YearSpan()
+YEAR_FILTER = YearFilter()
+"""Years for a view filter, as checked text ('2018-2024', '2019,2021')."""
 ISO3_LIST = Iso3List()
 """Any country in the registry."""
 ISO3_LIST_WITH_WORLD = Iso3List(world=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tradeviz import config
-from tradeviz.cli.options import CA_ISO3_LIST, CHART_FORMATS, YEAR_SPAN, ChoiceList
+from tradeviz.cli.options import CA_ISO3_LIST, CHART_FORMATS, YEAR_FILTER, ChoiceList
 from tradeviz.vocab.areas import AREA_KEYS
 
 
@@ -19,7 +19,10 @@ def view_filters(countries_help: str):
             command
         )
         return click.option(
-            "--years", type=YEAR_SPAN, default=None, help="Restrict to a year range."
+            "--years",
+            type=YEAR_FILTER,
+            default=None,
+            help="Restrict to some years: a range like 2018-2024, a list like 2019,2021, or both.",
         )(command)
 
     return add
@@ -28,7 +31,7 @@ def view_filters(countries_help: str):
 @click.command("demo")
 @click.option(
     "--data-dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where the synthetic raw and processed layers go (default: the global "
     "--data-dir or $TRADEVIZ_DATA_DIR when set, else ./demo-data).",
@@ -94,7 +97,7 @@ AREA_LIST = ChoiceList(AREA_KEYS)
 def charts_cmd(
     out: Path,
     formats: list[str],
-    years: tuple[int, int] | None,
+    years: str | None,
     countries: list[str] | None,
     areas: list[str] | None,
 ) -> None:
@@ -115,7 +118,7 @@ def charts_cmd(
     )
 
 
-def _view(years: tuple[int, int] | None, countries: list[str] | None):
+def _view(years: str | None, countries: list[str] | None):
     """The Dataset of the chosen data directory, narrowed to the filters; a filter the data
     cannot satisfy is a usage error (exit 2) naming the years the tables hold."""
     import tradeviz
@@ -139,16 +142,16 @@ def _view(years: tuple[int, int] | None, countries: list[str] | None):
     help="Keep the code cells in the HTML (hidden by default: the HTML reads as a report).",
 )
 def notebooks_cmd(
-    out: Path, years: tuple[int, int] | None, countries: list[str] | None, with_code: bool
+    out: Path, years: str | None, countries: list[str] | None, with_code: bool
 ) -> None:
     """Execute every notebook on the processed tables (--data-dir, else $TRADEVIZ_DATA_DIR,
     else ./data) and write the executed notebooks and their HTML to --out."""
+    from tradeviz.charts.batch import prepare_out
     from tradeviz.notebook_runner import run_notebooks
 
+    prepare_out(out, create=False)  # a file at --out: one line, before any kernel starts
     _view(years, countries)  # filters checked against the tables before any kernel starts
-    params = {
-        k: v for k, v in (("years", list(years) if years else None), ("countries", countries)) if v
-    }
+    params = {k: v for k, v in (("years", years), ("countries", countries)) if v}
     written = run_notebooks(out, config.data_dir_given(), parameters=params, with_code=with_code)
     click.echo(f"wrote {len(written)} files to {out}")
 
@@ -158,12 +161,15 @@ def notebooks_cmd(
     "--out", type=click.Path(path_type=Path), default=Path("exports/report"), show_default=True
 )
 @view_filters("Restrict to some Central Asian countries (any case).")
-def report_cmd(out: Path, years: tuple[int, int] | None, countries: list[str] | None) -> None:
+def report_cmd(out: Path, years: str | None, countries: list[str] | None) -> None:
     """Write a self-contained static HTML report: headline findings and every chart, one
     page per Central Asian country, CSV downloads and provenance. Opens from file:// with
-    no network; a previous report at --out is replaced whole."""
+    no network. --out must be new, empty, or a previous report (it is replaced whole);
+    anything else is refused, never deleted."""
     from tradeviz.report import write_report
+    from tradeviz.report.site import check_out_dir
 
+    check_out_dir(out)  # before the tables are read
     ds = _view(years, countries)
     written = write_report(ds, out)
     note = " (SYNTHETIC demo data)" if ds.synthetic else ""

@@ -1,172 +1,55 @@
 """Synthetic raw layer for the offline demo, in the exact Comtrade v1 format at HS6.
 
-Calibrated so that China-reported totals equal the published China Customs figures
-(data/reference/published_totals.csv, transcribed below with interpolation between them),
-with a plausible product mix (pipeline gas dominates imports from Turkmenistan; copper,
-uranium, ferro-alloys and crude from Kazakhstan; consumer goods, machinery and vehicles in
-China's exports). Partner-reported mirrors are China's figures times typical mirror
-ratios. Every snapshot is marked synthetic in the manifest; nothing here is statistics.
-Records and bodies are written by tradeviz.formats, the same writers the emulators use.
+What is traded, how large each product is, how shares and prices move and what the mirror
+ratios are anchored to is data, not code: tradeviz/data/demo_priors.yaml, every entry with
+its source (read by demo/priors.py). This module turns the priors into rows:
+
+- China-reported totals equal the published China Customs figures in the years published
+  (the yearly path between them is in the priors); China's imports move as a share of the
+  total between the published years.
+- Each product's share of its flow follows its prior (and its knots) times a seeded AR(1)
+  path, so lines drift as real series do instead of jumping.
+- Unit values are the product's 2019 value per HS unit (items for cars, pairs for shoes, kg
+  for copper) times its price series and a factor per partner, so they differ by product,
+  partner and year.
+- Partner-reported mirrors are China's lines times a mirror ratio that drifts from year to
+  year around its published anchor, with product-level noise, and chapters a partner is
+  known to record short (re-exported garments for Kyrgyzstan, temporary construction
+  equipment for Tajikistan) weighted down.
+
+Every snapshot is marked synthetic in the manifest; nothing here is statistics. Records are
+written by tradeviz.formats, the same writers the emulators use. The partners view
+(demo/partners.py) is written after these rows and reads them back: data imports partners,
+never the reverse.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from tradeviz.demo.partners import write_demo_partners
+from tradeviz.demo.priors import Product, load
+from tradeviz.demo.snapshots import DEMO_FETCHED_AT, save_demo_comtrade
 from tradeviz.formats import comtrade_v1
 from tradeviz.formats.comtrade_v1 import WORLD, Party
 from tradeviz.formats.imf_sdmx import ImfQuery, render_xml
-from tradeviz.store.raw import RawStore, query_key
+from tradeviz.store.raw import RawStore
+from tradeviz.vocab import hs
 from tradeviz.vocab.countries import BY_ISO3, CA_ISO3, WORLD_ISO3
 
-YEARS = tuple(range(2014, 2025))
-# China-reported total trade with each partner, USD bn (published where available).
-TOTALS = {
-    "KAZ": [22.4, 14.3, 13.1, 18.0, 19.88, 22.0, 21.4, 25.2, 31.2, 41.02, 43.82],
-    "KGZ": [5.3, 4.3, 5.7, 5.4, 5.61, 6.3, 2.9, 7.5, 15.5, 19.8, 22.71],
-    "TJK": [2.5, 1.85, 1.76, 1.37, 1.504, 1.67, 1.06, 1.8, 2.6, 3.926, 3.86],
-    "TKM": [10.5, 8.6, 5.9, 6.9, 8.4, 9.1, 6.5, 7.4, 11.2, 10.6, 10.65],
-    "UZB": [4.3, 3.5, 3.6, 4.2, 6.3, 7.6, 6.6, 8.1, 9.8, 14.0, 13.78],
-}
-# China's imports where published (2014 Comtrade, 2023 GACC), else a typical share.
-IMPORTS = {
-    ("KAZ", 2014): 9.739792558,
-    ("KGZ", 2014): 0.055347918,
-    ("TJK", 2014): 0.047698839,
-    ("TKM", 2014): 9.516158297,
-    ("UZB", 2014): 1.59772651,
-    ("KAZ", 2023): 16.3,
-    ("KGZ", 2023): 0.08,
-    ("TJK", 2023): 0.25,
-    ("TKM", 2023): 9.6,
-    ("UZB", 2023): 1.6,
-}
-IMPORT_SHARE = {"KAZ": 0.42, "KGZ": 0.02, "TJK": 0.05, "TKM": 0.9, "UZB": 0.2}
-# Partner-reported / China-reported, by the partner's flow (mirror gaps, see the note).
-MIRROR = {"KAZ": (0.55, 0.85), "KGZ": (0.25, 0.9), "TJK": (0.5, 0.9), "UZB": (0.9, 0.95)}
-# China's share of each partner's total trade (partner-reported World rows).
-CHINA_SHARE = {"KAZ": 0.2, "KGZ": 0.3, "TJK": 0.15, "UZB": 0.19}
-CHINA_WORLD = {2014: (2342, 1959), 2024: (3577, 2587)}  # exports, imports, USD bn
+__all__ = ["DEMO_FETCHED_AT", "YEARS", "china_flows", "save_demo_comtrade", "write_demo_raw"]
 
-# Main products of China's imports from each partner: (code, share of the flow).
-IMPORT_MIX = {
-    "TKM": [("271121", 0.97), ("520100", 0.01)],
-    "KAZ": [
-        ("740311", 0.2),
-        ("270900", 0.15),
-        ("284410", 0.12),
-        ("720241", 0.08),
-        ("271121", 0.06),
-        ("260300", 0.05),
-        ("790111", 0.05),
-        ("100199", 0.03),
-        ("720211", 0.02),
-        ("120400", 0.02),
-        ("261100", 0.01),
-    ],
-    "UZB": [
-        ("271121", 0.35),
-        ("520512", 0.2),
-        ("740311", 0.1),
-        ("284410", 0.1),
-        ("520100", 0.05),
-        ("080620", 0.02),
-        ("081340", 0.01),
-    ],
-    "KGZ": [
-        ("261690", 0.3),
-        ("740400", 0.1),
-        ("260300", 0.1),
-        ("080211", 0.05),
-        ("410150", 0.05),
-        ("510111", 0.03),
-    ],
-    "TJK": [("261690", 0.3), ("260800", 0.2), ("261710", 0.15), ("520100", 0.1), ("080620", 0.03)],
-}
-# China's exports to every partner: (code, share); H6/H5-only codes are swapped by year.
-EXPORT_MIX = [
-    ("870323", 0.04),
-    ("870421", 0.04),
-    ("870380", 0.03),
-    ("842952", 0.02),
-    ("851712", 0.04),
-    ("847130", 0.02),
-    ("730419", 0.015),
-    ("854140", 0.01),
-    ("850760", 0.01),
-    ("610910", 0.04),
-    ("620342", 0.03),
-    ("640299", 0.05),
-    ("940360", 0.02),
-    ("950300", 0.01),
-    ("841510", 0.015),
-    ("850440", 0.01),
-    ("720839", 0.01),
-    ("392690", 0.02),
-    ("401120", 0.015),
-    ("848180", 0.01),
-    ("730820", 0.01),
-    ("860900", 0.005),
-    ("852872", 0.01),
-    ("420292", 0.01),
-    ("870899", 0.015),
-    ("330499", 0.005),
-    ("071290", 0.003),
-    ("090240", 0.002),
-]
-# The long tail: codes that exist unchanged in HS2012, HS2017 and HS2022 (H4-H6), the
-# revisions the demo writes (tests/test_demo.py checks every row against its revision).
-TAIL = [
-    "030389",
-    "040221",
-    "060290",
-    "090111",
-    "170199",
-    "190590",
-    "210690",
-    "220300",
-    "251710",
-    "252329",
-    "281511",
-    "300490",
-    "310210",
-    "340290",
-    "380892",
-    "390120",
-    "400121",
-    "440799",
-    "481910",
-    "520942",
-    "540752",
-    "560749",
-    "600632",
-    "630790",
-    "681099",
-    "700992",
-    "721420",
-    "722840",
-    "730611",
-    "731815",
-    "760429",
-    "820551",
-    "841810",
-    "842199",
-    "843149",
-    "845011",
-    "847990",
-    "850211",
-    "851631",
-    "853690",
-    "854449",
-    "870899",
-    "871640",
-    "900490",
-    "901890",
-    "940599",
-    "961900",
-]
+PRIORS = load()
+YEARS = PRIORS.years
+CIF = 1.06  # imports are valued CIF, exports FOB: a partner's import unit value is higher
+PHI = 0.7  # persistence of every AR(1) path below (shares, unit values, mirrors)
+SHARE_SD = 0.08  # yearly shock of a line's share (log)
+UNIT_SD = 0.04  # yearly wobble of a unit value around its price series (log)
+MIRROR_LINE_SD = 0.08  # product-level mirror discrepancy (log), AR(1) like shares
 
 
 def _revision(reporter: str, year: int) -> str:
@@ -184,31 +67,145 @@ def _code_for(code: str, rev: str) -> str:
     return code
 
 
-def _split(
-    total: float, mix: list[tuple[str, float]], rng: np.random.Generator, rev: str
-) -> dict[str, float]:
-    values: dict[str, float] = {}
-    main = sum(share for _, share in mix)
-    for code, share in mix:
-        c = _code_for(code, rev)
-        values[c] = values.get(c, 0.0) + total * share * rng.uniform(0.9, 1.1)
-    rest = total - sum(values.values())
-    tail = [c for c in TAIL if c not in values]
-    weights = rng.dirichlet(np.ones(len(tail)) * 0.5) * max(rest, 0.0)
-    for code, w in zip(tail, weights, strict=True):
-        values[code] = values.get(code, 0.0) + float(w)
-    del main
-    # round to whole dollars, putting the rounding remainder on the largest line
-    out = {c: float(round(v)) for c, v in values.items() if v >= 1}
-    top = max(out, key=out.get)
-    out[top] += round(total) - sum(out.values())
+@cache
+def _unit(code: str, rev: str) -> str:
+    """The HS unit of a code in a revision (kg, u, 2u, m³ ...), kg when the reference has none."""
+    unit = hs.unit(code, rev)
+    return unit if unit and unit != "n/a" else "kg"
+
+
+def _ar(rng: np.random.Generator, shape: tuple[int, ...], sd: float) -> np.ndarray:
+    """AR(1) paths along the last axis: stationary, steps bounded (shocks clipped at 2 sd)."""
+    shocks = np.clip(rng.normal(0.0, sd, shape), -2 * sd, 2 * sd)
+    out = np.empty(shape)
+    acc = np.zeros(shape[:-1])
+    for t in range(shape[-1]):
+        acc = PHI * acc + shocks[..., t]
+        out[..., t] = acc
     return out
 
 
-def _interp(year: int, table: dict[int, tuple[float, float]]) -> tuple[float, float]:
-    (y0, (x0, m0)), (y1, (x1, m1)) = sorted(table.items())
-    t = (year - y0) / (y1 - y0)
-    return x0 + t * (x1 - x0), m0 + t * (m1 - m0)
+def _interp(year: int, points: dict[int, float]) -> float:
+    """Linear between the years given, flat outside them."""
+    ys = sorted(points)
+    return float(np.interp(year, ys, [points[y] for y in ys]))
+
+
+def import_share(partner: str, year: int) -> float:
+    """China's imports from `partner` as a share of their total trade, moving linearly
+    between the years the imports were published."""
+    published = PRIORS.raw["imports"][partner]
+    return _interp(year, {int(y): v / PRIORS.total(partner, int(y)) for y, v in published.items()})
+
+
+def china_flows(partner: str, year: int) -> tuple[float, float]:
+    """China-reported exports and imports with a partner, USD."""
+    total = PRIORS.total(partner, year) * 1e9
+    imports = total * import_share(partner, year)
+    return total - imports, imports
+
+
+@cache
+def _mirror_paths(seed: int = 21) -> dict[tuple[str, str], np.ndarray]:
+    """Partner-reported over China-reported by (partner, partner's flow) for every year: a
+    seeded AR(1) drift around the prior, equal to the published anchor in its year."""
+    spec = PRIORS.raw["mirror"]
+    rng = np.random.default_rng(seed)
+    out = {}
+    for partner in sorted(k for k in spec if k not in ("drift", "chapters")):
+        for flow in ("M", "X"):
+            entry = spec[partner][flow]
+            walk = _ar(rng, (len(YEARS),), float(spec["drift"]["value"]))
+            anchor = entry.get("anchor")
+            if anchor is None:
+                out[(partner, flow)] = float(entry["ratio"]) * np.exp(walk - walk.mean())
+                continue
+            year = int(anchor["year"])
+            exports, imports = china_flows(partner, year)
+            china = {"M": exports, "X": imports}[flow]
+            if anchor.get("flow") == "total":
+                china = exports + imports
+            base = float(anchor["value"]) * 1e9 / china
+            out[(partner, flow)] = base * np.exp(walk - walk[YEARS.index(year)])
+    return out
+
+
+@cache
+def _china_shares(seed: int = 22) -> dict[str, np.ndarray]:
+    """China's share of each reporting partner's trade with the world, by year: the prior
+    times a seeded AR(1) drift (the partner's World rows are its China rows over it)."""
+    spec = PRIORS.raw["china_share"]
+    rng = np.random.default_rng(seed)
+    partners = sorted(k for k in spec if k not in ("source", "drift"))
+    walks = _ar(rng, (len(partners), len(YEARS)), float(spec["drift"]))
+    return {p: float(spec[p]) * np.exp(w) for p, w in zip(partners, walks, strict=True)}
+
+
+def mirror_ratio(partner: str, flow: str, year: int) -> float | None:
+    """The partner's report over China's for the partner's `flow` (M imports from China, X
+    exports to China) in `year`; None for a partner that does not report (Turkmenistan)."""
+    path = _mirror_paths().get((partner, flow))
+    return None if path is None else float(path[YEARS.index(year)])
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """The product lines of one China-reported flow with one partner, and their seeded paths
+    over the years (rows: lines, columns: years)."""
+
+    products: tuple[Product, ...]
+    share_walk: np.ndarray
+    unit_factor: np.ndarray  # per line: this partner's price level against the prior
+    unit_walk: np.ndarray
+    mirror_walk: np.ndarray
+
+    def values(self, year: int, total: float) -> np.ndarray:
+        """USD per line: the priors' weights at `year` times the share path, summing to total."""
+        t = YEARS.index(year)
+        w = np.array([p.weight(year) for p in self.products]) * np.exp(self.share_walk[:, t])
+        return total * w / w.sum()
+
+    def unit_values(self, year: int) -> np.ndarray:
+        """USD per HS unit per line: 2019 unit value times its price series and wobble."""
+        t = YEARS.index(year)
+        base = np.array([p.unit_value * PRIORS.price(p.price, year) for p in self.products])
+        return base * self.unit_factor * np.exp(self.unit_walk[:, t])
+
+
+def _tail_products(partner: str, rng: np.random.Generator) -> list[Product]:
+    """The long tail of China's exports to `partner`: small lines (each at most max_line of
+    the flow) sharing the tail's share, unit values by HS unit scaled per code."""
+    tail = PRIORS.tail
+    codes = [str(c) for c in tail["codes"]]
+    weights = rng.lognormal(0.0, 0.5, len(codes))
+    share, cap = float(tail["share"]["value"]), float(tail["max_line"]["value"])
+    weights = np.minimum(weights / weights.sum() * share, cap)
+    out = []
+    for code, w in zip(codes, weights, strict=True):
+        per_code = np.random.default_rng(int(code)).lognormal(0.0, 0.6)  # same in every flow
+        base = float(tail["unit_value"][_unit(code, "H5")])
+        out.append(Product(code, float(w), "goods", base * per_code, "demo"))
+    return out
+
+
+def _plan(rng: np.random.Generator) -> dict[tuple[str, str], _Lines]:
+    """The lines of every (partner, China's flow) with their paths, drawn once for all years."""
+    plan = {}
+    for partner in CA_ISO3:
+        exports = [
+            replace(p, share=p.share * PRIORS.tilt(partner, p.hs6)) for p in PRIORS.export_mix
+        ]
+        exports += _tail_products(partner, rng)
+        for flow, products in (("X", exports), ("M", list(PRIORS.import_mix[partner]))):
+            n = (len(products), len(YEARS))
+            plan[(partner, flow)] = _Lines(
+                products=tuple(products),
+                share_walk=_ar(rng, n, SHARE_SD),
+                unit_factor=rng.lognormal(0.0, 0.12, len(products)),
+                unit_walk=_ar(rng, n, UNIT_SD),
+                mirror_walk=_ar(rng, n, MIRROR_LINE_SD),
+            )
+    return plan
 
 
 def _party(iso3: str) -> Party:
@@ -219,12 +216,21 @@ def _party(iso3: str) -> Party:
 
 
 def _row(
-    reporter: str, partner: str, flow: str, year: int, code: str, value: float, rev: str
+    reporter: str,
+    partner: str,
+    flow: str,
+    year: int,
+    code: str,
+    value: float,
+    rev: str,
+    qty: float | None = None,
+    unit: str | None = None,
 ) -> dict:
-    """One annual v1 record; descriptions say synthetic, weights at a demo unit value."""
+    """One annual v1 record; descriptions say synthetic; HS6 rows carry a quantity in the
+    code's HS unit (and the net weight when that unit is kg)."""
     desc = "All Commodities" if code == "TOTAL" else f"HS {code} (synthetic demo)"
-    weight = round(value / 2.9, 1) if len(code) == 6 and code != "TOTAL" else None
-    return comtrade_v1.record(
+    kg = round(qty, 1) if qty is not None and unit == "kg" else None
+    rec = comtrade_v1.record(
         freq="A",
         period=str(year),
         reporter=_party(reporter),
@@ -234,78 +240,93 @@ def _row(
         cmd_desc=desc,
         value=value,
         rev=rev,
-        weight=weight,
+        weight=kg,
+    )
+    if qty is not None and unit != "kg":
+        rec["qtyUnitCode"] = int(PRIORS.raw["quantity_units"][unit])
+        rec["qtyUnitAbbr"] = unit
+        rec["qty"] = float(max(round(qty), 1))
+    return rec
+
+
+def _rows(
+    reporter: str,
+    partner: str,
+    flow: str,
+    year: int,
+    rev: str,
+    products: tuple[Product, ...],
+    values: np.ndarray,
+    unit_values: np.ndarray,
+) -> list[dict]:
+    """Rows of one flow: whole dollars (the rounding remainder on the largest line)."""
+    rounded = np.round(values)
+    rounded[int(np.argmax(rounded))] += round(float(values.sum())) - rounded.sum()
+    out = []
+    for p, v, uv in zip(products, rounded, unit_values, strict=True):
+        if v < 1:
+            continue
+        code = _code_for(p.hs6, rev)
+        unit = _unit(code, rev)
+        out.append(_row(reporter, partner, flow, year, code, float(v), rev, v / uv, unit))
+    return out
+
+
+def _china_world(year: int) -> tuple[float, float]:
+    """China's exports and imports with the world, USD bn, interpolated between the priors'."""
+    spec = {int(k): v for k, v in PRIORS.raw["china_world"].items() if k != "source"}
+    return _interp(year, {y: v[0] for y, v in spec.items()}), _interp(
+        year, {y: v[1] for y, v in spec.items()}
     )
 
 
-def china_flows(partner: str, year: int) -> tuple[float, float]:
-    """China-reported exports and imports with a partner, USD."""
-    total = TOTALS[partner][YEARS.index(year)] * 1e9
-    imports = (
-        IMPORTS.get((partner, year), TOTALS[partner][YEARS.index(year)] * IMPORT_SHARE[partner])
-        * 1e9
-    )
-    return total - imports, imports
-
-
-DEMO_FETCHED_AT = f"{YEARS[-1] + 1}-06-30T00:00:00Z"
-
-
-def save_demo_comtrade(
-    store: RawStore, body: bytes, records: int, params: dict[str, str], **extra: str
-) -> None:
-    """Store one synthetic annual Comtrade answer with the manifest fields a real fetch
-    writes, marked synthetic (`extra`, e.g. the plan, goes after the tier)."""
-    store.save(
-        "comtrade",
-        body,
-        "json",
-        {
-            "endpoint": "synthetic demo (tradeviz demo), no API call",
-            "tier": "demo",
-            **extra,
-            "freq": "A",
-            "params": params,
-            "query_key": query_key("comtrade", {"freq": "A", **params}),
-            "http_status": None,
-            "records": records,
-            "count": records,
-            "complete": True,
-            "synthetic": True,
-            "fetched_at": DEMO_FETCHED_AT,
-        },
-    )
+def _partner_lines(
+    partner: str, china_flow: str, year: int, lines: _Lines, values: np.ndarray
+) -> tuple[str, np.ndarray, float] | None:
+    """The partner's own report of one of China's flows: its flow, its values per line (the
+    mirror ratio of the year times product noise) and their total; None when it does not
+    report."""
+    flow = "M" if china_flow == "X" else "X"
+    ratio = mirror_ratio(partner, flow, year)
+    if ratio is None:
+        return None
+    mirrored = values * np.exp(lines.mirror_walk[:, YEARS.index(year)])
+    if flow == "M":  # chapters the partner records short (transit, temporary equipment)
+        short = PRIORS.raw["mirror"]["chapters"].get(partner, {})
+        mirrored = mirrored * np.array([short.get(p.hs6[:2], 1.0) for p in lines.products])
+    total = ratio * float(values.sum())
+    return flow, mirrored * total / mirrored.sum(), total
 
 
 def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
-    """Write the synthetic raw layer (one snapshot per plan group and year)."""
+    """Write the synthetic raw layer (one snapshot per plan group and year), then the
+    partners view and the IMF series."""
     store = RawStore(raw_root)
     rng = np.random.default_rng(seed)
-    ca = list(CA_ISO3)
+    plan = _plan(rng)
     for year in YEARS:
         china, partner_side, world = [], [], []
-        for p in ca:
-            exports, imports = china_flows(p, year)
-            rev = _revision("CHN", year)
-            for code, v in _split(exports, EXPORT_MIX, rng, rev).items():
-                china.append(_row("CHN", p, "X", year, code, v, rev))
-            for code, v in _split(imports, IMPORT_MIX[p], rng, rev).items():
-                china.append(_row("CHN", p, "M", year, code, v, rev))
-            if p in MIRROR:  # Turkmenistan does not report
-                prev = _revision(p, year)
-                m_ratio, x_ratio = MIRROR[p]
-                for code, v in _split(exports * m_ratio, EXPORT_MIX, rng, prev).items():
-                    partner_side.append(_row(p, "CHN", "M", year, code, v, prev))
-                for code, v in _split(imports * x_ratio, IMPORT_MIX[p], rng, prev).items():
-                    partner_side.append(_row(p, "CHN", "X", year, code, v, prev))
-                share = CHINA_SHARE[p] * rng.uniform(0.9, 1.1)
-                world.append(
-                    _row(p, "WLD", "M", year, "TOTAL", round(exports * m_ratio / share), prev)
+        rev = _revision("CHN", year)
+        for p in CA_ISO3:
+            prev = _revision(p, year)
+            own: dict[str, float] = {}
+            for china_flow, total in zip(("X", "M"), china_flows(p, year), strict=True):
+                lines = plan[(p, china_flow)]
+                values = lines.values(year, total)
+                unit_values = lines.unit_values(year)
+                china += _rows("CHN", p, china_flow, year, rev, lines.products, values, unit_values)
+                mirrored = _partner_lines(p, china_flow, year, lines, values)
+                if mirrored is None:  # Turkmenistan does not report
+                    continue
+                flow, pvalues, own[flow] = mirrored
+                cif = CIF if flow == "M" else 1 / CIF
+                partner_side += _rows(
+                    p, "CHN", flow, year, prev, lines.products, pvalues, unit_values * cif
                 )
-                world.append(
-                    _row(p, "WLD", "X", year, "TOTAL", round(imports * x_ratio / share), prev)
-                )
-        wx, wm = _interp(year, CHINA_WORLD)
+            for flow, value in sorted(own.items()):
+                share = _china_shares()[p][YEARS.index(year)]
+                world.append(_row(p, "WLD", flow, year, "TOTAL", round(value / share), prev))
+        wx, wm = _china_world(year)
         world.append(_row("CHN", "WLD", "X", year, "TOTAL", round(wx * 1e9), "H6"))
         world.append(_row("CHN", "WLD", "M", year, "TOTAL", round(wm * 1e9), "H6"))
         groups = [
@@ -324,8 +345,6 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
             }
             body = comtrade_v1.envelope(rows, elapsed="0.00 secs")
             save_demo_comtrade(store, body, len(rows), params)
-    from tradeviz.demo.partners import write_demo_partners
-
     write_demo_partners(store)  # the partners view (issue 13), anchored to the rows above
     write_demo_imf(store)
     return store
@@ -339,19 +358,21 @@ IMF_LAST = (2025, 9)  # the demo's IMF series run a year past Comtrade's, as IMF
 
 def _imf_annual(reporter: str, partner: str, indicator: str, year: int) -> float | None:
     """Annual USD of one IMF series, consistent with the demo's Comtrade figures."""
-    y = min(year, 2024)
-    grow = 1.08 ** (year - 2024) if year > 2024 else 1.0
+    y = min(year, YEARS[-1])
+    grow = 1.08 ** (year - YEARS[-1]) if year > YEARS[-1] else 1.0
     if reporter == "CHN" and partner != "G001":
         exports, imports = china_flows(partner, y)
         return grow * (exports if indicator == "XG_FOB_USD" else imports)
     if reporter == "CHN":
-        x, m = _interp(y, CHINA_WORLD)
+        x, m = _china_world(y)
         return grow * 1e9 * (x if indicator == "XG_FOB_USD" else m)
     exports, imports = china_flows(reporter, y)
-    m_ratio, x_ratio = MIRROR.get(reporter, (0.5, 0.9))  # TKM: IMF estimates from mirrors
+    # Turkmenistan does not report: the IMF estimates it from mirrors (ratios of the demo's)
+    m_ratio = mirror_ratio(reporter, "M", y) or 0.5
+    x_ratio = mirror_ratio(reporter, "X", y) or 0.9
     if partner == "CHN":
         return grow * (imports * x_ratio if indicator == "XG_FOB_USD" else exports * m_ratio)
-    share = CHINA_SHARE.get(reporter, 0.2)
+    share = _china_shares()[reporter][YEARS.index(y)] if reporter in _china_shares() else 0.2
     return grow * (
         imports * x_ratio / share if indicator == "XG_FOB_USD" else exports * m_ratio / share
     )

@@ -18,7 +18,7 @@ import json
 
 import numpy as np
 
-from tradeviz.demo.data import save_demo_comtrade
+from tradeviz.demo.snapshots import save_demo_comtrade
 from tradeviz.formats import comtrade_v1
 from tradeviz.formats.comtrade_v1 import Party
 from tradeviz.store.raw import RawStore

@@ -64,7 +64,9 @@ def run_demo(
     `report` write the HTML report to out/report."""
     data_dir = demo_data_dir(data_dir)
     if notebooks:
-        config.require("papermill", "notebooks")  # fail before any work, not at the end
+        from tradeviz.notebook_runner import DEMO_SKIP, require_notebook_extra
+
+        require_notebook_extra(DEMO_SKIP)  # fail before any work, not at the end
     # Raw and processed are written under the data dir's writer lock, like fetch and build:
     # a concurrent fetch or build into the same directory fails at once naming the holder.
     # Charts, notebooks and the report only read, so they run after the lock is released.

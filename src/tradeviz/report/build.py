@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tradeviz import __version__
+from tradeviz.analysis.arguments import describe_years
 from tradeviz.report import pages
 from tradeviz.report.site import Section, render, staged_dir, stylesheet
 from tradeviz.vocab.countries import CA_ISO3
@@ -27,7 +28,9 @@ CHART_LEADS = {
     "trade_growth": "Change on the previous year, in percent: growth that the levels "
     "hide, and the years trade fell.",
     "china_share": "China's share of each country's trade by the country's own reports; "
-    "a rising line means China gained on the country's other partners.",
+    "a rising line means China gained on the country's other partners. Where China's "
+    "report of the trade exceeds the country's whole World total, the dashed line is "
+    "clipped and marked ▲: that is a mirror gap between the two records, not a share.",
     "focus_composition": "Which focus areas carry the trade, in value (left) and share "
     "(right); a band that widens on the right is gaining ground.",
     "top_products_exports": "China's largest exports to each country in the latest year, "
@@ -48,7 +51,8 @@ CHART_LEADS = {
     "Comtrade's annual figures for the same trade, in percent.",
     "latest_months": "The latest twelve months, monthly: the most recent data there is.",
     "who_trades": "Each country's trade split between China, Russia, the EU, Türkiye and "
-    "the rest; the dashed line is the year China became its first partner. "
+    "the rest; the dashed line is the year China became its first partner among single "
+    "countries (the EU's members are summed into one bar). "
     "Hatched years are estimates from partners' reports.",
     "partner_ranks": "Each country's largest partners in the latest year; a * marks "
     "estimates from partners' reports.",
@@ -100,6 +104,7 @@ def _charts(ds, stage: Path) -> list[Section]:
     """Every chart of `ds` as PNG with its CSV and JSON sidecar under charts/, and a
     section each."""
     from tradeviz.charts import all_charts, export
+    from tradeviz.charts.base import blank
 
     out = stage / "charts"
     manifest = ds.provenance.get("raw_manifest_sha256")
@@ -116,6 +121,7 @@ def _charts(ds, stage: Path) -> list[Section]:
                 f"{base}.csv",
                 f"{base}.json",
                 CHART_LEADS.get(chart.name, ""),
+                blank(chart.fig),
             )
         )
     return sections
@@ -128,6 +134,7 @@ COUNTRY_CHARTS = {"totals": "total_trade", "mirror": "mirror_gaps"}
 def _country_charts(ds, iso: str, stage: Path) -> dict[str, Section]:
     """The country's own charts under charts/<ISO3>/, by the section they head."""
     from tradeviz.charts import export, make
+    from tradeviz.charts.base import blank
 
     view = ds.filter(countries=[iso])
     out = stage / "charts" / iso
@@ -137,7 +144,14 @@ def _country_charts(ds, iso: str, stage: Path) -> dict[str, Section]:
         export(chart, out, ("png",), ds.provenance.get("raw_manifest_sha256"))
         base = f"charts/{iso}/{chart.name}"
         drawn[section] = pages.chart_section(
-            chart.name, chart.title, chart.caption, f"{base}.png", f"{base}.csv", f"{base}.json", ""
+            chart.name,
+            chart.title,
+            chart.caption,
+            f"{base}.png",
+            f"{base}.csv",
+            f"{base}.json",
+            "",
+            blank(chart.fig),
         )
     return drawn
 
@@ -145,7 +159,7 @@ def _country_charts(ds, iso: str, stage: Path) -> dict[str, Section]:
 def _scope(ds) -> str:
     parts = []
     if ds.years:
-        parts.append(f"years {ds.years[0]}–{ds.years[1]}")
+        parts.append(f"years {describe_years(ds.years).replace('-', '–')}")
     if ds.countries:
         parts.append("countries " + ", ".join(ds.countries))
     chosen = "; ".join(parts) if parts else "all years and all five countries in the tables"

@@ -166,6 +166,8 @@ def country_page(ds, iso: str, charts: dict[str, Section] | None = None) -> Page
         drawn = (charts or {}).get(section.id)
         if drawn is not None:
             section.image, section.alt = drawn.image, drawn.alt
+            if drawn.empty:  # a sentence, not a blank chart (e.g. one side reports nothing)
+                section.empty = " ".join(x for x in (drawn.empty, section.empty) if x)
             section.downloads = [*drawn.downloads, *section.downloads]
     return page
 
@@ -199,6 +201,11 @@ def _country_shares(page: Page, iso: str, shares: pd.DataFrame) -> Section:
         "Where the two shares part, the two customs services record the trade "
         "differently (see the mirror section)."
     )
+    if (s["share_china_reported"] > 1).any():  # no share: more than all of the trade
+        lead += (
+            f" China's report above 100% is not a share: China records more trade with "
+            f"{name} than {name} records with the whole world, a mirror gap."
+        )
     return _table_section(
         page,
         "shares",
@@ -256,7 +263,7 @@ def _top_section(page: Page, iso: str, flow: str, top: pd.DataFrame) -> Section:
         shown,
         f"{iso}_top_{flow}s",
         "",
-        text_cols=("description", "focus areas"),
+        text_cols=("product", "focus areas"),
     )
 
 
@@ -334,7 +341,7 @@ def _chapters_section(page: Page, ds, iso: str) -> Section:
         shown,
         f"{iso}_mirror_chapters",
         "",
-        text_cols=("direction", "description"),
+        text_cols=("direction", "chapter", "description"),
     )
 
 
@@ -432,13 +439,30 @@ def snapshot_table(ds) -> pd.DataFrame:
 
 
 def chart_section(
-    name: str, title: str, caption: str, image: str, csv: str | None, meta: str | None, lead: str
+    name: str,
+    title: str,
+    caption: str,
+    image: str,
+    csv: str | None,
+    meta: str | None,
+    lead: str,
+    blank: str = "",
 ) -> Section:
-    downloads = [Download(f"{name}.png", image)]
+    """A chart's section; a chart that would show nothing (`blank`: why, from
+    charts.base.blank) gets that sentence instead of an empty image."""
+    downloads = [] if blank else [Download(f"{name}.png", image)]
     if csv:
         downloads.append(Download(f"{name}.csv", csv))
     if meta:
         downloads.append(Download(f"{name}.json", meta))
+    if blank:
+        return Section(
+            f"chart-{name}",
+            title,
+            lead="",
+            empty=f"No chart: {blank.rstrip('.')}.",
+            downloads=downloads,
+        )
     # the caption is drawn in the image; the alt text carries it for readers without images
     return Section(
         f"chart-{name}",

@@ -85,7 +85,7 @@ def _finding(name: str, first: pd.Series) -> str | None:
         return None
     if first["label"] == "not yet":
         return (
-            f"China is not yet {name}'s first partner: it ranks "
+            f"China is not yet {name}'s first partner among single countries: it ranks "
             f"{first['china_rank_latest']} in {year} with {pct(share)} of its trade, "
             f"behind {country_name(str(first['leader_latest']))} ({basis})."
         )
@@ -95,6 +95,6 @@ def _finding(name: str, first: pd.Series) -> str | None:
         else f"since {first['first_year']}"
     )
     return (
-        f"China has been {name}'s first partner {since}: {pct(share)} of its trade in "
-        f"{year} ({basis})."
+        f"China has been {name}'s first partner among single countries {since}: "
+        f"{pct(share)} of its trade in {year} ({basis})."
     )

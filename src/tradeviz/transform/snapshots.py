@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
+from tradeviz.config import require
 from tradeviz.errors import BuildError
 from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform.build_report import BuildReport
@@ -110,6 +111,7 @@ def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iter
     in the given order. Two are worked on at once: inflating, sha256 and pyarrow's JSON
     reader release the GIL. A Comtrade body is parsed as it is decompressed, so it is
     never held whole; a body the stream reader hands back, and a WITS or IMF one, is."""
+    _import_readers(snaps)  # before the pool: see _import_readers
     workers = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-snapshot")
     pending: deque[Future] = deque()
     todo = deque(snaps)
@@ -123,6 +125,18 @@ def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iter
             del table
     finally:
         workers.shutdown(wait=True, cancel_futures=True)
+
+
+def _import_readers(snaps: list[Snapshot]) -> None:
+    """Import the parsers (and openpyxl for XLSX) the snapshots need, once, on this thread:
+    two pool threads importing openpyxl at once saw it partially initialised (issue 23)."""
+    if any(s.source == "imf" for s in snaps):
+        import tradeviz.transform.imf  # noqa: F401
+    if any(s.source == "wits" for s in snaps):
+        import tradeviz.transform.wits  # noqa: F401
+    xlsx = [s for s in snaps if s.record.get("format") == "xlsx" or ".xlsx" in s.path]
+    if any(s.source == "wits" for s in xlsx):
+        require("openpyxl", "wits")  # a missing one is a one-line MissingExtraError
 
 
 def _read_and_parse(store: RawStore, snap: Snapshot) -> tuple[pa.Table, ParseReport]:

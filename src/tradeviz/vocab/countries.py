@@ -10,8 +10,11 @@ USA 842 vs 840); both are kept. World is 0 in Comtrade and WLD here. Names are i
 from __future__ import annotations
 
 import csv
+import difflib
 import logging
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -142,6 +145,58 @@ def _converter():
 
 
 BY_ISO2: dict[str, Country] = {c.iso2: c for c in COUNTRIES if c.iso2}
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents and punctuation dropped: 'Türkiye' and 'turkiye' compare equal."""
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z ]+", " ", plain.lower()).split())
+
+
+def _name_score(query: str, country: Country) -> float:
+    """How well `query` (folded) reads as one of the country's names, 0..1: the whole name,
+    one of its words ('korea' in 'Rep. of Korea') or its start ('kyrgyz')."""
+    best = 0.0
+    for text in (country.name, *(v for _, v in country.names)):
+        folded = _fold(text)
+        if len(query) >= 3 and folded.startswith(query):
+            best = max(best, 0.9)
+        words = [w for w in folded.split() if len(w) > 3]
+        for candidate in (folded, *words):
+            best = max(best, difflib.SequenceMatcher(None, query, candidate).ratio())
+    return best
+
+
+def _code_score(query: str, iso3: str, iso2: str = "") -> float:
+    """1 for the code itself (ISO3 or ISO2); 0.7 for an ISO3 code with one letter wrong
+    (KAS -> KAZ); else 0: codes that merely share letters mean nothing."""
+    q = query.upper().replace(" ", "")
+    if q in (iso3, iso2):
+        return 1.0
+    if len(q) == 3 and sum(a == b for a, b in zip(q, iso3, strict=True)) == 2:
+        return 0.7
+    return 0.0
+
+
+def suggest(text: str, among: Iterable[str] | None = None, n: int = 5) -> list[str]:
+    """The ISO3 codes (of `among`, default every current code) a mistyped country most
+    likely means, best first: by name ('kazakstan' -> KAZ) as well as by code ('KAS' ->
+    KAZ); none when nothing is close, rather than codes sharing letters."""
+    query = _fold(text)
+    if not query:
+        return []
+    codes = list(among) if among is not None else list(BY_ISO3)
+    scored = []
+    for iso3 in codes:
+        country = BY_ISO3.get(iso3)
+        score = _code_score(query, iso3, country.iso2 if country else "")
+        if country is not None:
+            score = max(score, _name_score(query, country))
+        elif iso3 == WORLD_ISO3:
+            score = max(score, difflib.SequenceMatcher(None, query, "world").ratio())
+        if score >= 0.75 or score == 0.7:
+            scored.append((-score, iso3))
+    return [iso3 for _, iso3 in sorted(scored)[:n]]
 
 
 def iso2_to_iso3(code: str) -> str | None:

@@ -26,7 +26,6 @@ from tradeviz.vocab.revisions import HS_REVISIONS, LATEST
 # 854231-9 to 159): for groups and conversion only its conversion-table link is kept,
 # otherwise every group of the two revisions would merge into one.
 HUB_DEGREE = 100
-SHORT_WIDTH = 48  # characters of description in a chart label (after the code)
 
 
 class UnknownCodeError(TradevizError):
@@ -70,7 +69,8 @@ def _read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
 def codes() -> pd.DataFrame:
     """Every code of every revision: rev, code, description, parent, is_leaf, level, unit,
     legacy (Comtrade's non-WCO breakdowns), readable (the description, with its heading's
-    first clause where the text is a fragment) and short (the chart label text). The two
+    first clause where the text is a fragment) and label (the short text charts and tables
+    show, vocab.labels). The two
     derived texts are computed by readable_texts() when the package data is built, not at
     every start."""
     return _read("codes")
@@ -170,17 +170,15 @@ def bec(code: str, rev: str) -> pd.DataFrame:
     return b[(b["rev"] == rev) & (b["code"] == code)].reset_index(drop=True)
 
 
-def _trim(text: pd.Series, width: int) -> pd.Series:
-    long = text.str.len() > width
-    return text.where(~long, text.str.slice(0, width - 1).str.rstrip(" ,;:(") + "…")
-
-
 def readable_texts(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(readable, short) texts. HS1992-HS2012 subheading texts are fragments ('Other',
+    """(readable, label) texts. HS1992-HS2012 subheading texts are fragments ('Other',
     'Not decaffeinated') that only make sense under their heading; HS2017+ texts stand alone
     ('Coffee; not roasted or decaffeinated'). A fragment gets its heading's first clause:
-    readable 'Coffee: Not decaffeinated', short 'Not decaffeinated (Coffee)', each part
-    trimmed so a chart label stays near `SHORT_WIDTH` characters."""
+    readable 'Coffee: Not decaffeinated'. The label is the short form charts and tables show
+    (tradeviz.vocab.labels: at most LABEL_WIDTH characters, never cut mid-word, a cited
+    override where one exists)."""
+    from tradeviz.vocab.labels import labels  # noqa: PLC0415 (labels imports nothing of hs)
+
     text = df["description"].str.replace(r"\s+", " ", regex=True).str.strip()
     by_key = pd.Series(text.to_numpy(), index=pd.MultiIndex.from_arrays([df["rev"], df["code"]]))
     ptext = pd.Series(
@@ -199,33 +197,46 @@ def readable_texts(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     # HS1992-style 'Coal, whether or not pulverised ... :-- Bituminous coal': the part
     # after the last colon is the subheading, the text's own first clause the heading
     nested = (df["level"] == 6) & text.str.contains(r":\s*-", regex=True)
+    clause_4 = clause
     clause = clause.where(~nested, text.str.split(r"[,;:(]", n=1, regex=True).str[0].str.strip())
+    # the label's heading: the heading's first clause, and a nested subheading's own text
+    # ('Milk and cream; in powder, granules...'); under a bare 'Other' the whole heading
+    inner = text.str.rsplit(":", n=1).str[0].str.strip(" :-").where(nested, "")
+    rest = inner.str.replace(r"^Other(?:,\s*|\s*$)", "", regex=True)
     text = text.where(~nested, text.str.rsplit(":", n=1).str[-1].str.lstrip("- ").str.strip())
+    bare = text.str.fullmatch(r"(?i)others?\.?") & rest.eq("")
+    under = rest.ne("") & (rest.ne(inner) | inner.str.match(r"(?:Of|In|With|Not|For) "))
+    heading = clause_4.where(~bare, ptext)
+    heading = heading.where(~under, clause_4 + "; " + rest).where(~nested | under | bare, inner)
     fragment |= nested
     readable = text.where(~fragment, clause + ": " + text)
-    short = _trim(text, SHORT_WIDTH).where(
-        ~fragment, _trim(text, SHORT_WIDTH - 20) + " (" + _trim(clause, 18) + ")"
-    )
-    return readable, short
+    label = labels(df["rev"], df["code"], text, heading.where(fragment))
+    return readable, label
 
 
 def short_label(code: str, rev: str | None = None) -> str:
-    """'code + trimmed description' for charts and tables; the bare code when unknown.
-    Without `rev`, the latest revision that has the code."""
+    """'code + label' for charts and tables; the bare code when unknown. Without `rev`, the
+    latest revision that has the code."""
     if rev is None:
         where = revisions_of(code)
         rev = where[-1] if where else None
     i = _index().get((rev, code)) if rev else None
-    return code if i is None else f"{code} {codes()['short'].iat[i]}"
+    return code if i is None else f"{code} {codes()['label'].iat[i]}"
+
+
+def labels_of(rev: pd.Series, code: pd.Series) -> pd.Series:
+    """The label (at most LABEL_WIDTH characters, no code) for columns of revisions and
+    codes; null where the reference does not know the code."""
+    c = code_columns("label")
+    table = pd.Series(c["label"].to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
+    keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
+    return pd.Series(table.reindex(keys).to_numpy(), index=code.index, dtype="str")
 
 
 def short_labels(rev: pd.Series, code: pd.Series) -> pd.Series:
     """Vectorised short_label over columns (e.g. a frame's hs_rev and hs_code)."""
-    c = codes()
-    table = pd.Series(c["short"].to_numpy(), index=pd.MultiIndex.from_arrays([c["rev"], c["code"]]))
-    keys = pd.MultiIndex.from_arrays([rev.astype(object), code.astype(object)])
-    short = pd.Series(table.reindex(keys).to_numpy(), index=code.index)
-    return (code.astype(str) + " " + short).where(short.notna(), code.astype(str))
+    label = labels_of(rev, code)
+    return (code.astype(str) + " " + label).where(label.notna(), code.astype(str))
 
 
 def descriptions(rev: pd.Series, code: pd.Series) -> pd.Series:
