@@ -87,8 +87,8 @@ def every_measure(ds: Dataset, level: int = 6) -> dict[str, pd.DataFrame]:
             out[f"hhi {c} {flow}"] = ds.concentration(c, flow, level=level)
             out[f"pv CHN {flow} {c}"] = ds.price_volume("CHN", c, flow)
         out[f"gl CHN {c}"] = ds.intra_industry("CHN", c, level=level)
-        out[f"potential {c}"] = ds.potential(c, level=level, n=0)
-        out[f"potential {c} agri"] = ds.potential(c, area="agriculture", level=level)
+        out[f"potential {c}"] = ds.potential(c, level=level, n=None)
+        out[f"potential {c} agri"] = ds.potential(c, areas="agriculture", level=level)
     return out
 
 

@@ -1264,7 +1264,7 @@ MEASURE_FRAMES = {
     "potential": (
         POTENTIAL_FIELDS,
         ("country", "year", "hs_code"),
-        "`Dataset.potential(country, area=None, years=None, level=6, n=20)`: simple "
+        "`Dataset.potential(country, areas=None, years=None, level=6, n=20)`: simple "
         "market-share method after ITC's Export Potential idea (limits: docs/measures.md).",
     ),
     "complexity": (

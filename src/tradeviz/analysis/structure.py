@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 
 from tradeviz import errors
+from tradeviz.analysis import arguments as A
 from tradeviz.analysis import measures as m
-from tradeviz.analysis.filters import FilterError, check_areas, check_country, check_years
+from tradeviz.analysis.arguments import FilterError
 from tradeviz.analysis.totals import pair_totals
 from tradeviz.transform.focus import leaf_rows
-from tradeviz.vocab.countries import CA_ISO3, CHINA, COUNTRIES, WORLD_ISO3
+from tradeviz.vocab.countries import CA_ISO3, CHINA, WORLD_ISO3
 
 if TYPE_CHECKING:
     from tradeviz.analysis.dataset import Dataset
 
-COUNTRY_ISO3 = tuple(sorted(c.iso3 for c in COUNTRIES if c.kind == "country"))
 LEVELS = (2, 4, 6)
 COMPLEXITY_LEVEL = 4  # the Atlas of Economic Complexity computes PCI on HS4 products
 WORLD_BASIS = "reporters' own reports with the World (world layer)"
@@ -40,41 +40,36 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 # ------------------------------------------------------------------------------ arguments
-def _country(code: str) -> str:
-    return check_country(code, COUNTRY_ISO3)
+def _args(ds: Dataset, **given):
+    """Every argument checked by the Dataset API's one checker (analysis.arguments: one line
+    naming the bad value and the allowed ones). Years are checked against the world
+    layer's years at the level asked (the tables' years when the layer is missing); a list
+    means exactly those years."""
+
+    def held() -> list[int]:
+        try:
+            level = A.check_level("level", given.get("level", 6))
+            w, _ = _world(ds, level, "export")
+            return sorted(int(y) for y in w.total.index)
+        except (WorldLayerMissingError, FilterError):
+            return ds.available_years()
+
+    return A.check_arguments(held, **given)
 
 
-def _level(level: int) -> int:
-    if level not in LEVELS:
-        raise FilterError(f"level {level!r} not known; use 2, 4 or 6 (HS digits)")
-    return int(level)
-
-
-def _flow(flow: str) -> str:
-    if flow not in ("export", "import"):
-        raise FilterError(f"flow {flow!r} not known; use export or import")
-    return flow
-
-
-def _span(ds: Dataset, years) -> tuple[int, int] | None:
-    """The years asked for, within the view's years (years=None: the view's)."""
-    if isinstance(years, int | np.integer):
-        years = (int(years), int(years))
-    span = check_years(years) if years is not None else None
-    if ds.years:
-        lo, hi = ds.years
-        span = (max(lo, span[0]), min(hi, span[1])) if span else tuple(ds.years)
-    return span
+def _keep(df: pd.DataFrame, years) -> pd.DataFrame:
+    """The rows of the years asked for (all when None)."""
+    return df if years is None else df[df["year"].isin(years)]
 
 
 # ------------------------------------------------------------------------- the world layer
-def _world(ds: Dataset, level: int, span, flow: str) -> tuple[m.WorldTotals, bool]:
-    """The world layer's `flow` at `level` with its sums, read once per Dataset view and
-    shared by every method; (totals, synthetic)."""
+def _world(ds: Dataset, level: int, flow: str) -> tuple[m.WorldTotals, bool]:
+    """The world layer's `flow` at `level` (the view's years) with its sums, read once per
+    Dataset view and shared by every method; (totals, synthetic)."""
     memo = _CACHE.setdefault(ds, {})
-    key = ("world", level, span, flow)
+    key = ("world", level, flow)
     if key not in memo:
-        rows = _read_world(ds, level=level, years=span, flow=flow)
+        rows = _read_world(ds, level=level, flow=flow)
         memo[key] = (m.WorldTotals.of(rows, flow), bool(len(rows) and rows["synthetic"].any()))
     return memo[key]
 
@@ -90,16 +85,16 @@ def _read_world(ds: Dataset, level: int, **kw) -> pd.DataFrame:
     return reader(level=level, **kw)
 
 
-def _any_level(ds: Dataset, span, flow: str) -> tuple[m.WorldTotals, bool]:
+def _any_level(ds: Dataset, flow: str) -> tuple[m.WorldTotals, bool]:
     """Totals need no product detail: a level already read, else the coarsest the layer
     holds (every level sums to the same totals)."""
     memo = _CACHE.get(ds, {})
     for level in LEVELS:
-        if ("world", level, span, flow) in memo:
-            return memo[("world", level, span, flow)]
+        if ("world", level, flow) in memo:
+            return memo[("world", level, flow)]
     for level in LEVELS:
         try:
-            return _world(ds, level, span, flow)
+            return _world(ds, level, flow)
         except WorldLayerMissingError as e:
             missing = e
     raise missing
@@ -112,9 +107,9 @@ def _tidy(df: pd.DataFrame, basis: str, synthetic: bool, **cols) -> pd.DataFrame
     return out.assign(basis=basis, synthetic=bool(synthetic)).reset_index(drop=True)
 
 
-# ------------------------------------------------------------------- the bilateral product rows
-def _pair_rows(ds: Dataset, reporter: str, partner: str, flow: str, span) -> pd.DataFrame:
-    """Comtrade annual leaf rows of one reporter, partner and flow from the flows table."""
+# -------------------------------------------------------------- the bilateral product rows
+def _annual(ds: Dataset, reporter: str, partner: str, flow: str, years) -> pd.DataFrame:
+    """Comtrade annual rows of one reporter, partner and flow from the flows table."""
     f = ds.flows
     f = f[
         (f["source"] == "comtrade")
@@ -123,9 +118,12 @@ def _pair_rows(ds: Dataset, reporter: str, partner: str, flow: str, span) -> pd.
         & (f["partner"] == partner)
         & (f["flow"] == flow)
     ]
-    if span:
-        f = f[f["year"].between(*span)]
-    return leaf_rows(f)
+    return _keep(f, years)
+
+
+def _pair_rows(ds: Dataset, reporter: str, partner: str, flow: str, years) -> pd.DataFrame:
+    """The leaf (finest HS) rows of _annual."""
+    return leaf_rows(_annual(ds, reporter, partner, flow, years))
 
 
 def _hs2022(rows: pd.DataFrame) -> pd.DataFrame:
@@ -155,10 +153,10 @@ def _syn(*frames: pd.DataFrame) -> bool:
 def rca(ds: Dataset, country: str, level: int = 6, years=None) -> pd.DataFrame:
     """Balassa RCA and its symmetric form of every product `country` exports (see
     measures.rca), against the world as the sum of the reporting countries."""
-    iso, level = _country(country), _level(level)
-    w, syn = _world(ds, level, _span(ds, years), "export")
-    out = m.rca(w, [iso]).drop(columns="reporter")
-    return _tidy(out, WORLD_BASIS, syn, country=iso)
+    a = _args(ds, country=country, level=level, years=years)
+    w, syn = _world(ds, a.level, "export")
+    out = _keep(m.rca(w, [a.country]).drop(columns="reporter"), a.years)
+    return _tidy(out, WORLD_BASIS, syn, country=a.country)
 
 
 def complementarity(
@@ -167,13 +165,13 @@ def complementarity(
     """Michaely's trade complementarity index of `exporter`'s exports to the World with
     `importer`'s imports from the World, per year; by_product=True gives each product's
     shares and its contribution (points; they sum to the year's index)."""
-    ex, im, level = _country(exporter), _country(importer), _level(level)
-    span = _span(ds, years)
-    wx, syn_x = _world(ds, level, span, "export")
-    wm, syn_m = _world(ds, level, span, "import")
-    by_year, parts = m.complementarity(wm.of_country(im), wx.of_country(ex))
-    out = parts if by_product else by_year
-    return _tidy(out, WORLD_BASIS, syn_x or syn_m, exporter=ex, importer=im)
+    a = _args(ds, exporter=exporter, importer=importer, years=years, level=level)
+    by_product = A.check_flag("by_product", by_product)
+    wx, syn_x = _world(ds, a.level, "export")
+    wm, syn_m = _world(ds, a.level, "import")
+    by_year, parts = m.complementarity(wm.of_country(a.importer), wx.of_country(a.exporter))
+    out = _keep(parts if by_product else by_year, a.years)
+    return _tidy(out, WORLD_BASIS, syn_x or syn_m, exporter=a.exporter, importer=a.importer)
 
 
 def intensity(ds: Dataset, exporter: str, importer: str, years=None) -> pd.DataFrame:
@@ -182,14 +180,14 @@ def intensity(ds: Dataset, exporter: str, importer: str, years=None) -> pd.DataF
     table (the importer's reported imports, CIF, where the exporter reports none: basis
     says which); totals from the world layer, the world's exports to the importer read as
     the importer's reported imports from the World (mirror; CIF)."""
-    ex, im = _country(exporter), _country(importer)
-    span = _span(ds, years)
-    wx, syn_x = _any_level(ds, span, "export")
-    wm, syn_m = _any_level(ds, span, "import")
-    x_ij, basis, syn_f = _bilateral_total(ds, ex, im, span)
-    partner_imports = _country_total(wm, im)
-    out = m.intensity(x_ij, _country_total(wx, ex), partner_imports, wx.total)
-    return _tidy(out, basis, syn_x or syn_m or syn_f, exporter=ex, importer=im)
+    a = _args(ds, exporter=exporter, importer=importer, years=years)
+    wx, syn_x = _any_level(ds, "export")
+    wm, syn_m = _any_level(ds, "import")
+    x_ij, basis, syn_f = _bilateral_total(ds, a.exporter, a.importer, a.years)
+    partner_imports = _country_total(wm, a.importer)
+    out = m.intensity(x_ij, _country_total(wx, a.exporter), partner_imports, wx.total)
+    out = _keep(out, a.years)
+    return _tidy(out, basis, syn_x or syn_m or syn_f, exporter=a.exporter, importer=a.importer)
 
 
 def _country_total(w: m.WorldTotals, iso: str) -> pd.Series:
@@ -199,21 +197,12 @@ def _country_total(w: m.WorldTotals, iso: str) -> pd.Series:
     return r.xs(iso, level="reporter")
 
 
-def _bilateral_total(ds: Dataset, ex: str, im: str, span) -> tuple[pd.Series, str, bool]:
+def _bilateral_total(ds: Dataset, ex: str, im: str, years) -> tuple[pd.Series, str, bool]:
     """Yearly exports of ex to im: ex's report, else im's report of its imports (mirror)."""
     sides = ((ex, im, "export", f"{ex}'s reported exports to {im}"),)
     sides += ((im, ex, "import", f"{im}'s reported imports from {ex} (mirror, CIF)"),)
     for rep, par, flow, basis in sides:
-        f = ds.flows
-        f = f[
-            (f["source"] == "comtrade")
-            & (f["freq"] == "A")
-            & (f["reporter"] == rep)
-            & (f["partner"] == par)
-            & (f["flow"] == flow)
-        ]
-        if span:
-            f = f[f["year"].between(*span)]
+        f = _annual(ds, rep, par, flow, years)
         if len(f):
             t = pair_totals(f).groupby("year")["value_usd"].sum()
             t.index = t.index.astype("int64")
@@ -221,115 +210,103 @@ def _bilateral_total(ds: Dataset, ex: str, im: str, span) -> tuple[pd.Series, st
     return pd.Series(dtype=float), "no bilateral report in the flows table", False
 
 
-def similarity(ds: Dataset, a: str, b: str, market: str | None = None, years=None, level: int = 6):
+def similarity(ds: Dataset, a: str, b: str, market=None, years=None, level: int = 6):
     """Finger-Kreinin export similarity of a and b: in the World market (their exports to
     the World, world layer) or in one `market` (the market's reported imports from each,
     flows table; only markets the flows table holds product rows for)."""
-    a, b, level = _country(a), _country(b), _level(level)
-    span = _span(ds, years)
-    if market is None:
-        w, syn = _world(ds, level, span, "export")
-        out = m.similarity(w.of_country(a), w.of_country(b))
-        return _tidy(out, WORLD_BASIS, syn, a=a, b=b, market=WORLD_ISO3)
-    mk = _country(market)
-    ra, rb = (_pair_rows(ds, mk, c, "import", span) for c in (a, b))
+    g = _args(ds, a=a, b=b, market=market, years=years, level=level)
+    if g.market is None:
+        w, syn = _world(ds, g.level, "export")
+        out = _keep(m.similarity(w.of_country(g.a), w.of_country(g.b)), g.years)
+        return _tidy(out, WORLD_BASIS, syn, a=g.a, b=g.b, market=WORLD_ISO3)
+    ra, rb = (_pair_rows(ds, g.market, c, "import", g.years) for c in (g.a, g.b))
     if ra.empty or rb.empty:
-        lacking = a if ra.empty else b
-        raise FilterError(
-            f"no product rows of {mk}'s imports from {lacking} in the flows table; "
-            f"use market=None (the World) or a market that reports them (e.g. CHN for "
-            f"{', '.join(CA_ISO3)})"
+        raise A.fail(
+            "market",
+            market,
+            f"no product rows of {g.market}'s imports from {g.a if ra.empty else g.b}",
+            f"use None (the World) or a market that reports them (CHN for {', '.join(CA_ISO3)})",
         )
-    out = m.similarity(_at_level(ra, level), _at_level(rb, level))
-    basis = f"{mk}'s reported imports from each (flows table)"
-    return _tidy(out, basis, _syn(ra, rb), a=a, b=b, market=mk)
+    out = m.similarity(_at_level(ra, g.level), _at_level(rb, g.level))
+    basis = f"{g.market}'s reported imports from each (flows table)"
+    return _tidy(out, basis, _syn(ra, rb), a=g.a, b=g.b, market=g.market)
 
 
 def concentration(ds: Dataset, country: str, flow: str, years=None, level: int = 6):
     """HHI, normalised HHI, products above USD 100,000 and top-1/3/10 shares of a
     country's exports to (or imports from) the World, per year."""
-    iso, flow, level = _country(country), _flow(flow), _level(level)
-    w, syn = _world(ds, level, _span(ds, years), flow)
-    out = m.concentration(w.of_country(iso))
-    return _tidy(out, WORLD_BASIS, syn, country=iso, flow=flow)
+    a = _args(ds, country=country, flow=flow, years=years, level=level)
+    w, syn = _world(ds, a.level, a.flow)
+    out = _keep(m.concentration(w.of_country(a.country)), a.years)
+    return _tidy(out, WORLD_BASIS, syn, country=a.country, flow=a.flow)
 
 
 def intra_industry(ds: Dataset, a: str, b: str, years=None, level: int = 6, by_product=False):
     """Grubel-Lloyd index of a's trade with b, per year (trade-weighted) or per product
     (by_product=True): a's reports, else b's reports read from a's side (mirror)."""
-    a, b, level = _country(a), _country(b), _level(level)
-    span = _span(ds, years)
-    x, mm = _pair_rows(ds, a, b, "export", span), _pair_rows(ds, a, b, "import", span)
-    basis = f"{a}'s reports of its trade with {b}"
+    g = _args(ds, a=a, b=b, years=years, level=level)
+    by_product = A.check_flag("by_product", by_product)
+    x, mm = _pair_rows(ds, g.a, g.b, "export", g.years), _pair_rows(ds, g.a, g.b, "import", g.years)
+    basis = f"{g.a}'s reports of its trade with {g.b}"
     if x.empty and mm.empty:
-        x, mm = _pair_rows(ds, b, a, "import", span), _pair_rows(ds, b, a, "export", span)
-        basis = f"{b}'s reports of its trade with {a} (mirror)"
-    agg, per = m.intra_industry(_at_level(x, level), _at_level(mm, level))
-    return _tidy(per if by_product else agg, basis, _syn(x, mm), a=a, b=b)
+        x = _pair_rows(ds, g.b, g.a, "import", g.years)
+        mm = _pair_rows(ds, g.b, g.a, "export", g.years)
+        basis = f"{g.b}'s reports of its trade with {g.a} (mirror)"
+    agg, per = m.intra_industry(_at_level(x, g.level), _at_level(mm, g.level))
+    return _tidy(per if by_product else agg, basis, _syn(x, mm), a=g.a, b=g.b)
 
 
 def price_volume(
     ds: Dataset, reporter: str, partner: str, flow: str, years=None, codes=None
 ) -> pd.DataFrame:
-    """Chain-linked Fisher unit-value and volume indices of one reported flow (partner WLD:
-    the world layer at HS6; else the flows table's HS6 rows), `codes` (HS prefixes, e.g.
-    ["2711"] for gas) narrowing the products. See measures.price_volume."""
-    rep, flow = _country(reporter), _flow(flow)
-    par = WORLD_ISO3 if str(partner).upper() == WORLD_ISO3 else _country(partner)
-    span = _span(ds, years)
-    if par == WORLD_ISO3:
-        rows = _read_world(ds, 6, years=span, reporters=[rep], flow=flow)
-        basis = f"{rep}'s reports with the World (world layer, HS6)"
+    """Chain-linked Fisher unit-value and volume indices of one reported flow over the
+    years asked (the first = 100): partner WLD reads the world layer at HS6, else the
+    flows table's HS6 rows; `codes` (HS prefixes, e.g. ["2711"] for gas) narrows the
+    products. See measures.price_volume."""
+    a = _args(ds, reporter=reporter, partner=partner, flow=flow, years=years, codes=codes)
+    if a.partner == WORLD_ISO3:
+        rows = _keep(_read_world(ds, 6, reporters=[a.reporter], flow=a.flow), a.years)
+        basis = f"{a.reporter}'s reports with the World (world layer, HS6)"
     else:
-        rows = _pair_rows(ds, rep, par, flow, span)
+        rows = _pair_rows(ds, a.reporter, a.partner, a.flow, a.years)
         rows = rows[rows["hs_level"] == 6]
-        basis = f"{rep}'s reports with {par} (flows table, HS6)"
+        basis = f"{a.reporter}'s reports with {a.partner} (flows table, HS6)"
     rows = _hs2022(rows)  # a product keeps its code across a revision change
-    if codes:
-        rows = rows[rows["hs_code"].astype(str).str.startswith(_prefixes(codes))]
+    if a.codes:
+        rows = rows[rows["hs_code"].astype(str).str.startswith(tuple(a.codes))]
     out, _ = m.price_volume(rows)
     counts = ["n_products", "n_unit_change", "n_no_quantity", "n_outliers"]
     out[counts] = out[counts].astype("Int64")  # empty in the base year
-    return _tidy(out, basis, _syn(rows), reporter=rep, partner=par, flow=flow)
-
-
-def _prefixes(codes) -> tuple[str, ...]:
-    """HS code prefixes (2 to 6 digits), e.g. "2711" or ["2709", "2711"]."""
-    items = tuple(str(c).strip() for c in ([codes] if isinstance(codes, str) else codes))
-    bad = [c for c in items if not (c.isdigit() and 2 <= len(c) <= 6)]
-    if bad:
-        raise FilterError(f"HS code {bad[0]!r} not understood; give 2 to 6 digits, e.g. 2711")
-    return items
+    return _tidy(out, basis, _syn(rows), reporter=a.reporter, partner=a.partner, flow=a.flow)
 
 
 def potential(
-    ds: Dataset, country: str, area: str | None = None, years=None, level: int = 6, n: int = 20
+    ds: Dataset, country: str, areas=None, years=None, level: int = 6, n: int | None = 20
 ) -> pd.DataFrame:
-    """The `n` products per year with the largest gap between `country`'s export potential
-    in China (China's imports from the World x the country's share of world exports) and
-    China's reported imports from it, with their focus-area tags; `area` keeps the products
-    the area tags (fully or partly). A simple market-share method after ITC's idea."""
-    iso, level = check_country(country, CA_ISO3), _level(level)
-    picked = check_areas(area)
-    if not isinstance(n, int | np.integer) or n < 0:
-        raise FilterError(f"n {n!r}: give the number of products per year (0 for all)")
-    span = _span(ds, years)
-    wx, syn_x = _world(ds, level, span, "export")
-    wm, syn_m = _world(ds, level, span, "import")
-    actual = _pair_rows(ds, CHINA.iso3, iso, "import", span)
-    out = m.potential(wm.of_country(CHINA.iso3), wx, iso, _at_level(actual, level))
-    out = out.merge(_area_tags(out["hs_code"].unique(), level), on="hs_code", how="left")
+    """The `n` products per year (None: all) with the largest gap between `country`'s
+    export potential in China (China's imports from the World x the country's share of
+    world exports) and China's reported imports from it, with their focus-area tags;
+    `areas` keeps the products those areas tag (fully or partly), e.g. "agriculture".
+    A simple market-share method after ITC's idea."""
+    a = _args(ds, country=country, areas=areas, years=years, level=level)
+    n = A.check_count("n", n) if n is not None else None
+    wx, syn_x = _world(ds, a.level, "export")
+    wm, syn_m = _world(ds, a.level, "import")
+    actual = _pair_rows(ds, CHINA.iso3, a.country, "import", a.years)
+    market = _keep(wm.of_country(CHINA.iso3), a.years)
+    out = m.potential(market, wx, a.country, _at_level(actual, a.level))
+    out = out.merge(_area_tags(out["hs_code"].unique(), a.level), on="hs_code", how="left")
     out["areas"] = out["areas"].fillna("")
-    if picked:
+    if a.areas:
         tagged = out["areas"].map(
-            lambda t: bool({a.split(" (")[0] for a in t.split("; ")} & set(picked))
+            lambda t: bool({x.split(" (")[0] for x in t.split("; ")} & set(a.areas))
         )
         out = out[tagged.astype(bool)]
     out = out.sort_values(["year", "gap_usd"], ascending=[True, False])
     out = out.groupby("year", group_keys=False).head(n) if n else out
     out.insert(2, "description", out["hs_code"].map(_descriptions()).fillna(""))
     basis = "CHN's reported imports (World and from the country); world shares from reporters"
-    return _tidy(out, basis, syn_x or syn_m or _syn(actual), country=iso)
+    return _tidy(out, basis, syn_x or syn_m or _syn(actual), country=a.country)
 
 
 @lru_cache(maxsize=1)
@@ -338,9 +315,9 @@ def _descriptions() -> dict[str, str]:
     vocab.hs.short_label without a revision), for every code at once."""
     from tradeviz.vocab import hs
 
-    c = hs.codes()[["rev", "code", "short"]].sort_values("rev", kind="stable")
+    c = hs.code_columns("label")[["rev", "code", "label"]].sort_values("rev", kind="stable")
     c = c.drop_duplicates("code", keep="last")
-    return dict(zip(c["code"], c["short"].fillna("").astype(str), strict=True))
+    return dict(zip(c["code"], c["label"].fillna("").astype(str), strict=True))
 
 
 def _area_tags(codes, level: int) -> pd.DataFrame:
@@ -366,22 +343,21 @@ def complexity(ds: Dataset, country: str, years=None, level: int = COMPLEXITY_LE
     """The country's ECI and the trade-weighted mean PCI of its exports to the World
     (its own reports, world layer) and to China (China's reported imports from it), per
     year; PCI and ECI from the Growth Lab's ecomplexity on the world layer's exports."""
-    iso, level = check_country(country, CA_ISO3), _level(level)
-    span = _span(ds, years)
-    w, syn = _world(ds, level, span, "export")
-    pci, eci = _complexity_tables(ds, w, level, span)
-    to_world = m.mean_pci(w.of_country(iso), pci)
-    china = _pair_rows(ds, CHINA.iso3, iso, "import", span)
-    to_china = m.mean_pci(_at_level(china, level), pci)
+    a = _args(ds, country=country, years=years, level=level)
+    w, syn = _world(ds, a.level, "export")
+    pci, eci = _complexity_tables(ds, w, a.level)
+    to_world = m.mean_pci(w.of_country(a.country), pci)
+    china = _pair_rows(ds, CHINA.iso3, a.country, "import", a.years)
+    to_china = m.mean_pci(_at_level(china, a.level), pci)
     out = to_world.merge(to_china, on="year", how="outer", suffixes=("_world", "_china"))
-    out = out.merge(eci[eci["reporter"] == iso][["year", "eci"]], on="year", how="left")
-    basis = f"PCI/ECI: ecomplexity on HS{level} world exports; to China: CHN's imports"
-    return _tidy(out, basis, syn or _syn(china), country=iso)
+    out = out.merge(eci[eci["reporter"] == a.country][["year", "eci"]], on="year", how="left")
+    basis = f"PCI/ECI: ecomplexity on HS{a.level} world exports; to China: CHN's imports"
+    return _tidy(_keep(out, a.years), basis, syn or _syn(china), country=a.country)
 
 
-def _complexity_tables(ds: Dataset, w: m.WorldTotals, level: int, span):
+def _complexity_tables(ds: Dataset, w: m.WorldTotals, level: int):
     memo = _CACHE.setdefault(ds, {})
-    key = ("complexity", level, span)
+    key = ("complexity", level)
     if key not in memo:
         memo[key] = m.complexity_tables(w)
     return memo[key]

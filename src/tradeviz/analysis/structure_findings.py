@@ -83,7 +83,7 @@ def _price_volume(ds: Dataset, c: str) -> str | None:
 
 
 def _potential(ds: Dataset, c: str, n: int = 3) -> str | None:
-    p = ds.potential(c, area="agriculture", n=n)
+    p = ds.potential(c, areas="agriculture", n=n)
     if p.empty:
         return None
     year = int(p["year"].max())

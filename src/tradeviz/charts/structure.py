@@ -24,9 +24,9 @@ from tradeviz.charts.base import (
     hide_unused,
     new_figure,
     panels,
-    short,
     style,
     usd_scale,
+    wrap,
     year_axis,
     ylabel_left,
 )
@@ -90,7 +90,7 @@ def potential_data(ds: Dataset, countries=CA_ISO3, area: str = "agriculture", n:
     """Latest year's `n` largest potential gaps in China per country, in one focus area."""
     parts = []
     for c in countries:
-        p = ds.potential(c, area=area, n=n)
+        p = ds.potential(c, areas=area, n=n)
         if len(p):
             parts.append(p[p["year"] == p["year"].max()])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -148,7 +148,7 @@ def rca_figure(data: pd.DataFrame, info: Info) -> Figure:
     ax.xaxis.tick_top()
     desc = data.drop_duplicates("hs_code").set_index("hs_code")
     labels = [
-        f"{k} {short(desc.at[k, 'description'], 34)} [{_area_short(desc.at[k, 'areas'])}]"
+        f"{k} {wrap(desc.at[k, 'description'], 34, lines=1)} [{_area_short(desc.at[k, 'areas'])}]"
         for k in codes
     ]
     ax.set_yticks(range(len(codes)), labels, fontsize=8)
@@ -227,7 +227,7 @@ def potential_figure(data: pd.DataFrame, info: Info) -> Figure:
     ax.barh(y + 0.18, d["potential_usd"] / div, height=0.36, color=colors, alpha=0.35)
     ax.barh(y - 0.18, d["actual_usd"] / div, height=0.36, color=colors)
     labels = [
-        f"{COUNTRY_NAMES[c]}: {k} {short(t, 30)}"
+        f"{COUNTRY_NAMES[c]}: {k} {wrap(t, 30, lines=1)}"
         for c, k, t in zip(d["country"], d["hs_code"], d["description"], strict=True)
     ]
     ax.set_yticks(y, labels, fontsize=8)
