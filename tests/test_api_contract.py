@@ -168,7 +168,7 @@ BAD = {
     "by": [("country", "'country'")],
     "codes": [(["27x"], "'27x'"), ("2711,abc", "'abc'")],
     # issue 20's measures
-    "level": [(5, "5"), ("six", "'six'")],
+    "level": [(5, "5"), ("x", "'x'"), (True, "True")],  # ds.world (issue 19)
     **{k: [("XYZ", "'XYZ'"), (None, "None")] for k in ("exporter", "importer", "a", "b")},
     "market": [("XYZ", "'XYZ'")],
     "partner": [("XYZ", "'XYZ'")],

@@ -237,10 +237,10 @@ def check_codes(name: str, value) -> list[str] | None:
 
 
 def check_level(name: str, value) -> int:
-    """An HS level: 2, 4 or 6 digits (issue 20's measures)."""
-    if isinstance(value, bool) or value not in (2, 4, 6):
-        raise fail(name, value, "not an HS level", "use 2, 4 or 6 (digits)")
-    return int(value)
+    """An HS level of the world layer: 2, 4 or 6 (an int, or its digits as text)."""
+    if isinstance(value, bool) or str(value).strip() not in ("2", "4", "6"):
+        raise fail(name, value, "not an HS level", "use 2, 4 or 6 (HS digits)")
+    return int(str(value).strip())
 
 
 def check_flag(name: str, value) -> bool:
