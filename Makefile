@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/notebooks.py
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/measures.py
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -236,6 +236,20 @@ def check_codes(name: str, value) -> list[str] | None:
     return [i.strip() for i in items] or None
 
 
+def check_level(name: str, value) -> int:
+    """An HS level of the world layer: 2, 4 or 6 (an int, or its digits as text)."""
+    if isinstance(value, bool) or str(value).strip() not in ("2", "4", "6"):
+        raise fail(name, value, "not an HS level", "use 2, 4 or 6 (HS digits)")
+    return int(str(value).strip())
+
+
+def check_flag(name: str, value) -> bool:
+    """True or False, nothing else."""
+    if not isinstance(value, bool):
+        raise fail(name, value, "not a flag", "use True or False")
+    return value
+
+
 # --------------------------------------------------------------------- the one dispatcher
 def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
     """Argument name -> its check, for every argument name a Dataset method takes."""
@@ -261,6 +275,15 @@ def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
         ),
         "by": lambda n, v: check_choice(n, v, DETAIL_BY),
         "codes": check_codes,
+        # issue 20's measures: HS level, the two sides of a pair, a market, a flag
+        "level": check_level,
+        **{
+            k: lambda n, v: check_country(n, v, ALL_ISO3)
+            for k in ("exporter", "importer", "a", "b")
+        },
+        "market": lambda n, v: check_country(n, v, ALL_ISO3),
+        "partner": lambda n, v: check_country(n, v, (*ALL_ISO3, WORLD_ISO3)),
+        "by_product": check_flag,
     }
 
 
@@ -275,7 +298,7 @@ def check_arguments(
     when a year argument is set); names in `optional` may be None (meaning all or default)."""
     checkers = _checkers(available)
     optional = set(optional) | {"years", "year", "start", "end", "partners", "countries"}
-    optional |= {"areas", "codes", "sides"}
+    optional |= {"areas", "codes", "sides", "market"}
     out = {}
     for name, value in given.items():
         if name not in checkers:

@@ -810,6 +810,67 @@ class Dataset:
             _matched_fob=m["exporter_fob_usd"].where(m["status"] == "matched", 0.0).fillna(0.0)
         )
 
+    # ------------------------- structure and complementarity (issue 20; analysis/structure.py)
+    def rca(self, country: str, level: int = 6, years=None) -> pd.DataFrame:
+        """Balassa RCA (and symmetric RCA) of each product the country exports."""
+        from tradeviz.analysis import structure
+
+        return structure.rca(self, country, level, years)
+
+    def complementarity(
+        self, exporter: str, importer: str, years=None, level: int = 6, by_product: bool = False
+    ) -> pd.DataFrame:
+        """Michaely/WITS trade complementarity index, per year or per product."""
+        from tradeviz.analysis import structure
+
+        return structure.complementarity(self, exporter, importer, years, level, by_product)
+
+    def intensity(self, exporter: str, importer: str, years=None) -> pd.DataFrame:
+        """WITS trade intensity index, and the variant leaving the exporter out."""
+        from tradeviz.analysis import structure
+
+        return structure.intensity(self, exporter, importer, years)
+
+    def similarity(self, a: str, b: str, market=None, years=None, level: int = 6) -> pd.DataFrame:
+        """Finger-Kreinin export similarity in the World or in one market."""
+        from tradeviz.analysis import structure
+
+        return structure.similarity(self, a, b, market, years, level)
+
+    def concentration(self, country: str, flow: str, years=None, level: int = 6) -> pd.DataFrame:
+        """HHI, normalised HHI, products above USD 100,000, top-1/3/10 shares."""
+        from tradeviz.analysis import structure
+
+        return structure.concentration(self, country, flow, years, level)
+
+    def intra_industry(
+        self, a: str, b: str, years=None, level: int = 6, by_product: bool = False
+    ) -> pd.DataFrame:
+        """Grubel-Lloyd intra-industry trade, trade-weighted or per product."""
+        from tradeviz.analysis import structure
+
+        return structure.intra_industry(self, a, b, years, level, by_product)
+
+    def price_volume(
+        self, reporter: str, partner: str, flow: str, years=None, codes=None
+    ) -> pd.DataFrame:
+        """Chain-linked Fisher unit-value and volume indices, and their split of growth."""
+        from tradeviz.analysis import structure
+
+        return structure.price_volume(self, reporter, partner, flow, years, codes)
+
+    def potential(self, country: str, areas=None, years=None, level: int = 6, n: int | None = 20):
+        """Export potential in China (market-share method) with focus-area tags."""
+        from tradeviz.analysis import structure
+
+        return structure.potential(self, country, areas, years, level, n)
+
+    def complexity(self, country: str, years=None, level: int = 4) -> pd.DataFrame:
+        """ECI, and mean PCI of exports to the World and to China (ecomplexity)."""
+        from tradeviz.analysis import structure
+
+        return structure.complexity(self, country, years, level)
+
 
 # --------------------------------------------------------------------------- pure helpers
 TOTALS_COLUMNS = [
