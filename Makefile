@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed-stamp
 LEVEL ?= $(if $(COMTRADE_API_KEY),6,auto)
 # Partners plan (issue 13): every partner of the five at HS2 with a key; TOTAL only keyless.
 PARTNERS_LEVEL ?= $(if $(COMTRADE_API_KEY),2,total)
+# World plan (issue 19): every reporter with the World by product; HS6 with a key, else
+# `auto`, the finest level whose estimate fits 30 minutes (HS2 over ten years keyless).
+WORLD_LEVEL ?= $(if $(COMTRADE_API_KEY),6,auto)
 YEARS ?=
 OUT ?= exports
 # Recorded API responses for the emulators (tests, bench): the package has no default.
@@ -34,6 +37,7 @@ run: $(STAMP)
 	$(BIN)/tradeviz doctor
 	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch comtrade --plan partners --level $(PARTNERS_LEVEL) $(if $(YEARS),--years $(YEARS),)
+	$(BIN)/tradeviz fetch comtrade --plan world --level $(WORLD_LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch imf --freq M
 	$(BIN)/tradeviz build
 	$(BIN)/tradeviz check
@@ -55,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/notebooks.py
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/measures.py
+	$(BIN)/python bench/scale.py
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

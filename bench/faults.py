@@ -388,7 +388,7 @@ def case_directory_as_import_file(s: Suite) -> Outcome:
 def case_failed_build_keeps_generation(s: Suite) -> Outcome:
     d = s.fetched("generation")
     assert s.cli(d, "build").exit_code == 0
-    before = {p.name: p.read_bytes() for p in (d / "processed").iterdir()}
+    before = {str(p): p.read_bytes() for p in (d / "processed").rglob("*") if p.is_file()}
     import tradeviz.transform.focus as focus
 
     real = focus.build_focus
@@ -401,7 +401,7 @@ def case_failed_build_keeps_generation(s: Suite) -> Outcome:
         result = s.cli(d, "build")
     finally:
         focus.build_focus = real
-    after = {p.name: p.read_bytes() for p in (d / "processed").iterdir()}
+    after = {str(p): p.read_bytes() for p in (d / "processed").rglob("*") if p.is_file()}
     return Outcome(result.exit_code == 1 and after == before, "previous generation intact")
 
 

@@ -173,6 +173,8 @@ BAD = {
     "market": [("XYZ", "'XYZ'")],
     "partner": [("XYZ", "'XYZ'")],
     "by_product": [("yes", "'yes'")],
+    "reporters": [("XYZ", "'XYZ'"), (["KAZ", "xyz"], "'xyz'"), (5, "5")],
+    "query": [(123, "123"), ("", "''")],  # ds.sql
 }
 # Valid values for the arguments a method needs when another one is the bad one.
 NEEDED = {"country": "KAZ", "area": "energy", "flow": "export"}

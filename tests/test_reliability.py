@@ -153,7 +153,7 @@ def test_empty_manifest_with_snapshots_is_an_error_not_an_empty_build(fetched):
 def test_build_that_fails_after_writing_flows_leaves_the_previous_generation(fetched, monkeypatch):
     import tradeviz.transform.focus as focus
 
-    before = {p.name: p.read_bytes() for p in (fetched / "processed").iterdir()}
+    before = {str(p): p.read_bytes() for p in (fetched / "processed").rglob("*") if p.is_file()}
 
     def boom(*a, **k):
         raise focus.RulesError("focus step failed on purpose")
@@ -161,7 +161,7 @@ def test_build_that_fails_after_writing_flows_leaves_the_previous_generation(fet
     monkeypatch.setattr(focus, "build_focus", boom)
     result = run("build")
     assert result.exit_code == 1
-    after = {p.name: p.read_bytes() for p in (fetched / "processed").iterdir()}
+    after = {str(p): p.read_bytes() for p in (fetched / "processed").rglob("*") if p.is_file()}
     assert after == before
 
 

@@ -69,3 +69,8 @@ class SnapshotError(TradevizError):
 
 class BuildError(TradevizError):
     """The build cannot produce a trustworthy table from the raw layer."""
+
+
+class WorldLayerMissingError(TradevizError):
+    """The processed store has no world layer at the HS level asked for (issue 19); the
+    message names the fetch that provides it."""

@@ -502,6 +502,78 @@ COVERAGE_FIELDS: tuple[Field, ...] = (
 )
 COVERAGE_KEY = ("source", "freq", "year", "flow", "hs_level", "area")
 
+# -- the world layer (issue 19): every reporter's trade with the World, by product -------
+WORLD_FIELDS: tuple[Field, ...] = (
+    Field("source", "str", "Data source the row was built from.", "", "manifest `source`"),
+    Field("freq", "str", "Frequency (A annual).", "", "Comtrade `freqCode`", allowed=("A", "M")),
+    Field(
+        "year",
+        "int64",
+        "Reference year (a partition: year=<y> in the path).",
+        "year",
+        "Comtrade `refYear`",
+    ),
+    Field(
+        "level",
+        "int64",
+        "HS level of hs_code, 2, 4 or 6 digits (a partition: level=<L> in the path).",
+        "",
+        "Comtrade `aggrLevel`",
+        allowed=(2, 4, 6),
+    ),
+    Field(
+        "reporter",
+        "str",
+        "Reporting country, ISO3: a country, never World or an area/aggregate code.",
+        "",
+        "Comtrade `reporterCode`/`reporterISO`",
+    ),
+    Field("partner", "str", "Always WLD (the World).", "", "Comtrade `partnerCode` 0"),
+    Field(
+        "flow", "str", "export or import.", "", "Comtrade `flowCode`", allowed=("export", "import")
+    ),
+    Field(
+        "hs_rev",
+        "str",
+        "HS revision the reporter used (H0-H6).",
+        "",
+        "Comtrade `classificationCode`",
+    ),
+    Field(
+        "hs_code", "str", "HS code at `level` digits of that revision.", "", "Comtrade `cmdCode`"
+    ),
+    Field(
+        "value_usd",
+        "float64",
+        "Trade value: FOB for exports, CIF for imports, as the reporter values them.",
+        "USD",
+        "Comtrade `primaryValue`",
+        non_negative=True,
+    ),
+    Field("net_weight_kg", "float64", "Net weight.", "kg", "Comtrade `netWgt`", nullable=True),
+    Field("qty", "float64", "Quantity in qty_unit.", "qty_unit", "Comtrade `qty`", nullable=True),
+    Field("qty_unit", "str", "Unit of qty.", "", "Comtrade `qtyUnitAbbr`", nullable=True),
+    Field(
+        "is_estimated",
+        "bool",
+        "True when Comtrade marks the value as not reported by the country.",
+        "",
+        "Comtrade `isReported`",
+    ),
+    Field(
+        "synthetic",
+        "bool",
+        "True when the row comes from synthetic data (emulator, benchmark).",
+        "",
+        "manifest `synthetic`",
+    ),
+    Field(
+        "snapshot", "str", "sha256 of the raw file the row was read from.", "", "manifest `sha256`"
+    ),
+)
+WORLD_KEY = ("source", "freq", "year", "level", "reporter", "flow", "hs_rev", "hs_code")
+WORLD_PARTITIONS = ("level", "year")  # directories world/level=<L>/year=<y>/
+
 # -- analysis frames (not files): the columns of Dataset.partners() (issue 13) ----------
 PARTNERS_FIELDS: tuple[Field, ...] = (
     Field(
@@ -1299,6 +1371,13 @@ TABLES = {
         "trade value (attributable full part and partial remainder), and the "
         "untagged share, per source, frequency, year, flow and HS level.",
     ),
+    "world": (
+        WORLD_FIELDS,
+        WORLD_KEY,
+        "Every reporter's exports and imports with the World by product (issue 19), one "
+        "hive-partitioned dataset: world/level=<L>/year=<y>/part-0.parquet, read with "
+        '`Dataset.world()` or `ds.sql("... from world")`.',
+    ),
 }
 
 
@@ -1405,7 +1484,7 @@ def data_dictionary() -> str:
     ]
     for table, (fields, key, summary) in TABLES.items():
         lines += _field_table(
-            f"`{table}.parquet`",
+            f"`{table}/` (partitioned)" if table == "world" else f"`{table}.parquet`",
             summary,
             f"Key (unique): {', '.join(f'`{k}`' for k in key)}.",
             fields,

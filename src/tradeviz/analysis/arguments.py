@@ -236,6 +236,7 @@ def check_codes(name: str, value) -> list[str] | None:
     return [i.strip() for i in items] or None
 
 
+# ------------------------------------------------------------ the world layer, SQL (#19)
 def check_level(name: str, value) -> int:
     """An HS level of the world layer: 2, 4 or 6 (an int, or its digits as text)."""
     if isinstance(value, bool) or str(value).strip() not in ("2", "4", "6"):
@@ -247,6 +248,30 @@ def check_flag(name: str, value) -> bool:
     """True or False, nothing else."""
     if not isinstance(value, bool):
         raise fail(name, value, "not a flag", "use True or False")
+    return value
+
+
+def check_reporters(name: str, value) -> list[str] | None:
+    """ISO3 codes of any country of the registry (comma string or list); None: all."""
+    from tradeviz.vocab.countries import ALL
+
+    known = {c.iso3 for c in ALL if c.kind == "country"}
+    if value is None:
+        return None
+    if not isinstance(value, str | Iterable):
+        raise fail(name, value, "not a list of countries", "use ISO3 codes such as KAZ, CHN")
+    picked = []
+    for item in _listed(value):
+        if not isinstance(item, str) or item.strip().upper() not in known:
+            raise fail(name, item, "unknown reporter", "use ISO3 codes of countries, e.g. KAZ")
+        picked.append(item.strip().upper())
+    return list(dict.fromkeys(picked)) or None
+
+
+def check_query(name: str, value) -> str:
+    """An SQL query: a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise fail(name, value, "not an SQL query", "use a SELECT over flows, mirror, focus, world")
     return value
 
 
@@ -284,6 +309,8 @@ def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
         "market": lambda n, v: check_country(n, v, ALL_ISO3),
         "partner": lambda n, v: check_country(n, v, (*ALL_ISO3, WORLD_ISO3)),
         "by_product": check_flag,
+        "reporters": check_reporters,
+        "query": check_query,
     }
 
 
@@ -298,7 +325,7 @@ def check_arguments(
     when a year argument is set); names in `optional` may be None (meaning all or default)."""
     checkers = _checkers(available)
     optional = set(optional) | {"years", "year", "start", "end", "partners", "countries"}
-    optional |= {"areas", "codes", "sides", "market"}
+    optional |= {"areas", "codes", "sides", "market", "reporters"}
     out = {}
     for name, value in given.items():
         if name not in checkers:

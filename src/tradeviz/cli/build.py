@@ -24,8 +24,14 @@ from tradeviz.store.lock import writes_data_dir
     help="Build even when queries retired by `raw verify --fix` were never fetched again "
     "(their rows are then absent from the tables; each is named).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild every partition; by default partitions whose input snapshots are "
+    "unchanged are reused from the current build (hard links, same result).",
+)
 @writes_data_dir
-def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool) -> None:
+def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool, full: bool = False) -> None:
     """Build processed/flows.parquet, mirror.parquet and focus.parquet from raw/.
 
     Reads only the raw layer (manifest and snapshots); validates every table against its
@@ -38,7 +44,7 @@ def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool) -> None:
 
     _check_retired(allow_retired_missing)
 
-    report = build(config.data_dir(), allow_empty_periods=allow_empty_periods)
+    report = build(config.data_dir(), allow_empty_periods=allow_empty_periods, full=full)
     out = config.processed_dir()
     click.echo(
         f"built {out / 'flows.parquet'}: "
@@ -76,6 +82,12 @@ def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool) -> None:
         f"{out / 'focus_coverage.parquet'}, {out / 'build_report.json'}"
     )
     _print_coverage(out / "focus_coverage.parquet")
+    if report.world:
+        w = report.world
+        click.echo(
+            f"world layer {out / 'world'}: {w['rows']:,} rows in {w['partitions']} partitions "
+            f"({w['rebuilt']} built, {w['reused']} reused unchanged, {w['dropped']} dropped)"
+        )
 
 
 def _check_retired(allow: bool) -> None:

@@ -84,12 +84,14 @@ def fetch() -> None:
 @click.option(
     "--plan",
     "plan",
-    type=click.Choice(["default", "partners"]),
+    type=click.Choice(["default", "partners", "world"]),
     default="default",
     show_default=True,
     help="partners: each of the five with every partner (World included) at TOTAL "
     "and HS2 (--level 2, the default here, or total), and every reporter's "
-    "trade with each of the five at TOTAL (mirror side).",
+    "trade with each of the five at TOTAL (mirror side). world: every reporter's "
+    "exports and imports with the World by product at --level 2, 4 or 6 (default: 6 "
+    "with a key, else the finest level whose estimate fits --budget-minutes).",
 )
 @writes_data_dir
 def fetch_comtrade(
@@ -126,6 +128,8 @@ def fetch_comtrade(
         raise click.UsageError("no complete period in --years for --freq M yet")
     key = config.comtrade_key()
     rps = config.comtrade_rps()
+    if plan == "world" and _level_not_given():  # issue 19: keyless, what fits the budget
+        level = "auto"
     if level == "auto":
         level = _auto_level(
             periods, freq, key is not None, rps, budget_minutes, reporters, partners, plan
@@ -137,6 +141,17 @@ def fetch_comtrade(
             )
         try:
             groups = comtrade.partners_plan(periods, "2" if level == "6" else level)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    elif plan == "world":  # issue 19
+        if reporters or partners:
+            raise click.UsageError(
+                "--plan world fetches every reporter with the World; drop --reporters/--partners"
+            )
+        from tradeviz.extract.comtrade.world_plan import world_plan
+
+        try:
+            groups = world_plan(periods, level)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
     elif reporters or partners:
@@ -163,7 +178,9 @@ def fetch_comtrade(
         freq,
         level,
     )
-    estimate = fetcher.estimate(groups, freq)
+    estimate = (
+        fetcher.estimate(groups, freq) if plan != "world" else _world_estimate(groups, fetcher.cap)
+    )
     log.info(
         "comtrade: about %d calls for HS level %s, %s-%s (%s at %g request/s; queries "
         "already stored are not called again)",
@@ -180,6 +197,18 @@ def fetch_comtrade(
         f"{stats.rows} rows, {stats.truncated} truncated responses split; "
         f"manifest {store.manifest_path}"
     )
+
+
+def _level_not_given() -> bool:
+    """True when --level was left at its default (the world plan then picks its own)."""
+    source = click.get_current_context().get_parameter_source("level")
+    return source in (None, click.core.ParameterSource.DEFAULT)
+
+
+def _world_estimate(groups: list, cap: int) -> int:
+    from tradeviz.extract.comtrade.world_plan import estimate_world_calls
+
+    return estimate_world_calls(groups, cap)
 
 
 def _minutes(calls: int, rps: float) -> str:
@@ -203,6 +232,14 @@ def _auto_level(
 
     if plan == "partners":  # its own levels: HS2 with a key, TOTAL without
         return "2" if keyed else "total"
+    if plan == "world":
+        from tradeviz.extract.comtrade.world_plan import auto_world_level
+
+        level = (
+            "6" if keyed else auto_world_level(periods, comtrade.PREVIEW_CAP, rps, budget_minutes)
+        )
+        log.info("comtrade: --plan world: HS%s (%s)", level, "keyed" if keyed else "keyless budget")
+        return level
     if keyed:
         return "6"
     for level in ("6", "4", "2"):

@@ -34,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 
 from tradeviz.emulators import limits
 from tradeviz.emulators import partners as partner_panel
+from tradeviz.emulators import world as world_panel
 from tradeviz.emulators.server import find_corpus
 from tradeviz.extract.http import SYNTHETIC_HEADER
 from tradeviz.formats import comtrade_v1
@@ -516,8 +517,11 @@ class ComtradeEmulator:
         cmds: Sequence[str],
         pinned: dict[str, str | None],
     ) -> list[dict]:
-        # Central Asia's partners and their mirror reports come from the partner panel
-        panel = partner_panel.series(self, freq, reporter, partner, period, flow, cmds)
+        # every reporter's World trade by product from the world panel (issue 19); Central
+        # Asia's partners and their mirror reports from the partner panel
+        panel = world_panel.series(self, freq, reporter, partner, period, flow, cmds)
+        if panel is None:
+            panel = partner_panel.series(self, freq, reporter, partner, period, flow, cmds)
         codes, values = (
             ((), ())
             if panel is not None
@@ -559,6 +563,7 @@ class ComtradeEmulator:
         rep_iso, rep_desc = (
             COUNTRIES.get(reporter)
             or partner_panel.describe(reporter)
+            or world_panel.describe(reporter)
             or (str(reporter), f"Country {reporter}")
         )
         par_iso, par_desc = (

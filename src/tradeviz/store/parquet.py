@@ -45,6 +45,22 @@ ROW_GROUP = 8192  # rows decoded and written at a time when writing a compact fr
 # writer holds a row group's pages: 32,768 rows of flows cost ~30 MiB more at the peak)
 
 
+def write_table(table: pa.Table, path: Path, meta: dict, row_group: int = 131_072) -> None:
+    """An Arrow table written atomically with `meta` as the tradeviz metadata (partition
+    files of the world layer). Row groups of `row_group` rows, so readers that filter on
+    the sort key (reporter) skip most of a file by its statistics."""
+    meta_bytes = json.dumps(meta, sort_keys=True).encode()
+    schema = table.schema.with_metadata({**(table.schema.metadata or {}), META_KEY: meta_bytes})
+    with atomic_target(path, ".parquet") as tmp:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            writer.write_table(table.cast(schema), row_group_size=row_group)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def read_meta(path: Path) -> dict:
     meta = pq.read_schema(path).metadata or {}
     return json.loads(meta.get(META_KEY, b"{}"))

@@ -10,14 +10,27 @@ Readers keep finding tables at `processed/<table>.parquet`; a failed build never
 `processed/`, so the previous generation stays whole. A reader that opens several tables
 should resolve the generation once (`current_dir`) so a switch between two reads cannot
 mix two builds.
+
+Inside a generation, the same tables are also a hive-partitioned dataset (issue 19), read
+unchanged by pyarrow.dataset, DuckDB, pandas and Spark:
+  flows/source=<s>/year=<y>/part-0.parquet   mirror/year=<y>/…   focus/year=<y>/…
+  world/level=<2|4|6>/year=<y>/part-0.parquet   (every reporter with the World, by product)
+  _partitions.json   each partition file: the snapshots (sha256) it was built from, its
+                     rows, and the digest a later build compares to reuse it
+A partition whose inputs did not change is hard-linked from the previous generation into
+the new one (same inode, never a copy), so an incremental build writes only what changed.
+Partition columns live in the directory names only (Spark refuses a column that is in
+both); files starting with `_` or `.` are skipped by every reader.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
-from pathlib import Path
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 
 from tradeviz.store.durable import (
     TMP_PREFIX,
@@ -31,6 +44,8 @@ from tradeviz.store.durable import (
 
 GENERATIONS = ".processed"
 LINK = "processed"
+PARTITION_INDEX = "_partitions.json"
+PART_FILE = "part-0.parquet"
 
 
 def current_dir(data_dir: Path) -> Path:
@@ -41,6 +56,40 @@ def current_dir(data_dir: Path) -> Path:
 def table_path(data_dir: Path, name: str) -> Path:
     """Where readers find table `name` (e.g. "flows") of the current build."""
     return current_dir(data_dir) / f"{name}.parquet"
+
+
+def partition_file(table: str, keys: Sequence[tuple[str, object]]) -> str:
+    """Relative path of a partition's file, e.g. world/level=6/year=2021/part-0.parquet."""
+    parts = [table, *(f"{k}={v}" for k, v in keys), PART_FILE]
+    return str(PurePosixPath(*parts))
+
+
+def read_index(generation: Path | None) -> dict[str, dict]:
+    """The partition index of a generation (empty when it has none or cannot be read: a
+    build then simply rebuilds every partition)."""
+    if generation is None:
+        return {}
+    try:
+        doc = json.loads((generation / PARTITION_INDEX).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc.get("partitions", {}) if isinstance(doc, dict) else {}
+
+
+def reuse_partition(previous: Path | None, new: Path, rel: str, entry: dict, old: dict) -> bool:
+    """Hard-link partition `rel` from the previous generation when its index entry equals
+    `entry` (same inputs, digest and recipe) and the file is there; False: build it."""
+    if previous is None or old.get(rel) != entry:
+        return False
+    source, target = previous / rel, new / rel
+    if not source.is_file():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links: build the partition instead
+        return False
+    return True
 
 
 class Generation:
@@ -71,6 +120,8 @@ class Generation:
         with os_errors(link):
             for name in os.listdir(self.path):
                 _fsync_file(self.path / name)
+            for folder, _dirs, _files in os.walk(self.path):  # partition directories
+                _fsync_file(Path(folder))
             os.rename(self.path, final)
             if link.is_dir() and not link.is_symlink():  # a store from before generations
                 previous = f"legacy-{build_id}"
@@ -82,6 +133,11 @@ class Generation:
         self.path = final
         _prune(self.root, keep={build_id, previous})
         return final
+
+    def previous(self) -> Path | None:
+        """The generation `processed` points at now (what an incremental build reuses)."""
+        link = self.data_dir / LINK
+        return link.resolve() if link.is_dir() else None
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

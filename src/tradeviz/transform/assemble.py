@@ -23,8 +23,8 @@ def flows_table(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
 def compact_flows(parts: list[pa.Table], report: BuildReport) -> pd.DataFrame:
     """The flows table with every text column a pandas categorical: the same values in a
     fifth of the memory (the build works on this; `as_text` gives the schema dtypes)."""
-    if not parts:
-        return empty_frame(FLOWS_FIELDS)
+    if not parts:  # e.g. a raw layer holding the world plan's snapshots only
+        return _conform_compact(empty_frame(FLOWS_FIELDS))
     # Parts are in snapshot order (oldest first): sorted by key, then by that order, the
     # last row of each key is the newest snapshot's.
     table = pa.concat_tables(parts, promote_options="permissive")

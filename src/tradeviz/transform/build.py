@@ -1,12 +1,18 @@
-"""`tradeviz build`: the raw layer to processed/flows.parquet, mirror.parquet, focus.parquet.
+"""`tradeviz build`: the raw layer to processed/flows.parquet, mirror.parquet, focus.parquet,
+the same tables as hive partitions, and the world layer (world/level=<L>/year=<y>/).
 
 Reads only raw/ (manifest and snapshots), so it can be rerun alone; the same raw layer
 always yields the same tables (rows sorted by key, no timestamps in the files).
 
 The steps live in modules named for them: `snapshots` (read and parse, pandas-free),
-`assemble` (the flows table), `checks`, `mirror`, `focus`. This module imports none of the
-pandas side at import time: the snapshots start parsing on a thread first, and pandas, the
-schema and the HS reference load while they do.
+`assemble` (the flows table), `checks`, `mirror`, `focus`, `partitions` (the tables as
+hive partitions) and `world` (the world layer, built partition by partition). This module
+imports none of the pandas side at import time: the snapshots start parsing on a thread
+first, and pandas, the schema and the HS reference load while they do.
+
+Incremental (issue 19): a partition whose inputs are those of the current generation's is
+hard-linked from it; `full=True` (`tradeviz build --full`) builds every partition afresh.
+Either way the tables are the same.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +30,12 @@ import pyarrow as pa
 
 from tradeviz import __version__
 from tradeviz.errors import BuildError
-from tradeviz.store.processed import Generation
+from tradeviz.store.processed import PARTITION_INDEX, Generation, read_index
 from tradeviz.store.raw import RawStore
 from tradeviz.transform import snapshots
 from tradeviz.transform.build_report import BuildReport
 from tradeviz.transform.snapshots import DATA_SOURCES
+from tradeviz.transform.world_inputs import is_world
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +48,8 @@ def load_flows(store: RawStore, report: BuildReport) -> pd.DataFrame:
     row's product described (describe())."""
     from tradeviz.transform.assemble import flows_table
 
-    parts = snapshots.parse_all(store, snapshots.current(store, report), report)
+    wanted = [s for s in snapshots.current(store, report) if not is_world(s)]
+    parts = snapshots.parse_all(store, wanted, report)
     return flows_table(parts, report)
 
 
@@ -122,10 +131,30 @@ class _Writer:
         self.out, self.meta = out, meta
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-write")
         self.pending: list = []
+        self.previous: Path | None = None  # the generation partitions are linked from
+        self.cuts: list[Future] = []
+        self.index: dict[str, dict] = {}
 
-    def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> None:
+    def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> Future:
         path, meta = self.out / f"{name}.parquet", {**self.meta, "table": name}
-        self.pending.append(self.pool.submit(self.write, df, path, meta, as_frame))
+        done = self.pool.submit(self.write, df, path, meta, as_frame)
+        self.pending.append(done)
+        return done
+
+    def partitions(
+        self, df: pd.DataFrame, name: str, fields: tuple, year_inputs: dict | None = None
+    ) -> None:
+        """The table's hive partitions, written on the threads from `df` (compact); those
+        equal to the previous generation's files become links to them."""
+        from tradeviz.transform.partitions import cut, groups, inputs_by_partition, partition_meta
+
+        inputs = inputs_by_partition(df, name, year_inputs)
+        meta = {**partition_meta(self.meta), "table": name}
+        where = groups(df, name)
+        self.cuts.append(
+            self.pool.submit(cut, df, where, name, fields, inputs, meta, self.out, self.previous)
+        )
+        self.pending.append(self.cuts[-1])
 
     def __enter__(self) -> _Writer:
         return self
@@ -136,14 +165,17 @@ class _Writer:
         if exc_type is None:  # else the block's own error is the one to report
             for done in self.pending:
                 done.result()  # raises the first write's error
+            for done in self.cuts:
+                self.index.update(done.result())
 
 
-def build(data_dir: Path, allow_empty_periods: bool = False) -> BuildReport:
+def build(data_dir: Path, allow_empty_periods: bool = False, full: bool = False) -> BuildReport:
+    """Build processed/ from raw/; `full`: every partition afresh, none reused."""
     with _system_allocator():
-        return _build(data_dir, allow_empty_periods)
+        return _build(data_dir, allow_empty_periods, full)
 
 
-def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
+def _build(data_dir: Path, allow_empty_periods: bool, full: bool) -> BuildReport:
     store = RawStore(data_dir / "raw")
     if not any(True for _ in store.snapshots()) and not store.snapshot_files():
         raise BuildError(
@@ -152,7 +184,35 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
             "first"
         )
     report = BuildReport()
-    parsing = snapshots.start(store, snapshots.current(store, report), report)
+    wanted = snapshots.current(store, report)
+    world_snaps = [s for s in wanted if is_world(s)]  # the world layer's, not flows'
+    slice_snaps = [s for s in wanted if not is_world(s)]
+    flows = _flows(store, slice_snaps, report) if slice_snaps else None
+    if any(s.record.get("synthetic") for s in world_snaps):
+        report.synthetic = True  # so every file's metadata says so, flows.parquet's too
+    generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
+    try:
+        previous = None if full else generation.previous()
+        out = generation.path
+        if flows is None:  # the world plan's snapshots only: empty slice tables
+            index = _empty_tables(store, report, out)
+        else:
+            index = _tables(flows, store, report, allow_empty_periods, out, previous)
+        del flows
+        _release_freed_memory()
+        index.update(_world(store, world_snaps, report, out, previous, read_index(previous)))
+        _finish(out, report, index)
+    except BaseException:
+        generation.discard()
+        raise
+    generation.publish()
+    return report
+
+
+def _flows(store: RawStore, snaps: list, report: BuildReport) -> pd.DataFrame:
+    """The flows table (compact) of the slice's snapshots, parsed on threads while the
+    pandas side loads."""
+    parsing = snapshots.start(store, snaps, report)
     try:
         _warm_up()  # while the snapshots parse
     except BaseException:
@@ -166,14 +226,64 @@ def _build(data_dir: Path, allow_empty_periods: bool) -> BuildReport:
     _release_freed_memory()  # the parse's buffers, before the join
     flows = compact_flows(parts, report)  # consumes parts
     _release_freed_memory()  # the join's buffers, before the mirror and focus steps
-    generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
-    try:
-        _tables(flows, store, report, allow_empty_periods, generation.path)
-    except BaseException:
-        generation.discard()
-        raise
-    generation.publish()
-    return report
+    return flows
+
+
+def _empty_tables(store: RawStore, report: BuildReport, out: Path) -> dict:
+    """flows, mirror, focus and focus_coverage with no rows (schema-typed by construction)
+    for a raw layer that holds only the world plan's snapshots: readers find every table,
+    and the build skips the slice's reference data, checks and steps."""
+    from tradeviz.schema import (
+        COVERAGE_FIELDS,
+        FLOWS_FIELDS,
+        FOCUS_FIELDS,
+        MIRROR_FIELDS,
+        empty_frame,
+    )
+    from tradeviz.store.parquet import write_parquet
+
+    meta = _meta(store, report)
+    for name, fields in (
+        ("flows", FLOWS_FIELDS),
+        ("mirror", MIRROR_FIELDS),
+        ("focus", FOCUS_FIELDS),
+        ("focus_coverage", COVERAGE_FIELDS),
+    ):
+        write_parquet(empty_frame(fields), out / f"{name}.parquet", {**meta, "table": name})
+    report.focus = {"rows": 0}
+    return {}
+
+
+def _world(
+    store: RawStore,
+    snaps: list,
+    report: BuildReport,
+    out: Path,
+    previous: Path | None,
+    old_index: dict,
+) -> dict:
+    """The world layer's partitions (see transform/world.py); its index entries."""
+    if not snaps and not any(k.startswith("world/") for k in old_index):
+        return {}
+    from tradeviz.transform.partitions import partition_meta
+    from tradeviz.transform.world import build_world
+
+    meta = {**partition_meta(_meta(store, report)), "sources": ["comtrade"]}
+    done, index = build_world(store, snaps, out, previous, old_index, meta)
+    report.world = done.as_dict()
+    return index
+
+
+def _finish(out: Path, report: BuildReport, index: dict) -> None:
+    """The partition index and the build report, the generation's last files."""
+    from tradeviz.store.parquet import write_text_atomic
+
+    doc = {"tool": f"tradeviz {__version__}", "partitions": dict(sorted(index.items()))}
+    write_text_atomic(out / PARTITION_INDEX, json.dumps(doc, indent=1, sort_keys=True))
+    write_text_atomic(
+        out / "build_report.json",
+        json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str),
+    )
 
 
 def _tables(
@@ -182,20 +292,24 @@ def _tables(
     report: BuildReport,
     allow_empty_periods: bool,
     out: Path,
-) -> None:
+    previous: Path | None = None,
+) -> dict:
     """Write flows while it is checked, then compute the mirror and focus tables and
     write them into `out`, each written on the writer threads while the next is computed.
     The build holds all three with categorical text columns; the files get the schema's
-    str columns."""
+    str columns. Each table is also written as hive partitions (unchanged ones linked from
+    `previous`); returns their index entries."""
     from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS, empty_frame
-    from tradeviz.store.parquet import write_text_atomic
     from tradeviz.transform.checks import check_chapters, check_coverage, validate
     from tradeviz.transform.focus import build_focus
     from tradeviz.transform.mirror import build_mirror
+    from tradeviz.transform.partitions import snapshots_by_year
 
     with _Writer(out, _meta(store, report)) as writer:
+        writer.previous = previous
         # written while it is checked: a failed check discards the generation all the same
         writer.table(flows, "flows", as_frame=empty_frame(FLOWS_FIELDS))
+        writer.partitions(flows, "flows", FLOWS_FIELDS)
         check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
         validate(flows, "flows", compact=True)
         check_chapters(flows, report)
@@ -203,18 +317,17 @@ def _tables(
         mirror = build_mirror(flows, compact=True)
         validate(mirror, "mirror", compact=True)
         writer.table(mirror, "mirror", as_frame=empty_frame(MIRROR_FIELDS))
+        writer.partitions(mirror, "mirror", MIRROR_FIELDS, snapshots_by_year(flows))
         del mirror
         _release_freed_memory()
         focus, coverage = build_focus(flows, compact=True)
         validate(focus, "focus", compact=True)
         validate(coverage, "focus_coverage")
         writer.table(focus, "focus", as_frame=empty_frame(FOCUS_FIELDS))
+        writer.partitions(focus, "focus", FOCUS_FIELDS)
         writer.table(coverage, "focus_coverage")
         report.focus = {"rows": int(len(focus))}
-    write_text_atomic(
-        out / "build_report.json",
-        json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str),
-    )
+    return writer.index
 
 
 def _meta(store: RawStore, report: BuildReport) -> dict:

@@ -20,6 +20,7 @@ class BuildReport:
     unmapped_wits_partners: list[str] = field(default_factory=list)
     synthetic: bool = False
     focus: dict = field(default_factory=dict)
+    world: dict = field(default_factory=dict)  # the world layer's partitions (issue 19)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

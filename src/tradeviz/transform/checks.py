@@ -24,11 +24,15 @@ def validate(df: pd.DataFrame, table: str, compact: bool = False) -> None:
 
 
 def planned_cells(store: RawStore) -> pd.DataFrame:
-    """Reporter × period cells the Comtrade fetch plan asked for (from the manifest)."""
+    """Reporter × period cells the Comtrade fetch plan asked for (from the manifest); the
+    world plan's are the world layer's, not the flows table's."""
+    from tradeviz.transform.world_inputs import is_world
     from tradeviz.vocab.countries import BY_COMTRADE
 
     cells = set()
     for snap in store.snapshots("comtrade"):
+        if is_world(snap):
+            continue
         params = snap.record.get("params", {})
         freq = snap.record.get("freq", "A")
         for rep in str(params.get("reporterCode", "")).split(","):

@@ -67,6 +67,21 @@ def parse_all(
             parts.append(part)
     report.breakdown_rows_dropped = parse_report.breakdown_rows
     report.other_flow_rows_dropped = parse_report.other_flow_rows
+    _check_codes(parse_report)
+    return parts
+
+
+def parse_each(store: RawStore, snaps: list[Snapshot]) -> Iterator[pa.Table]:
+    """Each snapshot's rows as compact Arrow, one at a time in the given order (empty
+    ones included), for a caller that streams (the world layer): one snapshot is parsed
+    or in the caller's hands at a time, so memory follows the largest snapshot whatever
+    their number."""
+    parse_report = ParseReport()
+    yield from _parsed(store, snaps, parse_report, at_once=1)
+    _check_codes(parse_report)
+
+
+def _check_codes(parse_report: ParseReport) -> None:
     if parse_report.unknown_codes:
         codes = ["none" if c == -1 else str(c) for c in sorted(parse_report.unknown_codes)]
         raise BuildError(
@@ -74,7 +89,6 @@ def parse_all(
             "reporterISO/partnerISO (fetched without includeDesc). Fix: run "
             "`tradeviz fetch comtrade --refresh`"
         )
-    return parts
 
 
 class Parsing:
@@ -106,18 +120,20 @@ def start(store: RawStore, snaps: list[Snapshot], report: BuildReport) -> Parsin
     return Parsing(store, snaps, report)
 
 
-def _parsed(store: RawStore, snaps: list[Snapshot], report: ParseReport) -> Iterator[pa.Table]:
+def _parsed(
+    store: RawStore, snaps: list[Snapshot], report: ParseReport, at_once: int = 2
+) -> Iterator[pa.Table]:
     """Each snapshot read, checked against its sha256 and parsed to compact Arrow, yielded
-    in the given order. Two are worked on at once: inflating, sha256 and pyarrow's JSON
-    reader release the GIL. A Comtrade body is parsed as it is decompressed, so it is
-    never held whole; a body the stream reader hands back, and a WITS or IMF one, is."""
+    in the given order. `at_once` (2) are worked on at once: inflating, sha256 and
+    pyarrow's JSON reader release the GIL. A Comtrade body is parsed as it is decompressed,
+    so it is never held whole; a body the stream reader hands back, and a WITS or IMF one, is."""
     _import_readers(snaps)  # before the pool: see _import_readers
-    workers = ThreadPoolExecutor(2, thread_name_prefix="tradeviz-snapshot")
+    workers = ThreadPoolExecutor(at_once, thread_name_prefix="tradeviz-snapshot")
     pending: deque[Future] = deque()
     todo = deque(snaps)
     try:
         while todo or pending:
-            while todo and len(pending) < 2:
+            while todo and len(pending) < at_once:
                 pending.append(workers.submit(_read_and_parse, store, todo.popleft()))
             table, own = pending.popleft().result()
             report.add(own)
