@@ -34,6 +34,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/tradeviz doctor
 	$(BIN)/tradeviz fetch comtrade --level $(LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch comtrade --plan partners --level $(PARTNERS_LEVEL) $(if $(YEARS),--years $(YEARS),)
 	$(BIN)/tradeviz fetch comtrade --plan world --level $(WORLD_LEVEL) $(if $(YEARS),--years $(YEARS),)
@@ -57,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/notebooks.py
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/measures.py
 	$(BIN)/python bench/scale.py
 
 test: $(STAMP)

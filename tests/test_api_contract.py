@@ -167,12 +167,19 @@ BAD = {
     "of": [("countries", "'countries'")],
     "by": [("country", "'country'")],
     "codes": [(["27x"], "'27x'"), ("2711,abc", "'abc'")],
+    # issue 20's measures
     "level": [(5, "5"), ("x", "'x'"), (True, "True")],  # ds.world (issue 19)
+    **{k: [("XYZ", "'XYZ'"), (None, "None")] for k in ("exporter", "importer", "a", "b")},
+    "market": [("XYZ", "'XYZ'")],
+    "partner": [("XYZ", "'XYZ'")],
+    "by_product": [("yes", "'yes'")],
     "reporters": [("XYZ", "'XYZ'"), (["KAZ", "xyz"], "'xyz'"), (5, "5")],
     "query": [(123, "123"), ("", "''")],  # ds.sql
 }
 # Valid values for the arguments a method needs when another one is the bad one.
 NEEDED = {"country": "KAZ", "area": "energy", "flow": "export"}
+NEEDED |= {"exporter": "CHN", "importer": "KAZ", "a": "KAZ", "b": "UZB", "reporter": "CHN"}
+NEEDED |= {"partner": "KAZ"}  # issue 20's measures
 
 
 def _public_methods() -> list[tuple[str, inspect.Signature]]:

@@ -240,6 +240,9 @@ def test_top_products_labels_and_broken_bar_for_a_dwarfing_product(small):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0].replace("\n", " ") == "271121 Natural gas, gaseous state (pipeline gas)"
     assert kaz["description"].iloc[0].startswith("Petroleum gases")  # full text in the CSV
+    cols = list(kaz.columns)  # the label right beside the full description, 60 at most
+    assert cols.index("label") == cols.index("description") + 1
+    assert kaz["label"].str.len().le(60).all()
     # a long label wraps between words: its lines rejoined are the label, word for word
     for label, tick in zip(kaz["label"], labels[: len(kaz)], strict=True):
         assert tick.replace("\n", " ").split()[1:] == label.split()
@@ -248,6 +251,43 @@ def test_top_products_labels_and_broken_bar_for_a_dwarfing_product(small):
     assert max(widths) < 1200  # ... 1.2 bn is six times the next: its bar is cut ...
     assert any("1.2 bn ▶" in t.get_text() for t in ax.texts)  # ... and its value written
     assert kaz.iloc[0]["share"] == pytest.approx(1.2 / 1.5)  # of the TOTAL row
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["total_trade", "china_share", "mirror_gaps", "mirror_chapters", "top_products_exports"],
+)
+def test_no_text_touches_the_image_edge(small, name):
+    """Every title, label, legend entry and caption lies inside the image with a margin."""
+    for view in (small, small.filter(countries="KGZ")):
+        chart = charts.make(name, view)
+        renderer = _rendered(chart)
+        width, height = chart.fig.bbox.width, chart.fig.bbox.height
+        for text in _drawn_texts(chart.fig):
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= 3 and box.x1 <= width - 3, (name, text.get_text(), box)
+            assert box.y0 >= 2 and box.y1 <= height - 2, (name, text.get_text(), box)
+
+
+def _drawn_texts(fig) -> list:
+    """The texts a reader sees: figure texts and legends, and per shown panel its titles,
+    axis labels, texts, legend and the tick labels inside the axis limits."""
+    texts = [*fig.texts, *(t for leg in fig.legends for t in leg.get_texts())]
+    for ax in fig.axes:
+        texts += [*ax.texts, ax.title, ax._left_title, ax._right_title]
+        if ax.get_legend():
+            texts += ax.get_legend().get_texts()
+        if not ax.axison:
+            continue
+        texts += [ax.xaxis.label, ax.yaxis.label]
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            texts += [
+                t.label1
+                for t in axis.get_major_ticks()
+                if t.label1.get_visible() and lo <= t.get_loc() <= hi
+            ]
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
 
 
 def test_top_products_unit_is_chosen_per_panel():

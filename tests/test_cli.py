@@ -381,7 +381,16 @@ def test_a_reader_that_reads_a_line_then_closes_ends_output_quietly():
 
 
 def test_other_os_errors_still_report(monkeypatch):
-    """Only a closed pipe is quiet: another OSError stays an unexpected error, exit 1."""
+    """Only a closed stdout is quiet: another OSError, or a broken pipe that is not stdout
+    (a worker's, a socket's), stays an unexpected error, exit 1."""
+
+    class _Broken(tuple):
+        def __iter__(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("tradeviz.vocab.countries.COUNTRIES", _Broken())
+    res = CliRunner().invoke(main, ["countries"])
+    assert res.exit_code == 1 and "unexpected error: BrokenPipeError" in res.output
 
     class _Full(tuple):
         def __iter__(self):

@@ -257,6 +257,13 @@ def test_growth_of_products_and_areas(ds):
     p = ds.growth("products", country="kaz", flow="export").set_index(["hs_code", "year"])
     assert p.loc[("271121", 2023), "yoy"] == pytest.approx(0.5)  # 6e8 -> 9e8
     assert pd.isna(p.loc[("610910", 2023), "yoy"])  # new in 2023: no previous year
+    # product rows are named like top_products': the full text and a label of whole words
+    assert list(p.columns[:4]) == ["reporter", "partner", "flow", "description"]
+    gas = p.loc[("271121", 2023)]
+    assert (
+        gas["description"].lower().startswith("petroleum gases") and "Natural gas" in gas["label"]
+    )
+    assert all(0 < len(t) <= 60 for t in p["label"])
     a = ds.growth("areas", partners=["KAZ"], flow="export")
     energy = a[(a["area"] == "energy") & (a["match"] == "full")].set_index("year")
     assert energy.loc[2023, "change_usd"] == pytest.approx(3e8)

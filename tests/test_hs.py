@@ -113,6 +113,21 @@ def test_label_rules_on_hand_worked_texts():
         "Petroleum gases and other gaseous hydrocarbons; natural gas"
     )
     assert shorten("Other", "Motorcycles") == "Motorcycles"
+    # a subheading that names its goods stands alone when its heading would not fit
+    heading = "Inorganic acids and other inorganic oxygen compounds of non-metals"
+    assert shorten("Hydrogen fluoride (hydrofluoric acid)", heading) == (
+        "Hydrogen fluoride (hydrofluoric acid)"
+    )
+    # filler goes before any clause does ('by weight'), and words are only ever removed
+    assert shorten("Fluorspar; containing by weight 97% or less of calcium fluoride") == (
+        "Fluorspar; containing 97% or less of calcium fluoride"
+    )
+    # after a long clause the last one ends its list ('images or other data'): not kept alone
+    got = shorten(
+        "Telephone sets; other apparatus for the transmission or reception of voice, "
+        "images or other data"
+    )
+    assert "images or other data" not in got or "voice" in got
     assert shorten("Vehicles; other") == "Vehicles"
     # a text cut in the source ('... of articles of') loses its dangling word
     assert shorten("Parts, trimmings and accessories of articles of") == (

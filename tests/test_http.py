@@ -62,7 +62,7 @@ def test_quota_403_is_typed(comtrade_api, fast_client):
     api = comtrade_api(quota=1)
     client = fast_client()
     client.get(api.url + PREVIEW, params=Q)
-    with pytest.raises(QuotaExceededError, match="rerun tomorrow"):
+    with pytest.raises(QuotaExceededError, match=r"returns at .* UTC .*Rerun the same command"):
         client.get(api.url + PREVIEW, params=Q)
 
 

@@ -91,7 +91,7 @@ def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
     assert fetcher.calls == 6
     assert imf_api.calls == 9  # three faults retried
     for path, params in imf_api.log:
-        assert path.endswith(".M") and params["c[TIME_PERIOD]"] == "ge:2023-01-01+le:2024-12-31"
+        assert path.endswith(".M") and params["c[TIME_PERIOD]"] == "ge:2023-M01+le:2024-M12"
     snaps = list(store.snapshots("imf"))
     assert len(snaps) == 6 and all(s.complete and s.record["synthetic"] for s in snaps)
     assert all(s.record["url"].startswith(imf_api_url(s)) for s in snaps)

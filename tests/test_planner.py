@@ -155,8 +155,8 @@ def test_total_groups_are_packed_exactly_and_never_capped():
     assert sum(sizes) == 34 and max(sizes) == 29 // 8
 
 
-def test_periods_per_call_limit_is_a_setting_off_by_default():
-    assert comtrade.MAX_PERIODS_PER_CALL is None
+def test_periods_per_call_limit_defaults_to_the_live_12():
+    assert comtrade.MAX_PERIODS_PER_CALL == 12 and comtrade.URL_LIMIT == 1900
     history = [(0.0, 10.0)]
     assert sizing.periods_per_call(history, 1, 24, 100_000) == 24  # no limit
     assert sizing.periods_per_call(history, 1, 24, 100_000, limit=12) == 12
@@ -205,8 +205,9 @@ def test_url_length_matches_what_requests_sends():
     q = Query("A", (156,), (398, 417), ("2021", "2020"), ("010121", "854143"))
     params = {**q.params(), "maxRecords": "500"}
     url = "http://127.0.0.1:1/public/v1/preview/C/A/HS"
-    sent = requests.Request("GET", url, params=params).prepare().url
+    sent = requests.Request("GET", f"{url}?{sizing.query_string(params)}").prepare().url
     assert sizing.url_length(url, params) == len(sent)
+    assert "cmdCode=010121,854143" in sent  # commas sent as commas: more codes per URL
 
 
 def test_estimate_is_close_to_the_calls_made(store, fast_client, comtrade_api):
@@ -291,3 +292,37 @@ def test_describe_names_a_few_countries_and_counts_a_long_list():
     assert len(wide.describe()) < 40
     few = Query("A", (156, 398), (0, 860), ("2023", "2022"), ("01", "02"))
     assert few.describe() == "CHN+KAZ->WLD+UZB 2022..2023(2) 2 codes 01..02"
+
+
+def test_a_periods_limit_holds_in_the_box_and_every_row_is_fetched_once():
+    """With fewer periods a call than the box holds, scouting asks for the first run of
+    periods and every cut holds at most the limit (issue 22: 12 periods a call)."""
+    api = FakeApi(0.08)
+    kept = _drive(api, _planner(max_periods=2))
+    assert kept == api.rows
+    assert max(len(q.periods) for q in api.calls) <= 2
+    assert any(len(q.cmd) > 1 for q in api.calls)  # the code-chunk box was used
+
+
+def test_a_refused_query_is_split_along_its_longest_list():
+    from tradeviz.errors import HttpError
+    from tradeviz.extract.comtrade.planner import split_long
+
+    codes = ("010121", "854143", "271121", "260300")
+    q = Query("A", (156,), (398, 417, 762, 795), ("2021", "2020"), codes)
+    assert [h.cmd for h in split_long(q, "url")] == [codes[:2], codes[2:]]  # the longest
+    wide = Query("A", (156,), tuple(range(100, 130)), ("2021",), codes)
+    assert [len(h.partners) for h in split_long(wide, "url")] == [15, 15]
+    assert [h.periods for h in split_long(q, "periods")] == [("2021",), ("2020",)]
+    one = Query("A", (156,), (398,), ("2021",), ("TOTAL",))
+    with pytest.raises(HttpError, match="cannot be split further"):
+        split_long(one, "url")
+    planner = _planner(prior=50.0)  # small periods: the first call asks for all three
+    first = planner.next_query()
+    assert len(first.periods) == 3
+    planner.refuse(first, "periods")
+    assert planner.refused == 1 and planner.max_periods == 2
+    assert [q.periods for q in (planner.next_query(), planner.next_query())] == [
+        ("2021",),
+        ("2020", "2019"),
+    ]

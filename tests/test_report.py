@@ -95,6 +95,7 @@ def test_report_files_and_content(report, demo_data):
 def test_report_rewrites_whole_and_refuses_missing_tables(demo_data, tmp_path):
     report = tmp_path / "report"
     (report / "charts").mkdir(parents=True)
+    (report / ".tradeviz-report").write_text("")  # a previous report: replaced whole
     stray = report / "stray.txt"
     stray.write_text("left over")
     res = CliRunner().invoke(

@@ -52,8 +52,9 @@ def test_rows_are_typed_when_read_and_every_row_is_checked_up_front():
 
 
 def test_envelope_problems_are_bad_responses():
-    with pytest.raises(BadResponseError, match="count 3 but 1"):
-        v1.decode(_body([ROW], count=3))
+    with pytest.raises(BadResponseError, match="count 1 but 3"):
+        v1.decode(_body([ROW, ROW, ROW], count=1))
+    assert v1.decode(_body([ROW], count=3)).count == 3  # a capped answer's every match
     with pytest.raises(BadResponseError, match="not valid JSON"):
         v1.decode(_body([ROW])[:-5])
     with pytest.raises(BadResponseError, match="envelope"):

@@ -4,6 +4,7 @@ stage agrees on them."""
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from pathlib import Path
 from types import ModuleType
@@ -111,36 +112,108 @@ def require(module: str, extra: str) -> ModuleType:
         ) from exc
 
 
+# Request rates accepted (requests per second): one an hour up to 1000 (local emulators).
+# `nan`, `inf`, 0 or 1e-300 would make the limiter wait for ever or not at all.
+MIN_RPS = 1 / 3600
+MAX_RPS = 1000.0
+# Live limits of UN Comtrade (issue 22; README "What the fetcher guards against"):
+# HTTP 414 a little past 2,000 URL characters (comtradr #103: 1,923 served, 2,436 refused),
+# 12 periods per call (comtradr's vignette, un-comtrade-sdk), and how long a 403 quota
+# answer may ask us to wait before the fetch stops instead (seconds).
+DEFAULT_URL_LIMIT = 1900
+DEFAULT_MAX_PERIODS = 12
+DEFAULT_QUOTA_WAIT = 300.0
+
+
+def _base_url(name: str, default: str) -> str:
+    from tradeviz.extract.urls import url_problem
+
+    raw = os.environ.get(name, "").strip() or default
+    problem = url_problem(raw)
+    if problem:
+        from tradeviz.extract.urls import strip_userinfo
+
+        shown = strip_userinfo(raw) if "credentials" in problem else raw
+        shown = shown.encode("ascii", "replace").decode()[:120]
+        raise ConfigError(f"{name}={shown!r} is not a usable base URL: {problem}")
+    return raw.rstrip("/")
+
+
 def comtrade_url() -> str:
-    return os.environ.get("TRADEVIZ_COMTRADE_URL", DEFAULT_COMTRADE_URL).rstrip("/")
+    return _base_url("TRADEVIZ_COMTRADE_URL", DEFAULT_COMTRADE_URL)
 
 
 def comtrade_key() -> str | None:
-    """The Comtrade subscription key, from the environment only. Never logged or stored."""
+    """The Comtrade subscription key, from the environment only. Never logged or stored,
+    and checked before any request (its text is never echoed, even when it is wrong)."""
+    from tradeviz.extract.urls import key_problem
+
     key = os.environ.get("COMTRADE_API_KEY", "").strip()
+    if key and (problem := key_problem(key)):
+        raise ConfigError(
+            f"COMTRADE_API_KEY is not a usable key: {problem}; set it to the key shown at "
+            "comtradedeveloper.un.org (32 letters and digits), or unset it for the preview"
+        )
     return key or None
 
 
 def comtrade_rps() -> float:
-    return _positive_float("TRADEVIZ_COMTRADE_RPS", 1.0)
+    return rate("TRADEVIZ_COMTRADE_RPS", 1.0)
 
 
 def imf_url() -> str:
-    return os.environ.get("TRADEVIZ_IMF_URL", DEFAULT_IMF_URL).rstrip("/")
+    return _base_url("TRADEVIZ_IMF_URL", DEFAULT_IMF_URL)
 
 
 def imf_rps() -> float:
-    return _positive_float("TRADEVIZ_IMF_RPS", 1.0)
+    return rate("TRADEVIZ_IMF_RPS", 1.0)
 
 
-def _positive_float(name: str, default: float) -> float:
+def comtrade_url_limit() -> int:
+    """Longest Comtrade URL the planner builds (characters)."""
+    return int(_bounded("TRADEVIZ_COMTRADE_URL_LIMIT", DEFAULT_URL_LIMIT, 300, 100_000))
+
+
+def comtrade_max_periods() -> int:
+    """Most periods one Comtrade call asks for."""
+    return int(_bounded("TRADEVIZ_COMTRADE_MAX_PERIODS", DEFAULT_MAX_PERIODS, 1, 1000))
+
+
+def quota_wait() -> float:
+    """Longest wait (seconds) for a spent call quota before the fetch stops instead."""
+    return _bounded("TRADEVIZ_QUOTA_WAIT", DEFAULT_QUOTA_WAIT, 0, 7 * 86400)
+
+
+def check_rate(name: str, value: float) -> float:
+    """`value` if it is a usable request rate, else a ConfigError naming `name`."""
+    if not (math.isfinite(value) and MIN_RPS <= value <= MAX_RPS):
+        raise ConfigError(
+            f"{name}={value!r} is not a usable request rate: give requests per second "
+            f"between {MIN_RPS:.6f} (one an hour) and {MAX_RPS:g}, e.g. 1 or 0.5"
+        )
+    return value
+
+
+def rate(name: str, default: float) -> float:
+    """A request rate from the environment, refused at start-up unless finite and sane."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a number; set it to e.g. 1 or 0.5") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r} must be > 0 (requests per second)")
+    return check_rate(name, value)
+
+
+def _bounded(name: str, default: float, lo: float, hi: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ConfigError(f"{name}={raw!r} must be a number from {lo:g} to {hi:g}")
     return value

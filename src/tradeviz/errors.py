@@ -33,9 +33,10 @@ class DataDirError(TradevizError):
 class HttpError(TradevizError):
     """A request failed for good (after retries, or with a status that is not retried)."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, body: bytes | None = None):
         super().__init__(message)
         self.status = status
+        self.body = body  # the start of the error body, for callers that classify it
 
 
 class AuthError(HttpError):
@@ -44,6 +45,10 @@ class AuthError(HttpError):
 
 class QuotaExceededError(HttpError):
     """403 'Out of call volume quota': the daily quota is spent; stop for the day."""
+
+
+class UrlTooLongError(HttpError):
+    """414: the server refused the URL's length; the caller splits the query and retries."""
 
 
 class RateLimitError(HttpError):

@@ -1086,6 +1086,267 @@ DATASET_FRAMES = {
 }
 ANALYSIS_FRAMES.update(DATASET_FRAMES)
 
+
+# -- measure frames (issue 20; tradeviz/analysis/structure.py, formulas in docs/measures.md) --
+# Kept in one block: the world layer's and others' schema edits go elsewhere in this file.
+def _measure_text(name: str, desc: str, origin: str = "argument") -> Field:
+    return Field(name, "str", desc, "", origin)
+
+
+_M_BASIS = _measure_text(
+    "basis", "Whose reports the numbers are (world layer, flows, mirror), in words.", "derived"
+)
+_M_SYN = Field("synthetic", "bool", "True when any input row is synthetic.", "", "synthetic")
+_M_YEAR = Field("year", "int64", "Reference year.", "year", "world.year / flows.year")
+_M_CODE = Field("hs_code", "str", "HS code at the level asked (2, 4 or 6 digits).", "", "hs_code")
+_M_COUNTRY = _measure_text("country", "The country asked about, ISO3.")
+_M_EXPORTER = _measure_text("exporter", "Exporting country, ISO3.")
+_M_IMPORTER = _measure_text("importer", "Importing country, ISO3.")
+_M_N = Field("n_products", "int64", "Products in the computation.", "count", "derived")
+
+
+def _m_usd(name: str, desc: str, origin: str = "world.value_usd") -> Field:
+    return Field(name, "float64", desc, "USD", origin, nullable=True)
+
+
+def _m_num(name: str, desc: str, unit: str = "") -> Field:
+    return Field(name, "float64", desc, unit, "derived", nullable=True)
+
+
+RCA_FIELDS: tuple[Field, ...] = (
+    _M_COUNTRY,
+    _M_YEAR,
+    _M_CODE,
+    _m_usd("value_usd", "X_ik: the country's exports of the product to the World."),
+    _m_usd("reporter_total_usd", "X_i: the country's total exports (sum over products)."),
+    _m_usd("world_product_usd", "X_wk: every reporting country's exports of the product."),
+    _m_usd("world_total_usd", "X_w: every reporting country's exports (no aggregate rows)."),
+    _m_num("rca", "Balassa RCA (X_ik / X_i) / (X_wk / X_w); above 1: specialised.", "ratio"),
+    _m_num("rca_sym", "Symmetric RCA (RCA - 1) / (RCA + 1), in [-1, 1).", "index"),
+    _M_BASIS,
+    _M_SYN,
+)
+TCI_FIELDS: tuple[Field, ...] = (
+    _M_EXPORTER,
+    _M_IMPORTER,
+    _M_YEAR,
+    _m_num("tci", "Trade complementarity 100 (1 - sum_k |m_ik - x_jk| / 2), 0-100.", "index"),
+    _M_N,
+    _M_BASIS,
+    _M_SYN,
+)
+TCI_PRODUCT_FIELDS: tuple[Field, ...] = (
+    _M_EXPORTER,
+    _M_IMPORTER,
+    _M_YEAR,
+    _M_CODE,
+    _m_num("import_share", "m_ik: the product's share of the importer's imports.", "share"),
+    _m_num("export_share", "x_jk: the product's share of the exporter's exports.", "share"),
+    _m_num("contribution", "100 min(m_ik, x_jk): points of the index; they sum to tci.", "points"),
+    _M_BASIS,
+    _M_SYN,
+)
+INTENSITY_FIELDS: tuple[Field, ...] = (
+    _M_EXPORTER,
+    _M_IMPORTER,
+    _M_YEAR,
+    _m_usd("exports_to_partner_usd", "x_ij: exports to the importer (see basis).", "flows"),
+    _m_usd("exporter_total_usd", "X_i: the exporter's exports to the World."),
+    _m_usd("partner_imports_usd", "x_wj: the importer's imports from the World (CIF)."),
+    _m_usd("world_total_usd", "X_w: every reporting country's exports."),
+    _m_num("intensity", "Trade intensity (x_ij / X_i) / (x_wj / X_w).", "ratio"),
+    _m_num("intensity_excl", "As intensity, the exporter left out of x_wj and X_w.", "ratio"),
+    _M_BASIS,
+    _M_SYN,
+)
+ESI_FIELDS: tuple[Field, ...] = (
+    _measure_text("a", "First exporter, ISO3."),
+    _measure_text("b", "Second exporter, ISO3."),
+    _measure_text("market", "The market compared in: WLD (World) or an ISO3."),
+    _M_YEAR,
+    _m_num("esi", "Finger-Kreinin export similarity 100 sum_k min(x_ak, x_bk), 0-100.", "index"),
+    _M_N,
+    _M_BASIS,
+    _M_SYN,
+)
+CONCENTRATION_FIELDS: tuple[Field, ...] = (
+    _M_COUNTRY,
+    _measure_text("flow", "export or import (with the World)."),
+    _M_YEAR,
+    _m_usd("value_usd", "The country's trade in the flow (sum over products)."),
+    _M_N,
+    Field("n_above", "int64", "Products above USD 100,000 (UNCTAD).", "count", "derived"),
+    _m_num("hhi", "Herfindahl-Hirschman index sum_k s_k^2 of product shares, (0, 1].", "index"),
+    _m_num("hhi_norm", "Normalised HHI (HHI - 1/N) / (1 - 1/N); 1 for one product.", "index"),
+    _m_num("top1_share", "Share of the largest product.", "share"),
+    _m_num("top3_share", "Share of the largest 3 products.", "share"),
+    _m_num("top10_share", "Share of the largest 10 products.", "share"),
+    _M_BASIS,
+    _M_SYN,
+)
+_M_A = _measure_text("a", "The reporter whose trade is measured, ISO3.")
+_M_B = _measure_text("b", "Its partner, ISO3.")
+GL_FIELDS: tuple[Field, ...] = (
+    _M_A,
+    _M_B,
+    _M_YEAR,
+    _m_usd("exports_usd", "a's exports to b (sum over products).", "flows.value_usd"),
+    _m_usd("imports_usd", "a's imports from b.", "flows.value_usd"),
+    _m_num("gl", "Grubel-Lloyd, trade-weighted: sum(X+M-|X-M|) / sum(X+M), 0-1.", "index"),
+    _M_N,
+    _M_BASIS,
+    _M_SYN,
+)
+GL_PRODUCT_FIELDS: tuple[Field, ...] = (
+    _M_A,
+    _M_B,
+    _M_YEAR,
+    _M_CODE,
+    _m_usd("exports_usd", "X_k: a's exports of the product to b.", "flows.value_usd"),
+    _m_usd("imports_usd", "M_k: a's imports of the product from b.", "flows.value_usd"),
+    _m_num("gl", "Grubel-Lloyd 1 - |X_k - M_k| / (X_k + M_k), 0-1.", "index"),
+    _M_BASIS,
+    _M_SYN,
+)
+PRICE_VOLUME_FIELDS: tuple[Field, ...] = (
+    _measure_text("reporter", "Reporting country, ISO3."),
+    _measure_text("partner", "Partner ISO3, or WLD (world layer)."),
+    _measure_text("flow", "export or import."),
+    _M_YEAR,
+    _m_usd("value_usd", "The flow's value in the year (all products).", "value_usd"),
+    _m_usd("matched_usd", "Value of the products used in the link to this year."),
+    _m_num("coverage", "matched_usd / value_usd: share of value with usable quantities.", "share"),
+    _m_num("link_value", "Value relative of the link over the products used.", "ratio"),
+    _m_num("link_price", "Fisher unit-value relative sqrt(Laspeyres x Paasche).", "ratio"),
+    _m_num("link_volume", "Fisher volume relative, link_value / link_price.", "ratio"),
+    _m_num("value_change", "100 (link_value - 1).", "%"),
+    _m_num("price_points", "Points of value_change from unit values (log split).", "points"),
+    _m_num("volume_points", "Points of value_change from volumes; the two sum to it.", "points"),
+    _m_num("value_index", "Chained value index, first year 100; = price x volume / 100.", "index"),
+    _m_num("price_index", "Chained Fisher unit-value index, first year 100.", "index"),
+    _m_num("volume_index", "Chained Fisher volume index, first year 100.", "index"),
+    Field("n_products", "Int64", "Products used in the link.", "count", "derived", nullable=True),
+    Field(
+        "n_unit_change",
+        "Int64",
+        "Products left out: unit changed and no net weight.",
+        "count",
+        "derived",
+        nullable=True,
+    ),
+    Field(
+        "n_no_quantity",
+        "Int64",
+        "Products left out: no usable quantity.",
+        "count",
+        "derived",
+        nullable=True,
+    ),
+    Field(
+        "n_outliers",
+        "Int64",
+        "Products left out: a unit value outside 1/10-10x its median.",
+        "count",
+        "derived",
+        nullable=True,
+    ),
+    _M_BASIS,
+    _M_SYN,
+)
+POTENTIAL_FIELDS: tuple[Field, ...] = (
+    _M_COUNTRY,
+    _M_YEAR,
+    _M_CODE,
+    _measure_text(
+        "description", "Short HS description (latest revision with the code).", "vocab.hs"
+    ),
+    _m_usd("market_imports_usd", "M_k: China's imports of the product from the World."),
+    _m_usd("country_exports_usd", "X_ck: the country's exports of the product to the World."),
+    _m_usd("world_exports_usd", "X_wk: every reporting country's exports of the product."),
+    _m_num("world_share", "X_ck / X_wk: the country's share of world exports.", "share"),
+    _m_usd(
+        "potential_usd", "M_k x X_ck / X_wk: what it would sell China at that share.", "derived"
+    ),
+    _m_usd("actual_usd", "China's reported imports of the product from the country.", "flows"),
+    _m_usd("gap_usd", "potential_usd - actual_usd (room to grow when positive).", "derived"),
+    _m_num("realised", "actual_usd / potential_usd.", "ratio"),
+    _measure_text("areas", "Focus areas tagging the code, `; `-separated, `(partial)`.", "focus"),
+    _M_BASIS,
+    _M_SYN,
+)
+COMPLEXITY_FIELDS: tuple[Field, ...] = (
+    _M_COUNTRY,
+    _M_YEAR,
+    _m_usd("value_usd_world", "The country's exports to the World."),
+    _m_usd("covered_usd_world", "Of which products with a PCI."),
+    _m_num("mean_pci_world", "Trade-weighted mean PCI of its exports to the World.", "PCI"),
+    _m_usd("value_usd_china", "China's reported imports from the country.", "flows"),
+    _m_usd("covered_usd_china", "Of which products with a PCI.", "flows"),
+    _m_num("mean_pci_china", "Trade-weighted mean PCI of what it sells China.", "PCI"),
+    _m_num("eci", "The country's Economic Complexity Index (ecomplexity).", "ECI"),
+    _M_BASIS,
+    _M_SYN,
+)
+MEASURE_FRAMES = {
+    "rca": (
+        RCA_FIELDS,
+        ("country", "year", "hs_code"),
+        "`Dataset.rca(country, level=6, years=None)`.",
+    ),
+    "complementarity": (
+        TCI_FIELDS,
+        ("exporter", "importer", "year"),
+        "`Dataset.complementarity(exporter, importer, years=None, level=6)`.",
+    ),
+    "complementarity_products": (
+        TCI_PRODUCT_FIELDS,
+        ("exporter", "importer", "year", "hs_code"),
+        "`Dataset.complementarity(..., by_product=True)`: each product's contribution.",
+    ),
+    "intensity": (
+        INTENSITY_FIELDS,
+        ("exporter", "importer", "year"),
+        "`Dataset.intensity(exporter, importer, years=None)`.",
+    ),
+    "similarity": (
+        ESI_FIELDS,
+        ("a", "b", "market", "year"),
+        "`Dataset.similarity(a, b, market=None, years=None, level=6)`.",
+    ),
+    "concentration": (
+        CONCENTRATION_FIELDS,
+        ("country", "flow", "year"),
+        "`Dataset.concentration(country, flow, years=None, level=6)`.",
+    ),
+    "intra_industry": (
+        GL_FIELDS,
+        ("a", "b", "year"),
+        "`Dataset.intra_industry(a, b, years=None, level=6)`.",
+    ),
+    "intra_industry_products": (
+        GL_PRODUCT_FIELDS,
+        ("a", "b", "year", "hs_code"),
+        "`Dataset.intra_industry(..., by_product=True)`.",
+    ),
+    "price_volume": (
+        PRICE_VOLUME_FIELDS,
+        ("reporter", "partner", "flow", "year"),
+        "`Dataset.price_volume(reporter, partner, flow, years=None, codes=None)`.",
+    ),
+    "potential": (
+        POTENTIAL_FIELDS,
+        ("country", "year", "hs_code"),
+        "`Dataset.potential(country, areas=None, years=None, level=6, n=20)`: simple "
+        "market-share method after ITC's Export Potential idea (limits: docs/measures.md).",
+    ),
+    "complexity": (
+        COMPLEXITY_FIELDS,
+        ("country", "year"),
+        "`Dataset.complexity(country, years=None, level=4)`: PCI and ECI from `ecomplexity`.",
+    ),
+}
+ANALYSIS_FRAMES.update(MEASURE_FRAMES)
+
 TABLES = {
     "flows": (
         FLOWS_FIELDS,

@@ -244,6 +244,13 @@ def check_level(name: str, value) -> int:
     return int(str(value).strip())
 
 
+def check_flag(name: str, value) -> bool:
+    """True or False, nothing else."""
+    if not isinstance(value, bool):
+        raise fail(name, value, "not a flag", "use True or False")
+    return value
+
+
 def check_reporters(name: str, value) -> list[str] | None:
     """ISO3 codes of any country of the registry (comma string or list); None: all."""
     from tradeviz.vocab.countries import ALL
@@ -293,7 +300,15 @@ def _checkers(available: Callable[[], list[int]]) -> dict[str, Callable]:
         ),
         "by": lambda n, v: check_choice(n, v, DETAIL_BY),
         "codes": check_codes,
+        # issue 20's measures: HS level, the two sides of a pair, a market, a flag
         "level": check_level,
+        **{
+            k: lambda n, v: check_country(n, v, ALL_ISO3)
+            for k in ("exporter", "importer", "a", "b")
+        },
+        "market": lambda n, v: check_country(n, v, ALL_ISO3),
+        "partner": lambda n, v: check_country(n, v, (*ALL_ISO3, WORLD_ISO3)),
+        "by_product": check_flag,
         "reporters": check_reporters,
         "query": check_query,
     }
@@ -310,7 +325,7 @@ def check_arguments(
     when a year argument is set); names in `optional` may be None (meaning all or default)."""
     checkers = _checkers(available)
     optional = set(optional) | {"years", "year", "start", "end", "partners", "countries"}
-    optional |= {"areas", "codes", "sides", "reporters"}
+    optional |= {"areas", "codes", "sides", "market", "reporters"}
     out = {}
     for name, value in given.items():
         if name not in checkers:

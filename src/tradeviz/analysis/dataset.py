@@ -107,9 +107,14 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> tuple[Path, str]:
 def open_dataset(data_dir: str | Path | None = None) -> Dataset:
     """The processed tables in `data_dir` (see resolve_data_dir) as a Dataset; a clear
     error naming the directory and the command to run when they are missing."""
+    from tradeviz.store.processed import check_tables, current_dir
+
     path, origin = resolve_data_dir(data_dir)
     processed = path / "processed"
-    missing = [n for n in TABLE_NAMES if not (processed / f"{n}.parquet").is_file()]
+    # Resolved once, before anything is looked at: a build that switches the processed/
+    # generation meanwhile cannot mix two builds' tables (or checks) in one Dataset.
+    generation = current_dir(path)
+    missing = [n for n in TABLE_NAMES if not (generation / f"{n}.parquet").is_file()]
     if missing:
         raise TablesMissingError(
             f"no processed tables in {processed} ({', '.join(m + '.parquet' for m in missing)}"
@@ -117,9 +122,8 @@ def open_dataset(data_dir: str | Path | None = None) -> Dataset:
             " or `tradeviz demo` for synthetic demo tables; or point --data-dir (data_dir= "
             "in Python) or TRADEVIZ_DATA_DIR at a directory holding processed/"
         )
-    # Resolved once: a build that switches the processed/ generation meanwhile cannot mix
-    # two builds' tables in one Dataset.
-    return Dataset(processed=processed.resolve(), origin=origin, data_dir=path)
+    check_tables(generation, TABLE_NAMES)  # truncated or mistyped: one line, not a traceback
+    return Dataset(processed=generation, origin=origin, data_dir=path)
 
 
 def _data_dir_of(processed: Path | None) -> Path | None:
@@ -472,6 +476,67 @@ class Dataset:
         return _world.world(
             con, self.processed, a.level, years, a.reporters, a.flow, where, self.years
         )
+
+    # ------------------------- structure and complementarity (issue 20; analysis/structure.py)
+    def rca(self, country: str, level: int = 6, years=None) -> pd.DataFrame:
+        """Balassa RCA (and symmetric RCA) of each product the country exports."""
+        from tradeviz.analysis import structure
+
+        return structure.rca(self, country, level, years)
+
+    def complementarity(
+        self, exporter: str, importer: str, years=None, level: int = 6, by_product: bool = False
+    ) -> pd.DataFrame:
+        """Michaely/WITS trade complementarity index, per year or per product."""
+        from tradeviz.analysis import structure
+
+        return structure.complementarity(self, exporter, importer, years, level, by_product)
+
+    def intensity(self, exporter: str, importer: str, years=None) -> pd.DataFrame:
+        """WITS trade intensity index, and the variant leaving the exporter out."""
+        from tradeviz.analysis import structure
+
+        return structure.intensity(self, exporter, importer, years)
+
+    def similarity(self, a: str, b: str, market=None, years=None, level: int = 6) -> pd.DataFrame:
+        """Finger-Kreinin export similarity in the World or in one market."""
+        from tradeviz.analysis import structure
+
+        return structure.similarity(self, a, b, market, years, level)
+
+    def concentration(self, country: str, flow: str, years=None, level: int = 6) -> pd.DataFrame:
+        """HHI, normalised HHI, products above USD 100,000, top-1/3/10 shares."""
+        from tradeviz.analysis import structure
+
+        return structure.concentration(self, country, flow, years, level)
+
+    def intra_industry(
+        self, a: str, b: str, years=None, level: int = 6, by_product: bool = False
+    ) -> pd.DataFrame:
+        """Grubel-Lloyd intra-industry trade, trade-weighted or per product."""
+        from tradeviz.analysis import structure
+
+        return structure.intra_industry(self, a, b, years, level, by_product)
+
+    def price_volume(
+        self, reporter: str, partner: str, flow: str, years=None, codes=None
+    ) -> pd.DataFrame:
+        """Chain-linked Fisher unit-value and volume indices, and their split of growth."""
+        from tradeviz.analysis import structure
+
+        return structure.price_volume(self, reporter, partner, flow, years, codes)
+
+    def potential(self, country: str, areas=None, years=None, level: int = 6, n: int | None = 20):
+        """Export potential in China (market-share method) with focus-area tags."""
+        from tradeviz.analysis import structure
+
+        return structure.potential(self, country, areas, years, level, n)
+
+    def complexity(self, country: str, years=None, level: int = 4) -> pd.DataFrame:
+        """ECI, and mean PCI of exports to the World and to China (ecomplexity)."""
+        from tradeviz.analysis import structure
+
+        return structure.complexity(self, country, years, level)
 
 
 # --------------------------------------------------------------------------- pure helpers

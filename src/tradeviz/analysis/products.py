@@ -228,6 +228,22 @@ def _product_series(
     return out
 
 
+def label_series(ds: Dataset, table: pd.DataFrame, country: str, **kwargs) -> pd.DataFrame:
+    """Product growth rows with `description` and `label` after `hs_code`, each code read
+    in the revision of its latest year (a series' code keeps one meaning per revision)."""
+    a = ds._check(country=country, flow=kwargs.get("flow", "export"))
+    rep = ds._check(reporter=kwargs.get("reporter", "CHN")).reporter
+    partner = a.country if rep == CHINA.iso3 else CHINA.iso3
+    leaves = _leaves(ds, rep, [partner], None, a.flow)
+    latest = leaves.sort_values("year").drop_duplicates("hs_code", keep="last")
+    rev = dict(zip(latest["hs_code"].astype(str), latest["hs_rev"], strict=True))
+    out = table.assign(hs_rev=table["hs_code"].astype(str).map(rev))
+    out = with_labels(out.assign(description=None))
+    at = list(out.columns).index("hs_code") + 1
+    cols = [c for c in out.columns if c not in ("description", "label", "hs_rev")]
+    return out[[*cols[:at], "description", "label", *cols[at:]]]
+
+
 TOP_COLUMNS = [
     "reporter",
     "country",

@@ -105,7 +105,8 @@ def growth(
         keys = ["reporter", "partner", "flow", "hs_code"]
     if start is not None or end is not None:
         long = long[long["year"].between(start or 0, end or 9999)]
-    return growth_table(long, keys)
+    table = growth_table(long, keys)
+    return _products().label_series(ds, table, **kwargs) if of == "products" else table
 
 
 # ------------------------------------------------------------------------------ shares

@@ -13,6 +13,8 @@ from pathlib import Path
 from tradeviz.analysis.dataset import Dataset
 from tradeviz.charts.export import export
 from tradeviz.charts.registry import make, wanted
+from tradeviz.errors import InputError
+from tradeviz.store.durable import os_errors
 
 
 def default_jobs() -> int:
@@ -27,6 +29,19 @@ def default_jobs() -> int:
     return max(1, min(2, cpus))
 
 
+def prepare_out(out: Path, create: bool = True) -> Path:
+    """Create the output directory (files in it are overwritten by name, nothing is removed);
+    a file at `out` or on its way is one line naming it, not a traceback from a worker."""
+    out = Path(out)
+    for part in (out, *out.parents):
+        if part.exists() and not part.is_dir():
+            raise InputError(f"--out {out}: {part} is a file, not a directory; give a directory")
+    if create:
+        with os_errors(out, "create the directory"):
+            out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def export_all(
     ds: Dataset,
     out: Path,
@@ -38,6 +53,7 @@ def export_all(
     """Write every chart `wanted(areas)` of `ds` to `out`; returns the chart names written.
     In-memory Datasets (no processed directory) are drawn in this process."""
     names = wanted(areas)
+    prepare_out(out)
     jobs = min(jobs or default_jobs(), len(names))
     if jobs <= 1 or ds.processed is None:
         _draw(ds, names, out, formats, raw_manifest, areas)

@@ -215,7 +215,7 @@ def rank_table_draw(data: pd.DataFrame, info: Info) -> Figure:
         cells = [
             [
                 str(int(r.rank)),
-                str(r.partner_name)[:22] + ("*" if r.is_estimate else ""),
+                wrap(str(r.partner_name), 24, 1) + ("*" if r.is_estimate else ""),
                 f"{r.share:.1%}",
             ]
             for r in d.itertuples(index=False)
@@ -223,7 +223,7 @@ def rank_table_draw(data: pd.DataFrame, info: Info) -> Figure:
         table = ax.table(
             cellText=cells,
             colLabels=["#", "partner", "share"],
-            colWidths=[0.1, 0.65, 0.25],
+            colWidths=[0.09, 0.62, 0.24],  # short of the panel's edge
             loc="upper center",
             cellLoc="left",
         )

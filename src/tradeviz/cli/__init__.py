@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from tradeviz import __version__, config
-from tradeviz.cli import build, emulate, fetch, outputs, tags, vocab
+from tradeviz.cli import build, doctor, emulate, fetch, outputs, tags, vocab
 from tradeviz.cli._common import ENV_HELP, _Group
 from tradeviz.cli.hs import hs_group
 from tradeviz.cli.raw import raw as raw_group
@@ -58,6 +58,7 @@ main.add_command(outputs.report_cmd)
 main.add_command(emulate.emulate)
 main.add_command(raw_group)
 main.add_command(vocab.countries_cmd)
+main.add_command(doctor.doctor_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import select
 import sys
 import traceback
 
@@ -36,6 +37,10 @@ Environment:
   TRADEVIZ_COMTRADE_RPS  Comtrade requests per second (default 1)
   COMTRADE_API_KEY       Comtrade subscription key; sent only in the
                          Ocp-Apim-Subscription-Key header, never stored or logged
+  TRADEVIZ_COMTRADE_URL_LIMIT, TRADEVIZ_COMTRADE_MAX_PERIODS
+                         longest Comtrade URL planned (default 1900) and periods
+                         per call (default 12): the live API's limits
+  TRADEVIZ_QUOTA_WAIT    longest wait for a spent call quota, seconds (default 300)
   TRADEVIZ_IMF_URL       IMF base URL (default https://api.imf.org)
   TRADEVIZ_IMF_RPS       IMF requests per second (default 1)
   TRADEVIZ_CORPUS_DIR    recorded API responses for `tradeviz emulate` (or --corpus)
@@ -88,9 +93,9 @@ class _Group(click.Group):
         ):
             raise
         except OSError as exc:
-            if _closed_pipe(exc):
+            if _closed_pipe(exc) and _stdout_gone():
                 raise  # main() ends quietly
-            _report(exc, verbose)
+            _report(exc, verbose)  # e.g. a worker's or a socket's pipe: a real failure
         except Exception as exc:
             _report(exc, verbose)
 
@@ -122,6 +127,18 @@ def _report(exc: Exception, verbose: bool) -> None:
 def _closed_pipe(exc: OSError) -> bool:
     """True for a write to a pipe whose reader has gone (EPIPE)."""
     return isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE
+
+
+def _stdout_gone() -> bool:
+    """True when stdout is a pipe whose reader has closed it (poll reports an error on the
+    descriptor), so that a broken pipe elsewhere (a worker process, a socket) is not taken
+    for the reader having seen enough. False when that cannot be told (no descriptor)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # captured output, or no poll() here
+        return False
 
 
 def _quiet_exit() -> None:

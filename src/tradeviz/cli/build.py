@@ -19,20 +19,30 @@ from tradeviz.store.lock import writes_data_dir
     help="Build even when a planned period has no rows from any reporter.",
 )
 @click.option(
+    "--allow-retired-missing",
+    is_flag=True,
+    help="Build even when queries retired by `raw verify --fix` were never fetched again "
+    "(their rows are then absent from the tables; each is named).",
+)
+@click.option(
     "--full",
     is_flag=True,
     help="Rebuild every partition; by default partitions whose input snapshots are "
     "unchanged are reused from the current build (hard links, same result).",
 )
 @writes_data_dir
-def build_cmd(allow_empty_periods: bool, full: bool = False) -> None:
+def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool, full: bool = False) -> None:
     """Build processed/flows.parquet, mirror.parquet and focus.parquet from raw/.
 
     Reads only the raw layer (manifest and snapshots); validates every table against its
     schema; prints a report (rows, duplicates, missing reporter-period cells, HS2-vs-TOTAL
     consistency, focus-area coverage) and writes it to processed/build_report.json.
+    Refuses (exit 1), naming each, when a retired query was never fetched again, unless
+    --allow-retired-missing.
     """
     from tradeviz.transform.build import build
+
+    _check_retired(allow_retired_missing)
 
     report = build(config.data_dir(), allow_empty_periods=allow_empty_periods, full=full)
     out = config.processed_dir()
@@ -80,6 +90,41 @@ def build_cmd(allow_empty_periods: bool, full: bool = False) -> None:
         )
 
 
+def _check_retired(allow: bool) -> None:
+    """Queries `raw verify --fix` retired and nothing fetched again would silently be
+    absent from the tables: name each, and stop unless the user allowed it."""
+    from tradeviz.errors import BuildError
+    from tradeviz.store.raw import RawStore
+    from tradeviz.store.verify import refetch_command
+    from tradeviz.transform.snapshots import DATA_SOURCES
+
+    gone = RawStore(config.raw_dir()).retired_missing(DATA_SOURCES)
+    if not gone:
+        return
+    names = "; ".join(_describe(snap) for snap in gone)
+    commands = " / ".join(sorted({f"`{refetch_command(s).split('   ')[0]}`" for s in gone}))
+    if allow:
+        click.echo(
+            f"WARNING: {len(gone)} retired quer{'y' if len(gone) == 1 else 'ies'} "
+            f"never fetched again, absent from the tables: {names}"
+        )
+        return
+    raise BuildError(
+        f"{len(gone)} retired quer{'y' if len(gone) == 1 else 'ies'} never fetched again "
+        f"would be missing from the tables: {names}. Fix: run {commands}, or build "
+        "without them with `tradeviz build --allow-retired-missing`"
+    )
+
+
+def _describe(snap) -> str:
+    """A retired query in a few words: source, parameters, manifest line."""
+    import json
+
+    params = snap.record.get("params")
+    text = json.dumps(params, sort_keys=True, separators=(",", ":")) if params else "{}"
+    return f"{snap.source} {text[:160]} (manifest line {snap.line})"
+
+
 def _print_coverage(path: Path) -> None:
     import pandas as pd
 
@@ -113,13 +158,17 @@ def check_cmd(published: Path | None, strict: bool) -> None:
     import pandas as pd
 
     from tradeviz.analysis.checks import compare, flows_to_check, format_table, load_published
+    from tradeviz.store.processed import check_tables
 
     flows_path, note = flows_to_check(config.data_dir_given())
-    if not flows_path.exists():
+    generation = flows_path.parent.resolve()  # resolved once: one build generation
+    if not (generation / "flows.parquet").exists():
         raise MissingInputError(f"{flows_path} missing; run `tradeviz build` first")
     if note:
         click.echo(note)
-    result = compare(pd.read_parquet(flows_path), load_published(published))
+    used = ("source", "freq", "year", "reporter", "partner", "flow", "hs_level", "value_usd")
+    check_tables(generation, ["flows"], used)  # truncated, value_usd as text: one line, exit 1
+    result = compare(pd.read_parquet(generation / "flows.parquet"), load_published(published))
     click.echo(format_table(result))
     if strict and (result["status"] == "FAIL").any():
         sys.exit(1)

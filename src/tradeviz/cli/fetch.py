@@ -47,7 +47,8 @@ def fetch() -> None:
     "--max-periods-per-call",
     type=int,
     default=None,
-    help="Periods per call at most (default: no limit; the live API is not known to enforce one).",
+    help="Periods per call at most (default $TRADEVIZ_COMTRADE_MAX_PERIODS, else 12: the "
+    "limit comtradr and un-comtrade-sdk name for the live API).",
 )
 @click.option(
     "--freq",

@@ -146,8 +146,10 @@ def notebooks_cmd(
 ) -> None:
     """Execute every notebook on the processed tables (--data-dir, else $TRADEVIZ_DATA_DIR,
     else ./data) and write the executed notebooks and their HTML to --out."""
+    from tradeviz.charts.batch import prepare_out
     from tradeviz.notebook_runner import run_notebooks
 
+    prepare_out(out, create=False)  # a file at --out: one line, before any kernel starts
     _view(years, countries)  # filters checked against the tables before any kernel starts
     params = {k: v for k, v in (("years", years), ("countries", countries)) if v}
     written = run_notebooks(out, config.data_dir_given(), parameters=params, with_code=with_code)
@@ -162,9 +164,12 @@ def notebooks_cmd(
 def report_cmd(out: Path, years: str | None, countries: list[str] | None) -> None:
     """Write a self-contained static HTML report: headline findings and every chart, one
     page per Central Asian country, CSV downloads and provenance. Opens from file:// with
-    no network; a previous report at --out is replaced whole."""
+    no network. --out must be new, empty, or a previous report (it is replaced whole);
+    anything else is refused, never deleted."""
     from tradeviz.report import write_report
+    from tradeviz.report.site import check_out_dir
 
+    check_out_dir(out)  # before the tables are read
     ds = _view(years, countries)
     written = write_report(ds, out)
     note = " (SYNTHETIC demo data)" if ds.synthetic else ""

@@ -19,15 +19,16 @@ def raw() -> None:
 @click.option(
     "--fix",
     is_flag=True,
-    help="Retire damaged or missing snapshots (deleting damaged files), set "
-    "malformed manifest lines aside (a backup is kept) and fetch the retired "
-    "queries again.",
+    help="Retire damaged, missing or invalid snapshots (a damaged file is deleted when it "
+    "can be fetched again, else moved to raw/.set-aside/), correct lines whose sha256 is "
+    "wrong for an intact file, set malformed manifest lines aside (a backup is kept) and "
+    "fetch the retired queries again. Exit 1 when something could not be repaired.",
 )
 @click.option("--no-fetch", is_flag=True, help="With --fix: only retire, do not refetch.")
 def verify_cmd(fix: bool, no_fetch: bool) -> None:
-    """Check every manifest line and snapshot: sha256 of the exact bytes, parse, record
-    count, completeness; list orphan and temporary files. Exit 1 when damage is found
-    (and not fixed)."""
+    """Check every manifest line and snapshot: field types, paths inside raw/, sha256 of the
+    exact bytes, parse, record count, completeness; list orphan and temporary files. Exit 1
+    when damage is found (and not fixed)."""
     from tradeviz.store import verify as v
     from tradeviz.store.raw import RawStore
 
@@ -65,6 +66,12 @@ def verify_cmd(fix: bool, no_fetch: bool) -> None:
         )
     for f in report.retired:
         click.echo(f"retired line {f.snap.line} ({f.status}): {f.snap.path}")
+    for f in report.relabelled:
+        click.echo(f"corrected the sha256 of line {f.snap.line} (file intact): {f.snap.path}")
+    for src, dst in report.moved:
+        click.echo(f"moved aside (cannot be fetched again, so never deleted): {src} -> {dst}")
+    for f in report.left:
+        click.echo(f"left as it is: line {f.snap.line} {f.detail}")
     for what in report.refetched:
         click.echo(f"fetched again: {what}")
     if report.temp_removed:
@@ -72,11 +79,18 @@ def verify_cmd(fix: bool, no_fetch: bool) -> None:
     for cmd in report.commands:
         click.echo(f"to fetch again, run: {cmd}")
     after = v.verify(store)
-    click.echo(
-        "raw layer OK"
-        if after.healthy and not report.commands
-        else "after --fix: " + ("OK" if after.healthy else "damage left, see above")
-    )
+    if after.healthy and not report.commands:
+        click.echo("raw layer OK")
+        return
+    if after.healthy and no_fetch:  # retired as asked; the queries are the user's to fetch
+        click.echo("after --fix: damaged lines retired; fetch their queries again (see above)")
+        return
+    if not after.healthy:
+        for f in after.damaged:
+            click.echo(f"  still {f.status}: line {f.snap.line} {f.snap.source} {f.detail}")
+    why = "damage left" if not after.healthy else "queries not fetched again: a build lacks them"
+    click.echo(f"after --fix: NOT repaired ({why}; see above)")
+    sys.exit(1)
 
 
 @raw.command("compact")

@@ -9,6 +9,13 @@ breakdown rows when customs, transport mode or second partner are not pinned; ro
 HS revision each reporter used that year (H1…H6 in `classificationCode`); empty results
 for years a country did not report. The recorded China 2010 TOTAL query is replayed byte
 for byte; everything else is generated, deterministic, and labelled synthetic.
+
+The live limits of issue 22 (`limits.py` beside this module holds their answers): HTTP 414
+past `url_limit` characters (the HTTP.sys "Request URL Too Long" page comtradr meets);
+`count_mode` "returned" (count = rows returned) or "matches" (count = every match, as a
+capped preview may give); a refusal of more than `max_periods` periods per call; 403 "Out
+of call volume quota" with no Retry-After, Retry-After in seconds, or an HTTP date
+(faults "quota", "quota-retry", "quota-date").
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from werkzeug.wrappers import Request, Response
 
+from tradeviz.emulators import limits
 from tradeviz.emulators import partners as partner_panel
 from tradeviz.emulators import world as world_panel
 from tradeviz.emulators.server import find_corpus
@@ -152,6 +160,9 @@ class ComtradeEmulator:
         valid_keys: Iterable[str] | None = None,
         quota: int | None = None,
         availability: bool = True,
+        url_limit: int | None = limits.URL_LIMIT,
+        count_mode: str = "returned",
+        max_periods: int | None = limits.MAX_PERIODS,
     ):
         self.corpus = (corpus or find_corpus()) / "comtrade"
         self.availability = availability  # serve /{public,data}/v1/getDA (the count probe)
@@ -163,6 +174,12 @@ class ComtradeEmulator:
         self.scale = scale
         self.valid_keys = set(valid_keys) if valid_keys is not None else None
         self.quota = quota
+        if count_mode not in limits.COUNT_MODES:
+            raise ValueError(f"count_mode must be one of {limits.COUNT_MODES}")
+        self.url_limit = url_limit
+        self.count_mode = count_mode
+        self.max_periods = max_periods
+        self.refused = {"414": 0, "periods": 0}  # answers refused for a limit, by kind
         self.calls = 0
         self.log: list[tuple[str, dict[str, str], dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -218,19 +235,9 @@ class ComtradeEmulator:
             self._last = now
             fault = self.faults.next()
             over_quota = self.quota is not None and self.calls > self.quota
-        if keyed and not key:
-            body = (self.corpus / "data_v1_get_C_A_HS_401_error.R-body.json").read_bytes()
-            return Response(body, 401, content_type="application/json")
-        if keyed and self.valid_keys is not None and key not in self.valid_keys:
-            return _json(
-                {
-                    "statusCode": 401,
-                    "message": "Access denied due to invalid "
-                    "subscription key. Make sure to provide a valid key for an active "
-                    "subscription.",
-                },
-                401,
-            )
+        refused = self._refuse_key(keyed, key) or self._refuse_for_limits(request, params, fault)
+        if refused is not None:
+            return refused
         if over_quota:
             return _json(
                 {
@@ -253,13 +260,48 @@ class ComtradeEmulator:
             max_records = min(int(params.get("maxrecords", cap)), cap)
         except ValueError:
             max_records = cap
-        body, synthetic = self._data(parts[4], params, max_records)
+        body, synthetic = self._data(parts[4], params, max_records, self.count_mode)
         if fault == "truncate":
             body = body[: max(1, len(body) // 2)]
         resp = Response(body, 200, content_type="application/json; charset=utf-8")
         if synthetic:
             resp.headers[SYNTHETIC_HEADER] = "1"
         return resp
+
+    def _refuse_key(self, keyed: bool, key: str | None) -> Response | None:
+        """401 on the keyed endpoint without a key (the recorded body) or a wrong one."""
+        if keyed and not key:
+            body = (self.corpus / "data_v1_get_C_A_HS_401_error.R-body.json").read_bytes()
+            return Response(body, 401, content_type="application/json")
+        if keyed and self.valid_keys is not None and key not in self.valid_keys:
+            return _json(
+                {
+                    "statusCode": 401,
+                    "message": "Access denied due to invalid "
+                    "subscription key. Make sure to provide a valid key for an active "
+                    "subscription.",
+                },
+                401,
+            )
+        return None
+
+    def _refuse_for_limits(
+        self, request: Request, params: dict[str, str], fault: str | None
+    ) -> Response | None:
+        """The live service's limits on a data call (issue 22): URL length, periods per
+        call and the call quota's 403 in its three forms; None when the call may go on."""
+        if self.url_limit is not None and len(request.url) > self.url_limit:
+            with self._lock:
+                self.refused["414"] += 1
+            return limits.url_too_long()
+        periods = _list(params.get("period")) or []
+        if self.max_periods is not None and len(periods) > self.max_periods:
+            with self._lock:
+                self.refused["periods"] += 1
+            return limits.too_many_periods(len(periods), self.max_periods)
+        if fault in limits.QUOTA_FAULTS:
+            return limits.quota_spent(fault)
+        return None
 
     def _not_data(self, path: str, request: Request) -> Response | None:
         """Reference lists and the availability probe (not data calls: uncounted)."""
@@ -345,7 +387,11 @@ class ComtradeEmulator:
         return Response(path.read_bytes(), 200, content_type="application/json")
 
     # -- data -----------------------------------------------------------------------------
-    def _data(self, freq: str, params: dict[str, str], cap: int) -> tuple[bytes, bool]:
+    def _data(
+        self, freq: str, params: dict[str, str], cap: int, count_mode: str = "returned"
+    ) -> tuple[bytes, bool]:
+        """The answer to a data call and whether it is synthetic; with count_mode "matches"
+        a capped answer's count is every row that matches, not the rows returned."""
         reporters = _ints(params.get("reportercode"))
         partners = _ints(params.get("partnercode"))
         periods = _list(params.get("period"))
@@ -379,13 +425,13 @@ class ComtradeEmulator:
                 for partner in partners:
                     for flow in flows:
                         rows.extend(self._cell(freq, reporter, partner, period, flow, cmds, pinned))
-                        if len(rows) > cap:
+                        if len(rows) > cap and count_mode == "returned":
                             break
         desc = params.get("includedesc", "false").lower() == "true"
         out = rows[:cap]
         if not desc:
             out = [{k: v for k, v in r.items() if not k.endswith(("Desc", "ISO"))} for r in out]
-        return _envelope(out), True
+        return _envelope(out, len(rows) if count_mode == "matches" else None), True
 
     def _is_recorded(self, freq, reporters, partners, periods, cmds, flows) -> bool:
         return (
@@ -558,8 +604,9 @@ def _breakdowns(base: dict, pinned: dict[str, str | None]) -> list[dict]:
     return out
 
 
-def _envelope(rows: list[dict]) -> bytes:
-    doc = {"elapsedTime": "0.05 secs", "count": len(rows), "data": rows, "error": ""}
+def _envelope(rows: list[dict], count: int | None = None) -> bytes:
+    n = len(rows) if count is None else count
+    doc = {"elapsedTime": "0.05 secs", "count": n, "data": rows, "error": ""}
     return json.dumps(doc, separators=(",", ":")).encode()
 
 

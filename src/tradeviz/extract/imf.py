@@ -4,11 +4,15 @@ into raw snapshots (SDMX-ML, as recorded), including IMF estimates for countries
 rarely report (Turkmenistan).
 
 Fetch only: the query key lives in formats/imf_sdmx.py, the parsers in transform/imf.py.
+A 404 is stored as a complete empty result only when its body is SDMX's no-results answer
+(error code 100, "No Results Found"); any other 404 (a wrong path, a proxy's page) is an
+error and nothing is recorded (issues 22 and 23).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import requests
@@ -31,6 +35,15 @@ def _validate(body: bytes) -> list[dict]:
     return parse_sdmx_ml(body)
 
 
+def is_no_results(body: bytes) -> bool:
+    """True when a 404 body is SDMX's "no results" error message (SDMX-ML or SDMX-JSON):
+    an error wrapper with the standard code 100 or the text "No Results Found"."""
+    text = bytes(body[:4096]).decode("utf-8", "replace")
+    wrapper = re.search(r"<(\w+:)?Error[\s>]|\"errors\"\s*:", text)
+    said = re.search(r'code\s*[=:]\s*"?100\b|No\s*Results\s*Found', text, re.IGNORECASE)
+    return bool(wrapper and said)
+
+
 class ImfFetcher:
     """One query per reporter and frequency; resumable through the manifest."""
 
@@ -42,7 +55,9 @@ class ImfFetcher:
         progress: bool | None = None,
     ):
         self.store = store
-        self.client = client or HttpClient(SOURCE, rps=config.imf_rps())
+        self.client = client or HttpClient(
+            SOURCE, rps=config.imf_rps(), max_quota_wait=config.quota_wait()
+        )
         self.refresh = refresh
         self.base_url = config.imf_url()
         self.calls = 0
@@ -81,8 +96,14 @@ class ImfFetcher:
         except HttpError as exc:
             if exc.status != 404:
                 raise
-            # SDMX answers 404 "NoResultsFound" when a key has no data: an empty result.
-            body, status, rows, synthetic = b"<NoResultsFound/>", 404, 0, False
+            if not is_no_results(exc.body or b""):
+                raise HttpError(
+                    f"{exc} - not SDMX's no-results answer (a wrong path or a proxy page?); "
+                    "nothing recorded. Check TRADEVIZ_IMF_URL and rerun",
+                    404,
+                ) from None
+            # SDMX answers 404 "No Results Found" when a key has no data: an empty result.
+            body, status, rows, synthetic = bytes(exc.body or b""), 404, 0, False
             # The URL asked (IMF takes no key, so nothing to scrub).
             final_url = requests.Request("GET", url, params=q.params()).prepare().url
         self.calls += 1

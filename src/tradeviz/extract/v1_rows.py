@@ -41,7 +41,8 @@ def validate_v1(body: bytes) -> dict:
         raise BadResponseError(f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list) or "count" not in doc:
         raise BadResponseError("JSON without the v1 envelope {count, data, error}")
-    if not isinstance(doc["count"], int) or doc["count"] != len(doc["data"]):
+    # a count above the records is a capped answer giving every match (issue 22)
+    if not isinstance(doc["count"], int) or doc["count"] < len(doc["data"]):
         raise BadResponseError(f"count {doc['count']} but {len(doc['data'])} records")
     problems = row_problems(doc["data"])
     if problems:

@@ -91,9 +91,10 @@ def _row(raw: msgspec.Raw, k: int) -> Any:
 def decode(body: bytes) -> Envelope:
     """The envelope: `.count`, `.data` (rows with attributes), `.error`.
 
-    Raises BadResponseError when the body is not a whole v1 envelope or its count differs
-    from its records, and InvalidRowsError (retried once by the HTTP layer) when a row's
-    field is missing, null where a value is required, or of the wrong type."""
+    Raises BadResponseError when the body is not a whole v1 envelope or its count is below
+    its records (a count above them is a capped answer: issue 22), and InvalidRowsError
+    (retried once by the HTTP layer) when a row's field is missing, null where a value is
+    required, or of the wrong type."""
     _, envelope = _types()
     try:
         doc = msgspec.json.decode(body, type=envelope)
@@ -106,7 +107,7 @@ def decode(body: bytes) -> Envelope:
         ) from None
     except msgspec.DecodeError as exc:
         raise BadResponseError(f"not valid JSON (DecodeError: {exc})") from None
-    if doc.count != len(doc.data):
+    if doc.count < len(doc.data):  # a larger count is a capped answer's every match
         raise BadResponseError(f"count {doc.count} but {len(doc.data)} records")
     for k, raw in enumerate(doc.data):  # every row checked now; none kept
         _row(raw, k)

@@ -42,8 +42,14 @@ class ImfQuery:
         return f"{self.reporter}.{'+'.join(INDICATORS)}.{partners}.{self.freq}"
 
     def params(self) -> dict[str, str]:
+        # Monthly bounds in the period form the SDMX 3.0 API documents (YYYY-Mmm), so the
+        # last month of the last year is asked for by its own name (issue 22).
+        if self.freq == "M":
+            span = f"ge:{self.start}-M01+le:{self.end}-M12"
+        else:
+            span = f"ge:{self.start}-01-01+le:{self.end}-12-31"
         return {
-            "c[TIME_PERIOD]": f"ge:{self.start}-01-01+le:{self.end}-12-31",
+            "c[TIME_PERIOD]": span,
             "dimensionAtObservation": "TIME_PERIOD",
             "detail": "full",
         }

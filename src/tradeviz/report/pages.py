@@ -201,6 +201,11 @@ def _country_shares(page: Page, iso: str, shares: pd.DataFrame) -> Section:
         "Where the two shares part, the two customs services record the trade "
         "differently (see the mirror section)."
     )
+    if (s["share_china_reported"] > 1).any():  # no share: more than all of the trade
+        lead += (
+            f" China's report above 100% is not a share: China records more trade with "
+            f"{name} than {name} records with the whole world, a mirror gap."
+        )
     return _table_section(
         page,
         "shares",

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tradeviz.errors import InputError
+
 TEMPLATES = "templates"
 
 
@@ -81,15 +83,60 @@ def html_table(df: pd.DataFrame, text_cols: tuple[str, ...] = ()) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+MARKER = ".tradeviz-report"  # written into every report: --out may replace only a report
+_LEGACY = {"index.html", "provenance.html", "style.css", "charts", "data"}  # before the marker
+
+
+class OutDirError(InputError):
+    """--out names something that is not ours to replace (a file, a folder of the user's)."""
+
+
+def check_out_dir(target: Path) -> None:
+    """A report may go only to a missing or empty directory, or replace a previous report
+    (its marker file, or the exact layout of a report from before markers); anything else
+    is refused before any work, so a user's folder is never deleted."""
+    target = Path(target)
+    fix = "give --out a new or empty directory (nothing was changed)"
+    if target.is_symlink():
+        raise OutDirError(f"--out {target} is a symbolic link: {fix}")
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise OutDirError(f"--out {target} is a file, not a directory: {fix}")
+    try:
+        names = {entry.name for entry in target.iterdir()}
+    except OSError as exc:
+        raise OutDirError(f"--out {target} cannot be read ({exc.strerror}): {fix}") from None
+    if not names or MARKER in names or _legacy_report(names):
+        return
+    raise OutDirError(
+        f"--out {target} holds files that are not a tradeviz report (no {MARKER} file), and "
+        f"a report replaces its directory whole: {fix}"
+    )
+
+
+def _legacy_report(names: set[str]) -> bool:
+    pages = {n for n in names if n.endswith(".html") and n[:-5].isupper()}  # KAZ.html ...
+    return {"index.html", "provenance.html", "style.css"} <= names and names <= _LEGACY | pages
+
+
 @contextmanager
 def staged_dir(target: Path):
     """Yield an empty directory beside `target`; on success it replaces `target` whole (the
-    old report is removed only once the new one is complete), on failure it is deleted."""
+    old report is removed only once the new one is complete), on failure it is deleted.
+    `target` must pass check_out_dir (checked here first, and again before the swap)."""
     target = Path(target)
+    check_out_dir(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield stage
+        (stage / MARKER).write_text(
+            "written by `tradeviz report`: this directory is replaced whole by the next "
+            "report written here\n",
+            encoding="utf-8",
+        )
+        check_out_dir(target)  # nothing else moved in meanwhile
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise

@@ -32,7 +32,12 @@ _ERRNO_FIX = {
     errno.EISDIR: "a directory stands where a file is expected: give a file path, or move "
     "the directory away",
     errno.ENOENT: "no such file or directory: check the path",
+    errno.ELOOP: "a symbolic link stands where tradeviz writes a file of its own: remove the "
+    "link (its target is left untouched) and rerun",
 }
+# Every file the store creates or appends to is opened with these: a symlink planted at
+# the lock file or the manifest must not have its target truncated or written.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class StorageError(TradevizError):
@@ -54,7 +59,16 @@ def os_errors(path: Path | str, action: str = "write") -> Iterator[None]:
     except StorageError:
         raise
     except OSError as exc:
-        raise storage_error(exc, getattr(exc, "filename", None) or path, action) from None
+        raise storage_error(exc, _named(exc, path), action) from None
+
+
+def _named(exc: OSError, path: Path | str) -> Path | str:
+    """The path to name: the one the OS names, unless that is our own temporary file (a
+    user never made it: name the file it stands in for), or the target of a rename."""
+    filename = getattr(exc, "filename", None)
+    if filename is None or Path(str(filename)).name.startswith(TMP_PREFIX):
+        return getattr(exc, "filename2", None) or path
+    return filename
 
 
 def write_all(fd: int, data: bytes, path: Path | str) -> None:
@@ -130,7 +144,7 @@ def atomic_target(path: Path, suffix: str = "") -> Iterator[Path]:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file, fsync, then rename (atomic_target)."""
     with atomic_target(path) as tmp:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o666)
         try:
             write_all(fd, data, path)
             os.fsync(fd)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from tradeviz.errors import TradevizError
-from tradeviz.store.durable import os_errors, remove_dead_temp_files, write_all
+from tradeviz.store.durable import NOFOLLOW, os_errors, remove_dead_temp_files, write_all
 
 LOCK_NAME = ".tradeviz.lock"
 P = ParamSpec("P")
@@ -32,7 +32,11 @@ class DataDirLocked(TradevizError):
 
 def _holder(path: Path) -> str:
     try:
-        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            info = json.loads(fh.read(4096) or b"{}")
+        if not isinstance(info, dict):
+            raise ValueError
     except (OSError, ValueError):
         return "pid ?, command unknown"
     return f"pid {info.get('pid', '?')}, command {info.get('command', 'unknown')!r}"
@@ -48,7 +52,8 @@ def lock(data_dir: Path, command: str | None = None) -> Iterator[Path]:
     path = data_dir / LOCK_NAME
     with os_errors(data_dir, "lock"):
         data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        # O_NOFOLLOW: a symlink planted here must not have its target truncated below
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o666)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

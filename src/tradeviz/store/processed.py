@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 
 from tradeviz.store.durable import (
     TMP_PREFIX,
+    StorageError,
     fsync_dir,
     os_errors,
     pid_alive,
@@ -98,6 +99,7 @@ class Generation:
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
         self.root = self.data_dir / GENERATIONS
+        _refuse_foreign_link(self.data_dir / LINK)  # before any work, not after the build
         with os_errors(self.root):
             self.root.mkdir(parents=True, exist_ok=True)
             _remove_abandoned(self.root)
@@ -114,6 +116,7 @@ class Generation:
         final = self.root / build_id
         link = self.data_dir / LINK
         previous = Path(os.readlink(link)).name if link.is_symlink() else None
+        _refuse_foreign_link(link)
         with os_errors(link):
             for name in os.listdir(self.path):
                 _fsync_file(self.path / name)
@@ -140,6 +143,25 @@ class Generation:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def _refuse_foreign_link(link: Path) -> None:
+    """`processed` must be our symlink, a directory of tables (a store from before
+    generations: empty or holding flows.parquet) or absent: anything else (a regular file,
+    a folder of the user's) is never replaced, as the switch would replace it."""
+    if link.is_symlink() or not link.exists():
+        return
+    if link.is_dir():
+        with os_errors(link, "read"):
+            if (link / "flows.parquet").is_file() or not any(link.iterdir()):
+                return
+        what = "a directory that holds no tradeviz tables"
+    else:
+        what = "a file"
+    raise StorageError(
+        f"cannot build: {link} is {what}, not tradeviz's processed/ link; move it away "
+        "(nothing was changed) and rerun"
+    )
+
+
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -163,3 +185,67 @@ def _prune(root: Path, keep: set[str | None]) -> None:
     for entry in root.iterdir():
         if not entry.name.startswith(TMP_PREFIX) and entry.name not in keep:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+class TableError(StorageError):
+    """A processed table cannot be used as it is (truncated, not Parquet, a column of the
+    wrong type): readers say so in one line instead of failing deep inside pandas."""
+
+
+def check_tables(
+    directory: Path, names: tuple[str, ...] | list[str], columns: tuple[str, ...] = ()
+) -> None:
+    """Each table's Parquet footer reads and every schema column (or only `columns`, those
+    a reader uses) has its kind (number, boolean, text); only footers are read. Raises
+    TableError naming the file and the fix."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tradeviz.schema import TABLES
+
+    fix = "rebuild it with `tradeviz build` (or restore the file)"
+    for name in names:
+        path = Path(directory) / f"{name}.parquet"
+        try:
+            schema = pq.read_schema(path)
+        except (OSError, pa.ArrowException) as exc:
+            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise TableError(f"table {path} cannot be read ({why}): {fix}") from None
+        for field in TABLES[name][0] if name in TABLES else ():
+            if columns and field.name not in columns:
+                continue
+            index = schema.get_field_index(field.name)
+            if index < 0:
+                raise TableError(f"table {path} lacks column {field.name!r}: {fix}")
+            got, wanted = _kind(schema.field(index).type), _DTYPE_KIND[_dtype_kind(field.dtype)]
+            if got not in (wanted, "null"):
+                raise TableError(
+                    f"table {path} column {field.name!r} holds {schema.field(index).type} "
+                    f"values, not {wanted} ({field.dtype}): {fix}"
+                )
+
+
+_DTYPE_KIND = {"b": "boolean", "i": "number", "u": "number", "f": "number", "O": "text"}
+
+
+def _dtype_kind(dtype: str) -> str:
+    import pandas as pd
+
+    kind = pd.api.types.pandas_dtype(dtype).kind
+    return kind if kind in _DTYPE_KIND else "O"
+
+
+def _kind(arrow_type) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_null(arrow_type):  # an all-null column (of an empty table): any kind
+        return "null"
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
+        return "number"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "text"
+    return str(arrow_type)

@@ -11,9 +11,12 @@ Manifest semantics (modelled on SQLite's journal and git's object store):
 * per query key, the newest complete snapshot wins; older lines are superseded, never edited;
 * a `retired` record (`{"retired": sha256, "reason": …}`) retires earlier lines of that
   snapshot, e.g. after `tradeviz raw verify --fix` found it damaged;
-* only a torn LAST line (a writer killed mid-line) is tolerated, with a warning; the next
-  append cuts it off. A malformed line anywhere else, or a byte-order mark, is an error naming
-  the line and the command that fixes it.
+* only a torn LAST line (a writer killed mid-line: not valid JSON, no newline) is tolerated,
+  with a warning; the next append cuts it off (a valid last line that only lacks its newline
+  gets one instead). A malformed line anywhere else, or a byte-order mark, is an error naming
+  the line and the command that fixes it. Malformed means: not a JSON object, a source tradeviz
+  does not write, a field of the wrong type, or a `path` that would leave raw/ (absolute, `..`):
+  no path read from the manifest is ever opened, moved or deleted outside raw/.
 
 Writes are atomic (pid-named temporary file, fsync, rename), so a fetch killed at any moment
 leaves either a whole snapshot or none; a manifest line is one write + fsync, after its file.
@@ -26,15 +29,17 @@ import hashlib
 import json
 import logging
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from tradeviz.errors import SnapshotError
 from tradeviz.store.durable import (
+    NOFOLLOW,
     TMP_PREFIX,
     atomic_write_bytes,
     os_errors,
@@ -46,13 +51,27 @@ try:  # ISA-L's inflate: about three times zlib's speed, and it releases the GIL
     from isal import isal_zlib as inflate_lib
 except ImportError:  # pragma: no cover - isal not importable (e.g. built without ISA-L)
     inflate_lib = zlib
-READ_ERRORS = (OSError, EOFError, zlib.error, inflate_lib.error)  # a file that cannot be read
+
+
+class OversizeError(ValueError):
+    """A snapshot file holds more bytes than its manifest line records (a gzip bomb, a sparse
+    file): reading stops there instead of inflating the rest into memory."""
+
+
+# the bytes are not what was stored (checked before OSError: gzip.BadGzipFile is an OSError)
+DECODE_ERRORS = (EOFError, zlib.error, inflate_lib.error, gzip.BadGzipFile, OversizeError)
+READ_ERRORS = (OSError, *DECODE_ERRORS)  # a file that cannot be read, for whatever reason
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.jsonl"
 GZ = ".gz"
 VERIFY_FIX = "`tradeviz raw verify --fix`"
+# The sources tradeviz writes; a line naming another is damage, not something to skip.
+SOURCES = ("comtrade", "comtrade_availability", "comtrade_reference", "imf", "wits")
+REFETCHABLE = ("comtrade", "comtrade_availability", "comtrade_reference", "imf")  # not wits:
+# an imported download is the only copy, so a damaged one is moved aside, never deleted
+_SHA = re.compile(r"[0-9a-f]{64}")
 PIECE_BYTES = 2 << 20  # uncompressed bytes per piece of RawStore.pieces (the build's peak
 # was ~25 MiB higher with 4 MiB pieces, and no faster)
 _READ_BYTES = 1 << 20  # compressed bytes read from the file at a time
@@ -135,6 +154,7 @@ class Manifest:
 
     live: list[Snapshot] = field(default_factory=list)
     retired: list[tuple[Snapshot, str]] = field(default_factory=list)
+    retire_records: list[tuple[dict, int]] = field(default_factory=list)  # (record, line)
     torn_tail: bool = False
     lines: int = 0
 
@@ -174,6 +194,7 @@ def parse_manifest(data: bytes, name: str = MANIFEST) -> Manifest:
         if problem:
             raise ManifestError(f"{name} line {lineno} {problem}. {fix}")
         if "retired" in record:
+            out.retire_records.append((record, lineno))
             sha, key = record["retired"], record.get("query_key")
             keep = []
             for snap in entries:
@@ -188,17 +209,94 @@ def parse_manifest(data: bytes, name: str = MANIFEST) -> Manifest:
     return out
 
 
+_TYPES: dict[str, tuple[type, ...]] = {  # optional fields a reader uses, and their types
+    "params": (dict,),
+    "fetched_at": (str,),
+    "query_key": (str,),
+    "freq": (str,),
+    "format": (str,),
+    "reference": (str,),
+    "unmapped_partners": (list,),
+    "bytes": (int,),
+    "records": (int,),
+    "count": (int,),
+    "max_records": (int, type(None)),
+}
+_JSON_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+    type(None): "null",
+}
+
+
 def _record_problem(record: object) -> str | None:
+    """Why a manifest line cannot be used as it is, or None: every field a reader uses is
+    checked here, so `raw verify` reports what would otherwise crash (or be skipped by) a
+    build."""
     if not isinstance(record, dict):
         return f"is a JSON {type(record).__name__}, not an object"
     if "retired" in record:
-        return None if isinstance(record["retired"], str) else "retires a non-string sha256"
+        if not isinstance(record["retired"], str):
+            return "retires a non-string sha256"
+        key = record.get("query_key")
+        return None if key is None or isinstance(key, str) else "has a non-string query_key"
     missing = [k for k in ("source", "sha256", "path") if not isinstance(record.get(k), str)]
     if missing:
         return f"lacks {', '.join(missing)}"
+    if record["source"] not in SOURCES:
+        return f"has source {record['source']!r}, which tradeviz does not write"
+    if not _SHA.fullmatch(record["sha256"]):
+        return f"has sha256 {record['sha256'][:80]!r} (not 64 hex digits)"
+    if not safe_relative(record["path"]):
+        return f"has path {record['path'][:200]!r}, which leaves raw/ (never followed)"
+    for name in _TYPES.keys() & record.keys():
+        value, types = record[name], _TYPES[name]
+        if isinstance(value, bool) or not isinstance(value, types):
+            wanted = " or ".join(_JSON_NAMES[t] for t in types)
+            got = _JSON_NAMES.get(type(value), type(value).__name__)
+            return f"has {name}={_short(value)} (a JSON {got}, not {wanted})"
+        if isinstance(value, int) and value < 0:
+            return f"has {name}={value} (negative)"
     if "complete" in record and _as_bool(record["complete"]) is None:
         return f"has complete={record['complete']!r} (neither true nor false)"
     return None
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def safe_relative(rel: str) -> bool:
+    """`rel` names something under a directory, read as text alone: relative, no `..`, no
+    empty part, no NUL or backslash (so it cannot name a file elsewhere on any system)."""
+    if not rel or "\x00" in rel or "\\" in rel:
+        return False
+    parts = PurePosixPath(rel).parts
+    return not PurePosixPath(rel).is_absolute() and ".." not in parts and "" not in parts
+
+
+def inside(root: Path, rel: str) -> Path | None:
+    """root/rel when it names something inside `root` once symlinks are resolved, else None:
+    every path taken from the manifest goes through this before the file system sees it."""
+    if not safe_relative(rel):
+        return None
+    path = Path(root) / rel
+    try:
+        real, base = path.resolve(), Path(root).resolve()
+    except (OSError, RuntimeError):
+        return None
+    return path if real == base or base in real.parents else None
+
+
+def name_sha(path: Path | str) -> str | None:
+    """The sha256 a snapshot file is named by (`<sha256>.<ext>[.gz]`), or None."""
+    head = Path(path).name.split(".", 1)[0]
+    return head if _SHA.fullmatch(head) else None
 
 
 class RawStore:
@@ -264,6 +362,27 @@ class RawStore:
                 best[snap.key] = snap
         return sorted(best.values(), key=lambda s: s.line)
 
+    def retired_missing(self, sources: Iterable[str]) -> list[Snapshot]:
+        """Retired lines (of `sources`) whose query has no live line any more: queries a
+        build would silently lack, one line each (the newest retired one per key). A line
+        `raw verify --fix` set aside for a source tradeviz does not write (a mistyped
+        `comtrade_v2`) counts for every build: which source it held is unknown."""
+        wanted = set(sources) | {None}
+        manifest = self.manifest()
+        live = {snap.key for snap in manifest.live}
+        gone: dict[str, Snapshot] = {}
+        for snap, _ in manifest.retired:
+            if snap.source in wanted and snap.key not in live:
+                gone[snap.key] = snap
+        for record, line in manifest.retire_records:  # lines `raw verify --fix` set aside
+            key, source = record.get("query_key"), record.get("source")
+            known = source if source in SOURCES else None
+            if isinstance(key, str) and known in wanted and key not in live | gone.keys():
+                params = record.get("params") if isinstance(record.get("params"), dict) else {}
+                stub = {"source": source, "sha256": record["retired"], "path": ""}
+                gone[key] = Snapshot({**stub, "query_key": key, "params": params}, line)
+        return sorted(gone.values(), key=lambda s: s.line)
+
     def snapshot_files(self) -> list[Path]:
         if not self.root.exists():
             return []
@@ -273,25 +392,34 @@ class RawStore:
 
     # -- files -------------------------------------------------------------------------
     def locate(self, snap: Snapshot) -> Path | None:
-        """The snapshot's file, compressed or not (a compact may have converted it)."""
-        path = self.root / snap.path
-        plain = path.with_name(path.name[: -len(GZ)]) if path.name.endswith(GZ) else path
-        for candidate in (plain.with_name(plain.name + GZ), plain):
-            if candidate.is_file():
+        """The snapshot's file, compressed or not (a compact may have converted it); None
+        when absent, or when the manifest's path (or a symlink on it) leads out of raw/."""
+        plain = snap.path.removesuffix(GZ)
+        for rel in (plain + GZ, plain):
+            candidate = inside(self.root, rel)
+            if candidate is not None and candidate.is_file():
                 return candidate
         return None
+
+    def where(self, snap: Snapshot) -> str:
+        """The snapshot's path for a message: under raw/, or the manifest's text quoted."""
+        path = inside(self.root, snap.path)
+        return str(path) if path is not None else f"{snap.path!r} (outside {self.root})"
 
     def open(self, snap: Snapshot) -> BinaryIO:
         """A stream of the snapshot's uncompressed bytes (not checked: see `read`)."""
         return _open_file(self._located(snap))
 
     def read(self, snap: Snapshot, verify: bool = True) -> bytes:
-        """The snapshot's uncompressed bytes, checked against the manifest hash."""
+        """The snapshot's uncompressed bytes, checked against the manifest hash; reading
+        stops past the recorded size (a gzip bomb is damage, not a memory spike)."""
         path = self._located(snap)
         try:
-            data = read_file(path)
-        except READ_ERRORS as exc:
-            raise self._damaged(snap, path, f"cannot be read ({exc})") from None
+            data = read_file(path, recorded_size(snap))
+        except DECODE_ERRORS as exc:
+            raise self._decode_error(snap, path, exc) from None
+        except OSError as exc:
+            raise self._unreadable(snap, path, exc) from None
         if verify and sha256_hex(data) != snap.sha256:
             raise self._sha_mismatch(snap, path, len(data))
         return data
@@ -305,12 +433,14 @@ class RawStore:
         path = self._located(snap)
         digest, total = hashlib.sha256(), 0
         try:
-            for piece in _file_pieces(path, size or PIECE_BYTES):
+            for piece in _file_pieces(path, size or PIECE_BYTES, recorded_size(snap)):
                 digest.update(piece)
                 total += len(piece)
                 yield piece
-        except READ_ERRORS as exc:
-            raise self._damaged(snap, path, f"cannot be read ({exc})") from None
+        except DECODE_ERRORS as exc:
+            raise self._decode_error(snap, path, exc) from None
+        except OSError as exc:
+            raise self._unreadable(snap, path, exc) from None
         if digest.hexdigest() != snap.sha256:
             raise self._sha_mismatch(snap, path, total)
 
@@ -328,9 +458,22 @@ class RawStore:
             f"{snap.record.get('bytes')} recorded)",
         )
 
+    def _decode_error(self, snap: Snapshot, path: Path, exc: Exception) -> SnapshotError:
+        if isinstance(exc, OversizeError):  # more bytes than stored: not the stored bytes
+            return self._damaged(snap, path, f"its sha256 does not match the manifest ({exc})")
+        return self._damaged(snap, path, f"cannot be read ({exc})")
+
+    def _unreadable(self, snap: Snapshot, path: Path, exc: OSError) -> SnapshotError:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        return SnapshotError(
+            f"raw snapshot {path}{_at_line(snap)} cannot be read: {reason} (the file is "
+            "not known to be damaged). Fix: make it readable for this user (chmod/chown), "
+            "then rerun"
+        )
+
     def _missing(self, snap: Snapshot) -> SnapshotError:
         return SnapshotError(
-            f"raw snapshot {self.root / snap.path}{_at_line(snap)} is listed in the manifest "
+            f"raw snapshot {self.where(snap)}{_at_line(snap)} is listed in the manifest "
             f"but missing. Fix: {VERIFY_FIX} (retires it and refetches), or "
             f"{_refetch_hint(snap.source)}"
         )
@@ -348,7 +491,7 @@ class RawStore:
         digest = sha256_hex(body)
         plain = f"{source}/{digest}.{ext}"
         rel = plain + GZ if self.compress else plain
-        existing = next((r for r in (plain + GZ, plain) if self._holds(r, digest)), None)
+        existing = next((r for r in (plain + GZ, plain) if self._holds(r, digest, len(body))), None)
         if existing is None:
             data = gzip.compress(body, compresslevel=6, mtime=0) if self.compress else body
             atomic_write_bytes(self.root / rel, data)
@@ -359,12 +502,13 @@ class RawStore:
         self._append(record)
         return Snapshot(record)
 
-    def _holds(self, rel: str, digest: str) -> bool:
+    def _holds(self, rel: str, digest: str, limit: int) -> bool:
+        """A whole copy of the body is already at `rel` (streamed: nothing held whole)."""
         path = self.root / rel
         if not path.is_file():
             return False
         try:
-            return sha256_hex(read_file(path)) == digest
+            return file_digest(path, limit)[0] == digest
         except READ_ERRORS:
             return False
 
@@ -386,7 +530,7 @@ class RawStore:
         path = self.manifest_path
         with os_errors(path):
             self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o666)
             try:
                 self._cut_torn_tail(fd)
                 write_all(fd, line, path)
@@ -395,8 +539,9 @@ class RawStore:
                 os.close(fd)
 
     def _cut_torn_tail(self, fd: int) -> None:
-        """A line without its newline was cut by a killed writer: drop it before appending,
-        so it can never end up in the middle of the manifest."""
+        """A last line that is not valid JSON was cut by a killed writer: drop it before
+        appending, so it can never end up in the middle of the manifest. A valid line that
+        only lacks its newline (an editor, a copy) is ended with one instead: it is data."""
         size = os.fstat(fd).st_size
         if not size or os.pread(fd, 1, size - 1) == b"\n":
             return
@@ -408,6 +553,9 @@ class RawStore:
                 tail_start = tail_start - len(chunk) + nl + 1
                 break
             tail_start -= len(chunk)
+        if _valid_line(os.pread(fd, size - tail_start, tail_start)):
+            write_all(fd, b"\n", self.manifest_path)
+            return
         log.warning(
             "%s: dropping an incomplete last line (%d bytes) left by an interrupted writer",
             self.manifest_path,
@@ -436,16 +584,50 @@ class RawStore:
         return True
 
 
+def _valid_line(raw: bytes) -> bool:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(record, dict)
+
+
+def recorded_size(snap: Snapshot) -> int | None:
+    """The uncompressed size the manifest line records (None for lines that have none)."""
+    size = snap.record.get("bytes")
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
+def file_digest(path: Path, limit: int | None = None) -> tuple[str, int]:
+    """(sha256, size) of a snapshot file's uncompressed bytes, streamed (constant memory);
+    raises OversizeError past `limit` bytes."""
+    digest, size = hashlib.sha256(), 0
+    for piece in _file_pieces(path, PIECE_BYTES, limit):
+        digest.update(piece)
+        size += len(piece)
+    return digest.hexdigest(), size
+
+
 def _open_file(path: Path) -> BinaryIO:
     if path.name.endswith(GZ):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
 
 
-def _file_pieces(path: Path, size: int) -> Iterator[bytes]:
+def _file_pieces(path: Path, size: int, limit: int | None = None) -> Iterator[bytes]:
     """A snapshot file's uncompressed bytes, at most `size` at a time; gzip members are
     inflated one after another (the inflater checks each member's CRC and length) and a file that
-    ends inside a member raises EOFError."""
+    ends inside a member raises EOFError. Past `limit` bytes, OversizeError (nothing more
+    is inflated or read)."""
+    total = 0
+    for piece in _raw_pieces(path, size if limit is None else min(size, limit + 1)):
+        total += len(piece)
+        if limit is not None and total > limit:
+            raise OversizeError(f"it holds more than the {limit:,} bytes recorded")
+        yield piece
+
+
+def _raw_pieces(path: Path, size: int) -> Iterator[bytes]:
     with open(path, "rb") as fh:
         if not path.name.endswith(GZ):
             while piece := fh.read(size):
@@ -473,11 +655,29 @@ def _file_pieces(path: Path, size: int) -> Iterator[bytes]:
             raise EOFError("the compressed file ends before its end-of-stream marker")
 
 
-def read_file(path: Path) -> bytes:
+def read_file(path: Path, limit: int | None = None) -> bytes:
     """A snapshot file's uncompressed bytes. One-shot decompression of the (small) compressed
-    bytes: no second copy of the output; `RawStore.pieces` streams them instead."""
+    bytes: no second copy of the output; `RawStore.pieces` streams them instead. With
+    `limit` (the recorded size), OversizeError as soon as the file holds more: a plain file
+    is judged by its size, a gzip one inflated into at most limit + 1 bytes."""
+    if limit is None:
+        data = path.read_bytes()
+        return _gunzip(data) if path.name.endswith(GZ) else data
+    if not path.name.endswith(GZ):
+        if path.stat().st_size > limit:
+            raise OversizeError(f"it holds {path.stat().st_size:,} bytes, {limit:,} recorded")
+        return path.read_bytes()
+    if path.stat().st_size > limit + limit // 64 + 4096:  # more than deflate can add
+        raise OversizeError(f"its compressed size exceeds the {limit:,} bytes recorded")
     data = path.read_bytes()
-    return _gunzip(data) if path.name.endswith(GZ) else data
+    inflate = inflate_lib.decompressobj(31)
+    out = inflate.decompress(data, limit + 1)  # one output buffer, at most limit + 1 bytes
+    if len(out) > limit:
+        raise OversizeError(f"it holds more than the {limit:,} bytes recorded")
+    if inflate.eof and not inflate.unused_data.strip(b"\x00"):
+        return out
+    del out, data  # more members, or cut short: the streaming reader says which
+    return b"".join(_file_pieces(path, PIECE_BYTES, limit))
 
 
 def _gunzip(data: bytes) -> bytes:

@@ -1,14 +1,23 @@
 """`tradeviz raw verify`: check every manifest line and snapshot, like `git fsck`, and
 repair what can be repaired (retire dead lines, set malformed manifest lines aside).
 
-Checks: the manifest parses (BOM, malformed lines, torn tail); each live line's file exists,
-its uncompressed bytes have the recorded sha256, it parses, and its record count matches;
-files no line refers to (orphans) and temporary files are listed.
+Checks: the manifest parses (BOM, malformed lines, fields of the wrong type, unknown sources,
+paths that leave raw/, torn tail); each live line's file exists inside raw/, its uncompressed
+bytes (streamed, and never more than the recorded size) have the recorded sha256, it parses,
+and its record count matches; files no line refers to (orphans) and temporary files are listed.
+
+Statuses: ok; missing; damaged (the bytes are not those stored); mislabelled (the line's sha256
+is wrong but the file holds exactly the bytes its own name's sha256 says: the file is kept and
+the line corrected); invalid (the stored bytes do not parse); unreadable (the OS refuses to
+read it, e.g. permissions: nothing is retired or touched, the user fixes the permissions).
+`--fix` never deletes a file that cannot be fetched again (WITS imports): a damaged one is
+moved to raw/.set-aside/.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,26 +33,36 @@ from tradeviz.store.durable import (
     tmp_owner,
 )
 from tradeviz.store.raw import (
+    DECODE_ERRORS,
     GZ,
-    READ_ERRORS,
+    REFETCHABLE,
+    SOURCES,
     ManifestError,
     RawStore,
     Snapshot,
     _record_problem,
+    file_digest,
+    inside,
+    name_sha,
     read_file,
+    recorded_size,
     sha256_hex,
+    utc_now,
 )
 
-DAMAGE = ("missing", "damaged", "unreadable")
-COLUMNS = ("lines", "ok", "incomplete", "superseded", "missing", "damaged", "unreadable", "retired")
+DAMAGE = ("missing", "damaged", "mislabelled", "invalid", "unreadable")
+COLUMNS = ("lines", "ok", "incomplete", "superseded", *DAMAGE, "retired")
+SET_ASIDE = ".set-aside"  # under raw/: damaged files that cannot be fetched again
 
 
 @dataclass
 class Finding:
     snap: Snapshot
-    status: str  # ok, missing, damaged, unreadable
+    status: str  # ok, or one of DAMAGE (see the module docstring)
     detail: str = ""
     current: bool = True  # the line a build would read for its query key
+    actual_sha: str = ""  # mislabelled: the sha256 of the file's bytes (that of its name)
+    actual_bytes: int = 0
 
 
 @dataclass
@@ -78,9 +97,9 @@ class VerifyResult:
                 c["superseded"] += 1
         for source, n in self.retired.items():
             counts.setdefault(source, Counter())["retired"] += n
-        head = f"{'source':20}" + "".join(f"{c:>11}" for c in COLUMNS)
+        head = f"{'source':20}" + "".join(f"{c:>12}" for c in COLUMNS)
         rows = [head] + [
-            f"{src:20}" + "".join(f"{c[col]:>11}" for col in COLUMNS)
+            f"{src:20}" + "".join(f"{c[col]:>12}" for col in COLUMNS)
             for src, c in sorted(counts.items())
         ]
         rows.append(
@@ -104,8 +123,9 @@ def verify(store: RawStore) -> VerifyResult:
         result.retired[snap.source] += 1
     current = {id(s) for s in store_current(manifest.live)}
     for snap in manifest.live:
-        status, detail = check_snapshot(store, snap)
-        result.findings.append(Finding(snap, status, detail, id(snap) in current))
+        finding = check_snapshot(store, snap)
+        finding.current = id(snap) in current
+        result.findings.append(finding)
     referenced = {Path(s.path).name.removesuffix(GZ) for s in manifest.live}
     referenced |= {Path(s.path).name.removesuffix(GZ) for s, _ in manifest.retired}
     result.orphans = [
@@ -135,24 +155,58 @@ def store_current(live: list[Snapshot]) -> list[Snapshot]:
     return list(best.values())
 
 
-def check_snapshot(store: RawStore, snap: Snapshot) -> tuple[str, str]:
+def check_snapshot(store: RawStore, snap: Snapshot) -> Finding:
+    """One line's file checked; never more than the recorded size is inflated or held."""
     path = store.locate(snap)
     if path is None:
-        return "missing", f"{store.root / snap.path} does not exist"
+        return Finding(snap, "missing", _why_missing(store, snap))
+    limit = recorded_size(snap)
     try:
-        data = read_file(path)
-    except READ_ERRORS as exc:
-        return "damaged", f"{path} cannot be read ({exc})"
-    if sha256_hex(data) != snap.sha256:
-        return (
-            "damaged",
-            f"{path}: sha256 does not match ({len(data)} bytes, "
-            f"{snap.record.get('bytes')} recorded)",
+        if limit is None:  # no recorded size: stream the hash, read only a matching file
+            (digest, size), data = file_digest(path), None
+            if digest == snap.sha256:
+                data = read_file(path, size)
+        else:
+            data = read_file(path, limit)
+            digest, size = sha256_hex(data), len(data)
+    except DECODE_ERRORS as exc:
+        return Finding(snap, "damaged", f"{path} cannot be read ({exc})")
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        return Finding(
+            snap, "unreadable", f"{path} cannot be read: {reason} (fix the permissions; kept)"
         )
+    if digest != snap.sha256:
+        return _wrong_sha(snap, path, digest, size)
     problem = _parse_problem(snap, data)
     if problem:
-        return "unreadable", f"{path}: {problem}"
-    return "ok", ""
+        return Finding(snap, "invalid", f"{path}: {problem}")
+    return Finding(snap, "ok")
+
+
+def _why_missing(store: RawStore, snap: Snapshot) -> str:
+    path = inside(store.root, snap.path)
+    if path is None:
+        return f"{store.where(snap)} leads out of raw/ (a symlink?): never followed"
+    if path.is_dir() or path.with_name(path.name.removesuffix(GZ)).is_dir():
+        return f"{path} is a directory, not a snapshot file"
+    return f"{path} does not exist"
+
+
+def _wrong_sha(snap: Snapshot, path: Path, digest: str, size: int) -> Finding:
+    if digest == name_sha(path):  # the file holds what was stored under its name
+        return Finding(
+            snap,
+            "mislabelled",
+            f"{path}: the manifest's sha256 is wrong; the file matches the sha256 in its "
+            "name (kept)",
+            actual_sha=digest,
+            actual_bytes=size,
+        )
+    recorded = snap.record.get("bytes")
+    return Finding(
+        snap, "damaged", f"{path}: sha256 does not match ({size} bytes, {recorded} recorded)"
+    )
 
 
 def _parse_problem(snap: Snapshot, data: bytes) -> str | None:
@@ -209,6 +263,35 @@ def _good_bytes(store: RawStore) -> bytes:
     return b"".join(ln + b"\n" for ln in keep)
 
 
+def _set_aside_retirements(store: RawStore) -> list[dict]:
+    """A `retired` record for each snapshot line about to be set aside that still names a
+    source, sha256 and query key: its query then counts as retired, so `build` names it
+    (until it is fetched again) instead of silently lacking it."""
+    lines = store.manifest_path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    out = []
+    for problem, n in _bad_lines(store):
+        try:
+            record = json.loads(lines[n - 1]) if n else None
+        except (UnicodeDecodeError, json.JSONDecodeError, IndexError):
+            continue
+        if not isinstance(record, dict) or "retired" in record:
+            continue
+        sha, key, source = (record.get(k) for k in ("sha256", "query_key", "source"))
+        if all(isinstance(v, str) for v in (sha, key, source)):
+            params = record.get("params")
+            out.append(
+                {
+                    "retired": sha,
+                    "query_key": key,
+                    "source": source,
+                    "params": params if isinstance(params, dict) else {},
+                    "reason": f"raw verify: set aside: {problem}"[:300],
+                    "at": utc_now(),
+                }
+            )
+    return out
+
+
 def _lenient(store: RawStore):
     from tradeviz.store.raw import parse_manifest
 
@@ -220,31 +303,47 @@ class FixReport:
     manifest_backup: Path | None = None
     lines_set_aside: int = 0
     retired: list[Finding] = field(default_factory=list)
+    relabelled: list[Finding] = field(default_factory=list)  # line corrected, file kept
+    moved: list[tuple[Path, Path]] = field(default_factory=list)  # (from, to): kept aside
+    left: list[Finding] = field(default_factory=list)  # unreadable: for the user to fix
     refetched: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     temp_removed: int = 0
 
 
 def fix(store: RawStore, result: VerifyResult, refetch=None) -> FixReport:
-    """Repair: set malformed manifest lines aside (backup kept), retire damaged or missing
-    lines (damaged files are deleted), remove dead writers' temporary files, and, when
-    `refetch` is given, hand it the retired current lines to fetch again. Call under the
-    data-dir lock."""
+    """Repair: set malformed manifest lines aside (backup kept), retire damaged, missing or
+    invalid lines (a damaged file is deleted when it can be fetched again, else moved to
+    raw/.set-aside/), correct mislabelled lines (the file is kept), leave unreadable files
+    alone, remove dead writers' temporary files, and, when `refetch` is given, hand it the
+    retired current lines to fetch again. Only files inside raw/ are ever touched. Call
+    under the data-dir lock."""
     report = FixReport()
     if result.manifest_problems and store.manifest_path.exists():
         backup = store.root / f"{store.manifest_path.name}.bak-{time.strftime('%Y%m%dT%H%M%S')}"
         with os_errors(backup):
             report.lines_set_aside = len(_bad_lines(store))
+            retirements = _set_aside_retirements(store)
             atomic_write_bytes(backup, store.manifest_path.read_bytes())
             atomic_write_bytes(store.manifest_path, _good_bytes(store))
         report.manifest_backup = backup
+        for record in retirements:  # so a build names their queries instead of lacking them
+            store._append(record)
     to_refetch: list[Snapshot] = []
     for finding in result.damaged:
-        path = store.locate(finding.snap)
-        if finding.status == "damaged" and path is not None:
-            with os_errors(path):
-                path.unlink(missing_ok=True)
+        if finding.status == "unreadable":
+            report.left.append(finding)
+            continue
         store.retire(finding.snap, f"raw verify: {finding.status}: {finding.detail}")
+        if finding.status == "mislabelled":
+            _relabel(store, finding)
+            report.relabelled.append(finding)
+            continue
+        path = store.locate(finding.snap)  # inside raw/ or None
+        if finding.status == "damaged" and path is not None:
+            moved = _remove_damaged(store, finding.snap, path)
+            if moved is not None:
+                report.moved.append((path, moved))
         report.retired.append(finding)
         if finding.current:
             to_refetch.append(finding.snap)
@@ -258,11 +357,39 @@ def fix(store: RawStore, result: VerifyResult, refetch=None) -> FixReport:
     return report
 
 
+def _relabel(store: RawStore, finding: Finding) -> None:
+    """Append the line again with the sha256 (and size) of the bytes its file holds."""
+    record = {**finding.snap.record, "sha256": finding.actual_sha}
+    record["bytes"] = finding.actual_bytes
+    store._append(record)
+
+
+def _remove_damaged(store: RawStore, snap: Snapshot, path: Path) -> Path | None:
+    """Delete a damaged file that a refetch writes again; move one that cannot be fetched
+    again (a WITS import) to raw/.set-aside/<source>/ instead. Returns where it went."""
+    if snap.source in REFETCHABLE:
+        with os_errors(path):
+            path.unlink(missing_ok=True)
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = store.root / SET_ASIDE / path.parent.name / f"{path.name}.{stamp}"
+    with os_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(path, target)
+    return target
+
+
 def refetch_command(snap: Snapshot) -> str:
     """The command that fetches a retired snapshot's query again."""
     if snap.source == "wits":
-        file = snap.record.get("params", {}).get("file", "FILE")
-        return f"tradeviz import wits {file}"
+        params = snap.record.get("params")
+        file = params.get("file") if isinstance(params, dict) else None
+        return f"tradeviz import wits {file if isinstance(file, str) else 'FILE'}"
+    if snap.source not in SOURCES:  # a mistyped source: the fetch that wrote it, rerun
+        return (
+            f"the fetch or import that wrote source {snap.source!r} (rerun it; tradeviz "
+            "writes only " + ", ".join(SOURCES) + ")"
+        )
     if snap.source == "comtrade_reference":
         return "tradeviz fetch comtrade-reference --refresh"
     return f"tradeviz fetch {snap.source}   (reruns fetch only the missing queries)"

@@ -43,6 +43,17 @@ _WEAK = re.compile(
     re.IGNORECASE,
 )
 _OTHER = re.compile(r"^(?:other|others|n\.e\.c\.?|not elsewhere specified(?: or included)?)$", re.I)
+# a subheading text that only qualifies its heading ('Other', 'Of a cylinder capacity ...')
+_DEPENDENT = re.compile(
+    r"(?:other|of|in|with|without|not|containing|for|having|weighing|exceeding|put up|"
+    r"mixed|unmixed|excluding|including|whether|but|less|more|n\.e\.[cs])\b",
+    re.IGNORECASE,
+)
+# removed (never replaced: a label has only words of its own text) when a text is too long
+_FILLER = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (r"\s+by weight\b", r"\s+of a kind(?= used)", r"\s*\(INN\)", r",?\s+therefor\b")
+)
 _DANGLING = {"a", "an", "and", "or", "of", "the", "for", "with", "to", "by"}  # 'bone in' is whole
 _TAIL_WORDS = {"a", "an", "and", "or", "of", "the", "for", "with", "in", "to", "by", "on", "not"}
 
@@ -103,12 +114,19 @@ def shorten(text: str, heading: str | None = None, width: int = LABEL_WIDTH) -> 
         if not body or _OTHER.match(body):
             body = head  # 'Other' under 'Motorcycles': the heading says it
         elif head.lower() not in body.lower():  # a repeated heading is not said twice
-            body = f"{head}; {_lower(body)}"
+            both = f"{head}; {_lower(body)}"
+            # a subheading that names its goods ('Hydrogen fluoride') stands alone when
+            # the heading would not fit beside it
+            alone = len(both) > width and body[:1].isupper() and not _DEPENDENT.match(body)
+            body = body if alone else both
     clauses = [(s, c) for s, c in _clauses(body) if not _OTHER.match(c)] or _clauses(body)
     text = _join(clauses)
     if len(text) <= width:
         return text
     text = _clean(_PARENS.sub("", text))
+    for filler in _FILLER:  # words that say nothing a reader needs, when space is short
+        if len(text) > width:
+            text = filler.sub("", text)
     if len(text) <= width:
         return text
     clauses = _drop_weak(_clauses(text), width)
@@ -151,6 +169,9 @@ def _drop_weak(clauses: list[tuple[str, str]], width: int) -> list[tuple[str, st
 def _head_and_last(clauses: list[tuple[str, str]], width: int) -> str:
     """The head and the last clause, then middle clauses from the left while they fit."""
     if not 2 <= len(clauses) <= 4:  # in a longer run the last clause ends a list
+        return ""
+    # after a long clause, ', images or other data' ends that clause's list: not a qualifier
+    if not clauses[-1][0].startswith(";") and len(clauses[-2][1].split()) > 3:
         return ""
 
     def text(picked: list[int]) -> str:  # the head's own break stays after it

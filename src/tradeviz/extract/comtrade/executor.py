@@ -10,6 +10,12 @@ each silent in the API:
 * unpinned customs / transport / second-partner codes return breakdown rows that double
   count: every query pins customsCode=C00, motCode=0, partner2Code=0;
 * the key travels in a header only, never in a URL, manifest line or log.
+And the live service's limits (issue 22): an answer is capped when
+`max(count, len(data)) >= cap`, and `count > len(data)` (a capped preview may give every
+match in `count`) is a truncated answer to split, never a malformed one; URLs are planned
+to at most `url_limit` characters, and a 414 (or a query that would pass the limit)
+is split and asked again, the limit lowered below the refused length; a refusal of too
+many periods is split by periods the same way.
 """
 
 from __future__ import annotations
@@ -24,21 +30,19 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from tradeviz import config
-from tradeviz.errors import BadResponseError, HttpError, InputError
+from tradeviz.errors import BadResponseError, HttpError, InputError, UrlTooLongError
 from tradeviz.extract import comtrade_reference
 from tradeviz.extract.comtrade import sizing
 from tradeviz.extract.comtrade.plan import estimate_calls, typical_period_rows
 from tradeviz.extract.comtrade.planner import GroupPlanner
 from tradeviz.extract.comtrade.query import (
     KEYED_CAP,
-    MAX_PERIODS_PER_CALL,
     PREVIEW_CAP,
     SOURCE,
-    URL_LIMIT,
     PlanGroup,
     Query,
 )
-from tradeviz.extract.http import HttpClient
+from tradeviz.extract.http import HttpClient, sanitize
 from tradeviz.formats import comtrade_v1_decode as v1_decode
 from tradeviz.store.raw import RawStore, Snapshot, query_key
 
@@ -55,6 +59,9 @@ class FetchStats:
     calls_by_group: dict[str, int] = field(default_factory=dict)
     snapshots: list[Snapshot] = field(default_factory=list)
     largest_body: int = 0
+    refused_414: int = 0  # HTTP 414 answers (URL too long), each split and asked again
+    refused_periods: int = 0  # refusals of too many periods, each split
+    splits: int = 0  # queries split: capped answers plus refusals for a limit
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class Outcome:
     rows: int
     capped: bool
     sumsq: float | None = None
+    refused: str | None = None  # "url" or "periods": refused for a limit, nothing stored
 
 
 class ComtradeFetcher:
@@ -78,8 +86,9 @@ class ComtradeFetcher:
         max_records: int | None = None,
         refresh: bool = False,
         progress: bool | None = None,
-        max_periods_per_call: int | None = MAX_PERIODS_PER_CALL,
+        max_periods_per_call: int | None = None,
         probe: bool = False,
+        url_limit: int | None = None,
     ):
         self.store = store
         self.api_key = api_key
@@ -89,12 +98,18 @@ class ComtradeFetcher:
             raise InputError("--max-records must be at least 1")
         self.cap = min(max_records, tier_cap) if max_records else tier_cap
         self.client = client or HttpClient(
-            SOURCE, rps=config.comtrade_rps(), secret_values=(api_key or "",)
+            SOURCE,
+            rps=config.comtrade_rps(),
+            secret_values=(api_key or "",),
+            max_quota_wait=config.quota_wait(),
         )
         if api_key:
             self.client.secret_values = tuple({*self.client.secret_values, api_key})
         self.refresh = refresh
-        self.max_periods = max_periods_per_call
+        if max_periods_per_call is not None and max_periods_per_call < 1:
+            raise InputError("--max-periods-per-call must be at least 1")
+        self.max_periods = max_periods_per_call or config.comtrade_max_periods()
+        self.url_limit = url_limit or config.comtrade_url_limit()
         self.probe = probe
         self.base_url = config.comtrade_url()
         self.stats = FetchStats()
@@ -109,7 +124,7 @@ class ComtradeFetcher:
 
     def estimate(self, groups: Sequence[PlanGroup], freq: str) -> int:
         """Calls the plan should take on an empty store (see plan.estimate_calls)."""
-        return estimate_calls(groups, freq, self.cap)
+        return estimate_calls(groups, freq, self.cap, self.max_periods)
 
     # -- plan execution ------------------------------------------------------------------
     def run(self, groups: Sequence[PlanGroup], freq: str) -> FetchStats:
@@ -148,6 +163,12 @@ class ComtradeFetcher:
         calls_before = self.stats.calls
         while (query := planner.next_query()) is not None:
             got = self._fetch(query)
+            if got.refused:
+                self.stats.splits += 1
+                planner.refuse(query, got.refused)
+                continue
+            if got.capped:
+                self.stats.splits += 1
             planner.observe(query, got.rows, got.capped, got.sumsq)
         self.stats.calls_by_group[group.name] = self.stats.calls - calls_before
 
@@ -165,22 +186,39 @@ class ComtradeFetcher:
         params = {**query.params(), "maxRecords": str(self.cap)}
         url = self.base_url + self.endpoint(query.freq)
         length = sizing.url_length(url, params)
-        if length > URL_LIMIT:
-            raise InputError(
-                f"comtrade: a query URL would be {length} characters (limit "
-                f"{URL_LIMIT}); ask for fewer reporters or partners at once"
-            )
+        if length > self.url_limit:  # the planner could not fit it: split, don't send
+            return Outcome(0, False, refused="url")
         headers = {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key else None
-        got = self.client.get(url, params=params, headers=headers, validate=v1_decode.decode)
+        try:
+            got = self.client.get(
+                f"{url}?{sizing.query_string(params)}", headers=headers, validate=v1_decode.decode
+            )
+        except UrlTooLongError:
+            self.stats.calls += 1
+            self.stats.refused_414 += 1
+            # the server's limit is below this length: plan shorter from now on
+            self.url_limit = max(sizing.MIN_URL_LIMIT, min(self.url_limit, int(length * 0.9)))
+            log.info("comtrade: HTTP 414 on a %d-character URL; splitting it", length)
+            return Outcome(0, False, refused="url")
+        except HttpError as exc:
+            if exc.status != 400 or "period" not in str(exc).lower() or len(query.periods) < 2:
+                raise
+            self.stats.calls += 1
+            self.stats.refused_periods += 1
+            log.info("comtrade: %d periods refused in one call; splitting", len(query.periods))
+            return Outcome(0, False, refused="periods")
         self.stats.calls += 1
         self.stats.largest_body = max(self.stats.largest_body, len(got.body))
         doc = got.parsed
         if doc.error:
             raise HttpError(
-                f"comtrade: the API reported an error for {query.describe()}: {doc.error}"
+                f"comtrade: the API reported an error for {query.describe()}: "
+                f"{sanitize(str(doc.error))}"
             )
         count = int(doc.count)
-        truncated = count >= self.cap
+        # capped: the count (which may be every match) or the rows reach the cap, or the
+        # count says rows were left out
+        truncated = max(count, len(doc.data)) >= self.cap or count > len(doc.data)
         sumsq = _sumsq(r.cmdCode for r in doc.data) if query.explicit_codes else None
         meta = {
             "endpoint": self.endpoint(query.freq),
@@ -210,9 +248,9 @@ class ComtradeFetcher:
             if self._bar is not None:
                 self._bar.total += 1
         else:
-            self.stats.rows += count
-            self._tick(query, count, cached=False)
-        return Outcome(count, truncated, sumsq)
+            self.stats.rows += meta["records"]
+            self._tick(query, meta["records"], cached=False)
+        return Outcome(meta["records"], truncated, sumsq)
 
     def _cached_outcome(self, query: Query, snap: Snapshot) -> Outcome:
         """What a stored snapshot stands for: the planner learns the same from it as from
@@ -312,7 +350,7 @@ class ComtradeFetcher:
     def _url_room(self, query: Query) -> int:
         """URL characters left under the limit for `query` (negative: too long)."""
         params = {**query.params(), "maxRecords": str(self.cap)}
-        return URL_LIMIT - sizing.url_length(self.base_url + self.endpoint(query.freq), params)
+        return self.url_limit - sizing.url_length(self.base_url + self.endpoint(query.freq), params)
 
 
 def _sumsq(codes: Iterable[str]) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from tradeviz.errors import InputError
-from tradeviz.extract.comtrade.query import LEVELS, PlanGroup
+from tradeviz.extract.comtrade.query import LEVELS, MAX_PERIODS_PER_CALL, PlanGroup
 from tradeviz.vocab import countries
 from tradeviz.vocab.countries import CA_ISO3, CENTRAL_ASIA, CHINA, WORLD_COMTRADE, comtrade_code
 
@@ -130,20 +130,24 @@ def typical_period_rows(group: PlanGroup, freq: str) -> float:
     return float(len(group.reporters) * len(group.partners) * TYPICAL_PAIR_ROWS[(group.cmd, freq)])
 
 
-def estimate_calls(groups: Sequence[PlanGroup], freq: str, cap: int) -> int:
+def estimate_calls(
+    groups: Sequence[PlanGroup], freq: str, cap: int, max_periods: int = MAX_PERIODS_PER_CALL
+) -> int:
     """Calls a plan should take on an empty raw store, from typical pair sizes.
 
     TOTAL groups have an exact bound per period. Other groups: rows / (cap x fill), plus
-    two small sizing calls when a single period exceeds the cap."""
+    two small sizing calls when a single period exceeds the cap. No group takes fewer than
+    ceil(periods / max_periods) calls (the live API's periods-per-call limit)."""
     calls = 0
     for g in groups:
+        least = math.ceil(len(g.periods) / max_periods)
         if g.cmd == "TOTAL":
-            per_call = max(1, (cap - 1) // (g.cells_per_period))
+            per_call = max(1, min((cap - 1) // (g.cells_per_period), max_periods))
             calls += math.ceil(len(g.periods) / per_call)
             continue
         per_period = typical_period_rows(g, freq)
         rows = per_period * len(g.periods)
-        calls += max(1, math.ceil(rows / (cap * ESTIMATE_FILL[g.cmd])))
+        calls += max(least, math.ceil(rows / (cap * ESTIMATE_FILL[g.cmd])))
         if per_period > cap:
             calls += 2
     return calls

@@ -16,7 +16,11 @@ Strategy, cheapest first:
    two standard deviations (`sizing.chunk_size`). Each call fills most of the cap however
    small each cell is;
 3. a capped answer is never kept as complete: a period batch is halved, a code chunk is
-   halved, a single code is split by period, partner, reporter, then flow.
+   halved, a single code is split by period, partner, reporter, then flow;
+4. a call the server refuses for a limit (HTTP 414 on the URL's length, too many periods)
+   is split along the list that makes it long and asked again (`refuse`).
+With a periods-per-call limit, the box is scouted over its first `max_periods` periods
+and every cut holds at most that many.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from tradeviz.errors import TruncatedResultError
+from tradeviz.errors import HttpError, TruncatedResultError
 from tradeviz.extract.comtrade import sizing
 from tradeviz.extract.comtrade.query import FLOWS, PlanGroup, Query
 
@@ -43,6 +47,32 @@ def split(query: Query, cap: int) -> list[Query]:
     raise TruncatedResultError(
         f"comtrade: {query.describe()} still returns {cap} rows (the cap) and cannot be split "
         "further. Raise --max-records or set COMTRADE_API_KEY for the keyed tier."
+    )
+
+
+def split_long(query: Query, kind: str) -> list[Query]:
+    """Two queries that together cover `query`, refused by the server for its URL length
+    ("url": the list with the most characters is halved) or its periods ("periods")."""
+    if kind == "periods":
+        names = ["periods"]
+    else:
+        lists = {
+            "cmd": query.cmd if query.explicit_codes else (),
+            "partners": tuple(map(str, query.partners)),
+            "reporters": tuple(map(str, query.reporters)),
+            "periods": query.periods,
+        }
+        names = sorted(lists, key=lambda n: -sum(len(v) + 3 for v in lists[n]))
+    for name in names:
+        values = getattr(query, name)
+        if len(values) > 1 and (name != "cmd" or query.explicit_codes):
+            mid = len(values) // 2
+            return [replace(query, **{name: values[:mid]}), replace(query, **{name: values[mid:]})]
+    what = "periods" if kind == "periods" else "URL length"
+    raise HttpError(
+        f"comtrade: {query.describe()} is refused for its {what}"
+        " and cannot be split further; lower TRADEVIZ_COMTRADE_URL_LIMIT or ask for fewer "
+        "reporters or partners at once"
     )
 
 
@@ -92,6 +122,9 @@ class GroupPlanner:
         self.cut_remaining: list[str] = []
         self.density: sizing.CodeDensity | None = None  # of the current smaller box
         self.capped = 0
+        self._residuals: list[float] = []  # (rows - predicted)^2 / codes of cut chunks
+        self.refused = 0  # calls refused for a limit (URL length, periods) and split
+        self.scout_periods: tuple[str, ...] = ()  # the box's periods its scouting asks for
         if prior is not None and group.cmd.startswith("AG") and prior >= SKIP_WHOLE_CAPS * cap:
             self._open_box(group.periods)
 
@@ -137,14 +170,15 @@ class GroupPlanner:
         assert self.box is not None
         if self.scout is not None:
             if self.remaining and self.scout.rows < sizing.SCOUT_ROWS:
+                scout_box = replace(self.box, periods=self.scout_periods)
                 size = sizing.chunk_size(self.scout, self.cap)
-                size = min(size, sizing.codes_in_room(self.remaining, self._room(self.box)))
+                size = min(size, sizing.codes_in_room(self.remaining, self._room(scout_box)))
                 if self.last_chunk:
                     size = min(size, int(self.last_chunk * sizing.GROWTH))
                 chunk = sizing.spread_chunk(self.remaining, size)
                 self.remaining = _without(self.remaining, chunk)
                 self.last_chunk = len(chunk)
-                return replace(self.box, cmd=tuple(chunk))
+                return replace(scout_box, cmd=tuple(chunk))
             self._cut_box()
         while self.cut is not None or self.cuts:
             if self.cut is None or not self.cut_remaining:
@@ -156,7 +190,7 @@ class GroupPlanner:
             assert self.density is not None
             query = replace(self.box, periods=self.cut, cmd=("",))
             most = min(
-                sizing.chunk_size(self.density, self.cap),
+                sizing.chunk_size(self.density, self.cap, self._chunk_var()),
                 sizing.codes_in_room(self.cut_remaining, self._room(query)),
             )
             chunk = sizing.spread_chunk(
@@ -166,6 +200,12 @@ class GroupPlanner:
             return replace(query, cmd=tuple(chunk))
         return None
 
+    def _chunk_var(self) -> float | None:
+        """Variance per code of cut chunks about their prediction, once enough are seen."""
+        if len(self._residuals) < sizing.CHUNK_VAR_MIN:
+            return None
+        return sum(self._residuals) / len(self._residuals)
+
     def _room(self, query: Query) -> int:
         return self._url_room(replace(query, cmd=("",)))
 
@@ -174,14 +214,17 @@ class GroupPlanner:
         (larger chunks average out code-to-code differences), each starting from the
         whole box's rows per code scaled to its share of periods."""
         assert self.box is not None and self.scout is not None
-        periods = self.box.periods
+        scouted = self.scout_periods
+        rest = tuple(p for p in self.box.periods if p not in set(scouted))
         mean, var, _ = self.scout.mean_var()
-        fit = sizing.codes_in_room(self.remaining or ["0" * 6], self._room(self.box))
-        per_period = max(mean / len(periods), 1e-6)
+        room = self._room(replace(self.box, periods=scouted))
+        fit = sizing.codes_in_room(self.remaining or ["0" * 6], room)
+        per_period = max(mean / len(scouted), 1e-6)
         m = math.ceil(self.cap * sizing.FILL / (per_period * CUT_URL_SHARE * fit))
-        m = max(1, min(m, len(periods)))
-        self.cuts = [periods[i : i + m] for i in range(0, len(periods), m)]
-        self._scout_stats = (mean, var, len(periods))
+        m = max(1, min(m, len(self.box.periods), self.max_periods or len(self.box.periods)))
+        self.cuts = [scouted[i : i + m] for i in range(0, len(scouted), m)]
+        self.cuts += [rest[i : i + m] for i in range(0, len(rest), m)]
+        self._scout_stats = (mean, var, len(scouted))
         self.scout = None
         self.cut = None
 
@@ -189,7 +232,10 @@ class GroupPlanner:
         mean, var, n = self._scout_stats
         self.cut = self.cuts.pop(0)
         share = len(self.cut) / n
-        self.cut_remaining = list(self.remaining)
+        if set(self.cut) <= set(self.scout_periods):
+            self.cut_remaining = list(self.remaining)  # the scouted codes are fetched there
+        else:
+            self.cut_remaining = list(self._codes_of(int(self.group.cmd[2:])))
         cells = self.group.cells_per_period * len(self.cut)
         self.density = sizing.CodeDensity(cells=cells, prior=(mean * share, var * share))
 
@@ -203,6 +249,10 @@ class GroupPlanner:
             return
         density = self._density_for(query)
         if density is not None:
+            mean, _, basis = density.mean_var()
+            if density is self.density and density.rows >= sizing.PRIOR_ROWS:
+                # a cut's chunk sized from the cut's own rows: how far off was it?
+                self._residuals.append((rows - mean * len(query.cmd)) ** 2 / len(query.cmd))
             density.observe(
                 len(query.cmd),
                 rows,
@@ -230,7 +280,7 @@ class GroupPlanner:
         )
         if not same:
             return None
-        if self.scout is not None and query.periods == self.box.periods:
+        if self.scout is not None and query.periods == self.scout_periods:
             return self.scout
         if self.cut is not None and query.periods == self.cut:
             return self.density
@@ -264,8 +314,19 @@ class GroupPlanner:
         self.start = len(g.periods)
         self.remaining = list(self._codes_of(int(g.cmd[2:])))
         self.box = Query(self.freq, g.reporters, g.partners, periods, ("",))
-        self.scout = sizing.CodeDensity(cells=g.cells_per_period * len(periods))
+        self.scout_periods = periods[: self.max_periods] if self.max_periods else periods
+        self.scout = sizing.CodeDensity(cells=g.cells_per_period * len(self.scout_periods))
         self.last_chunk = None
+
+    def refuse(self, query: Query, kind: str) -> None:
+        """The server refused `query` for a limit: "url" (HTTP 414, or longer than the
+        client's own limit) or "periods" (too many in one call). Its parts are asked next;
+        after a periods refusal no later call asks for as many."""
+        self.refused += 1
+        if kind == "periods":
+            most = max(1, len(query.periods) - 1)
+            self.max_periods = min(self.max_periods or most, most)
+        self.pending[:0] = split_long(query, kind)
 
 
 def _without(codes: list[str], taken: list[str]) -> list[str]:

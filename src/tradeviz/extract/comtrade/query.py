@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tradeviz.config import DEFAULT_MAX_PERIODS, DEFAULT_URL_LIMIT
 from tradeviz.extract.v1_rows import validate_v1 as validate_body  # noqa: F401 (API)
 from tradeviz.formats.comtrade_v1 import PINNED  # defined once, shared with demo and emulator
 from tradeviz.store.raw import query_key
@@ -18,10 +19,11 @@ FLOWS = ("M", "X", "RM", "RX")
 LEVELS = {"total": "TOTAL", "2": "AG2", "4": "AG4", "6": "AG6"}
 PREVIEW_CAP = 500
 KEYED_CAP = 100_000
-URL_LIMIT = 4000
-# Periods per call: no emulator enforces a limit and the live API is not known to (issue
-# 12), so it is off. Set an int (e.g. 12) only if the live API is shown to enforce one.
-MAX_PERIODS_PER_CALL: int | None = None
+# The live service's limits (issue 22; the defaults of the settings in config.py, which
+# name their sources): HTTP 414 a little past 2,000 URL characters, so plan to 1,900; at
+# most 12 periods per call.
+URL_LIMIT = DEFAULT_URL_LIMIT
+MAX_PERIODS_PER_CALL: int = DEFAULT_MAX_PERIODS
 DESCRIBE_MAX_NAMES = 8  # Query.describe names up to this many countries, then counts them
 
 

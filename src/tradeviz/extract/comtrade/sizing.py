@@ -17,10 +17,13 @@ from urllib.parse import urlencode
 
 FILL = 0.9  # aim whole-level period batches at this share of the cap
 FIRST_FILL = 0.6  # share of the cap a first guess may fill
-Z = 1.7  # standard deviations of a chunk's rows kept free below the cap (~4 % capped)
+Z = 1.5  # standard deviations of a chunk's rows kept free below the cap (~1 % capped here)
 PRIOR_ROWS = 300  # rows a box must see before its own estimate replaces the prior
 SCOUT_ROWS = 1_000  # rows seen across a whole box before it is cut into smaller boxes
 GROWTH = 4.0  # a scouting chunk holds at most this many times the codes of the previous
+CHUNK_VAR_MIN = 16  # chunks answered before their own spread replaces the per-code one
+CHUNK_VAR_FLOOR = 0.25  # ... never below this share of the mean (a Poisson-like floor)
+MIN_URL_LIMIT = 500  # a 414 lowers the planned URL length, never below this
 
 
 def total_periods_per_call(
@@ -77,9 +80,16 @@ def bounded_periods(bounds: Sequence[int], cap: int, limit: int | None = None) -
     return k
 
 
+def query_string(params: Mapping[str, str]) -> str:
+    """The query as sent: commas stay commas (RFC 3986 allows them in a query, and the
+    API's own examples write lists so), three characters fewer per listed code than
+    %2C, so a URL under the length limit holds more codes."""
+    return urlencode(params, safe=",")
+
+
 def url_length(base: str, params: Mapping[str, str]) -> int:
-    """Length of `base?params` as requests encodes it (commas become %2C)."""
-    return len(base) + 1 + len(urlencode(params))
+    """Length of `base?params` as sent (see query_string)."""
+    return len(base) + 1 + len(query_string(params))
 
 
 @dataclass
@@ -116,11 +126,15 @@ class CodeDensity:
         return float(self.cells), float(self.cells) ** 2, 0
 
 
-def chunk_size(density: CodeDensity, cap: int) -> int:
+def chunk_size(density: CodeDensity, cap: int, chunk_var: float | None = None) -> int:
     """Most codes a chunk can hold so that its rows stay under the cap with margin: the
     mean is raised by its own uncertainty, and Z standard deviations of the chunk's rows
-    (per-code variance x codes) are kept free below the cap."""
+    (per-code variance x codes) are kept free below the cap. `chunk_var`, when known, is
+    the variance per code of whole chunks about their predicted rows (chunks spread over
+    the HS vary far less than single codes do), measured on the chunks answered so far."""
     mean, var, basis = density.mean_var()
+    if chunk_var is not None and basis:
+        var = min(var, max(chunk_var, CHUNK_VAR_FLOOR * mean))
     if basis == 0:
         return max(1, math.floor(cap * FIRST_FILL / mean))
     mean *= 1 + 1 / math.sqrt(basis)
@@ -148,5 +162,5 @@ def balanced(n: int, most: int) -> int:
 
 def codes_in_room(remaining: Sequence[str], room: int) -> int:
     """Most codes of `remaining` whose comma-separated list fits in `room` URL characters."""
-    width = max(len(c) for c in remaining) + 3  # a comma is encoded as %2C
-    return max(1, (room + 3) // width)
+    width = max(len(c) for c in remaining) + 1  # and a comma
+    return max(1, (room + 1) // width)
