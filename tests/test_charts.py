@@ -409,6 +409,10 @@ def test_export_writes_every_promised_file(demo):
         "mirror_chapters",
         "imf_vs_comtrade",
         "latest_months",
+        "tci",  # structure and complementarity (issue 20): the demo has a world layer
+        "rca_focus",
+        "price_volume",
+        "potential_agriculture",
     } <= names
     for name in names:
         for ext in ("png", "svg", "pdf", "csv", "json"):

@@ -26,13 +26,14 @@ import numpy as np
 from tradeviz.demo.snapshots import save_demo_comtrade
 from tradeviz.formats import comtrade_v1
 from tradeviz.store.raw import RawStore
-from tradeviz.vocab.countries import BY_COMTRADE, CA_ISO3
+from tradeviz.vocab.countries import BY_COMTRADE, BY_ISO3, CA_ISO3
 
 LEVEL = 4
 # The world layer's years: the demo's last six (enough for TCI over time; every year would
 # double the demo's run time for little more to see).
 N_YEARS = 6
 MIX_SCALE = 0.08  # share of the emulator's HS6 lines a non-slice reporter trades (row count)
+TAIL_CAP = 0.05  # a tail line's most, as a share of the rest of the world's trade in it
 TAIL_LINES = 300  # HS4 lines of the long tail of each slice reporter's rest-of-world trade
 # Rest-of-world shares of the slice's known specialisms (HS4, demo assumptions; the tail
 # takes what is left). Codes exist unchanged in HS 2012, 2017 and 2022.
@@ -93,6 +94,13 @@ SPECIALISMS: dict[tuple[str, str], dict[str, float]] = {
         "7403": 0.02,
         "2603": 0.02,
         "7108": 0.02,
+        "5201": 0.002,
+        "1001": 0.0015,
+        "1003": 0.001,
+        "5101": 0.001,
+        "1512": 0.0005,
+        "1206": 0.0003,
+        "0104": 0.0001,
     },
     ("KAZ", "M"): {"8703": 0.05, "8471": 0.02, "3004": 0.03, "8517": 0.02},
     ("TKM", "M"): {"7304": 0.06, "8429": 0.04, "1001": 0.03},
@@ -145,10 +153,9 @@ def _rest_mix(iso: str, flow: str) -> dict[str, float]:
 def _world_pool(flow: str) -> tuple[np.ndarray, np.ndarray]:
     """HS4 codes common to the three revisions and the rest of the world's value of each
     (`flow`, the first world year), for drawing the slice's tails."""
-    from tradeviz.demo.priors import load
     from tradeviz.emulators import world as emu
 
-    year = load().years[-N_YEARS]
+    year = _first_year()
     common = set(_common_hs4())
     sums: dict[str, float] = defaultdict(float)
     for code in emu.reporters():
@@ -243,19 +250,43 @@ def _other_reporter(code: int, flow: str, year: int) -> tuple[str, dict[str, flo
 
 
 def slice_values(
-    iso: str, flow: str, year: int, with_china: dict[str, float], total: float
+    iso: str,
+    flow: str,
+    year: int,
+    with_china: dict[str, float],
+    total: float,
+    others: dict[str, float],
 ) -> dict[str, float]:
     """HS4 -> USD of a slice reporter's trade with the World: its trade with China
     (`with_china`, HS4 -> USD) plus the rest of `total` spread over its rest-of-world mix.
-    Every product's World value is at least its China value, and the values sum to total."""
+    A tail line is at most TAIL_CAP of the other reporters' trade in it (`others`; what is over
+    goes to the specialisms), every product's World value is at least its China value, and
+    the values sum to total."""
     rest = max(total - sum(with_china.values()), 0.0)
     rng = np.random.default_rng(_seed(iso, flow, year))
     mix = _rest_mix(iso, flow)
     w = np.array(list(mix.values())) * rng.lognormal(0.0, 0.1, len(mix))
+    parts = dict(zip(mix, rest * w / w.sum(), strict=True))
+    top = SPECIALISMS.get((iso, flow), {})
+    over = 0.0
+    for k in parts:
+        cap = TAIL_CAP * others.get(k, 0.0)
+        if k not in top and parts[k] > cap:
+            over, parts[k] = over + parts[k] - cap, cap
+    heads = list(top) or [max(parts, key=parts.get)]
+    head_w = np.array([parts[k] for k in heads])
+    for k, v in zip(heads, over * head_w / head_w.sum(), strict=True):
+        parts[k] += float(v)
     out = dict(with_china)
-    for k, v in zip(mix, rest * w / w.sum(), strict=True):
+    for k, v in parts.items():
         out[k] = out.get(k, 0.0) + float(v)
     return out
+
+
+def _first_year() -> int:
+    from tradeviz.demo.priors import load
+
+    return load().years[-N_YEARS]
 
 
 def _party(code: int) -> comtrade_v1.Party:
@@ -301,18 +332,19 @@ def write_demo_world(
     reporters = [c for c in emu.reporters() if c in BY_COMTRADE]
     for year in sorted(slice_rows)[-N_YEARS:]:
         rows: list[dict] = []
+        sums: dict[str, dict[str, float]] = {"X": defaultdict(float), "M": defaultdict(float)}
         for code in reporters:
             iso = BY_COMTRADE[code].iso3
+            if iso in ("CHN", *CA_ISO3) or not emu.reports(code, year):
+                continue
             for flow in ("X", "M"):
-                given = slice_rows[year].get((iso, flow))
-                if given is not None:
-                    rev, with_china, total = given
-                    values = slice_values(iso, flow, year, with_china, total)
-                elif iso in ("CHN", *CA_ISO3) or not emu.reports(code, year):
-                    continue
-                else:
-                    rev, values = _other_reporter(code, flow, year)
+                rev, values = _other_reporter(code, flow, year)
+                for k, v in values.items():
+                    sums[flow][k] += v
                 rows += _records(code, flow, year, rev, values)
+        for (iso, flow), (rev, with_china, total) in sorted(slice_rows[year].items()):
+            values = slice_values(iso, flow, year, with_china, total, sums[flow])
+            rows += _records(BY_ISO3[iso].comtrade, flow, year, rev, values)
         params = {
             "reporterCode": ",".join(str(c) for c in reporters),
             "partnerCode": "0",
