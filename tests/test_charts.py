@@ -409,6 +409,10 @@ def test_export_writes_every_promised_file(demo):
         "mirror_chapters",
         "imf_vs_comtrade",
         "latest_months",
+        "tci",  # structure and complementarity (issue 20): the demo has a world layer
+        "rca_focus",
+        "price_volume",
+        "potential_agriculture",
     } <= names
     for name in names:
         for ext in ("png", "svg", "pdf", "csv", "json"):
@@ -512,6 +516,7 @@ def test_notebooks_committed_without_outputs_and_with_parameters():
         "05_digital_trade",
         "06_mirror_gaps",
         "07_imf_comparison",
+        "08_structure",
     ]
     for book in books:
         nb = nbformat.read(book, as_version=4)
@@ -560,12 +565,15 @@ def test_every_notebook_executes_on_demo_data(demo, tmp_path):
 
     root, _, _ = demo
     written = run_notebooks(tmp_path / "nb", root / "data", parameters={"years": [2018, 2024]})
-    assert len(written) == 14
+    assert len(written) == 16
     for path in written:
         if path.suffix == ".ipynb":
             nb = nbformat.read(path, as_version=4)
             outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
             assert not [o for o in outputs if o.output_type == "error"], path
             assert any("image/png" in o.get("data", {}) for o in outputs), path
+            if path.stem == "08_structure":  # its findings come from the demo's world layer
+                text = " ".join(str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+                assert "Trade complementarity, 2024" in text and "not a forecast" in text
         else:
             assert "<html" in path.read_text()[:2000].lower()

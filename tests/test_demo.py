@@ -27,11 +27,17 @@ DEMO = Path(demo_data.__file__).parent
 
 
 @pytest.fixture(scope="module")
-def raw(tmp_path_factory) -> pd.DataFrame:
-    """Every annual v1 row the demo writes, one line each."""
-    store = write_demo_raw(tmp_path_factory.mktemp("demo") / "raw")
+def store(tmp_path_factory):
+    return write_demo_raw(tmp_path_factory.mktemp("demo") / "raw")
+
+
+@pytest.fixture(scope="module")
+def raw(store) -> pd.DataFrame:
+    """Every annual v1 row the demo writes, one line each (the world layer's apart)."""
     rows = []
     for snap in store.snapshots("comtrade"):
+        if snap.record.get("plan") == "world":
+            continue
         for r in json.loads(store.read(snap))["data"]:
             rows.append(
                 {
@@ -322,3 +328,93 @@ def test_check_falls_back_to_the_demo_tables_and_says_so(tmp_path, monkeypatch):
     # an explicit directory is never swapped for the demo's
     res = CliRunner().invoke(main, ["--data-dir", str(root / "data"), "check"])
     assert res.exit_code == 1 and "missing; run `tradeviz build` first" in res.output
+
+
+# ------------------------------------------------------------------ the world layer (#20)
+@pytest.fixture(scope="module")
+def world(store) -> pd.DataFrame:
+    """The demo's world snapshots' rows (reporter, flow, year, HS4 code, value)."""
+    rows = []
+    for snap in store.snapshots("comtrade"):
+        if snap.record.get("plan") != "world":
+            continue
+        assert snap.record["synthetic"] is True
+        params = snap.record["params"]
+        assert (params["partnerCode"], params["cmdCode"]) == ("0", "AG4")  # as --plan world
+        data = json.loads(store.read(snap))["data"]
+        assert snap.record["records"] == len(data)
+        rows += [
+            (
+                r["reporterISO"],
+                r["partnerISO"],
+                r["flowCode"],
+                r["refYear"],
+                r["cmdCode"],
+                r["aggrLevel"],
+                r["primaryValue"],
+                r["cmdDesc"],
+            )
+            for r in data
+        ]
+    cols = ["reporter", "partner", "flow", "year", "code", "level", "value", "desc"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_demo_world_layer_has_about_200_reporters_at_hs4_all_synthetic(world):
+    from tradeviz.demo.world import N_YEARS
+
+    assert sorted(world["year"].unique()) == list(load().years[-N_YEARS:])
+    assert set(world["partner"]) == {"W00"} and set(world["level"]) == {4}
+    assert world["desc"].str.contains("synthetic").all()
+    per_year = world.groupby("year")["reporter"].nunique()
+    assert per_year.between(180, 215).all(), per_year
+    assert {"CHN", "KAZ", "KGZ", "TJK", "TKM", "UZB"} <= set(world["reporter"])
+    assert (world["value"] >= 1).all()
+
+
+def test_demo_world_sums_to_the_demos_world_totals_and_covers_trade_with_china(world, raw):
+    """The six's World rows add up to the World TOTAL rows the demo already writes (China's:
+    the priors' world totals), and no product's World value is below its value with China."""
+    totals = raw[(raw["partner"] == "W00") & (raw["code"] == "TOTAL")]
+    totals = totals.set_index(["reporter", "flow", "year"])["value"]
+    sums = world.groupby(["reporter", "flow", "year"])["value"].sum()
+    checked = 0
+    for key, total in totals.items():
+        if key[2] in set(world["year"]):
+            assert sums[key] == pytest.approx(total, abs=2), key
+            checked += 1
+    assert checked == 6 * 2 * 5  # CHN and four reporting partners, both flows, 6 years
+    own = raw[(raw["reporter"] == "KAZ") & (raw["partner"] == "CHN") & (raw["level"] == 6)]
+    to_china = own.assign(hs4=own["code"].str[:4]).groupby(["flow", "year", "hs4"])["value"].sum()
+    kaz = world[world["reporter"] == "KAZ"].set_index(["flow", "year", "code"])["value"]
+    for key, v in to_china.items():
+        if key[1] in set(world["year"]):
+            assert kaz.get(key, 0.0) >= v - 1, key
+
+
+def test_demo_world_mixes_are_led_by_each_countrys_known_exports(world):
+    last = world[(world["year"] == world["year"].max()) & (world["flow"] == "X")]
+
+    def top(iso: str, n: int) -> list[str]:
+        return last[last["reporter"] == iso].nlargest(n, "value")["code"].tolist()
+
+    assert top("KAZ", 1) == ["2709"] and {"7403", "7202", "2844"} <= set(top("KAZ", 6))
+    assert top("TKM", 1) == ["2711"]
+    assert top("UZB", 1) == ["7108"]
+    shares = last.groupby("reporter")["value"].apply(lambda v: v.nlargest(3).sum() / v.sum())
+    assert shares.median() > 0.3  # skewed: a few products carry much of a country's exports
+
+
+def test_build_makes_the_world_table_from_the_demo_snapshots(store, tmp_path):
+    import shutil
+
+    import tradeviz
+    from tradeviz.transform.build import build
+
+    shutil.copytree(store.root, tmp_path / "raw")
+    build(tmp_path)
+    ds = tradeviz.open(tmp_path)
+    w = ds.world(level=4, years=[2024])
+    assert w["synthetic"].all() and w["reporter"].nunique() > 180
+    tci = ds.complementarity("CHN", "KAZ", level=4)
+    assert tci["synthetic"].all() and tci["tci"].between(0, 100).all() and len(tci) == 6

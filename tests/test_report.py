@@ -243,3 +243,67 @@ def test_report_pages_have_no_unformatted_numbers(report):
     for page in PAGES:
         text = (report / page).read_text("utf-8")
         assert not re.search(r"\d\.\d+e[+-]\d\d", text), page
+
+
+STRUCTURE_CHARTS = ("tci", "rca_focus", "price_volume", "potential_agriculture")
+
+
+def test_report_has_the_structure_section_with_its_findings(report, demo_data):
+    """Issue 20: the overview and each country page carry "Structure and complementarity",
+    its findings computed from the demo's world layer, its charts with their sidecars and
+    the potential table whose CSV holds the API's numbers."""
+    import tradeviz
+    from tradeviz.analysis.structure_findings import LIMITS, structure_findings, world_level
+
+    ds = tradeviz.open(demo_data)
+    assert world_level(ds) == 4  # the demo's world layer is HS4
+    index = html.unescape((report / "index.html").read_text("utf-8"))
+    assert '<section id="structure">' in index and "Trade complementarity, 2024" in index
+    assert index.index('id="structure"') < index.index('id="chart-tci"')
+    for name in STRUCTURE_CHARTS:
+        assert f'src="charts/{name}.png"' in index
+        for ext in ("csv", "json"):
+            assert (report / "charts" / f"{name}.{ext}").stat().st_size > 0
+    table = pd.read_csv(report / "data" / "structure.csv")
+    tci = ds.complementarity("CHN", "KAZ", level=4)
+    kaz_row = table[table["country"] == "KAZ"].iloc[0]
+    assert kaz_row["tci_china_to"] == pytest.approx(tci["tci"].iloc[-1])
+    for iso in ("KAZ", "TKM"):
+        page = html.unescape((report / f"{iso}.html").read_text("utf-8"))
+        lines = structure_findings(ds, iso)
+        assert len(lines) >= 5 and lines[0].startswith("SYNTHETIC")
+        for line in lines:
+            assert line in page, (iso, line)
+        assert f'src="charts/{iso}/tci.png"' in page and LIMITS in page
+        for sid in ("structure_rca", "structure_concentration", "structure_potential"):
+            assert f'<section id="{sid}">' in page, (iso, sid)
+    pot = pd.read_csv(report / "data" / "KAZ_structure_potential.csv", dtype={"hs_code": str})
+    api = ds.potential("KAZ", areas="agriculture", level=4, n=10)
+    api = api[api["year"] == api["year"].max()]
+    assert pot["hs_code"].tolist() == api["hs_code"].tolist()
+    assert pot["gap_usd"].tolist() == pytest.approx(api["gap_usd"].tolist())
+
+
+def test_without_a_world_layer_the_section_names_the_fetch_and_draws_nothing(
+    demo_data, tmp_path, monkeypatch
+):
+    import tradeviz
+    from tradeviz.analysis import structure_findings as SF
+    from tradeviz.analysis.dataset import Dataset
+    from tradeviz.charts.registry import wanted
+    from tradeviz.report import write_report
+
+    ds = tradeviz.open(demo_data)
+    memory = Dataset.from_frames(ds.flows)  # no world layer at all
+    assert SF.world_level(memory) is None
+    assert SF.structure_findings(memory, "KAZ") == [SF.MISSING]
+    assert "--plan world" in SF.MISSING and SF.MISSING.count(". ") == 0  # one sentence
+    assert not set(STRUCTURE_CHARTS) & set(wanted(None, memory))
+    monkeypatch.setattr(SF, "world_level", lambda ds: None)
+    out = tmp_path / "r"
+    write_report(ds.filter(countries=["KAZ"]), out)
+    for page in ("index.html", "KAZ.html"):
+        text = html.unescape((out / page).read_text("utf-8"))
+        assert SF.MISSING in text, page
+        assert "tci.png" not in text and "rca_focus" not in text, page
+    assert not list((out / "charts").rglob("tci.*"))

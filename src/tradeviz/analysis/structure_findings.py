@@ -11,11 +11,41 @@ from tradeviz.analysis.dataset import Dataset
 from tradeviz.vocab.countries import CHINA, NAMES
 
 CHN = CHINA.iso3
+MISSING = (
+    "No world layer in the tables, so no specialisation or complementarity measures: "
+    "`tradeviz fetch comtrade --plan world --level 4` then `tradeviz build` provides it."
+)
+LIMITS = (
+    "The potential is China's imports of a product times the country's share of world "
+    "exports of it: an upper bound that ignores distance, tariffs, sanitary rules, "
+    "contracts and whether the country can supply more; a gap is a place to look, not a "
+    "forecast."
+)
 
 
-def _tci(ds: Dataset, c: str) -> str | None:
-    out = ds.complementarity(CHN, c)
-    back = ds.complementarity(c, CHN)
+def world_level(ds: Dataset) -> int | None:
+    """The finest HS level the world layer holds (6, 4 or 2), None when it has none: the
+    structure section measures at that level."""
+    from tradeviz.analysis.structure import WorldLayerMissingError
+    from tradeviz.analysis.world import world_years
+
+    processed = getattr(ds, "processed", None)
+    for level in (6, 4, 2):
+        if processed is not None:
+            if world_years(processed, level):
+                return level
+            continue
+        try:  # an in-memory Dataset: ask its accessor
+            if len(ds.world(level=level, reporters=[CHN], flow="export")):
+                return level
+        except WorldLayerMissingError:
+            continue
+    return None
+
+
+def _tci(ds: Dataset, c: str, level: int) -> str | None:
+    out = ds.complementarity(CHN, c, level=level)
+    back = ds.complementarity(c, CHN, level=level)
     if out.empty and back.empty:
         return None
     parts = []
@@ -29,36 +59,51 @@ def _tci(ds: Dataset, c: str) -> str | None:
     return "Trade complementarity (0-100): " + "; ".join(parts) + "."
 
 
-def _rca(ds: Dataset, c: str, n: int = 3) -> str | None:
-    r = ds.rca(c)
+def top_rca(ds: Dataset, c: str, level: int, n: int = 10) -> pd.DataFrame:
+    """The latest year's `n` products of highest RCA among those over 1 % of the country's
+    exports, with China's imports of each (share of China's imports; 0 when none)."""
+    r = ds.rca(c, level=level)
     if r.empty:
-        return None
+        return r
     year = int(r["year"].max())
     r = r[(r["year"] == year) & (r["value_usd"] > 0.01 * r["reporter_total_usd"])]
-    top = r.nlargest(n, "rca")
-    china = ds.complementarity(c, CHN, years=year, by_product=True)
+    top = r.nlargest(n, "rca").copy()
+    china = ds.complementarity(c, CHN, years=year, level=level, by_product=True)
     buys = china.set_index("hs_code")["import_share"] if len(china) else pd.Series(dtype=float)
     from tradeviz.analysis.structure import _descriptions
 
-    names = _descriptions()
-    items = []
-    for k, v in zip(top["hs_code"], top["rca"], strict=True):
-        share = float(buys.get(k, 0.0))
-        imported = (
-            "China imports none"
-            if share <= 0
-            else f"{share:.1%} of China's imports"
-            if share >= 0.001
-            else "under 0.1 % of China's imports"
+    top["description"] = top["hs_code"].map(_descriptions()).fillna("")
+    top["export_share"] = top["value_usd"] / top["reporter_total_usd"]
+    top["china_import_share"] = [float(buys.get(k, 0.0)) for k in top["hs_code"]]
+    return top
+
+
+def _imported(share: float) -> str:
+    if share <= 0:
+        return "China imports none"
+    if share < 0.001:
+        return "under 0.1 % of China's imports"
+    return f"{share:.1%} of China's imports"
+
+
+def _rca(ds: Dataset, c: str, level: int, n: int = 3) -> str | None:
+    top = top_rca(ds, c, level, n)
+    if top.empty:
+        return None
+    year = int(top["year"].max())
+    items = [
+        f"{k} {d} (RCA {v:.1f}; {_imported(s)})"
+        for k, d, v, s in zip(
+            top["hs_code"], top["description"], top["rca"], top["china_import_share"], strict=True
         )
-        items.append(f"{k} {names.get(k, '')} (RCA {v:.1f}; {imported})")
+    ]
     return (
         f"Highest RCA among products over 1 % of {c}'s exports, {year}: " + "; ".join(items) + "."
     )
 
 
-def _concentration(ds: Dataset, c: str) -> str | None:
-    h = ds.concentration(c, "export")
+def _concentration(ds: Dataset, c: str, level: int) -> str | None:
+    h = ds.concentration(c, "export", level=level)
     if h.empty:
         return None
     last = h.iloc[-1]
@@ -68,7 +113,7 @@ def _concentration(ds: Dataset, c: str) -> str | None:
     )
 
 
-def _price_volume(ds: Dataset, c: str) -> str | None:
+def _price_volume(ds: Dataset, c: str, level: int) -> str | None:
     pv = ds.price_volume(CHN, c, "import").dropna(subset=["value_change"])
     if pv.empty:
         return None
@@ -82,8 +127,8 @@ def _price_volume(ds: Dataset, c: str) -> str | None:
     )
 
 
-def _potential(ds: Dataset, c: str, n: int = 3) -> str | None:
-    p = ds.potential(c, areas="agriculture", n=n)
+def _potential(ds: Dataset, c: str, level: int, n: int = 3) -> str | None:
+    p = ds.potential(c, areas="agriculture", level=level, n=n)
     if p.empty:
         return None
     year = int(p["year"].max())
@@ -99,13 +144,19 @@ def _potential(ds: Dataset, c: str, n: int = 3) -> str | None:
     )
 
 
-def structure_findings(ds: Dataset, country: str) -> list[str]:
-    """The section's sentences for one Central Asian country (those its data allow)."""
+def structure_findings(ds: Dataset, country: str, level: int | None = None) -> list[str]:
+    """The section's sentences for one Central Asian country (those its data allow), at
+    `level` (default: the finest the world layer holds); one sentence naming the fetch when
+    there is no world layer."""
     from tradeviz.analysis.filters import check_country
     from tradeviz.vocab.countries import CA_ISO3
 
     c = check_country(country, CA_ISO3)
-    lines = [f(ds, c) for f in (_tci, _rca, _concentration, _price_volume, _potential)]
+    level = level or world_level(ds)
+    if level is None:
+        return [MISSING]
+    steps = (_tci, _rca, _concentration, _price_volume, _potential)
+    lines = [f(ds, c, level) for f in steps]
     lines = [s for s in lines if s]
     if lines and ds.synthetic:
         lines.insert(0, f"SYNTHETIC data ({NAMES[c]}): these are not statistics.")

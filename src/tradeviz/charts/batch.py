@@ -52,7 +52,7 @@ def export_all(
 ) -> list[str]:
     """Write every chart `wanted(areas)` of `ds` to `out`; returns the chart names written.
     In-memory Datasets (no processed directory) are drawn in this process."""
-    names = wanted(areas)
+    names = wanted(areas, ds)  # the structure charts only with a world layer (issue 20)
     prepare_out(out)
     jobs = min(jobs or default_jobs(), len(names))
     if jobs <= 1 or ds.processed is None:

@@ -16,6 +16,7 @@ from tradeviz.charts import draw_mirror as M
 from tradeviz.charts import draw_products as P
 from tradeviz.charts import draw_trade as T
 from tradeviz.charts import partners as partner_charts
+from tradeviz.charts import structure as S
 from tradeviz.charts.base import Chart, Info, caption, describe_filters, style, title_suffix
 from tradeviz.vocab.countries import CA_ISO3
 from tradeviz.vocab.flows import SOURCE_NAMES, SOURCES
@@ -31,6 +32,7 @@ class Spec:
     sources: tuple[str, ...] = ("comtrade",)
     selection: dict = field(default_factory=dict)
     areas: tuple[str, ...] = ()  # the focus areas the chart is about (--areas skips others)
+    needs_world: bool = False  # drawn only when the tables hold a world layer (issue 19)
 
 
 def _latest(data: pd.DataFrame) -> str:
@@ -161,6 +163,48 @@ SPECS: tuple[Spec, ...] = (
 )
 # Who trades with Central Asia and each country's largest partners (issue 13)
 SPECS = (*SPECS, *(Spec(**args) for args in partner_charts.SPEC_ARGS))
+# Structure and complementarity (issue 20), measured on the world layer's finest level
+SPECS = (
+    *SPECS,
+    Spec(
+        "tci",
+        S.tci_data,
+        S.tci_figure,
+        "Trade complementarity with China, both directions (Michaely/WITS)",
+        S.WORLD_SIDE + "; bilateral rows as each side reports them",
+        selection={"measure": "TCI", "partner": "CHN", "level": "finest in the world layer"},
+        needs_world=True,
+    ),
+    Spec(
+        "rca_focus",
+        S.rca_data,
+        S.rca_figure,
+        lambda d: f"Revealed comparative advantage in focus-area products, {_latest(d)}",
+        S.WORLD_SIDE,
+        selection={"measure": "RCA (Balassa)", "products": "focus areas, top 4 per country"},
+        needs_world=True,
+    ),
+    Spec(
+        "price_volume",
+        S.price_volume_data,
+        S.price_volume_figure,
+        "China's imports from each country: prices or volumes?",
+        "China-reported imports, HS6 quantities (Fisher, chain-linked)",
+        selection={"reporter": "CHN", "flow": "import", "measure": "Fisher price/volume"},
+        needs_world=True,
+    ),
+    Spec(
+        "potential_agriculture",
+        S.potential_data,
+        S.potential_figure,
+        "Agricultural export potential in China: the largest gaps (market-share method)",
+        "China-reported imports; world shares from reporters' exports (world layer); an "
+        "upper bound, not a forecast",
+        selection={"market": "CHN", "area": "agriculture", "top": 3},
+        areas=("agriculture",),
+        needs_world=True,
+    ),
+)
 BY_NAME: dict[str, Spec] = {s.name: s for s in SPECS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
@@ -212,12 +256,19 @@ def caption_tool() -> str:
     return f"tradeviz {__version__}"
 
 
-def wanted(areas: list[str] | None) -> list[str]:
+def wanted(areas: list[str] | None, ds: Dataset | None = None) -> list[str]:
     """Chart names to draw: all, or with --areas only the area charts about a chosen area
-    (charts about no particular area are always drawn)."""
+    (charts about no particular area are always drawn). Given `ds`, the structure charts
+    only when it holds a world layer (the report says which fetch provides it)."""
     picked = set(check_areas(areas) or [])
-    return [s.name for s in SPECS if not picked or not s.areas or picked & set(s.areas)]
+    names = [s for s in SPECS if not picked or not s.areas or picked & set(s.areas)]
+    if ds is not None and any(s.needs_world for s in names):
+        from tradeviz.analysis.structure_findings import world_level
+
+        if world_level(ds) is None:
+            names = [s for s in names if not s.needs_world]
+    return [s.name for s in names]
 
 
 def all_charts(ds: Dataset, areas: list[str] | None = None) -> list[Chart]:
-    return [make(name, ds, areas) for name in wanted(areas)]
+    return [make(name, ds, areas) for name in wanted(areas, ds)]

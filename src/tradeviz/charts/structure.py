@@ -37,8 +37,22 @@ WORLD_SIDE = "reporters' own reports with the World (world layer)"
 
 
 # ------------------------------------------------------------------------------ data
-def tci_data(ds: Dataset, countries=CA_ISO3, level: int = 6) -> pd.DataFrame:
-    """TCI China->country and country->China per year, one row each."""
+def _level(ds: Dataset, level: int | None) -> int:
+    """The level asked for, else the finest the world layer holds (the one-line missing-layer
+    error at HS6 when it holds none)."""
+    from tradeviz.analysis.structure_findings import world_level
+
+    return level or world_level(ds) or 6
+
+
+def _countries(ds: Dataset, countries) -> tuple[str, ...]:
+    return tuple(countries or ds.countries or CA_ISO3)
+
+
+def tci_data(ds: Dataset, countries=None, level: int | None = None) -> pd.DataFrame:
+    """TCI China->country and country->China per year, one row each (the view's countries,
+    the world layer's finest level unless given)."""
+    countries, level = _countries(ds, countries), _level(ds, level)
     parts = [
         ds.complementarity(a, b, level=level) for c in countries for a, b in ((CHN, c), (c, CHN))
     ]
@@ -47,12 +61,15 @@ def tci_data(ds: Dataset, countries=CA_ISO3, level: int = 6) -> pd.DataFrame:
     return out
 
 
-def rca_data(ds: Dataset, countries=CA_ISO3, level: int = 6, per_country: int = 4) -> pd.DataFrame:
+def rca_data(
+    ds: Dataset, countries=None, level: int | None = None, per_country: int = 4
+) -> pd.DataFrame:
     """Latest-year RCA of the focus-area products: for each country, its `per_country`
     focus-area products of highest RCA (among those over 0.1 % of its exports), and every
     country's RCA in the union of those products (0 where it exports none)."""
     from tradeviz.analysis.structure import _area_text
 
+    countries, level = _countries(ds, countries), _level(ds, level)
     tags = _area_text(level)
     frames = {c: ds.rca(c, level=level) for c in countries}
     year = max(int(f["year"].max()) for f in frames.values() if len(f))
@@ -77,20 +94,24 @@ def rca_data(ds: Dataset, countries=CA_ISO3, level: int = 6, per_country: int = 
     return out
 
 
-def price_volume_data(ds: Dataset, countries=CA_ISO3, flow: str = "import") -> pd.DataFrame:
+def price_volume_data(ds: Dataset, countries=None, flow: str = "import") -> pd.DataFrame:
     """China's imports from (or exports to) each country: value change split into price
     and volume points, per year."""
+    countries = _countries(ds, countries)
     parts = [ds.price_volume(CHN, c, flow) for c in countries]
     out = pd.concat(parts, ignore_index=True)
     out["country"] = out["partner"]
     return out
 
 
-def potential_data(ds: Dataset, countries=CA_ISO3, area: str = "agriculture", n: int = 3):
+def potential_data(
+    ds: Dataset, countries=None, area: str = "agriculture", n: int = 3, level: int | None = None
+) -> pd.DataFrame:
     """Latest year's `n` largest potential gaps in China per country, in one focus area."""
+    countries, level = _countries(ds, countries), _level(ds, level)
     parts = []
     for c in countries:
-        p = ds.potential(c, areas=area, n=n)
+        p = ds.potential(c, areas=area, n=n, level=level)
         if len(p):
             parts.append(p[p["year"] == p["year"].max()])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -187,6 +208,8 @@ def price_volume_figure(data: pd.DataFrame, info: Info) -> Figure:
         ax.plot(d["year"], d["value_change"], "o", color="#222222", ms=4)
         ax.axhline(0, color="#555555", lw=0.6)
         for x, cov in zip(d["year"], d["coverage"], strict=True):
+            if cov >= 0.995:  # full coverage goes without saying (the legend says so)
+                continue
             ax.annotate(
                 f"{cov:.0%}",
                 (x, 0),
@@ -205,7 +228,8 @@ def price_volume_figure(data: pd.DataFrame, info: Info) -> Figure:
         Line2D([], [], color="#222222", marker="o", ls="", label="value change, %"),
         Patch(
             color="none",
-            label="grey % under a bar: coverage, the share\nof value with usable quantities",
+            label="grey % under a bar: coverage, the share\nof value with usable quantities "
+            "(none: all)",
         ),
     ]
     target = spare[0] if spare else axes[-1]
@@ -279,12 +303,12 @@ def _chart(ds: Dataset, name: str, title: str, side: str, data: pd.DataFrame, dr
     )
 
 
-def structure_charts(ds: Dataset, level: int = 6) -> list[Chart]:
+def structure_charts(ds: Dataset, level: int | None = None) -> list[Chart]:
     """The four charts of the structure section, drawn from `ds`."""
     tci = tci_data(ds, level=level)
     rca = rca_data(ds, level=level)
     pv = price_volume_data(ds)
-    pot = potential_data(ds)
+    pot = potential_data(ds, level=level)
     year = int(rca["year"].max()) if len(rca) else None
     return [
         _chart(
@@ -322,7 +346,9 @@ def structure_charts(ds: Dataset, level: int = 6) -> list[Chart]:
     ]
 
 
-def write_structure_charts(ds: Dataset, out: Path, formats=("png",), level: int = 6) -> list[Path]:
+def write_structure_charts(
+    ds: Dataset, out: Path, formats=("png",), level: int | None = None
+) -> list[Path]:
     """Each chart with its CSV and JSON sidecar (charts.export)."""
     from tradeviz.charts.export import export
 

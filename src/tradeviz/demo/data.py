@@ -34,6 +34,7 @@ import numpy as np
 from tradeviz.demo.partners import write_demo_partners
 from tradeviz.demo.priors import Product, load
 from tradeviz.demo.snapshots import DEMO_FETCHED_AT, save_demo_comtrade
+from tradeviz.demo.world import TKM_CHINA_SHARE, write_demo_world
 from tradeviz.formats import comtrade_v1
 from tradeviz.formats.comtrade_v1 import WORLD, Party
 from tradeviz.formats.imf_sdmx import ImfQuery, render_xml
@@ -298,14 +299,27 @@ def _partner_lines(
     return flow, mirrored * total / mirrored.sum(), total
 
 
+def _add_hs4(
+    into: dict, key: tuple[str, str], products: tuple[Product, ...], values: np.ndarray, rev: str
+) -> None:
+    """Add one flow's lines, summed to HS4 in revision `rev`, to the slice's World rows."""
+    _, got, total = into.get(key, (rev, {}, 0.0))
+    for p, v in zip(products, values, strict=True):
+        k = _code_for(p.hs6, rev)[:4]
+        got[k] = got.get(k, 0.0) + float(v)
+    into[key] = (rev, got, total)
+
+
 def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
-    """Write the synthetic raw layer (one snapshot per plan group and year), then the
-    partners view and the IMF series."""
+    """Write the synthetic raw layer (one snapshot per plan group and year), then the world
+    layer (consistent with these rows), the partners view and the IMF series."""
     store = RawStore(raw_root)
     rng = np.random.default_rng(seed)
     plan = _plan(rng)
+    world_slice: dict[int, dict] = {}  # year -> the slice's World rows (demo/world.py)
     for year in YEARS:
         china, partner_side, world = [], [], []
+        hs4 = world_slice[year] = {}
         rev = _revision("CHN", year)
         for p in CA_ISO3:
             prev = _revision(p, year)
@@ -315,10 +329,17 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
                 values = lines.values(year, total)
                 unit_values = lines.unit_values(year)
                 china += _rows("CHN", p, china_flow, year, rev, lines.products, values, unit_values)
+                _add_hs4(hs4, ("CHN", china_flow), lines.products, values, rev)
                 mirrored = _partner_lines(p, china_flow, year, lines, values)
-                if mirrored is None:  # Turkmenistan does not report
+                if mirrored is None:  # Turkmenistan does not report: China's report stands in
+                    side = "M" if china_flow == "X" else "X"
+                    cif = CIF if side == "M" else 1 / CIF
+                    _add_hs4(hs4, (p, side), lines.products, values * cif, prev)
+                    own_tkm = sum(hs4[(p, side)][1].values())
+                    hs4[(p, side)] = (prev, hs4[(p, side)][1], own_tkm / TKM_CHINA_SHARE[side])
                     continue
                 flow, pvalues, own[flow] = mirrored
+                _add_hs4(hs4, (p, flow), lines.products, pvalues, prev)
                 cif = CIF if flow == "M" else 1 / CIF
                 partner_side += _rows(
                     p, "CHN", flow, year, prev, lines.products, pvalues, unit_values * cif
@@ -326,7 +347,10 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
             for flow, value in sorted(own.items()):
                 share = _china_shares()[p][YEARS.index(year)]
                 world.append(_row(p, "WLD", flow, year, "TOTAL", round(value / share), prev))
+                hs4[(p, flow)] = (prev, hs4[(p, flow)][1], value / share)
         wx, wm = _china_world(year)
+        for flow, value in (("X", wx), ("M", wm)):
+            hs4[("CHN", flow)] = (rev, hs4[("CHN", flow)][1], value * 1e9)
         world.append(_row("CHN", "WLD", "X", year, "TOTAL", round(wx * 1e9), "H6"))
         world.append(_row("CHN", "WLD", "M", year, "TOTAL", round(wm * 1e9), "H6"))
         groups = [
@@ -345,6 +369,7 @@ def write_demo_raw(raw_root: Path, seed: int = 2023) -> RawStore:
             }
             body = comtrade_v1.envelope(rows, elapsed="0.00 secs")
             save_demo_comtrade(store, body, len(rows), params)
+    write_demo_world(store, world_slice)  # the world layer at HS4 (issue 20)
     write_demo_partners(store)  # the partners view (issue 13), anchored to the rows above
     write_demo_imf(store)
     return store

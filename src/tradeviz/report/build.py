@@ -56,6 +56,16 @@ CHART_LEADS = {
     "Hatched years are estimates from partners' reports.",
     "partner_ranks": "Each country's largest partners in the latest year; a * marks "
     "estimates from partners' reports.",
+    "tci": "Solid: how well China's exports match the country's imports; dashed: how well "
+    "the country's exports match China's imports (0 none, 100 a perfect match). Look at "
+    "which direction is higher and whether the lines move.",
+    "rca_focus": "Blue cells: focus-area products a country exports more of than the world "
+    "does on average (RCA over 1); the numbers are the RCA.",
+    "price_volume": "Each year's change of China's imports split into price points (unit "
+    "values) and volume points: was the change in prices or in quantities?",
+    "potential_agriculture": "The largest agricultural gaps between what China imports from "
+    "a country and what the country's world-export share would give: an upper bound, not a "
+    "forecast.",
 }
 
 
@@ -127,19 +137,29 @@ def _charts(ds, stage: Path) -> list[Section]:
     return sections
 
 
-# The charts drawn again for each country alone, by the country-page section they head.
-COUNTRY_CHARTS = {"totals": "total_trade", "mirror": "mirror_gaps"}
+# The charts drawn again for each country alone, by the country-page section they head
+# (the structure charts only when the tables hold a world layer).
+COUNTRY_CHARTS = {
+    "totals": "total_trade",
+    "mirror": "mirror_gaps",
+    "structure": "tci",
+    "structure_prices": "price_volume",
+}
 
 
 def _country_charts(ds, iso: str, stage: Path) -> dict[str, Section]:
     """The country's own charts under charts/<ISO3>/, by the section they head."""
     from tradeviz.charts import export, make
     from tradeviz.charts.base import blank
+    from tradeviz.charts.registry import wanted
 
     view = ds.filter(countries=[iso])
     out = stage / "charts" / iso
     drawn = {}
+    drawable = set(wanted(None, ds))
     for section, name in COUNTRY_CHARTS.items():
+        if name not in drawable:
+            continue
         chart = make(name, view)
         export(chart, out, ("png",), ds.provenance.get("raw_manifest_sha256"))
         base = f"charts/{iso}/{chart.name}"

@@ -99,7 +99,58 @@ def index_page(ds, chart_sections: list[Section]) -> Page:
     ]
     page.sections.append(_latest_totals_section(page, ds, totals))
     page.sections += chart_sections
+    _structure_overview(page, ds)
     return page
+
+
+def _structure_overview(page: Page, ds) -> None:
+    """The "Structure and complementarity" section (issue 20: report/structure.py), just
+    before the structure charts (or last when there are none: no world layer)."""
+    from tradeviz.report import structure
+
+    findings, block = structure.overview(ds)
+    if block is None:
+        section = Section("structure", structure.TITLE, empty=findings[0])
+    else:
+        page.findings += findings
+        section = _block(page, block, "structure")
+    ids = [s.id for s in page.sections]
+    at = ids.index("chart-tci") if "chart-tci" in ids else len(ids)
+    page.sections.insert(at, section)
+
+
+def _block(page: Page, block, csv_name: str) -> Section:
+    return _table_section(
+        page,
+        block.sid,
+        block.title,
+        block.lead,
+        block.raw,
+        block.shown,
+        csv_name,
+        "",
+        text_cols=block.text_cols,
+    )
+
+
+def _structure_sections(page: Page, ds, iso: str) -> list[Section]:
+    """The country's "Structure and complementarity" sections (issue 20): findings in words
+    heading the first (the TCI chart of the country goes there), then its RCA, concentration
+    and agricultural potential tables; one sentence naming the fetch without a world layer."""
+    from tradeviz.report import structure
+
+    findings, blocks = structure.country(ds, iso)
+    if not blocks:
+        return [Section("structure", structure.TITLE, empty=findings[0])]
+    head = Section("structure", structure.TITLE, lead=" ".join(findings))
+    prices = Section(
+        "structure_prices",
+        f"Prices or volumes: China's imports from {F.country_name(iso)}",
+        lead="Each year's change of China's imports split into points from unit values "
+        "(prices) and from volumes, over HS6 lines with usable quantities (Fisher indices, "
+        "chain-linked).",
+    )
+    return [head, *(_block(page, b, f"{iso}_{b.sid}") for b in blocks), prices]
 
 
 def _card_line(totals: pd.DataFrame, iso: str) -> str:
@@ -161,6 +212,7 @@ def country_page(ds, iso: str, charts: dict[str, Section] | None = None) -> Page
         _area_section(page, ds, iso),
         _mirror_section(page, iso, mirror),
         _chapters_section(page, ds, iso),
+        *_structure_sections(page, ds, iso),
     ]
     for section in page.sections:
         drawn = (charts or {}).get(section.id)
