@@ -3,9 +3,9 @@ World at HS4, as the raw snapshots `fetch comtrade --plan world --level 4` store
 cmdCode AG4, all reporters, one answer per year), so `tradeviz build` makes the world table.
 
 How the rows are made, so the measures have something plausible to measure:
-- about 200 reporters (the Comtrade emulator's world panel: the registry's countries less
-  those that never report), each with a size-driven total and a skewed HS4 mix (the
-  emulator's power-law HS6 mix summed to HS4);
+- about 200 reporters (the rules of the Comtrade emulator's world panel: the registry's
+  countries less those that never report), each with a size-driven total and a skewed
+  HS4 mix (a power-law HS6 mix summed to HS4) plus a part spread over staples;
 - China and the five Central Asian countries are consistent with the demo's bilateral rows:
   a product's exports to the World are its exports to China (the reporter's own report, or
   China's for Turkmenistan, which does not report) plus a rest-of-world part, and their
@@ -18,14 +18,16 @@ statistics.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
 from tradeviz.demo.snapshots import save_demo_comtrade
 from tradeviz.formats import comtrade_v1
 from tradeviz.store.raw import RawStore
+from tradeviz.vocab import countries
 from tradeviz.vocab.countries import BY_COMTRADE, BY_ISO3, CA_ISO3
 
 LEVEL = 4
@@ -113,6 +115,85 @@ SPECIALISMS: dict[tuple[str, str], dict[str, float]] = {
 TKM_CHINA_SHARE = {"X": 0.70, "M": 0.25}
 
 
+# ------------------------------------------------------------- the other reporters' panel
+# The same rules as the Comtrade emulator's world panel (emulators/world.py), restated here
+# because the demo must not import the emulators (they need werkzeug and the HTTP stack).
+NEVER_REPORTS = 0.15  # share of countries with no data at all
+MISSING_YEAR = 0.04  # share of the other countries' years without data
+DENSE_CHAPTERS = frozenset(
+    (39, 40, 42, 48, 54, 55, 60, 61, 62, 63, 64, 69, 70, 73, 76, 82, 83, 84, 85, 87, 90, 94, 95, 96)
+)
+
+
+def _hash(*parts: object) -> int:
+    return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:8], 16)
+
+
+def _unit(*parts: object) -> float:
+    """A deterministic number in [0, 1) for the parts."""
+    return _hash(*parts) / 2**32
+
+
+@cache
+def reporters() -> tuple[int, ...]:
+    """Comtrade codes of the panel's reporters: every current country of the registry but
+    those that never report (China and the five always included)."""
+    slice_codes = {BY_ISO3[c].comtrade for c in ("CHN", *CA_ISO3)}
+    every = sorted({c.comtrade for c in countries.COUNTRIES if c.kind == "country"})
+    return tuple(c for c in every if c in slice_codes or _unit("never", c) >= NEVER_REPORTS)
+
+
+def _reports(code: int, year: int) -> bool:
+    return _unit("year", code, year) >= MISSING_YEAR
+
+
+def _size(code: int) -> float:
+    """A reporter's economic size, 0 (smallest) to 1 (largest), fixed per country."""
+    return _unit("size", code) ** 1.5
+
+
+def _revision(code: int, year: int) -> str:
+    """The HS revision an other reporter uses in a year (a few lag behind)."""
+    for start, rev in ((2022, "H6"), (2017, "H5"), (2012, "H4")):
+        if year >= start:
+            return rev
+    return "H3"
+
+
+@cache
+def _hs6(rev: str) -> tuple[np.ndarray, np.ndarray]:
+    """The HS6 codes of a revision and each one's chance of being traded (manufactures more
+    often than food and minerals)."""
+    from tradeviz.vocab import hs
+
+    ref = hs.code_columns("level", "legacy")
+    six = (ref["rev"] == rev) & (ref["level"] == 6) & ~ref["legacy"].astype(bool)
+    codes = np.sort(ref.loc[six, "code"].to_numpy(str))
+    chapters = np.array([int(c[:2]) for c in codes])
+    weights = np.where(np.isin(chapters, list(DENSE_CHAPTERS)), 3.0, 1.0)
+    weights = np.where(~np.isin(chapters, list(DENSE_CHAPTERS)) & (chapters <= 27), 0.5, weights)
+    return codes, weights / weights.sum()
+
+
+@lru_cache(maxsize=4096)
+def _leaves(code: int, flow: str, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """HS6 codes and relative values (summing to 1) of an other reporter's flow: a power-law
+    mix, stable over the years, steeper for exports and for small countries."""
+    universe, chance = _hs6(_revision(code, year))
+    size = _size(code)
+    share = (0.1 + 0.7 * size) if flow == "X" else (0.35 + 0.6 * size)
+    n = max(5, min(len(universe), int(len(universe) * share * MIX_SCALE)))
+    rng = np.random.default_rng(_hash("mix", code, flow))
+    ranked = universe[rng.choice(len(universe), size=n, replace=False, p=chance)]
+    steep = (1.6 - 0.5 * size) if flow == "X" else (1.0 - 0.2 * size)
+    weights = np.arange(1, n + 1, dtype=float) ** -steep
+    drift = np.random.default_rng(_hash("drift", code, flow, year))
+    weights *= drift.lognormal(0.0, 0.25, n)
+    keep = drift.random(n) > 0.03  # a few lines come and go between years
+    keep[:3] = True
+    return ranked[keep], weights[keep] / weights[keep].sum()
+
+
 @cache
 def _common_hs4() -> np.ndarray:
     """HS4 codes present in the 2012, 2017 and 2022 revisions (the slice's tail draws
@@ -153,13 +234,12 @@ def _rest_mix(iso: str, flow: str) -> dict[str, float]:
 def _world_pool(flow: str) -> tuple[np.ndarray, np.ndarray]:
     """HS4 codes common to the three revisions and the rest of the world's value of each
     (`flow`, the first world year), for drawing the slice's tails."""
-    from tradeviz.emulators import world as emu
-
     year = _first_year()
     common = set(_common_hs4())
     sums: dict[str, float] = defaultdict(float)
-    for code in emu.reporters():
-        if code in BY_COMTRADE and emu.reports(code, year):
+    slice_codes = {BY_ISO3[c].comtrade for c in ("CHN", *CA_ISO3)}
+    for code in reporters():
+        if code in BY_COMTRADE and code not in slice_codes and _reports(code, year):
             for k, v in _other_reporter(code, flow, year)[1].items():
                 if k in common:
                     sums[k] += v
@@ -168,9 +248,7 @@ def _world_pool(flow: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _seed(*parts: object) -> int:
-    from tradeviz.emulators.world import _seed as seed
-
-    return seed("demo-world", *parts)
+    return _hash("demo-world", *parts)
 
 
 # Goods most countries trade (HS4): every other reporter trades a random part of them, so
@@ -226,6 +304,16 @@ STAPLES = [
     "8542",
     "8703",
     "8708",
+    # ores and metals the five export (so their RCA is measured against a world market)
+    "2607",
+    "2608",
+    "2613",
+    "2615",
+    "2617",
+    "7404",
+    "7110",
+    "8001",
+    "8108",
 ]
 STAPLE_SHARE = 0.15  # of an other reporter's trade
 
@@ -233,12 +321,10 @@ STAPLE_SHARE = 0.15  # of an other reporter's trade
 def _other_reporter(code: int, flow: str, year: int) -> tuple[str, dict[str, float]]:
     """(revision, HS4 -> USD) of a reporter outside the slice: the emulator's size-driven
     total and skewed mix, summed to HS4, with a part of it spread over the staples."""
-    from tradeviz.emulators import world as emu
-
-    rev = emu._revision(code, year)
-    codes, weights = emu.leaves(code, flow, year, MIX_SCALE)
-    base = 10 ** (8.3 + 3.6 * emu._size(code))
-    total = base * 1.035 ** (year - 2015) * (0.85 + 0.3 * emu._unit("balance", code, flow))
+    rev = _revision(code, year)
+    codes, weights = _leaves(code, flow, year)
+    base = 10 ** (8.3 + 3.6 * _size(code))
+    total = base * 1.035 ** (year - 2015) * (0.85 + 0.3 * _unit("balance", code, flow))
     out = {k: total * (1 - STAPLE_SHARE) * w for k, w in _hs4(codes, weights).items()}
     rng = np.random.default_rng(_seed("staples", code, flow))  # which staples: fixed
     picked = [k for k in STAPLES if rng.random() < 0.6]
@@ -326,16 +412,14 @@ def write_demo_world(
     """Store one world snapshot per year (the demo's last N_YEARS) at HS4; `slice_rows`
     maps year -> (ISO3, flow) -> (revision, HS4 -> USD with China, World total USD) for China
     and the five. Returns the rows written."""
-    from tradeviz.emulators import world as emu
-
     written = 0
-    reporters = [c for c in emu.reporters() if c in BY_COMTRADE]
+    codes = [c for c in reporters() if c in BY_COMTRADE]
     for year in sorted(slice_rows)[-N_YEARS:]:
         rows: list[dict] = []
         sums: dict[str, dict[str, float]] = {"X": defaultdict(float), "M": defaultdict(float)}
-        for code in reporters:
+        for code in codes:
             iso = BY_COMTRADE[code].iso3
-            if iso in ("CHN", *CA_ISO3) or not emu.reports(code, year):
+            if iso in ("CHN", *CA_ISO3) or not _reports(code, year):
                 continue
             for flow in ("X", "M"):
                 rev, values = _other_reporter(code, flow, year)
@@ -346,7 +430,7 @@ def write_demo_world(
             values = slice_values(iso, flow, year, with_china, total, sums[flow])
             rows += _records(BY_ISO3[iso].comtrade, flow, year, rev, values)
         params = {
-            "reporterCode": ",".join(str(c) for c in reporters),
+            "reporterCode": ",".join(str(c) for c in codes),
             "partnerCode": "0",
             "period": str(year),
             "cmdCode": f"AG{LEVEL}",
