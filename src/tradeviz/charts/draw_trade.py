@@ -56,14 +56,14 @@ def _legend_or_key(fig: Figure, spare: list, handles: list, labels: list, key: s
             )
         return
     legend_under(fig, handles, labels)
-    if text:
+    if text:  # under the title, where a long title cannot run into it
         fig.text(
-            0.985,
-            0.985,
-            "Events: " + text.replace("\n", "; "),
-            ha="right",
+            0.01,
+            0.935,
+            "Dotted lines, policy events: " + text.replace("\n", "; "),
+            ha="left",
             va="top",
-            fontsize=7,
+            fontsize=7.5,
             color="#555555",
         )
 
