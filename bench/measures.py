@@ -225,8 +225,8 @@ def _fmt(times: list[float]) -> str:
 
 def _in_memory(args) -> tuple[Callable[[], Dataset], Callable[[], pd.DataFrame], pd.DataFrame]:
     """The synthetic panel, the Dataset over it, and the whole table (already in memory)."""
-    print("SYNTHETIC world panel generated in memory in the world contract's shape (issue 19's")
-    print("layer is not merged yet); ds.world is an in-memory filter standing in for DuckDB.")
+    print("SYNTHETIC world panel generated in memory in the world contract's shape;")
+    print("ds.world is an in-memory filter here: --data-dir DIR measures a built store via DuckDB.")
     t = time.perf_counter()
     w6 = synthetic_world(n_reporters=args.reporters, years=YEARS, level=6)
     flows = synthetic_bilateral(w6)
