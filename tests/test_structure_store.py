@@ -12,10 +12,6 @@ from tradeviz.analysis.dataset import Dataset
 from tradeviz.analysis.structure import WorldLayerMissingError
 from tradeviz.cli import main
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(Dataset, "world"), reason="needs ds.world: the world layer (issue 19)"
-)
-
 
 def _cli(*args: str) -> None:
     result = CliRunner().invoke(main, list(args))

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tradeviz import errors
 from tradeviz.analysis import arguments as A
 from tradeviz.analysis import measures as m
 from tradeviz.analysis.arguments import FilterError
 from tradeviz.analysis.totals import pair_totals
+from tradeviz.errors import WorldLayerMissingError
 from tradeviz.transform.focus import leaf_rows
 from tradeviz.vocab.countries import CA_ISO3, CHINA, WORLD_ISO3
 
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
 LEVELS = (2, 4, 6)
 COMPLEXITY_LEVEL = 4  # the Atlas of Economic Complexity computes PCI on HS4 products
 WORLD_BASIS = "reporters' own reports with the World (world layer)"
-
-WorldLayerMissingError = getattr(errors, "WorldLayerMissingError", None)
-if WorldLayerMissingError is None:  # until the world layer (issue 19) is merged
-
-    class WorldLayerMissingError(errors.TradevizError):  # type: ignore[no-redef]
-        """No world layer at the level asked for."""
-
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
