@@ -38,7 +38,7 @@ import pandas as pd
 
 from tradeviz.analysis.dataset import Dataset
 from tradeviz.analysis.measures import NOT_COUNTRIES
-from tradeviz.analysis.measures.panel import synthetic_bilateral, synthetic_world
+from tradeviz.analysis.measures.panel import in_memory_world, synthetic_bilateral, synthetic_world
 from tradeviz.analysis.structure import WorldLayerMissingError
 from tradeviz.vocab.countries import CA_ISO3
 
@@ -46,28 +46,9 @@ TARGET_S = 10.0
 YEARS = range(2019, 2024)
 
 
-def _accessor(panel: dict[int, pd.DataFrame]):
-    """ds.world(...) of the world contract over in-memory frames (filters applied here)."""
-
-    def world(level: int = 6, years=None, reporters=None, flow=None) -> pd.DataFrame:
-        if level not in panel:
-            raise WorldLayerMissingError(f"no world layer at HS{level} in the bench panel")
-        w = panel[level]
-        keep = np.ones(len(w), dtype=bool)
-        if years is not None:
-            keep &= w["year"].between(*years).to_numpy()
-        if reporters is not None:
-            keep &= w["reporter"].isin(reporters).to_numpy()
-        if flow is not None:
-            keep &= (w["flow"] == flow).to_numpy()
-        return w[keep]
-
-    return world
-
-
 def _dataset(panel, flows) -> Dataset:
     ds = Dataset.from_frames(flows, meta={"synthetic": True}, origin="bench (synthetic)")
-    ds.world = _accessor(panel)
+    ds.world = in_memory_world(panel)
     return ds
 
 

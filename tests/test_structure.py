@@ -1,7 +1,7 @@
 """The Dataset methods of issue 20 (ds.rca ... ds.complexity, tradeviz.analysis.structure) on
-a SYNTHETIC world panel and bilateral rows in the world contract's columns. Until the world
-layer (issue 19) is merged, the Dataset's `world` accessor is this fixture's: it answers
-ds.world(level, years, reporters, flow) from the panel as the contract says."""
+a SYNTHETIC world panel and bilateral rows in the world contract's columns. The Dataset's
+`world` accessor answers ds.world(level, years, reporters, flow) from the in-memory panel as
+the store's does (tests/test_structure_store.py runs the methods on a built store)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import pytest
 from tradeviz.analysis import structure
 from tradeviz.analysis.dataset import Dataset
 from tradeviz.analysis.filters import FilterError
-from tradeviz.analysis.measures.panel import synthetic_bilateral, synthetic_world
+from tradeviz.analysis.measures.panel import (
+    in_memory_world,
+    synthetic_bilateral,
+    synthetic_world,
+)
 from tradeviz.vocab import hs
 
 YEARS = [2021, 2022, 2023]
@@ -31,30 +35,10 @@ def panel() -> dict[int, pd.DataFrame]:
     return {6: w6, 4: _cut(w6, 4), 2: _cut(w6, 2)}
 
 
-def _accessor(panel: dict[int, pd.DataFrame]):
-    def world(level: int = 6, years=None, reporters=None, flow=None) -> pd.DataFrame:
-        if level not in panel:
-            raise structure.WorldLayerMissingError(
-                f"no world layer at HS{level}: run `tradeviz fetch comtrade --plan world "
-                f"--level {level}` then `tradeviz build`"
-            )
-        w = panel[level]
-        keep = np.ones(len(w), dtype=bool)
-        if years is not None:
-            keep &= w["year"].between(*years).to_numpy()
-        if reporters is not None:
-            keep &= w["reporter"].isin(reporters).to_numpy()
-        if flow is not None:
-            keep &= (w["flow"] == flow).to_numpy()
-        return w[keep]
-
-    return world
-
-
 @pytest.fixture(scope="module")
 def ds(panel) -> Dataset:
     d = Dataset.from_frames(synthetic_bilateral(panel[6], seed=8), meta={"synthetic": True})
-    d.world = _accessor(panel)  # the contract's accessor, until issue 19 provides it
+    d.world = in_memory_world(panel)  # the contract's accessor over the frames (fast)
     return d
 
 

@@ -1,11 +1,13 @@
 """A SYNTHETIC world panel in the world table's columns (world_contract: processed/world),
-for tests and the measures bench until the world layer (issue 19) is merged: about 200 real
+for tests and the measures bench, which need a large world in seconds: about 200 real
 reporters over a real HS list, skewed product mixes (each country's top few products carry
 most of its exports, as in real data), quantities with their HS units, and bilateral
 China-Central Asia product rows in the flows table's columns. Every row has
 synthetic=True; nothing here is statistics."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -153,3 +155,28 @@ def synthetic_bilateral(world: pd.DataFrame, seed: int = 21) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out["hs6_h6"] = to_hs2022(out["hs_rev"], out["hs_code"]).astype(str)  # as the build does
     return conform(out, FLOWS_FIELDS)
+
+
+def in_memory_world(panel: dict[int, pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """`ds.world(level, years, reporters, flow)` of the world contract over in-memory frames
+    by HS level (years a (first, last) pair), raising what the store's accessor raises for a
+    level it does not hold: a Dataset of synthetic frames answers like one over the store."""
+    from tradeviz.errors import WorldLayerMissingError
+
+    def world(level: int = 6, years=None, reporters=None, flow=None) -> pd.DataFrame:
+        if level not in panel:
+            raise WorldLayerMissingError(
+                f"no world layer at HS{level}: run `tradeviz fetch comtrade --plan world "
+                f"--level {level}` then `tradeviz build`"
+            )
+        w = panel[level]
+        keep = np.ones(len(w), dtype=bool)
+        if years is not None:
+            keep &= w["year"].between(*years).to_numpy()
+        if reporters is not None:
+            keep &= w["reporter"].isin(reporters).to_numpy()
+        if flow is not None:
+            keep &= (w["flow"] == flow).to_numpy()
+        return w[keep]
+
+    return world
