@@ -74,10 +74,12 @@ print(time.perf_counter() - t)
 FLOOR = f"""
 import sys, time
 from pathlib import Path
+import pyarrow as pa
 import pyarrow.parquet as pq
 from tradeviz.store.raw import RawStore
+from tradeviz.store.tables import read_table
 root = Path(sys.argv[1])
-table = pq.read_table(root / "processed" / "flows.parquet")
+table = pa.Table.from_pandas(read_table(root / "processed", "flows"), preserve_index=False)
 store = RawStore(root / "raw")
 t = time.perf_counter()
 size = sum(len(store.read(s)) for s in store.snapshots("comtrade") if s.complete)
@@ -91,10 +93,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 from tradeviz.store.raw import RawStore
+from tradeviz.store.tables import read_table
 pa.set_memory_pool(pa.system_memory_pool())
 root = Path(sys.argv[1])
 t = time.perf_counter()
-flows = pd.read_parquet(root / "processed" / "flows.parquet")
+flows = read_table(root / "processed", "flows")
 store = RawStore(root / "raw")
 body = store.read(max(store.snapshots("comtrade"), key=lambda s: s.record["bytes"]))
 print(time.perf_counter() - t)
@@ -197,7 +200,7 @@ def main() -> None:
         )
         print(
             f"  build / I/O floor    {f_ratio:5.2f}  (information: the floor only reads the "
-            "raw bytes and writes flows.parquet)"
+            "raw bytes and writes the flows table as one file)"
         )
         held = measure(HELD, root)[1] / 2**20
         print(

@@ -16,6 +16,7 @@ from tradeviz.extract import comtrade
 from tradeviz.schema import FLOWS_FIELDS, data_dictionary
 from tradeviz.store.parquet import read_meta
 from tradeviz.store.raw import RawStore
+from tradeviz.store.tables import build_meta, read_table, table_files
 from tradeviz.transform.build import build
 
 
@@ -40,7 +41,7 @@ def _raw_records(store: RawStore) -> list[dict]:
 
 def test_flows_sum_equals_raw_records_exactly(fetched, store):
     build(fetched)
-    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    flows = read_table(fetched / "processed", "flows")
     raw = _raw_records(store)
     assert len(flows) == len(raw)
     assert flows["value_usd"].sum() == pytest.approx(sum(r["primaryValue"] for r in raw), rel=1e-12)
@@ -48,15 +49,23 @@ def test_flows_sum_equals_raw_records_exactly(fetched, store):
     assert flows["hs_code"].str.len().isin([2, 4, 5]).all()  # 5 = "TOTAL"
     assert set(flows.loc[flows["partner"] == "WLD", "hs_code"]) == {"TOTAL"}
     assert flows["month"].isna().all()  # refMonth 52 = annual
-    assert read_meta(fetched / "processed" / "flows.parquet")["synthetic"] is True
+    assert build_meta(fetched / "processed")["synthetic"] is True
+    parts = table_files(fetched / "processed", "flows")
+    assert parts and all(read_meta(p)["synthetic"] is True for p in parts)
     assert flows["synthetic"].all()
+
+
+def _table_bytes(processed, names=("flows", "mirror", "focus")) -> dict:
+    """Every partition file of the tables, by its path inside the generation."""
+    gen = processed.resolve()
+    return {str(p.relative_to(gen)): p.read_bytes() for n in names for p in table_files(gen, n)}
 
 
 def test_same_raw_layer_same_table(fetched):
     build(fetched)
-    first = (fetched / "processed" / "flows.parquet").read_bytes()
-    build(fetched)
-    assert (fetched / "processed" / "flows.parquet").read_bytes() == first
+    first = _table_bytes(fetched / "processed", ("flows",))
+    build(fetched, full=True)
+    assert _table_bytes(fetched / "processed", ("flows",)) == first
 
 
 @pytest.mark.parametrize("how", ["read whole", "pieces of 64 KiB"])
@@ -72,15 +81,14 @@ def test_streamed_snapshots_build_the_same_tables_as_whole_ones(fetched, monkeyp
     monkeypatch.setattr(cr, "read_stream", lambda *a: streamed.append(real(*a)) or streamed[-1])
     build(fetched)
     assert streamed and all(runs for runs in streamed)  # every body took the stream path
-    names = ("flows.parquet", "mirror.parquet", "focus.parquet")
-    want = {n: (fetched / "processed" / n).read_bytes() for n in names}
+    want = _table_bytes(fetched / "processed")
+    assert len(want) > 3  # the partitions of flows, mirror and focus
     if how == "read whole":
         monkeypatch.setattr(cr, "read_stream", lambda *a: None)
     else:
         monkeypatch.setattr(raw_store, "PIECE_BYTES", 1 << 16)
-    build(fetched)
-    for name, data in want.items():
-        assert (fetched / "processed" / name).read_bytes() == data, name
+    build(fetched, full=True)
+    assert _table_bytes(fetched / "processed") == want
 
 
 def test_a_snapshot_replaced_by_other_valid_json_fails_the_build_after_parsing(fetched):
@@ -95,7 +103,7 @@ def test_a_snapshot_replaced_by_other_valid_json_fails_the_build_after_parsing(f
     (store.root / snap.path).write_bytes(gzip.compress(other, mtime=0))
     with pytest.raises(SnapshotError, match=rf"{snap.sha256[:12]}.*sha256 does not match"):
         build(fetched)
-    assert not (fetched / "processed" / "flows.parquet").exists()
+    assert not (fetched / "processed").exists()
 
 
 def test_refetched_query_supersedes_its_older_snapshot(fetched, store, fast_client):
@@ -135,7 +143,7 @@ def test_breakdown_rows_are_dropped_and_counted(fetched, store, comtrade_api):
     )
     report = build(fetched, allow_empty_periods=True)
     assert report.breakdown_rows_dropped == 7
-    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    flows = read_table(fetched / "processed", "flows")
     assert len(flows[(flows.year == 2019)]) == 1
 
 
@@ -169,7 +177,7 @@ def test_schema_rejects_bad_rows(fetched):
     from tradeviz.transform.checks import validate
 
     build(fetched)
-    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    flows = read_table(fetched / "processed", "flows")
     bad = flows.copy()
     bad.loc[bad.index[0], "value_usd"] = -5.0
     with pytest.raises(BuildError, match="value_usd"):
@@ -193,7 +201,7 @@ def test_wits_import_kazakhstan_2021(data_dir, corpus):
     assert result.exit_code == 0, result.output
     assert "Other Asia, nes" in result.output  # unmapped names are listed
     report = build(data_dir)
-    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    flows = read_table(data_dir / "processed", "flows")
     kaz = flows[
         (flows.source == "wits")
         & (flows.reporter == "KAZ")
@@ -213,7 +221,7 @@ def test_wits_csv_values_convert_exactly(data_dir, corpus):
     csv = corpus / "wits" / "partner-timeseries" / "Kazakhstan-WITS-Partner-Timeseries.csv"
     assert CliRunner().invoke(main, ["import", "wits", str(csv)]).exit_code == 0
     build(data_dir)
-    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    flows = read_table(data_dir / "processed", "flows")
     kaz = flows[(flows.partner == "CHN") & (flows.year == 2021)]
     assert kaz["value_usd"].tolist() == [8_228_456_853.0]
 
@@ -507,7 +515,7 @@ def test_api_description_is_kept_for_codes_the_reference_lacks(fetched, store):
     }
     store.save("comtrade", json.dumps(doc).encode(), "json", meta)  # same query, newer line
     build(fetched)
-    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    flows = read_table(fetched / "processed", "flows")
     assert "cmd_desc" not in flows.columns
     row = flows[(flows["hs_code"] == "0077") & (flows["hs_rev"] == odd["classificationCode"])]
     assert row["hs_description"].tolist() == ["Test-only goods, not in any HS list"]
@@ -609,7 +617,7 @@ def test_the_compact_table_the_build_holds_decodes_to_flows_parquet(fetched):
     for name in text:
         cats = compact[name].cat.categories
         assert list(cats) == sorted(cats), name
-    written = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    written = read_table(fetched / "processed", "flows")
     pd.testing.assert_frame_equal(written, as_text(compact))
     assert [str(written[c].dtype) for c in text] == ["str"] * len(text)
 

@@ -20,6 +20,7 @@ from tradeviz.charts import data as chart_data
 from tradeviz.cli import main
 from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS, conform
 from tradeviz.store.parquet import read_meta
+from tradeviz.store.tables import build_meta, read_table, table_files
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 FIVE = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
@@ -375,10 +376,12 @@ def test_demo_is_synthetic_everywhere_and_calibrated(demo):
     assert report.synthetic
     manifest = [json.loads(x) for x in (root / "data" / "raw" / "manifest.jsonl").open()]
     assert manifest and all(m["synthetic"] for m in manifest)
-    assert read_meta(root / "data" / "processed" / "flows.parquet")["synthetic"] is True
+    processed = root / "data" / "processed"
+    assert build_meta(processed)["synthetic"] is True
+    assert all(read_meta(p)["synthetic"] is True for p in table_files(processed, "flows"))
     from tradeviz.analysis.checks import compare, load_published
 
-    flows = pd.read_parquet(root / "data" / "processed" / "flows.parquet")
+    flows = read_table(root / "data" / "processed", "flows")
     result = compare(flows, load_published())
     assert (result["status"] != "FAIL").all()
     assert (result["status"] == "pass").sum() >= 30

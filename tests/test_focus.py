@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from tradeviz.cli import main
 from tradeviz.extract import comtrade, comtrade_reference
+from tradeviz.store.tables import read_table
 from tradeviz.transform.build import build
 from tradeviz.transform.focus import (
     AREAS,
@@ -351,8 +352,8 @@ def test_focus_parquet_equals_leaf_rows_of_flows(data_dir, store, fast_client, c
     fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k", progress=False)
     fetcher.run(comtrade.default_plan(("2022", "2016"), "6"), "A")
     build(data_dir)
-    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
-    focus = pd.read_parquet(data_dir / "processed" / "focus.parquet")
+    flows = read_table(data_dir / "processed", "flows")
+    focus = read_table(data_dir / "processed", "focus")
     cov = pd.read_parquet(data_dir / "processed" / "focus_coverage.parquet")
     assert not focus.empty and set(focus["hs_level"]) == {6}
     assert "WLD" not in set(focus["partner"]) and "TOTAL" not in set(focus["hs_code"])
@@ -392,7 +393,7 @@ def test_hs2_fetch_never_puts_a_whole_chapter_in_one_area(
     fetcher = comtrade.ComtradeFetcher(store, client=fast_client(), api_key="k", progress=False)
     fetcher.run(comtrade.default_plan(("2022",), "2"), "A")
     build(data_dir)
-    focus = pd.read_parquet(data_dir / "processed" / "focus.parquet")
+    focus = read_table(data_dir / "processed", "focus")
     cov = pd.read_parquet(data_dir / "processed" / "focus_coverage.parquet")
     assert set(focus["hs_level"]) == {2}
     for ch in ("84", "85", "26", "28", "27"):

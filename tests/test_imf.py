@@ -15,6 +15,7 @@ from tradeviz.errors import BadResponseError
 from tradeviz.extract.imf import ImfFetcher
 from tradeviz.formats.imf_sdmx import render_json, render_xml
 from tradeviz.store.raw import RawStore, Snapshot
+from tradeviz.store.tables import read_table
 from tradeviz.transform import imf
 from tradeviz.transform.build import build
 
@@ -99,7 +100,7 @@ def test_fetch_imf_monthly_then_build(data_dir, store, fast_client, imf_api):
     again.run([2023, 2024], ("M",))
     assert again.calls == 0 and imf_api.calls == 9
     build(data_dir)
-    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    flows = read_table(data_dir / "processed", "flows")
     rows = flows[flows.source == "imf"]
     assert set(rows["freq"]) == {"M"} and rows["month"].between(1, 12).all()
     assert set(rows["hs_code"]) == {"TOTAL"} and rows["hs_rev"].isna().all()

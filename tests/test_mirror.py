@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tradeviz.store.tables import read_table
 from tradeviz.transform.build import build
 from tradeviz.transform.mirror import build_mirror
 from tradeviz.vocab import hs
@@ -143,8 +144,8 @@ def fetched(default_plan_hs4):
 
 def test_mirror_sums_equal_raw_exports_and_imports(fetched):
     build(fetched)
-    mirror = pd.read_parquet(fetched / "processed" / "mirror.parquet")
-    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    mirror = read_table(fetched / "processed", "mirror")
+    flows = read_table(fetched / "processed", "flows")
     china_x = flows[
         (flows.reporter == "CHN")
         & (flows.flow == "export")
@@ -169,7 +170,7 @@ def test_the_builds_compact_mirror_holds_the_same_table(fetched):
     from tradeviz.schema import MIRROR_FIELDS, conform
 
     build(fetched)
-    flows = pd.read_parquet(fetched / "processed" / "flows.parquet")
+    flows = read_table(fetched / "processed", "flows")
     grouped = pd.DataFrame(
         [
             export("H3", "851712", 100.0),

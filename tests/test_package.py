@@ -122,7 +122,7 @@ def test_wheel_runs_demo_check_tags_and_notebooks(installed):
     tv = str(bin_dir / "tradeviz")
     out = _run([tv, "demo", "--no-notebooks"], cwd=work, env=env)
     assert "SYNTHETIC demo data" in out
-    assert (work / "demo-data" / "processed" / "flows.parquet").exists()  # default ./demo-data
+    assert (work / "demo-data" / "processed" / "_partitions.json").exists()  # ./demo-data
     assert any((work / "demo-exports" / "charts").glob("*.png"))
     # the closing line names the report's front page, which exists
     assert out.rstrip().splitlines()[-1].startswith("open demo-exports/report/index.html")

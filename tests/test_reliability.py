@@ -5,7 +5,6 @@ and `tradeviz check` tolerances."""
 from __future__ import annotations
 
 import errno
-import io
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 from tradeviz.cli import main
 from tradeviz.store.raw import RawStore
+from tradeviz.store.tables import read_table, table_files
 
 # 16 rows over a 10-row cap: one capped answer split into two, so three manifest lines
 FETCH = [
@@ -53,12 +53,14 @@ def fetched(data_dir, comtrade_api, monkeypatch):
 
 
 def _flows_bytes(data_dir) -> bytes:
-    return (data_dir / "processed" / "flows.parquet").read_bytes()
+    """The flows table's partition files, in order, as one byte string."""
+    gen = (data_dir / "processed").resolve()
+    return b"".join(p.read_bytes() for p in table_files(gen, "flows"))
 
 
 def _flows(data_dir) -> pd.DataFrame:
     """The table's rows (its metadata names the manifest's hash, which a repair changes)."""
-    return pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    return read_table(data_dir / "processed", "flows")
 
 
 def _first_snapshot(data_dir):
@@ -81,7 +83,7 @@ def test_healthy_store_verifies_all_green(fetched):
 
 
 def test_damaged_snapshot_build_points_to_verify_which_repairs_it(fetched):
-    good = _flows_bytes(fetched)
+    good, good_rows = _flows_bytes(fetched), _flows(fetched)
     store, snap, path = _first_snapshot(fetched)
     _flip_byte(path)
     build = run("build")
@@ -95,7 +97,7 @@ def test_damaged_snapshot_build_points_to_verify_which_repairs_it(fetched):
     assert fixed.exit_code == 0, fixed.output
     assert "fetched again" in fixed.output and "raw layer OK" in fixed.output
     assert run("build").exit_code == 0
-    pd.testing.assert_frame_equal(_flows(fetched), pd.read_parquet(io.BytesIO(good)))
+    pd.testing.assert_frame_equal(_flows(fetched), good_rows)
 
 
 def test_no_fetch_only_retires_and_prints_the_command(fetched):
@@ -111,14 +113,14 @@ def test_no_fetch_only_retires_and_prints_the_command(fetched):
 
 def test_delete_and_refresh_then_build_succeeds_no_repair_loop(fetched):
     """The loop of issue 14: the build said to delete the file and fetch --refresh."""
-    good = _flows_bytes(fetched)
+    good_rows = _flows(fetched)
     store, snap, path = _first_snapshot(fetched)
     _flip_byte(path)
     path.unlink()
     assert run(*FETCH, "--refresh").exit_code == 0
     result = run("build")
     assert result.exit_code == 0, result.output
-    pd.testing.assert_frame_equal(_flows(fetched), pd.read_parquet(io.BytesIO(good)))
+    pd.testing.assert_frame_equal(_flows(fetched), good_rows)
 
 
 def test_malformed_middle_line_stops_the_build_instead_of_dropping_rows(fetched):

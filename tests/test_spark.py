@@ -18,6 +18,7 @@ from click.testing import CliRunner
 import tradeviz
 from tradeviz.analysis.world import product_shares_sql, world_totals_sql
 from tradeviz.cli import main
+from tradeviz.store.tables import read_table
 
 pytestmark = pytest.mark.spark
 
@@ -93,9 +94,9 @@ def test_spark_reads_the_store_and_the_world_sql_agrees_with_duckdb(spark, store
     assert (got["reporters"].to_numpy() == want["reporters"].to_numpy()).all()
 
 
-def test_spark_reads_the_slice_partitions_as_the_single_files_hold(spark, store):
+def test_spark_reads_the_slice_partitions_as_tradeviz_does(spark, store):
     processed = store / "processed"
-    flows = pd.read_parquet(processed / "flows.parquet")
+    flows = read_table(processed, "flows")
     spark.read.parquet(str(processed / "flows")).createOrReplaceTempView("flows")
     got = spark.sql(
         "SELECT source, year, flow, SUM(value_usd) AS v, COUNT(*) AS n FROM flows "
@@ -108,4 +109,4 @@ def test_spark_reads_the_slice_partitions_as_the_single_files_hold(spark, store)
     assert got["n"].tolist() == want["n"].tolist() and len(got) >= 4
     assert np.allclose(got["v"], want["v"], rtol=1e-12)
     mirror = spark.read.parquet(str(processed / "mirror"))
-    assert mirror.count() == len(pd.read_parquet(processed / "mirror.parquet"))
+    assert mirror.count() == len(read_table(processed, "mirror"))

@@ -1,5 +1,5 @@
 """The processed store as hive partitions (issue 19): flows/source=…/year=…/, mirror/year=…/,
-focus/year=…/ beside the single files; every partition valid Parquet with the schema and
+focus/year=…/; every partition valid Parquet with the schema and
 provenance; unchanged partitions hard-linked into the next generation; an incremental
 build equal, table by table, to a full one."""
 
@@ -19,6 +19,7 @@ from tradeviz.extract import comtrade
 from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS, conform
 from tradeviz.store.parquet import read_meta
 from tradeviz.store.raw import RawStore
+from tradeviz.store.tables import read_table
 from tradeviz.transform.build import build
 
 FIELDS = {"flows": FLOWS_FIELDS, "mirror": MIRROR_FIELDS, "focus": FOCUS_FIELDS}
@@ -46,21 +47,23 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tables(processed: Path) -> dict[str, pd.DataFrame]:
-    """Every table of a generation: the single files and the partitioned datasets."""
-    out = {n: _sorted(pd.read_parquet(processed / f"{n}.parquet")) for n in FIELDS}
+    """Every table of a generation, read by tradeviz (DuckDB) and by pyarrow.dataset."""
+    out = {n: _sorted(read_table(processed, n)) for n in FIELDS}
     out |= {f"{n}/": _dataset(processed, n) for n in FIELDS}
     out["focus_coverage"] = pd.read_parquet(processed / "focus_coverage.parquet")
     return out
 
 
-def test_partitions_hold_exactly_the_single_files_rows(default_plan_hs4):
+def test_partitions_read_alike_by_tradeviz_and_pyarrow(default_plan_hs4):
     build(default_plan_hs4)
     processed = (default_plan_hs4 / "processed").resolve()
+    assert not list(processed.glob("flows.parquet")) + list(processed.glob("mirror.parquet"))
     raw = {s.sha256 for s in RawStore(default_plan_hs4 / "raw").snapshots()}
     for table in FIELDS:
-        single = _sorted(pd.read_parquet(processed / f"{table}.parquet"))
-        assert len(single) > 100
-        pd.testing.assert_frame_equal(_dataset(processed, table), single)
+        ours = read_table(processed, table)  # DuckDB, in the build's row order
+        assert len(ours) > 100
+        assert list(ours.index) == list(range(len(ours)))
+        pd.testing.assert_frame_equal(_dataset(processed, table), _sorted(ours))
     index = _index(processed)
     years = {2020, 2021}
     assert {k for k in index if k.startswith("flows/")} == {
@@ -144,3 +147,58 @@ def test_a_failed_build_keeps_the_previous_partitions(default_plan_hs4, monkeypa
         build(default_plan_hs4)
     after = {str(p): p.read_bytes() for p in processed.rglob("*") if p.is_file()}
     assert after == before and any("/flows/source=" in k for k in after)
+
+
+def test_a_view_reads_only_its_partitions_and_equals_the_cut_table(default_plan_hs4):
+    """open() pushes a view's years and countries down to DuckDB: the view's rows are read
+    without the whole table, and equal the whole table cut in pandas."""
+    import tradeviz
+
+    build(default_plan_hs4)
+    ds = tradeviz.open(default_plan_hs4)
+    assert ds.available_years() == [2020, 2021]  # from the partition index
+    view = ds.filter(years=2021, countries=["KAZ"])
+    got = {n: getattr(view, a) for n, a in (("flows", "flows"), ("mirror", "mirror_table"))}
+    assert not {"flows", "mirror"} & set(ds._frames.given)  # no whole table was read
+    keep = {"KAZ", "CHN", "WLD"}
+    for name, a, b in (("flows", "reporter", "partner"), ("mirror", "exporter", "importer")):
+        whole = read_table((default_plan_hs4 / "processed").resolve(), name)
+        cut = whole[(whole["year"] == 2021) & whole[a].isin(keep) & whole[b].isin(keep)]
+        assert len(cut) > 10
+        pd.testing.assert_frame_equal(got[name], cut.reset_index(drop=True))
+
+
+def test_a_missing_or_foreign_partition_is_one_line_naming_it(default_plan_hs4):
+    """A partition the index lists but the folder lacks, or an index entry outside the
+    table's folder, is a TableError naming it, before any reader trusts the table."""
+    import tradeviz
+    from tradeviz.store.processed import TableError
+
+    build(default_plan_hs4)
+    gen = (default_plan_hs4 / "processed").resolve()
+    victim = sorted((gen / "mirror").glob("year=*/part-0.parquet"))[0]
+    victim.unlink()
+    with pytest.raises(TableError, match=f"partition {victim} is missing"):
+        tradeviz.open(default_plan_hs4)
+    doc = json.loads((gen / "_partitions.json").read_text())
+    doc["partitions"]["flows/../../../etc/passwd"] = {"inputs": [], "rows": 1}
+    (gen / "_partitions.json").write_text(json.dumps(doc))
+    with pytest.raises(TableError, match="outside flows/"):
+        read_table(gen, "flows")
+
+
+def test_arrow_types_written_without_pandas_match_what_pandas_writes():
+    """schema.arrow_schema (the world layer's files, a world-only build's empty tables)
+    gives each column the Arrow type pandas gives the same schema dtype."""
+    import pyarrow as pa
+
+    from tradeviz.schema import TABLES, arrow_schema, empty_frame
+
+    for name, (fields, _, _) in TABLES.items():
+        ours = arrow_schema(fields)
+        theirs = pa.Schema.from_pandas(empty_frame(fields), preserve_index=False)
+        assert ours.names == theirs.names, name
+        for field in ours:
+            other = theirs.field(field.name).type
+            text = pa.types.is_string(field.type) and pa.types.is_large_string(other)
+            assert field.type == other or text, (name, field.name, field.type, other)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from tradeviz.cli import main
 from tradeviz.errors import SnapshotError
+from tradeviz.store.tables import read_table
 from tradeviz.transform import wits
 
 HEADER = "Reporter Name,Partner Name,Trade Flow,Product Group,Indicator,2019,2020\n"
@@ -128,6 +129,7 @@ import sys
 from tradeviz.store.raw import RawStore
 from tradeviz.transform import snapshots
 from tradeviz.transform.build_report import BuildReport
+from tradeviz.store.tables import read_table
 
 store = RawStore(sys.argv[1])
 for attempt in range(int(sys.argv[2])):
@@ -161,7 +163,7 @@ def test_xlsx_snapshots_parse_on_the_pool_without_an_import_race(data_dir, corpu
         [sys.executable, "-m", "tradeviz", "build"], capture_output=True, text=True, timeout=300
     )
     assert built.returncode == 0, built.stdout + built.stderr
-    flows = pd.read_parquet(data_dir / "processed" / "flows.parquet")
+    flows = read_table(data_dir / "processed", "flows")
     wits_rows = flows[flows["source"] == "wits"]
     assert sorted(set(wits_rows["reporter"])) == ["KAZ", "KGZ", "TJK", "TKM", "UZB"]
     assert len(wits_rows) == 8522
@@ -316,4 +318,4 @@ def test_build_names_the_snapshot_and_row_of_a_value_stored_before_the_checks(
     assert "Traceback" not in result.output and "unexpected error" not in result.output
     assert f"{snap.path} (imported from k.csv)" in result.output and words in result.output
     assert len(result.output.strip().splitlines()) == 1
-    assert not (data_dir / "processed" / "flows.parquet").exists()
+    assert not (data_dir / "processed").exists()

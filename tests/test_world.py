@@ -176,7 +176,7 @@ def test_world_fetch_and_build_count_every_record(world_fetched, data_dir):
     by = ds.sql("select level, year, count(*) n from world group by all order by year")
     assert by["level"].tolist() == [4, 4, 4] and by["year"].tolist() == [2020, 2021, 2022]
     assert ds.flows.empty  # the world plan's rows are not bilateral flows
-    assert ds.synthetic and ds.meta["synthetic"] is True  # labelled, flows.parquet too
+    assert ds.synthetic and ds.meta["synthetic"] is True  # labelled, the build's meta too
 
 
 def test_world_rows_follow_the_contract(world_fetched, data_dir):

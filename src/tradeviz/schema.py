@@ -4,13 +4,15 @@ generated from here (as PUDL does with its field metadata)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from tradeviz.vocab.areas import AREA_KEYS
 from tradeviz.vocab.flows import FLOWS, SOURCE_KEYS
 from tradeviz.vocab.revisions import HS_REVISIONS
+
+if TYPE_CHECKING:  # pandas loads when a frame is made: the world build runs without it
+    import numpy as np
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -1381,13 +1383,39 @@ TABLES = {
 }
 
 
+# Each schema dtype's Arrow type, for files written without pandas (the world layer, empty
+# tables): a test checks it against what pandas writes for the same dtype.
+ARROW_TYPES = {
+    "str": "string",
+    "float64": "float64",
+    "bool": "bool_",
+    "int64": "int64",
+    "int16": "int16",
+    "int8": "int8",
+    "Int8": "int8",
+}
+
+
+def arrow_schema(fields: tuple[Field, ...], without: tuple[str, ...] = ()):  # noqa: ANN201
+    """The Arrow schema of `fields` (less `without`, e.g. partition columns) as a
+    pyarrow.Schema, made without pandas."""
+    import pyarrow as pa
+
+    kept = [f for f in fields if f.name not in without]
+    return pa.schema([pa.field(f.name, getattr(pa, ARROW_TYPES[f.dtype])()) for f in kept])
+
+
 def empty_frame(fields: tuple[Field, ...]) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields})
 
 
 def conform(df: pd.DataFrame, fields: tuple[Field, ...], compact: bool = False) -> pd.DataFrame:
     """Columns in schema order with schema dtypes (missing nullable columns added).
     `compact`: text columns as categoricals instead (see pandera_schema)."""
+    import pandas as pd
+
     out = {}
     for f in fields:
         text = compact and f.dtype == "str"
@@ -1404,6 +1432,9 @@ def text_categorical(values: object, at: np.ndarray) -> pd.Categorical:
     """values[at] as a categorical of the distinct texts of `values`, sorted (missing where
     a position is below 0, or the value is missing): what a compact frame holds in a text
     column, each text stored once however many rows take it."""
+    import numpy as np
+    import pandas as pd
+
     ids, texts = pd.factorize(pd.Series(values, dtype="str"), sort=True)
     at = np.asarray(at)
     codes = np.where(at >= 0, ids[np.maximum(at, 0)], -1) if len(ids) else np.full(len(at), -1)
@@ -1451,6 +1482,8 @@ def pandera_schema(table: str, compact: bool = False):
 
 
 def _categorical_text(column: pd.Series) -> bool:
+    import pandas as pd
+
     dtype = column.dtype
     if not isinstance(dtype, pd.CategoricalDtype):
         return False
@@ -1464,6 +1497,8 @@ def duplicated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
 
 
 def _hs_code_matches_level(df: pd.DataFrame) -> pd.Series:
+    import pandas as pd
+
     if isinstance(df["hs_code"].dtype, pd.CategoricalDtype):  # each distinct code once
         df = df[["hs_code", "hs_level"]].drop_duplicates()
     code = df["hs_code"].astype(str)
@@ -1482,9 +1517,13 @@ def data_dictionary() -> str:
         "hand. Files live in `$TRADEVIZ_DATA_DIR/processed/`.",
         "",
     ]
+    from tradeviz.store.processed import PARTITIONS
+
+    by = {**PARTITIONS, "world": WORLD_PARTITIONS}
     for table, (fields, key, summary) in TABLES.items():
+        parts = "/".join(f"{k}=…" for k in by.get(table, ()))
         lines += _field_table(
-            f"`{table}/` (partitioned)" if table == "world" else f"`{table}.parquet`",
+            f"`{table}/{parts}/` (hive-partitioned)" if parts else f"`{table}.parquet`",
             summary,
             f"Key (unique): {', '.join(f'`{k}`' for k in key)}.",
             fields,

@@ -1,4 +1,4 @@
-"""Published-figures check: China-reported totals in flows.parquet against the China
+"""Published-figures check: China-reported totals in the flows table against the China
 Customs headline figures shipped with the package (tradeviz/data/published_totals.csv).
 
 Each figure is checked within its own tolerance: 2 %, or more when the figure as published
@@ -91,19 +91,19 @@ def load_published(path: Path | None = None) -> pd.DataFrame:
     return df
 
 
-def flows_to_check(chosen: Path | None) -> tuple[Path, str | None]:
-    """The flows.parquet `tradeviz check` reads, and a note to print when it is not the one
-    asked for: the chosen data directory's; with none chosen, the tables charts, report and
-    notebooks open (the checkout's data/, else after `make demo` the demo's demo-data/, the
-    note then says so)."""
+def tables_to_check(chosen: Path | None) -> tuple[Path, str | None]:
+    """The processed tables `tradeviz check` reads, and a note to print when they are not
+    the ones asked for: the chosen data directory's; with none chosen, the tables charts,
+    report and notebooks open (the checkout's data/, else after `make demo` the demo's
+    demo-data/, the note then says so)."""
     if chosen is not None:
-        return Path(chosen) / "processed" / "flows.parquet", None
+        return Path(chosen) / "processed", None
     from tradeviz import config
     from tradeviz.analysis.dataset import resolve_data_dir
 
     path, origin = resolve_data_dir(None)
     note = f"checking {origin}" if path.name == config.DEFAULT_DEMO_DIR.name else None
-    return path / "processed" / "flows.parquet", note
+    return path / "processed", note
 
 
 def tolerance_for(value_usd: float, rounding_usd: float) -> float:

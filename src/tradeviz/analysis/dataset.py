@@ -51,7 +51,9 @@ class TablesMissingError(TradevizError):
 
 # ------------------------------------------------------------------------ finding the data
 def _has_tables(data_dir: Path) -> bool:
-    return (data_dir / "processed" / "flows.parquet").is_file()
+    from tradeviz.store.tables import has_tables
+
+    return has_tables(data_dir / "processed")
 
 
 def project_root(start: Path | None = None) -> Path | None:
@@ -107,18 +109,18 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> tuple[Path, str]:
 def open_dataset(data_dir: str | Path | None = None) -> Dataset:
     """The processed tables in `data_dir` (see resolve_data_dir) as a Dataset; a clear
     error naming the directory and the command to run when they are missing."""
-    from tradeviz.store.processed import check_tables, current_dir
+    from tradeviz.store.processed import PARTITION_INDEX, check_tables, current_dir
+    from tradeviz.store.tables import has_tables
 
     path, origin = resolve_data_dir(data_dir)
     processed = path / "processed"
     # Resolved once, before anything is looked at: a build that switches the processed/
     # generation meanwhile cannot mix two builds' tables (or checks) in one Dataset.
     generation = current_dir(path)
-    missing = [n for n in TABLE_NAMES if not (generation / f"{n}.parquet").is_file()]
-    if missing:
+    if not has_tables(generation):
         raise TablesMissingError(
-            f"no processed tables in {processed} ({', '.join(m + '.parquet' for m in missing)}"
-            f" missing; directory from {origin}); run `tradeviz build` after `tradeviz fetch`,"
+            f"no processed tables in {processed} ({PARTITION_INDEX} missing; directory from "
+            f"{origin}); run `tradeviz build` after `tradeviz fetch`,"
             " or `tradeviz demo` for synthetic demo tables; or point --data-dir (data_dir= "
             "in Python) or TRADEVIZ_DATA_DIR at a directory holding processed/"
         )
@@ -138,15 +140,33 @@ def _data_dir_of(processed: Path | None) -> Path | None:
 # ----------------------------------------------------------------------------- the Dataset
 @dataclass(frozen=True)
 class _Frames:
-    """The processed tables, read once and shared by filtered views."""
+    """The processed tables of one build generation, read through DuckDB from their
+    partitions (store/tables.py): a whole table once, shared by filtered views; or only
+    the rows a view needs, when the whole table was not read."""
 
     processed: Path | None
     given: dict = field(default_factory=dict)
 
-    def table(self, name: str) -> pd.DataFrame:
+    def table(self, name: str, where: str = "", params: tuple = ()) -> pd.DataFrame:
+        """Table `name` whole (read once), or its rows matching the SQL `where`."""
+        from tradeviz.store.tables import read_table
+
+        if where and name not in self.given and self.processed is not None:
+            return read_table(self.processed, name, where, params)
         if name not in self.given:
-            self.given[name] = pd.read_parquet(self.processed / f"{name}.parquet")
+            self.given[name] = read_table(self.processed, name)
         return self.given[name]
+
+    def held_years(self) -> tuple[int, ...] | None:
+        """The years of the flows partitions (from the index, nothing read); None for
+        tables in memory or a store built before partitions."""
+        if "_years" not in self.given:
+            from tradeviz.store.tables import partition_years
+
+            self.given["_years"] = (
+                None if self.processed is None else partition_years(self.processed, "flows")
+            )
+        return self.given["_years"]
 
     def connection(self):  # noqa: ANN201 (a duckdb connection; duckdb loads lazily)
         """The DuckDB connection over these tables (made once, on the first query)."""
@@ -159,9 +179,9 @@ class _Frames:
 
     def meta(self) -> dict:
         if "_meta" not in self.given:
-            from tradeviz.store.parquet import read_meta
+            from tradeviz.store.tables import build_meta
 
-            self.given["_meta"] = read_meta(self.processed / "flows.parquet")
+            self.given["_meta"] = build_meta(self.processed)
         return self.given["_meta"]
 
 
@@ -276,29 +296,51 @@ class Dataset:
 
     @cached_property
     def _held_years(self) -> tuple[int, ...]:
+        if not (self.years or self.countries) and self._frames.held_years() is not None:
+            return self._frames.held_years()  # the store's: no table read
         flows = self.flows
         return tuple(sorted(int(y) for y in flows["year"].unique())) if len(flows) else ()
 
-    def _cut(self, df: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    def _keep(self) -> tuple[list, list]:
+        """The view's countries (with China and World, which every view needs) and years."""
+        keep = sorted(set(self.countries) | {CHINA.iso3, WORLD_ISO3}) if self.countries else []
+        return keep, list(self.years or ())
+
+    def _cut(self, name: str, a: str, b: str) -> pd.DataFrame:
+        """Table `name` within the view: read with the view's filters pushed down to DuckDB
+        (only its years' partitions are opened), or cut from the whole table once read."""
+        keep, years = self._keep()
+        if not (keep or years):
+            return self._frames.table(name)
+        if name not in self._frames.given and self._frames.processed is not None:
+            clauses, params = [], []
+            if years:
+                clauses.append(f"year IN ({', '.join('?' * len(years))})")
+                params += years
+            if keep:
+                marks = ", ".join("?" * len(keep))
+                clauses.append(f"{a} IN ({marks}) AND {b} IN ({marks})")
+                params += keep + keep
+            return self._frames.table(name, " AND ".join(clauses), tuple(params))
+        df = self._frames.table(name)
         mask = pd.Series(True, index=df.index)
-        if self.countries:
-            keep = set(self.countries) | {CHINA.iso3, WORLD_ISO3}
+        if keep:
             mask &= df[a].isin(keep) & df[b].isin(keep)
-        if self.years:
-            mask &= df["year"].isin(self.years)
+        if years:
+            mask &= df["year"].isin(years)
         return df if mask.all() else df[mask]
 
     @cached_property
     def flows(self) -> pd.DataFrame:
-        return self._cut(self._frames.table("flows"), "reporter", "partner")
+        return self._cut("flows", "reporter", "partner")
 
     @cached_property
     def mirror_table(self) -> pd.DataFrame:
-        return self._cut(self._frames.table("mirror"), "exporter", "importer")
+        return self._cut("mirror", "exporter", "importer")
 
     @cached_property
     def focus(self) -> pd.DataFrame:
-        return self._cut(self._frames.table("focus"), "reporter", "partner")
+        return self._cut("focus", "reporter", "partner")
 
     def _ca(self, countries: list[str] | None = None) -> list[str]:
         """Central Asian countries asked for (already checked), within the view's."""

@@ -1,9 +1,9 @@
 """DuckDB over the processed store (issue 19): `Dataset.sql()` and the world layer's reads.
 
-One in-memory DuckDB connection per Dataset, with a view per table over its Parquet files:
-flows, mirror and focus (the single files), world (the hive-partitioned
-world/level=<L>/year=<y>/ folders: DuckDB prunes partitions and row groups from the WHERE
-clause, so a question about one country and year reads a fraction of the layer), and
+One in-memory DuckDB connection per Dataset, with a view per table over its hive-partitioned
+Parquet files: flows (flows/source=<s>/year=<y>/), mirror and focus (by year), world
+(world/level=<L>/year=<y>/): DuckDB prunes partitions and row groups from the WHERE
+clause, so a question about one country and year reads a fraction of the layer; and
 partners (Dataset.partners() for the five, computed only when a query names it). Their
 columns are the data dictionary's. Nothing is loaded until a query runs.
 """
@@ -71,11 +71,14 @@ def connect(processed: Path | None, frames: dict[str, pd.DataFrame]) -> duckdb.D
         import duckdb
     except ImportError:  # pragma: no cover - a core dependency
         raise MissingExtraError("ds.sql needs duckdb: pip install duckdb") from None
+    from tradeviz.schema import TABLES
+    from tradeviz.store.tables import source_sql
+
     con = duckdb.connect(":memory:")
     for name in ("flows", "mirror", "focus"):
-        path = None if processed is None else Path(processed) / f"{name}.parquet"
-        if path is not None and path.is_file():
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_quote(path)})")
+        if processed is not None:
+            source = source_sql(Path(processed), name, TABLES[name][0])
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
         elif name in frames:
             con.register(name, frames[name])
     con.execute(f"CREATE VIEW world AS SELECT * FROM {world_source(processed)}")

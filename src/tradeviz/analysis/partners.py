@@ -1,7 +1,7 @@
 """Who a Central Asian country trades with: value, share and rank of every partner and
 country group, from the country's own reports or from its partners' mirror reports.
 
-Pure functions over the flows table (`flows.parquet`). Two bases:
+Pure functions over the flows table. Two bases:
 
 * reported: the country's own rows (reporter = country); its World row is the total, and
   the part of it that no partner row accounts for is an explicit `unallocated` row;

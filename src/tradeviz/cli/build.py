@@ -32,7 +32,7 @@ from tradeviz.store.lock import writes_data_dir
 )
 @writes_data_dir
 def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool, full: bool = False) -> None:
-    """Build processed/flows.parquet, mirror.parquet and focus.parquet from raw/.
+    """Build processed/ (flows, mirror, focus, the world layer: hive-partitioned) from raw/.
 
     Reads only the raw layer (manifest and snapshots); validates every table against its
     schema; prints a report (rows, duplicates, missing reporter-period cells, HS2-vs-TOTAL
@@ -47,7 +47,7 @@ def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool, full: bool
     report = build(config.data_dir(), allow_empty_periods=allow_empty_periods, full=full)
     out = config.processed_dir()
     click.echo(
-        f"built {out / 'flows.parquet'}: "
+        f"built {out / 'flows'}: "
         + ", ".join(f"{src} {n:,} rows" for src, n in sorted(report.rows_by_source.items()))
     )
     if report.synthetic:
@@ -78,7 +78,7 @@ def build_cmd(allow_empty_periods: bool, allow_retired_missing: bool, full: bool
             + "; ".join(report.unmapped_wits_partners)
         )
     click.echo(
-        f"wrote {out / 'mirror.parquet'}, {out / 'focus.parquet'}, "
+        f"wrote {out / 'mirror'}, {out / 'focus'}, "
         f"{out / 'focus_coverage.parquet'}, {out / 'build_report.json'}"
     )
     _print_coverage(out / "focus_coverage.parquet")
@@ -151,24 +151,23 @@ def _print_coverage(path: Path) -> None:
 )
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a figure fails.")
 def check_cmd(published: Path | None, strict: bool) -> None:
-    """Compare China-reported totals in flows.parquet with published China Customs figures
+    """Compare China-reported totals in the flows table with published China Customs figures
     (pass within 2 %). Only independent figures count as confirmation; on synthetic (demo)
     tables it says so. With no --data-dir, reads what charts read (after `make demo` with no
     real tables, the demo's)."""
-    import pandas as pd
-
-    from tradeviz.analysis.checks import compare, flows_to_check, format_table, load_published
+    from tradeviz.analysis.checks import compare, format_table, load_published, tables_to_check
     from tradeviz.store.processed import check_tables
+    from tradeviz.store.tables import has_tables, read_table
 
-    flows_path, note = flows_to_check(config.data_dir_given())
-    generation = flows_path.parent.resolve()  # resolved once: one build generation
-    if not (generation / "flows.parquet").exists():
-        raise MissingInputError(f"{flows_path} missing; run `tradeviz build` first")
+    processed, note = tables_to_check(config.data_dir_given())
+    generation = processed.resolve()  # resolved once: one build generation
+    if not has_tables(generation):
+        raise MissingInputError(f"no tables in {processed}; run `tradeviz build` first")
     if note:
         click.echo(note)
     used = ("source", "freq", "year", "reporter", "partner", "flow", "hs_level", "value_usd")
     check_tables(generation, ["flows"], used)  # truncated, value_usd as text: one line, exit 1
-    result = compare(pd.read_parquet(generation / "flows.parquet"), load_published(published))
+    result = compare(read_table(generation, "flows"), load_published(published))
     click.echo(format_table(result))
     if strict and (result["status"] == "FAIL").any():
         sys.exit(1)

@@ -52,10 +52,10 @@ def demo_cmd(data_dir: Path | None, out: Path, no_notebooks: bool) -> None:
     Nothing is real: the manifest, Parquet metadata, every row and every chart caption say
     synthetic.
     """
-    import pandas as pd
 
     from tradeviz.analysis.checks import compare, format_table, load_published
     from tradeviz.demo.run import demo_data_dir, run_demo
+    from tradeviz.store.tables import read_table
 
     data_dir = demo_data_dir(data_dir)
     report, written = run_demo(data_dir, out, notebooks=not no_notebooks)
@@ -64,7 +64,7 @@ def demo_cmd(data_dir: Path | None, out: Path, no_notebooks: bool) -> None:
         f"SYNTHETIC demo data: {sum(report.rows_by_source.values()):,} flow rows in "
         f"{processed}; {len(written)} files under {out}"
     )
-    result = compare(pd.read_parquet(processed / "flows.parquet"), load_published())
+    result = compare(read_table(processed.resolve(), "flows"), load_published())
     click.echo("published-figures check (the synthetic data is calibrated to them):")
     click.echo(format_table(result))
     click.echo(f"open {out / 'report' / 'index.html'} for the report (SYNTHETIC data)")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tradeviz.store.durable import atomic_target, atomic_write_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 META_KEY = b"tradeviz"
 

@@ -46,6 +46,8 @@ GENERATIONS = ".processed"
 LINK = "processed"
 PARTITION_INDEX = "_partitions.json"
 PART_FILE = "part-0.parquet"
+# The slice's tables and their partition columns (the world layer's are level and year)
+PARTITIONS = {"flows": ("source", "year"), "mirror": ("year",), "focus": ("year",)}
 
 
 def current_dir(data_dir: Path) -> Path:
@@ -62,6 +64,13 @@ def partition_file(table: str, keys: Sequence[tuple[str, object]]) -> str:
     """Relative path of a partition's file, e.g. world/level=6/year=2021/part-0.parquet."""
     parts = [table, *(f"{k}={v}" for k, v in keys), PART_FILE]
     return str(PurePosixPath(*parts))
+
+
+def partition_meta(meta: dict) -> dict:
+    """A build's provenance less what describes the whole raw layer (its manifest's sha256,
+    its fetch dates): a partition names its own inputs instead, so one rebuilt from the
+    same inputs is the same file, byte for byte, as the one it replaces."""
+    return {k: v for k, v in meta.items() if k not in ("raw_manifest_sha256", "fetched_at")}
 
 
 def read_index(generation: Path | None) -> dict[str, dict]:
@@ -195,34 +204,41 @@ class TableError(StorageError):
 def check_tables(
     directory: Path, names: tuple[str, ...] | list[str], columns: tuple[str, ...] = ()
 ) -> None:
-    """Each table's Parquet footer reads and every schema column (or only `columns`, those
-    a reader uses) has its kind (number, boolean, text); only footers are read. Raises
-    TableError naming the file and the fix."""
+    """Each table's Parquet footers read (every partition file of a partitioned table)
+    and every schema column (or only `columns`, those a reader uses) has its kind (number,
+    boolean, text); only footers are read. Raises TableError naming the file and the fix."""
+    from tradeviz.store.tables import table_files
+
+    for name in names:
+        for path in table_files(Path(directory), name):
+            _check_file(path, name, columns)
+
+
+def _check_file(path: Path, name: str, columns: tuple[str, ...]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from tradeviz.schema import TABLES
 
     fix = "rebuild it with `tradeviz build` (or restore the file)"
-    for name in names:
-        path = Path(directory) / f"{name}.parquet"
-        try:
-            schema = pq.read_schema(path)
-        except (OSError, pa.ArrowException) as exc:
-            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise TableError(f"table {path} cannot be read ({why}): {fix}") from None
-        for field in TABLES[name][0] if name in TABLES else ():
-            if columns and field.name not in columns:
-                continue
-            index = schema.get_field_index(field.name)
-            if index < 0:
-                raise TableError(f"table {path} lacks column {field.name!r}: {fix}")
-            got, wanted = _kind(schema.field(index).type), _DTYPE_KIND[_dtype_kind(field.dtype)]
-            if got not in (wanted, "null"):
-                raise TableError(
-                    f"table {path} column {field.name!r} holds {schema.field(index).type} "
-                    f"values, not {wanted} ({field.dtype}): {fix}"
-                )
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise TableError(f"table {path} cannot be read ({why}): {fix}") from None
+    in_path = PARTITIONS.get(name, ()) if path.name == PART_FILE else ()
+    for field in TABLES[name][0] if name in TABLES else ():
+        if (columns and field.name not in columns) or field.name in in_path:
+            continue
+        index = schema.get_field_index(field.name)
+        if index < 0:
+            raise TableError(f"table {path} lacks column {field.name!r}: {fix}")
+        got, wanted = _kind(schema.field(index).type), _DTYPE_KIND[_dtype_kind(field.dtype)]
+        if got not in (wanted, "null"):
+            raise TableError(
+                f"table {path} column {field.name!r} holds {schema.field(index).type} "
+                f"values, not {wanted} ({field.dtype}): {fix}"
+            )
 
 
 _DTYPE_KIND = {"b": "boolean", "i": "number", "u": "number", "f": "number", "O": "text"}

@@ -1,5 +1,6 @@
-"""`tradeviz build`: the raw layer to processed/flows.parquet, mirror.parquet, focus.parquet,
-the same tables as hive partitions, and the world layer (world/level=<L>/year=<y>/).
+"""`tradeviz build`: the raw layer to processed/'s hive-partitioned tables: flows
+(flows/source=<s>/year=<y>/), mirror and focus (by year), the world layer
+(world/level=<L>/year=<y>/), and focus_coverage.parquet.
 
 Reads only raw/ (manifest and snapshots), so it can be rerun alone; the same raw layer
 always yields the same tables (rows sorted by key, no timestamps in the files).
@@ -30,7 +31,7 @@ import pyarrow as pa
 
 from tradeviz import __version__
 from tradeviz.errors import BuildError
-from tradeviz.store.processed import PARTITION_INDEX, Generation, read_index
+from tradeviz.store.processed import PARTITION_INDEX, Generation, partition_meta, read_index
 from tradeviz.store.raw import RawStore
 from tradeviz.transform import snapshots
 from tradeviz.transform.build_report import BuildReport
@@ -135,9 +136,9 @@ class _Writer:
         self.cuts: list[Future] = []
         self.index: dict[str, dict] = {}
 
-    def table(self, df: pd.DataFrame, name: str, as_frame: pd.DataFrame | None = None) -> Future:
+    def table(self, df: pd.DataFrame, name: str) -> Future:
         path, meta = self.out / f"{name}.parquet", {**self.meta, "table": name}
-        done = self.pool.submit(self.write, df, path, meta, as_frame)
+        done = self.pool.submit(self.write, df, path, meta)
         self.pending.append(done)
         return done
 
@@ -146,7 +147,7 @@ class _Writer:
     ) -> None:
         """The table's hive partitions, written on the threads from `df` (compact); those
         equal to the previous generation's files become links to them."""
-        from tradeviz.transform.partitions import cut, groups, inputs_by_partition, partition_meta
+        from tradeviz.transform.partitions import cut, groups, inputs_by_partition
 
         inputs = inputs_by_partition(df, name, year_inputs)
         meta = {**partition_meta(self.meta), "table": name}
@@ -189,7 +190,7 @@ def _build(data_dir: Path, allow_empty_periods: bool, full: bool) -> BuildReport
     slice_snaps = [s for s in wanted if not is_world(s)]
     flows = _flows(store, slice_snaps, report) if slice_snaps else None
     if any(s.record.get("synthetic") for s in world_snaps):
-        report.synthetic = True  # so every file's metadata says so, flows.parquet's too
+        report.synthetic = True  # so every file's metadata says so, the slice's too
     generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
     try:
         previous = None if full else generation.previous()
@@ -201,7 +202,7 @@ def _build(data_dir: Path, allow_empty_periods: bool, full: bool) -> BuildReport
         del flows
         _release_freed_memory()
         index.update(_world(store, world_snaps, report, out, previous, read_index(previous)))
-        _finish(out, report, index)
+        _finish(out, report, index, _meta(store, report))
     except BaseException:
         generation.discard()
         raise
@@ -221,7 +222,7 @@ def _flows(store: RawStore, snaps: list, report: BuildReport) -> pd.DataFrame:
     from tradeviz.transform.assemble import compact_flows
 
     # text columns as categoricals: the build holds the flows table in a fifth of the
-    # memory; flows.parquet is written with the schema's str columns all the same
+    # memory; its partitions are written with the schema's str columns all the same
     parts = parsing.result()
     _release_freed_memory()  # the parse's buffers, before the join
     flows = compact_flows(parts, report)  # consumes parts
@@ -230,26 +231,15 @@ def _flows(store: RawStore, snaps: list, report: BuildReport) -> pd.DataFrame:
 
 
 def _empty_tables(store: RawStore, report: BuildReport, out: Path) -> dict:
-    """flows, mirror, focus and focus_coverage with no rows (schema-typed by construction)
-    for a raw layer that holds only the world plan's snapshots: readers find every table,
-    and the build skips the slice's reference data, checks and steps."""
-    from tradeviz.schema import (
-        COVERAGE_FIELDS,
-        FLOWS_FIELDS,
-        FOCUS_FIELDS,
-        MIRROR_FIELDS,
-        empty_frame,
-    )
-    from tradeviz.store.parquet import write_parquet
+    """A raw layer that holds only the world plan's snapshots: flows, mirror and focus have
+    no partitions (readers see empty tables of their schemas) and focus_coverage no rows;
+    the build skips the slice's reference data, checks and steps."""
+    from tradeviz.schema import COVERAGE_FIELDS, arrow_schema
+    from tradeviz.store.parquet import write_table
 
-    meta = _meta(store, report)
-    for name, fields in (
-        ("flows", FLOWS_FIELDS),
-        ("mirror", MIRROR_FIELDS),
-        ("focus", FOCUS_FIELDS),
-        ("focus_coverage", COVERAGE_FIELDS),
-    ):
-        write_parquet(empty_frame(fields), out / f"{name}.parquet", {**meta, "table": name})
+    meta = {**_meta(store, report), "table": "focus_coverage"}
+    empty = pa.Table.from_batches([], schema=arrow_schema(COVERAGE_FIELDS))  # no pandas:
+    write_table(empty, out / "focus_coverage.parquet", meta)  # a world-only build lacks it
     report.focus = {"rows": 0}
     return {}
 
@@ -265,7 +255,6 @@ def _world(
     """The world layer's partitions (see transform/world.py); its index entries."""
     if not snaps and not any(k.startswith("world/") for k in old_index):
         return {}
-    from tradeviz.transform.partitions import partition_meta
     from tradeviz.transform.world import build_world
 
     meta = {**partition_meta(_meta(store, report)), "sources": ["comtrade"]}
@@ -274,11 +263,16 @@ def _world(
     return index
 
 
-def _finish(out: Path, report: BuildReport, index: dict) -> None:
-    """The partition index and the build report, the generation's last files."""
+def _finish(out: Path, report: BuildReport, index: dict, meta: dict) -> None:
+    """The partition index (with the build's provenance, which readers show) and the build
+    report, the generation's last files: a generation without its index is no build."""
     from tradeviz.store.parquet import write_text_atomic
 
-    doc = {"tool": f"tradeviz {__version__}", "partitions": dict(sorted(index.items()))}
+    doc = {
+        "tool": f"tradeviz {__version__}",
+        "meta": meta,
+        "partitions": dict(sorted(index.items())),
+    }
     write_text_atomic(out / PARTITION_INDEX, json.dumps(doc, indent=1, sort_keys=True))
     write_text_atomic(
         out / "build_report.json",
@@ -294,12 +288,12 @@ def _tables(
     out: Path,
     previous: Path | None = None,
 ) -> dict:
-    """Write flows while it is checked, then compute the mirror and focus tables and
-    write them into `out`, each written on the writer threads while the next is computed.
-    The build holds all three with categorical text columns; the files get the schema's
-    str columns. Each table is also written as hive partitions (unchanged ones linked from
-    `previous`); returns their index entries."""
-    from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS, empty_frame
+    """Write flows' partitions while it is checked, then compute the mirror and focus
+    tables and write theirs into `out`, each on the writer threads while the next is
+    computed. The build holds all three with categorical text columns; the files get the
+    schema's str columns. Partitions equal to `previous`'s are hard links to its files;
+    returns their index entries."""
+    from tradeviz.schema import FLOWS_FIELDS, FOCUS_FIELDS, MIRROR_FIELDS
     from tradeviz.transform.checks import check_chapters, check_coverage, validate
     from tradeviz.transform.focus import build_focus
     from tradeviz.transform.mirror import build_mirror
@@ -308,7 +302,6 @@ def _tables(
     with _Writer(out, _meta(store, report)) as writer:
         writer.previous = previous
         # written while it is checked: a failed check discards the generation all the same
-        writer.table(flows, "flows", as_frame=empty_frame(FLOWS_FIELDS))
         writer.partitions(flows, "flows", FLOWS_FIELDS)
         check_coverage(flows, store, report, allow_empty_periods)  # first: the clearest error
         validate(flows, "flows", compact=True)
@@ -316,14 +309,12 @@ def _tables(
         _release_freed_memory()  # what the checks worked with
         mirror = build_mirror(flows, compact=True)
         validate(mirror, "mirror", compact=True)
-        writer.table(mirror, "mirror", as_frame=empty_frame(MIRROR_FIELDS))
         writer.partitions(mirror, "mirror", MIRROR_FIELDS, snapshots_by_year(flows))
         del mirror
         _release_freed_memory()
         focus, coverage = build_focus(flows, compact=True)
         validate(focus, "focus", compact=True)
         validate(coverage, "focus_coverage")
-        writer.table(focus, "focus", as_frame=empty_frame(FOCUS_FIELDS))
         writer.partitions(focus, "focus", FOCUS_FIELDS)
         writer.table(coverage, "focus_coverage")
         report.focus = {"rows": int(len(focus))}

@@ -24,16 +24,7 @@ import pyarrow.parquet as pq
 from tradeviz.schema import Field, empty_frame
 from tradeviz.store.durable import fsync_dir, os_errors, tmp_name
 from tradeviz.store.parquet import META_KEY
-from tradeviz.store.processed import partition_file
-
-PARTITIONS = {"flows": ("source", "year"), "mirror": ("year",), "focus": ("year",)}
-
-
-def partition_meta(meta: dict) -> dict:
-    """A build's provenance less what describes the whole raw layer (its manifest's sha256,
-    its fetch dates): a partition names its own inputs instead, so one rebuilt from the
-    same inputs is the same file, byte for byte, as the one it replaces."""
-    return {k: v for k, v in meta.items() if k not in ("raw_manifest_sha256", "fetched_at")}
+from tradeviz.store.processed import PARTITIONS, partition_file
 
 
 def inputs_by_partition(

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tradeviz.schema import WORLD_FIELDS, WORLD_PARTITIONS
+from tradeviz.schema import WORLD_FIELDS, WORLD_PARTITIONS, arrow_schema
 from tradeviz.store.processed import partition_file, reuse_partition
 from tradeviz.store.raw import RawStore, Snapshot
 from tradeviz.transform.world_inputs import covers
@@ -38,19 +38,7 @@ TABLE = "world"
 RECIPE = "world-1"
 KEY = ("reporter", "flow", "hs_rev", "hs_code")  # within a partition (source, freq fixed)
 SPILL = ".spill-world"
-_ARROW_TYPES = {
-    "str": pa.string(),
-    "float64": pa.float64(),
-    "bool": pa.bool_(),
-    "int64": pa.int64(),
-}
-FILE_SCHEMA = pa.schema(
-    [
-        pa.field(f.name, _ARROW_TYPES[f.dtype])
-        for f in WORLD_FIELDS
-        if f.name not in WORLD_PARTITIONS
-    ]
-)
+FILE_SCHEMA = arrow_schema(WORLD_FIELDS, without=WORLD_PARTITIONS)
 
 
 @dataclass
