@@ -892,7 +892,7 @@ def storage_cases(s: Suite) -> list[tuple[str, Callable[[], Outcome]]]:
             )
         ],
         *[
-            (f"flows.parquet {h} -> {c}", lambda h=h, c=c: case_bad_table(s, h, c))
+            (f"a flows partition {h} -> {c}", lambda h=h, c=c: case_bad_table(s, h, c))
             for h, c in (
                 ("text", "check"),
                 ("truncated", "charts"),
