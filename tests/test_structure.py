@@ -5,6 +5,8 @@ the store's does (tests/test_structure_store.py runs the methods on a built stor
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -164,6 +166,11 @@ def test_potential_measures_only_years_the_world_layer_holds(panel):
     p = d.potential("KAZ", n=None)
     assert sorted(set(p["year"])) == YEARS and (p["potential_usd"] > 0).any()
     assert "2024 left out" in p["basis"].iat[0]
+    t = d.intensity("KAZ", "CHN")  # the other measures that read flows beside the world
+    assert t["year"].tolist() == YEARS and "2024 left out" in t["basis"].iat[0]
+    if importlib.util.find_spec("ecomplexity"):
+        c = d.complexity("KAZ", level=2)
+        assert c["year"].tolist() == YEARS and "2024 left out" in c["basis"].iat[0]
     w = {k: v[~((v["reporter"] == "KAZ") & (v["flow"] == "export"))] for k, v in panel.items()}
     d = Dataset.from_frames(flows, meta={})  # a new view: sums are kept per view
     d.world = in_memory_world(w)

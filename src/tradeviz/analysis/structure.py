@@ -188,6 +188,10 @@ def intensity(ds: Dataset, exporter: str, importer: str, years=None) -> pd.DataF
     partner_imports = _country_total(wm, a.importer)
     out = m.intensity(x_ij, _country_total(wx, a.exporter), partner_imports, wx.total)
     out = _keep(out, a.years)
+    left_out = sorted(set(_keep(x_ij.rename_axis("year").reset_index(), a.years)["year"]))
+    left_out = [int(y) for y in left_out if y not in set(out["year"])]
+    if left_out:  # a year of bilateral rows without both totals in the world layer
+        basis += f"; {describe_years(left_out)} left out: the world layer lacks its totals"
     return _tidy(out, basis, syn_x or syn_m or syn_f, exporter=a.exporter, importer=a.importer)
 
 
@@ -398,10 +402,15 @@ def complexity(ds: Dataset, country: str, years=None, level: int = COMPLEXITY_LE
     pci, eci = _complexity_tables(ds, w, a.level)
     to_world = m.mean_pci(w.of_country(a.country), pci)
     china = _pair_rows(ds, CHINA.iso3, a.country, "import", a.years)
+    measured = set(pci["year"])  # a year without world rows has no PCI to weight by
+    left_out = sorted(set(china["year"].astype(int)) - measured)
+    china = china[china["year"].astype(int).isin(measured)]
     to_china = m.mean_pci(_at_level(china, a.level), pci)
     out = to_world.merge(to_china, on="year", how="outer", suffixes=("_world", "_china"))
     out = out.merge(eci[eci["reporter"] == a.country][["year", "eci"]], on="year", how="left")
     basis = f"PCI/ECI: ecomplexity on HS{a.level} world exports; to China: CHN's imports"
+    if left_out:
+        basis += f"; {describe_years(left_out)} left out: no world layer there"
     return _tidy(_keep(out, a.years), basis, syn or _syn(china), country=a.country)
 
 
