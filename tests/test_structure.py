@@ -178,6 +178,12 @@ def test_potential_measures_only_years_the_world_layer_holds(panel):
         d.potential("KAZ")
     text = str(err.value)
     assert "KAZ's exports" in text and "--plan world --level 6" in text and "\n" not in text
+    from tradeviz.analysis.structure_findings import structure_findings
+    from tradeviz.charts.structure import potential_data
+
+    lines = structure_findings(d, "KAZ")  # the section goes on without the potential
+    assert lines and not any("potential" in line for line in lines)
+    assert set(potential_data(d, ["KAZ", "UZB"], level=6)["country"]) == {"UZB"}
 
 
 def test_complexity_from_ecomplexity(ds):
