@@ -1,47 +1,68 @@
 """Benchmark: every measure of issue 20 for all five Central Asian countries, all years, at
-HS6, on a 5-year world panel, against the same computation in plain pandas from whole tables.
+HS6, on the 5-year world panel of issue 19 read from a built store through DuckDB, against
+the same computation in plain pandas from whole tables.
 
-Data: until the world layer (issue 19) is merged, the panel is SYNTHETIC and generated in
-memory in the world contract's shape (tradeviz.analysis.measures.panel: ~200 real
-reporters, the real HS2017 (H5) list, skewed product mixes; bilateral China-Central Asia
-rows drawn from it), and the Dataset's `world` accessor is an in-memory filter standing in
-for ds.world(...) through DuckDB. Once issue 19 lands, point it at the built store instead.
+Data (default): a store tradeviz builds from the project's Comtrade emulator (SYNTHETIC,
+marked so; keyed), made as bench/scale.py makes its raw layers (its fetch_world, by import):
+the world plan at HS6 for 2016-2020 at --scale (the share of the world panel's product
+lines: 1.0, the default, is the real size, ~1 million HS6 rows a year; setup ~5 minutes
+on a shared 2-core machine) plus the China-Central Asia slice of the default plan at HS6
+for the same years (the flows the measures read: price/volume, potential's actual imports,
+intensity, intra-industry trade, similarity in China's market), then `tradeviz build`.
+Built once in a temp dir, or in --keep DIR and reused from it; the setup's fetch and build
+times are printed apart. --data-dir DIR measures a store already built. --memory measures
+the in-memory SYNTHETIC panel instead (analysis.measures.panel; ds.world an in-memory
+filter, no store, no DuckDB), labelled so.
 
-Timed ("measures"): a fresh Dataset view answering, for each country c in KAZ KGZ TJK TKM
-UZB: rca(c); complementarity CHN->c and c->CHN (by year and by product); intensity both
-ways; similarity(c, CHN) in the World and (c, next country) in China; concentration of
-exports and imports; intra_industry(CHN, c); price_volume CHN<-c and CHN->c; potential(c)
-and potential(c, agriculture). It reads the world layer once per flow and level and shares
-the sums (analysis/structure.py).
-Baseline ("plain pandas"): the world-layer measures (RCA, TCI, intensity, ESI, HHI,
-potential) recomputed per call with pandas group-bys over the whole world table, as a
-script without the shared sums would; results are checked equal to the timed run's.
-Complexity (ecomplexity) is timed on its own: the package's eigen-decomposition of the
-product x product matrix dominates (HS4: ~4 s a year, BLAS on one thread).
+Timed, every run in a fresh process (pandas and tradeviz imported before the clock), the
+kinds interleaved, --reps runs each (median and spread):
+* "measures": tradeviz.open(dir), then for each country c in KAZ KGZ TJK TKM UZB: rca(c);
+  complementarity CHN->c and c->CHN (by year and by product); intensity both ways;
+  similarity(c, CHN) in the World and (c, next country) in China; concentration of exports
+  and imports; intra_industry(CHN, c); price_volume CHN<-c and CHN->c; potential(c) and
+  potential(c, area="agriculture") (none for a country without world exports: TKM does
+  not report). The world layer is read once per flow, only the columns the sums need, and
+  the sums are shared (analysis/structure.py);
+* the same on a years=<last year> view (1 year against 5: how the cost grows);
+* "plain pandas": pandas reads the whole world table (every column, every year) and the
+  flows through the Dataset, then recomputes the world-layer measures (RCA, TCI,
+  intensity's sums, ESI, HHI, potential) per call with group-bys, as a script without the
+  shared sums would; its answers are checked equal to the measures' (rel 1e-9).
+Complexity (ecomplexity) is timed only with --memory (it needs HS2 or HS4; the store here
+holds HS6, whose product x product eigen-decomposition is another matter).
 
-Target (issue 20): measures <= 10 s. Prints medians and spreads of --reps runs.
+Target (issue 20): measures <= 10 s (PASS/FAIL), answers equal.
 
-    .venv/bin/python bench/measures.py [--reps 3] [--reporters 200] [--complexity-level 2]
-    .venv/bin/python bench/measures.py --data-dir DIR [--level 6]   # a built store (issue 19)
+    .venv/bin/python bench/measures.py [--scale 1.0] [--reps 3] [--keep DIR]
+    .venv/bin/python bench/measures.py --data-dir DIR        # a store already built (HS6)
+    .venv/bin/python bench/measures.py --memory [--reporters 200] [--complexity-level 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import pickle
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+import tradeviz
 from tradeviz.analysis.dataset import Dataset
 from tradeviz.analysis.measures import NOT_COUNTRIES
 from tradeviz.analysis.measures.panel import in_memory_world, synthetic_bilateral, synthetic_world
 from tradeviz.analysis.structure import WorldLayerMissingError
 from tradeviz.vocab.countries import CA_ISO3
 
+HERE = Path(__file__).resolve().parent
 TARGET_S = 10.0
 YEARS = range(2019, 2024)
 
@@ -68,8 +89,11 @@ def every_measure(ds: Dataset, level: int = 6) -> dict[str, pd.DataFrame]:
             out[f"hhi {c} {flow}"] = ds.concentration(c, flow, level=level)
             out[f"pv CHN {flow} {c}"] = ds.price_volume("CHN", c, flow)
         out[f"gl CHN {c}"] = ds.intra_industry("CHN", c, level=level)
-        out[f"potential {c}"] = ds.potential(c, level=level, n=None)
-        out[f"potential {c} agri"] = ds.potential(c, areas="agriculture", level=level)
+        try:  # no year has both sides for a country that does not report (TKM)
+            out[f"potential {c}"] = ds.potential(c, level=level, n=None)
+            out[f"potential {c} agri"] = ds.potential(c, area="agriculture", level=level)
+        except WorldLayerMissingError:
+            out[f"potential {c}"] = pd.DataFrame(columns=["year", "hs_code", "gap_usd"])
     return out
 
 
@@ -127,7 +151,9 @@ def plain_potential(world: pd.DataFrame, c: str, actual: pd.DataFrame) -> pd.Ser
     mk = mk[mk["reporter"] == "CHN"].groupby(["year", "hs_code"], observed=True)["value_usd"].sum()
     pot = (mk * (ck / wk).reindex(mk.index).fillna(0.0)).rename("p")
     act = actual.groupby(["year", "hs_code"])["value_usd"].sum()
-    return pot.sub(act, fill_value=0.0)
+    both = set(ck.index.get_level_values(0)) & set(mk.index.get_level_values(0))
+    gap = pot.sub(act, fill_value=0.0)  # years with both the market and the country only
+    return gap[gap.index.get_level_values(0).isin(both)]
 
 
 def plain_hs2022(world: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -204,10 +230,171 @@ def _fmt(times: list[float]) -> str:
     return f"median {statistics.median(times):.2f} s (spread {spread:.2f} s, n={len(times)})"
 
 
-def _in_memory(args) -> tuple[Callable[[], Dataset], Callable[[], pd.DataFrame], pd.DataFrame]:
-    """The synthetic panel, the Dataset over it, and the whole table (already in memory)."""
-    print("SYNTHETIC world panel generated in memory in the world contract's shape;")
-    print("ds.world is an in-memory filter here: --data-dir DIR measures a built store via DuckDB.")
+# ------------------------------------------------------------- the store, built once
+def _scale_bench():
+    """bench/scale.py as a module (its fetch_world and rows_and_bytes; it loads build.py's
+    BUILD and measure), as scale.py loads bench/build.py."""
+    spec = importlib.util.spec_from_file_location("bench_scale", HERE / "scale.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def prepared_store(root: Path, scale: float) -> dict:
+    """A store built by tradeviz from the emulator in root (reused when root holds one):
+    the world plan at HS6 for FIVE plus the default plan's China-Central Asia slice at HS6
+    for the same years, keyed; the fetch and build times are the setup's."""
+    info_file = root / "measures-info.json"
+    if info_file.exists() and (root / "processed" / "world").exists():
+        return json.loads(info_file.read_text())
+    sb = _scale_bench()
+    t = time.perf_counter()
+    world = sb.fetch_world(root, sb.FIVE, scale)
+    flows = sb.fetch_world(root, sb.FIVE, 1.0, "default")
+    fetched = time.perf_counter() - t
+    built, peak = sb.measure(sb.BUILD, root)
+    info = {
+        "scale": scale,
+        "years": sorted(sb.FIVE),
+        "world": world,
+        "slice": flows,
+        "fetch_s": fetched,
+        "build_s": built,
+        "build_peak_mib": peak / 2**20,
+    }
+    info_file.write_text(json.dumps(info))
+    return info
+
+
+CHILD = """
+import pickle, sys, time
+from pathlib import Path
+import pandas  # imported before the clock
+import tradeviz
+sys.path.insert(0, sys.argv[1])
+import measures as bench
+kind, data, years, out = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+t = time.perf_counter()
+got = bench.child_run(kind, data, years or None)
+print(time.perf_counter() - t)
+if out:
+    Path(out).write_bytes(pickle.dumps(got))
+"""
+
+
+def child_run(kind: str, data: str, years: str | None):
+    """What one timed process does: `measures` opens the store (tradeviz.open) and answers
+    every measure (of a years= view when `years`); `plain` reads the whole world table with
+    pandas and the flows table through the Dataset, then computes the baseline."""
+    import tradeviz
+
+    ds = tradeviz.open(data)
+    if kind == "measures":
+        return every_measure(ds.filter(years=years) if years else ds, 6)
+    w = pd.read_parquet(Path(ds.processed) / "world" / "level=6")
+    w = w.assign(year=w["year"].astype("int64"), hs_code=w["hs_code"].astype(str))
+    return plain_all(w, ds.flows)
+
+
+def _in_child(kind: str, data: Path, years: str = "", out: Path | None = None) -> float:
+    """Seconds of child_run in a fresh process (time inside it)."""
+    got = subprocess.run(
+        [sys.executable, "-c", CHILD, str(HERE), kind, str(data), years, str(out or "")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(got.stdout.split()[-1])
+
+
+def _store_runs(data: Path, reps: int, last_year: int) -> tuple[dict, dict, dict]:
+    """Timings of the fresh-process runs, interleaved, and the last run's answers."""
+    out_dir = Path(tempfile.mkdtemp(prefix="tradeviz-measures-out-"))
+    times: dict[str, list[float]] = {"measures": [], "plain": [], "one year": []}
+    try:
+        for rep in range(reps):
+            last = rep == reps - 1
+            times["measures"].append(
+                _in_child("measures", data, out=out_dir / "fast.pkl" if last else None)
+            )
+            times["one year"].append(_in_child("measures", data, str(last_year)))
+            times["plain"].append(
+                _in_child("plain", data, out=out_dir / "plain.pkl" if last else None)
+            )
+        fast = pickle.loads((out_dir / "fast.pkl").read_bytes())
+        plain = pickle.loads((out_dir / "plain.pkl").read_bytes())
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return times, fast, plain
+
+
+def run_store(args) -> int:
+    """The default: a built store through DuckDB, every run in a fresh process."""
+    if args.data_dir:
+        data, made = Path(args.data_dir), None
+        print(f"store: {data} (given; built before the bench)")
+    else:
+        made = None if args.keep else Path(tempfile.mkdtemp(prefix="tradeviz-measures-bench-"))
+        data = args.keep or made
+        data.mkdir(parents=True, exist_ok=True)
+    try:
+        if not args.data_dir:
+            t = time.perf_counter()
+            info = prepared_store(data, args.scale)
+            print(
+                f"store: {data}, built by tradeviz from the emulator (SYNTHETIC, keyed): world "
+                f"plan HS6 {info['years'][0]}-{info['years'][-1]} at scale {info['scale']} "
+                f"({info['world']['records']:,} records) + the China-Central Asia slice "
+                f"(default plan HS6, {info['slice']['records']:,} records)"
+            )
+            print(
+                f"setup (not timed below): fetch {info['fetch_s']:.0f} s, build "
+                f"{info['build_s']:.0f} s (peak {info['build_peak_mib']:,.0f} MiB); "
+                f"ready in {time.perf_counter() - t:.0f} s this run"
+            )
+        sb = _scale_bench()
+        print(f"world layer: {sb.rows_and_bytes(data)}")
+        years = tradeviz.open(data).world(level=6, reporters=["CHN"], flow="export")["year"]
+        last_year = int(years.max())
+        times, fast, plain = _store_runs(data, args.reps, last_year)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+    rows = sum(len(f) for f in fast.values())
+    n_years = fast[f"rca {CA_ISO3[0]}"]["year"].nunique()
+    print(
+        f"tradeviz.open + every measure ({len(fast)} frames, {rows:,} rows, {n_years} years), "
+        f"fresh process each: {_fmt(times['measures'])}"
+    )
+    one, five = statistics.median(times["one year"]), statistics.median(times["measures"])
+    print(
+        f"the same on a years={last_year} view (1 year): {_fmt(times['one year'])}; "
+        f"{n_years} years cost {five / one:.1f}x one year"
+    )
+    return _verdict(times["measures"], times["plain"], fast, plain, 6, "whole world table")
+
+
+def _verdict(fast_t, plain_t, fast, plain, level: int, whole: str) -> int:
+    print(f"baseline, plain pandas from whole tables ({whole}): {_fmt(plain_t)}")
+    bad = _check_equal(fast, plain)
+    print("answers equal to the baseline's (rel 1e-9): " + ("yes" if not bad else f"NO {bad}"))
+    fast_s, plain_s = statistics.median(fast_t), statistics.median(plain_t)
+    ok = fast_s <= TARGET_S and not bad
+    n_years = fast[f"rca {CA_ISO3[0]}"]["year"].nunique()
+    print(
+        f"{'PASS' if ok else 'FAIL'}: every measure, five countries, {n_years} years, "
+        f"HS{level} in {fast_s:.2f} s <= {TARGET_S:.0f} s (baseline {plain_s:.2f} s, "
+        f"{plain_s / fast_s:.1f}x)"
+    )
+    return 0 if ok else 1
+
+
+# ---------------------------------------------------- the in-memory panel (an option)
+def run_memory(args) -> int:
+    """--memory: the SYNTHETIC panel generated in memory, ds.world an in-memory filter (no
+    store, no DuckDB); fresh Dataset each rep, in this process."""
+    print("--memory: SYNTHETIC world panel generated in memory in the world contract's shape;")
+    print("ds.world is an in-memory filter here (no store, no DuckDB).")
     t = time.perf_counter()
     w6 = synthetic_world(n_reporters=args.reporters, years=YEARS, level=6)
     flows = synthetic_bilateral(w6)
@@ -220,63 +407,34 @@ def _in_memory(args) -> tuple[Callable[[], Dataset], Callable[[], pd.DataFrame],
         f"panel: {len(w6):,} world rows at HS6 ({w6['reporter'].nunique()} reporters, "
         f"{w6['hs_code'].nunique():,} codes, {min(YEARS)}-{max(YEARS)}), "
         f"{w6.memory_usage(deep=True).sum() / 1e6:,.0f} MB; {len(flows):,} bilateral rows; "
-        f"made in {time.perf_counter() - t:.1f} s"
+        f"made in {time.perf_counter() - t:.1f} s (setup, not timed)"
     )
-    return (lambda: _dataset(panel, flows)), (lambda: w6), flows
-
-
-def _from_store(path: str, level: int) -> tuple[Callable, Callable, pd.DataFrame]:
-    """A built store (tradeviz.open: ds.world through DuckDB); the baseline reads the whole
-    world table of the level with pandas."""
-    import tradeviz
-
-    ds = tradeviz.open(path)
-    part = Path(ds.processed) / "world" / f"level={level}"
-    print(f"store: {ds.processed} (synthetic: {ds.synthetic}); world table {part}")
-
-    def whole() -> pd.DataFrame:
-        w = pd.read_parquet(part)
-        return w.assign(year=w["year"].astype("int64"), hs_code=w["hs_code"].astype(str))
-
-    return (lambda: tradeviz.open(path)), whole, ds.flows
+    fast_t, fast = _timed(lambda: every_measure(_dataset(panel, flows), 6), args.reps)
+    rows = sum(len(f) for f in fast.values())
+    print(f"measures (5 countries, {len(fast)} frames, {rows:,} rows): {_fmt(fast_t)}")
+    plain_t, plain = _timed(lambda: plain_all(w6, flows), args.reps)
+    code = _verdict(fast_t, plain_t, fast, plain, 6, "the panel in memory")
+    try:
+        comp_t, _ = _timed(
+            lambda: [_dataset(panel, flows).complexity(c, level=lvl) for c in CA_ISO3], 1
+        )
+        print(f"complexity (ecomplexity, HS{lvl}, all five, computed once): {_fmt(comp_t)}")
+    except WorldLayerMissingError as e:
+        print(f"complexity not timed: {e}")
+    return code
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--reporters", type=int, default=200)
+    ap.add_argument("--scale", type=float, default=1.0, help="share of the panel's product lines")
+    ap.add_argument("--keep", type=Path, help="folder for the built store (reused if it has one)")
+    ap.add_argument("--data-dir", help="a store already built (world layer at HS6)")
+    ap.add_argument("--memory", action="store_true", help="the in-memory synthetic panel")
+    ap.add_argument("--reporters", type=int, default=200, help="--memory: panel reporters")
     ap.add_argument("--complexity-level", type=int, default=2, choices=(2, 4))
-    ap.add_argument("--data-dir", help="a built store (after issue 19) instead of the panel")
-    ap.add_argument("--level", type=int, default=6, choices=(2, 4, 6))
     args = ap.parse_args()
-    if args.data_dir:
-        make, whole, flows = _from_store(args.data_dir, args.level)
-    else:
-        make, whole, flows = _in_memory(args)
-        args.level = 6
-    level = args.level
-    fast_t, fast = _timed(lambda: every_measure(make(), level), args.reps)
-    rows = sum(len(f) for f in fast.values())
-    print(f"measures (5 countries, {len(fast)} frames, {rows:,} rows): {_fmt(fast_t)}")
-    plain_t, plain = _timed(lambda: plain_all(whole(), flows), args.reps)
-    print(f"baseline, plain pandas from whole tables (world-layer measures only): {_fmt(plain_t)}")
-    bad = _check_equal(fast, plain)
-    print("answers equal to the baseline's (rel 1e-9): " + ("yes" if not bad else f"NO {bad}"))
-    lvl = args.complexity_level
-    try:
-        comp_t, _ = _timed(lambda: [make().complexity(c, level=lvl) for c in CA_ISO3], 1)
-        print(f"complexity (ecomplexity, HS{lvl}, all five, computed once): {_fmt(comp_t)}")
-    except WorldLayerMissingError as e:
-        print(f"complexity not timed: {e}")
-    fast_s, plain_s = statistics.median(fast_t), statistics.median(plain_t)
-    ok = fast_s <= TARGET_S and not bad
-    n_years = fast[f"rca {CA_ISO3[0]}"]["year"].nunique()
-    print(
-        f"{'PASS' if ok else 'FAIL'}: every measure, five countries, {n_years} years, "
-        f"HS{level} in {fast_s:.2f} s <= {TARGET_S:.0f} s (baseline {plain_s:.2f} s, "
-        f"{plain_s / fast_s:.1f}x)"
-    )
-    return 0 if ok else 1
+    return run_memory(args) if args.memory else run_store(args)
 
 
 if __name__ == "__main__":

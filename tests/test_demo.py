@@ -406,6 +406,22 @@ def test_demo_world_mixes_are_led_by_each_countrys_known_exports(world):
     assert shares.median() > 0.3  # skewed: a few products carry much of a country's exports
 
 
+def test_demo_world_has_many_exporters_of_every_heading_and_plausible_rcas(world):
+    """Real trade has many exporters of nearly every product: each HS4 heading's world
+    exports come from dozens of reporters, so the five's Balassa RCAs (computed here by
+    hand from the rows) stay in the range real HS4 RCAs take (tens, not thousands), and a
+    country's leading export is also a high-RCA product."""
+    last = world[(world["year"] == world["year"].max()) & (world["flow"] == "X")]
+    exporters = last.groupby("code")["reporter"].nunique()
+    assert exporters.median() >= 40 and exporters.quantile(0.1) >= 25, exporters.describe()
+    by_code, total = last.groupby("code")["value"].sum(), last["value"].sum()
+    for iso in ("KAZ", "KGZ", "TJK", "TKM", "UZB"):
+        own = last[last["reporter"] == iso].groupby("code")["value"].sum()
+        rca = (own / own.sum()) / (by_code[own.index] / total)
+        assert rca.max() < 300, (iso, rca.nlargest(3).round(0).to_dict())
+        assert rca[own.idxmax()] > 5, (iso, own.idxmax())  # its lead is a specialism
+
+
 def test_build_makes_the_world_table_from_the_demo_snapshots(store, tmp_path):
     import shutil
 

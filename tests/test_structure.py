@@ -5,6 +5,8 @@ the store's does (tests/test_structure_store.py runs the methods on a built stor
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from tradeviz.analysis.measures.panel import (
     synthetic_bilateral,
     synthetic_world,
 )
+from tradeviz.errors import WorldLayerMissingError
 from tradeviz.vocab import hs
 
 YEARS = [2021, 2022, 2023]
@@ -128,10 +131,59 @@ def test_potential_lists_the_largest_gaps_with_tags(ds):
     assert top["gap_usd"].is_monotonic_decreasing
     expect = top["market_imports_usd"] * top["country_exports_usd"] / top["world_exports_usd"]
     np.testing.assert_allclose(top["potential_usd"], expect, rtol=1e-12)
-    agri = ds.potential("KAZ", areas="agriculture", years=2023, n=3)
+    agri = ds.potential("KAZ", area="agriculture", years=2023, n=3)
     assert len(agri) == 3 and agri["areas"].str.contains("agriculture").all()
-    with pytest.raises(FilterError, match="areas='farming': not known"):
-        ds.potential("KAZ", areas="farming")
+
+
+def test_potential_takes_area_one_or_a_list_and_areas_as_its_old_name(ds):
+    one = ds.potential("KAZ", area="agriculture", years=2023, n=None)
+    pd.testing.assert_frame_equal(one, ds.potential("KAZ", areas="agriculture", years=2023, n=None))
+    assert ds.potential("KAZ", "Agriculture", 2023, n=None)["hs_code"].tolist() == (
+        one["hs_code"].tolist()
+    )
+    both = ds.potential("KAZ", area=["agriculture", "energy"], years=2023, n=None)
+    energy = ds.potential("KAZ", area="energy", years=2023, n=None)
+    assert set(both["hs_code"]) == set(one["hs_code"]) | set(energy["hs_code"])
+    assert len(energy) and not energy["areas"].str.contains("agriculture").all()
+    for kw, shown in (({"area": "farming"}, "area='farming'"), ({"areas": "x"}, "areas='x'")):
+        with pytest.raises(FilterError) as err:
+            ds.potential("KAZ", **kw)
+        text = str(err.value)
+        assert text.startswith(f"{shown}: not known; use one of energy") and "\n" not in text
+        assert "agriculture" in text
+    with pytest.raises(FilterError, match="areas='energy': given with area="):
+        ds.potential("KAZ", area="agriculture", areas="energy")
+
+
+def test_potential_measures_only_years_the_world_layer_holds(panel):
+    """Flows of a year the world layer lacks (2024 here) would give potential 0 and every
+    gap negative: the year is left out and basis says so; without CHN's imports or the
+    country's exports in any year, one line names the fetch."""
+    flows = synthetic_bilateral(panel[6], seed=8)
+    later = flows[flows["year"] == 2023].assign(year=2024)
+    d = Dataset.from_frames(pd.concat([flows, later], ignore_index=True), meta={})
+    d.world = in_memory_world(panel)
+    p = d.potential("KAZ", n=None)
+    assert sorted(set(p["year"])) == YEARS and (p["potential_usd"] > 0).any()
+    assert "2024 left out" in p["basis"].iat[0]
+    t = d.intensity("KAZ", "CHN")  # the other measures that read flows beside the world
+    assert t["year"].tolist() == YEARS and "2024 left out" in t["basis"].iat[0]
+    if importlib.util.find_spec("ecomplexity"):
+        c = d.complexity("KAZ", level=2)
+        assert c["year"].tolist() == YEARS and "2024 left out" in c["basis"].iat[0]
+    w = {k: v[~((v["reporter"] == "KAZ") & (v["flow"] == "export"))] for k, v in panel.items()}
+    d = Dataset.from_frames(flows, meta={})  # a new view: sums are kept per view
+    d.world = in_memory_world(w)
+    with pytest.raises(WorldLayerMissingError) as err:
+        d.potential("KAZ")
+    text = str(err.value)
+    assert "KAZ's exports" in text and "--plan world --level 6" in text and "\n" not in text
+    from tradeviz.analysis.structure_findings import structure_findings
+    from tradeviz.charts.structure import potential_data
+
+    lines = structure_findings(d, "KAZ")  # the section goes on without the potential
+    assert lines and not any("potential" in line for line in lines)
+    assert set(potential_data(d, ["KAZ", "UZB"], level=6)["country"]) == {"UZB"}
 
 
 def test_complexity_from_ecomplexity(ds):
@@ -214,6 +266,6 @@ def test_structure_findings_state_the_methods_numbers(ds):
     pv = ds.price_volume("CHN", "KAZ", "import").iloc[-1]
     split = next(line for line in lines if line.startswith("China's imports from KAZ"))
     assert f"{pv['price_points']:+.1f} points from unit values" in split
-    agri = ds.potential("KAZ", areas="agriculture", n=3)
+    agri = ds.potential("KAZ", area="agriculture", n=3)
     top = agri[agri["year"] == agri["year"].max()]["hs_code"].tolist()
     assert all(k in lines[-1] for k in top) and "agricultural" in lines[-1]

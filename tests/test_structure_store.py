@@ -1,9 +1,10 @@
 """The measures (issue 20) on a world layer that tradeviz itself fetched from the emulator and
 built (issue 19's partitioned store, read through ds.world and DuckDB), checked against the
-same sums asked of the store in SQL. Skipped until the world layer is merged."""
+same sums asked of the store in SQL."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -49,3 +50,17 @@ def test_measures_on_the_built_world_layer_agree_with_sql(ds):
     assert ds.similarity("KAZ", "UZB", level=4)["esi"].between(0, 100).all()
     with pytest.raises(WorldLayerMissingError, match="--plan world --level 6"):
         ds.rca("KAZ")  # HS6 was not fetched
+
+
+def test_the_measures_short_read_of_the_store_sums_as_ds_world_does(ds):
+    """The measures read a flow with only the columns the sums need (structure.
+    _world_sums_rows, no order); its sums are those of ds.world's rows."""
+    from tradeviz.analysis import measures, structure
+
+    for flow in ("export", "import"):
+        short = structure._read_world(ds, 4, flow=flow)
+        whole = ds.world(level=4, flow=flow)
+        assert len(short) == len(whole) and set(short["year"]) == set(whole["year"])
+        a, b = (measures.WorldTotals.of(w, flow) for w in (short, whole))
+        pd.testing.assert_series_equal(a.product, b.product, rtol=1e-12)
+        pd.testing.assert_series_equal(a.reporter, b.reporter, rtol=1e-12)

@@ -568,11 +568,13 @@ class Dataset:
 
         return structure.price_volume(self, reporter, partner, flow, years, codes)
 
-    def potential(self, country: str, areas=None, years=None, level: int = 6, n: int | None = 20):
+    def potential(
+        self, country: str, area=None, years=None, level: int = 6, n: int | None = 20, *, areas=None
+    ):
         """Export potential in China (market-share method) with focus-area tags."""
         from tradeviz.analysis import structure
 
-        return structure.potential(self, country, areas, years, level, n)
+        return structure.potential(self, country, area, years, level, n, areas=areas)
 
     def complexity(self, country: str, years=None, level: int = 4) -> pd.DataFrame:
         """ECI, and mean PCI of exports to the World and to China (ecomplexity)."""

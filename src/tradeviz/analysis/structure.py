@@ -16,10 +16,11 @@ import pandas as pd
 
 from tradeviz.analysis import arguments as A
 from tradeviz.analysis import measures as m
-from tradeviz.analysis.arguments import FilterError
+from tradeviz.analysis.arguments import FilterError, describe_years
 from tradeviz.analysis.totals import pair_totals
 from tradeviz.errors import WorldLayerMissingError
 from tradeviz.transform.focus import leaf_rows
+from tradeviz.vocab.areas import AREA_KEYS
 from tradeviz.vocab.countries import CA_ISO3, CHINA, WORLD_ISO3
 
 if TYPE_CHECKING:
@@ -68,14 +69,41 @@ def _world(ds: Dataset, level: int, flow: str) -> tuple[m.WorldTotals, bool]:
 
 
 def _read_world(ds: Dataset, level: int, **kw) -> pd.DataFrame:
-    """ds.world(...), or the one-line error naming the fetch when the Dataset has none."""
+    """ds.world(...), or the one-line error naming the fetch when the Dataset has none.
+    One flow of a store's whole view is read with only the columns the sums need
+    (_world_sums_rows)."""
     reader = getattr(ds, "world", None)
     if reader is None:
         raise WorldLayerMissingError(
             f"no world layer at HS{level}: run `tradeviz fetch comtrade --plan world "
             f"--level {level}` then `tradeviz build`"
         )
+    if set(kw) == {"flow"} and ds.processed is not None and "world" not in vars(ds):
+        rows = _world_sums_rows(ds, level, kw["flow"])
+        if rows is not None:
+            return rows
     return reader(level=level, **kw)
+
+
+SUMS_COLUMNS = "year, reporter, flow, hs_rev, hs_code, value_usd, synthetic"
+
+
+def _world_sums_rows(ds: Dataset, level: int, flow: str) -> pd.DataFrame | None:
+    """The world layer's rows of `flow` at `level` in the view's years, only the columns the
+    sums read and in no order, through DuckDB (ds.sql): ds.world gives every column sorted,
+    which took 10 of 16 s of the measures bench at full scale. None when the store has no
+    such level (ds.world then raises its one-line error)."""
+    from tradeviz.analysis.world import world_years
+
+    held = world_years(ds.processed, level)
+    if not held or flow not in ("export", "import"):
+        return None
+    years = [y for y in held if not ds.years or y in ds.years] or [-1]
+    query = (
+        f"SELECT {SUMS_COLUMNS} FROM world WHERE level = {int(level)} AND flow = '{flow}' "
+        f"AND year IN ({', '.join(str(int(y)) for y in years)})"
+    )
+    return ds.sql(query)
 
 
 def _any_level(ds: Dataset, flow: str) -> tuple[m.WorldTotals, bool]:
@@ -121,14 +149,21 @@ def _pair_rows(ds: Dataset, reporter: str, partner: str, flow: str, years) -> pd
 
 def _hs2022(rows: pd.DataFrame) -> pd.DataFrame:
     """HS6 rows under their HS2022 code, as the world layer's sums read them: the flows
-    table's own hs6_h6 where it has one, else measures.to_hs2022."""
+    table's own hs6_h6 where it has one (the build maps every code it knows), else
+    measures.to_hs2022 (worked out only for the rows without it: mapping is the costly part)."""
     six = rows["hs_code"].astype(str).str.len().eq(6)
     if rows.empty or not six.all():
         return rows
-    mapped = pd.Series(m.to_hs2022(rows["hs_rev"], rows["hs_code"]), index=rows.index)
-    code = mapped.astype(object)
     if "hs6_h6" in rows:
-        code = rows["hs6_h6"].astype(object).where(rows["hs6_h6"].notna(), code)
+        code = rows["hs6_h6"].astype(object)
+    else:
+        code = pd.Series(None, index=rows.index, dtype=object)
+    todo = code.isna().to_numpy()
+    if todo.any():
+        at = rows[todo]
+        mapped = np.asarray(m.to_hs2022(at["hs_rev"], at["hs_code"]).astype(str), dtype=object)
+        code = code.copy()
+        code[todo] = mapped
     return rows.assign(hs_code=code.astype(str))
 
 
@@ -180,6 +215,10 @@ def intensity(ds: Dataset, exporter: str, importer: str, years=None) -> pd.DataF
     partner_imports = _country_total(wm, a.importer)
     out = m.intensity(x_ij, _country_total(wx, a.exporter), partner_imports, wx.total)
     out = _keep(out, a.years)
+    left_out = sorted(set(_keep(x_ij.rename_axis("year").reset_index(), a.years)["year"]))
+    left_out = [int(y) for y in left_out if y not in set(out["year"])]
+    if left_out:  # a year of bilateral rows without both totals in the world layer
+        basis += f"; {describe_years(left_out)} left out: the world layer lacks its totals"
     return _tidy(out, basis, syn_x or syn_m or syn_f, exporter=a.exporter, importer=a.importer)
 
 
@@ -274,32 +313,81 @@ def price_volume(
 
 
 def potential(
-    ds: Dataset, country: str, areas=None, years=None, level: int = 6, n: int | None = 20
+    ds: Dataset,
+    country: str,
+    area=None,
+    years=None,
+    level: int = 6,
+    n: int | None = 20,
+    *,
+    areas=None,
 ) -> pd.DataFrame:
     """The `n` products per year (None: all) with the largest gap between `country`'s
     export potential in China (China's imports from the World x the country's share of
     world exports) and China's reported imports from it, with their focus-area tags;
-    `areas` keeps the products those areas tag (fully or partly), e.g. "agriculture".
-    A simple market-share method after ITC's idea."""
-    a = _args(ds, country=country, areas=areas, years=years, level=level)
+    `area` (one focus area or a list; `areas` is its older name) keeps the products those
+    areas tag (fully or partly), e.g. "agriculture". A simple market-share method after
+    ITC's idea. Only years whose world layer holds both China's imports and the country's
+    exports are measured (a year without them would show potential 0 and every gap
+    negative); basis names the years left out."""
+    a = _args(ds, country=country, years=years, level=level)
+    picked = _check_area(area, areas)
     n = A.check_count("n", n) if n is not None else None
     wx, syn_x = _world(ds, a.level, "export")
     wm, syn_m = _world(ds, a.level, "import")
-    actual = _pair_rows(ds, CHINA.iso3, a.country, "import", a.years)
     market = _keep(wm.of_country(CHINA.iso3), a.years)
+    own = wx.of_country(a.country)
+    actual = _pair_rows(ds, CHINA.iso3, a.country, "import", a.years)
+    measured = sorted(set(market["year"]) & set(own["year"]))
+    asked = sorted(set(market["year"]) | set(own["year"]) | set(actual["year"].astype(int)))
+    left_out = [y for y in asked if y not in measured]
+    if not measured:
+        raise WorldLayerMissingError(_no_potential_year(a, market, own))
+    actual = actual[actual["year"].astype(int).isin(measured)]
+    market = market[market["year"].isin(measured)]
     out = m.potential(market, wx, a.country, _at_level(actual, a.level))
     out = out.merge(_area_tags(out["hs_code"].unique(), a.level), on="hs_code", how="left")
     out["areas"] = out["areas"].fillna("")
-    if a.areas:
+    if picked:
         tagged = out["areas"].map(
-            lambda t: bool({x.split(" (")[0] for x in t.split("; ")} & set(a.areas))
+            lambda t: bool({x.split(" (")[0] for x in t.split("; ")} & set(picked))
         )
         out = out[tagged.astype(bool)]
     out = out.sort_values(["year", "gap_usd"], ascending=[True, False])
     out = out.groupby("year", group_keys=False).head(n) if n else out
     out.insert(2, "description", out["hs_code"].map(_descriptions()).fillna(""))
     basis = "CHN's reported imports (World and from the country); world shares from reporters"
+    if left_out:
+        basis += (
+            f"; {describe_years(left_out)} left out: the world layer lacks CHN's imports or "
+            f"{a.country}'s exports there"
+        )
     return _tidy(out, basis, syn_x or syn_m or _syn(actual), country=a.country)
+
+
+def _no_potential_year(a, market: pd.DataFrame, own: pd.DataFrame) -> str:
+    """The one line when no year has both sides potential needs, naming the years each has."""
+    held = [
+        f"{who} in {describe_years(set(df['year'])) or 'no year'}"
+        for who, df in ((f"{a.country}'s exports", own), ("CHN's imports", market))
+    ]
+    which = f" of {describe_years(a.years)}" if a.years else ""
+    return (
+        f"potential({a.country!r}): no year{which} has both CHN's imports and {a.country}'s "
+        f"exports in the world layer at HS{a.level} ({', '.join(held)}; a country that does "
+        f"not report its trade has no world share); run `tradeviz fetch comtrade --plan world "
+        f"--level {a.level}` for the years wanted, then `tradeviz build`"
+    )
+
+
+def _check_area(area, areas) -> list[str] | None:
+    """potential's focus areas: `area` (one or a list), or `areas`, its older name; each
+    checked by the API's checker (one line naming the valid areas)."""
+    if area is not None and areas is not None:
+        raise A.fail("areas", areas, "given with area=", "use area= alone (areas= is its old name)")
+    if areas is not None:
+        return A.check_choices("areas", areas, AREA_KEYS)
+    return A.check_choices("area", area, AREA_KEYS)
 
 
 @lru_cache(maxsize=1)
@@ -341,10 +429,15 @@ def complexity(ds: Dataset, country: str, years=None, level: int = COMPLEXITY_LE
     pci, eci = _complexity_tables(ds, w, a.level)
     to_world = m.mean_pci(w.of_country(a.country), pci)
     china = _pair_rows(ds, CHINA.iso3, a.country, "import", a.years)
+    measured = set(pci["year"])  # a year without world rows has no PCI to weight by
+    left_out = sorted(set(china["year"].astype(int)) - measured)
+    china = china[china["year"].astype(int).isin(measured)]
     to_china = m.mean_pci(_at_level(china, a.level), pci)
     out = to_world.merge(to_china, on="year", how="outer", suffixes=("_world", "_china"))
     out = out.merge(eci[eci["reporter"] == a.country][["year", "eci"]], on="year", how="left")
     basis = f"PCI/ECI: ecomplexity on HS{a.level} world exports; to China: CHN's imports"
+    if left_out:
+        basis += f"; {describe_years(left_out)} left out: no world layer there"
     return _tidy(_keep(out, a.years), basis, syn or _syn(china), country=a.country)
 
 

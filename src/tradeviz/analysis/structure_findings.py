@@ -127,8 +127,20 @@ def _price_volume(ds: Dataset, c: str, level: int) -> str | None:
     )
 
 
+def potential(ds: Dataset, c: str, level: int, n: int, area: str = "agriculture"):
+    """ds.potential of one area, empty when the world layer has no year with both China's
+    imports and the country's exports (a country that reports no trade, as Turkmenistan
+    to Comtrade): the section goes on for the others."""
+    from tradeviz.errors import WorldLayerMissingError
+
+    try:
+        return ds.potential(c, area=area, level=level, n=n)
+    except WorldLayerMissingError:
+        return pd.DataFrame()
+
+
 def _potential(ds: Dataset, c: str, level: int, n: int = 3) -> str | None:
-    p = ds.potential(c, areas="agriculture", level=level, n=n)
+    p = potential(ds, c, level, n)
     if p.empty:
         return None
     year = int(p["year"].max())

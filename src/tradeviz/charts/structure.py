@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from tradeviz.analysis import structure_findings as SF
 from tradeviz.analysis.dataset import Dataset
 from tradeviz.charts.base import (
     COUNTRY_COLORS,
@@ -111,7 +112,7 @@ def potential_data(
     countries, level = _countries(ds, countries), _level(ds, level)
     parts = []
     for c in countries:
-        p = ds.potential(c, areas=area, n=n, level=level)
+        p = SF.potential(ds, c, level, n, area)
         if len(p):
             parts.append(p[p["year"] == p["year"].max()])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

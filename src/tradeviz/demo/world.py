@@ -316,16 +316,84 @@ STAPLES = [
     "8108",
 ]
 STAPLE_SHARE = 0.15  # of an other reporter's trade
+# Real trade has many exporters of nearly every product: the larger economies export almost
+# every HS4 heading. Each other reporter spreads BROAD_SHARE of its exports over a part of
+# all HS4 headings (the larger, the more: none below BROAD_FROM size, ~95 % at the top),
+# weighted by a heading's world size (_broad_weights), so no heading's world exports rest
+# on the sparse mixes alone and RCAs stay in the range real HS4 RCAs take (RCA, potential
+# and complexity read the world's exports by product; imports keep the sparse mixes).
+BROAD_SHARE = 0.35
+BROAD_FROM = 0.3  # size below which a reporter trades only its own mix and the staples
+BROAD_SIGMA = 0.7  # spread of the headings' world sizes (log-normal)
+
+
+# Headings that carry a large part of world exports, with roughly their share of it (demo
+# assumptions in the order of magnitude of recent years' world trade): crude oil, fuels,
+# gas, chips, cars, phones, computers, medicines, gold; and a few the five's RCAs are read
+# against (iron ore, copper, aluminium, wheat). The other headings share the rest.
+HEAVY = {
+    "2709": 0.065,
+    "2710": 0.035,
+    "2711": 0.025,
+    "8542": 0.04,
+    "8703": 0.035,
+    "8517": 0.03,
+    "8471": 0.025,
+    "3004": 0.025,
+    "7108": 0.02,
+    "8708": 0.018,
+    "2601": 0.008,
+    "7403": 0.005,
+    "7601": 0.003,
+    "1201": 0.003,
+    "2603": 0.003,
+    "1001": 0.002,
+}
+
+
+@cache
+def _broad_weights() -> tuple[np.ndarray, np.ndarray]:
+    """HS4 headings common to the three revisions and each one's world size (fixed): HEAVY's
+    shares (the other parts of a reporter's trade add less to them), the rest log-normal."""
+    codes = _common_hs4()
+    w = np.array([np.exp(BROAD_SIGMA * _normal("heading", k)) for k in codes.tolist()])
+    heavy = np.array([1.5 * HEAVY.get(k, 0.0) for k in codes.tolist()])
+    w = np.where(heavy > 0, 0.0, w)
+    return codes, heavy + (1 - heavy.sum()) * w / w.sum()
+
+
+def _normal(*parts: object) -> float:
+    """A deterministic standard normal number for the parts."""
+    return float(np.random.default_rng(_hash(*parts)).standard_normal())
+
+
+def _broad(code: int, flow: str, year: int) -> dict[str, float]:
+    """HS4 -> weight (summing to 1, or empty) of a reporter's spread over all headings."""
+    size = _size(code)
+    cover = 0.95 * (size - BROAD_FROM) / (1 - BROAD_FROM)
+    if cover <= 0 or flow != "X":  # the measures read the world's exports by product
+        return {}
+    codes, world = _broad_weights()
+    rng = np.random.default_rng(_seed("broad", code, flow))  # which headings: fixed
+    keep = rng.random(len(codes)) < cover
+    w = world[keep] * rng.lognormal(0.0, 0.8, int(keep.sum()))
+    w *= np.random.default_rng(_seed("broad", code, flow, year)).lognormal(0.0, 0.1, len(w))
+    return dict(zip(codes[keep].tolist(), (w / w.sum()).tolist(), strict=True))
 
 
 def _other_reporter(code: int, flow: str, year: int) -> tuple[str, dict[str, float]]:
     """(revision, HS4 -> USD) of a reporter outside the slice: the emulator's size-driven
-    total and skewed mix, summed to HS4, with a part of it spread over the staples."""
+    total and skewed mix, summed to HS4, with parts of it spread over the staples and, for
+    all but the smallest, over most headings (_broad)."""
     rev = _revision(code, year)
     codes, weights = _leaves(code, flow, year)
     base = 10 ** (8.3 + 3.6 * _size(code))
     total = base * 1.035 ** (year - 2015) * (0.85 + 0.3 * _unit("balance", code, flow))
-    out = {k: total * (1 - STAPLE_SHARE) * w for k, w in _hs4(codes, weights).items()}
+    broad = _broad(code, flow, year)
+    own = 1 - STAPLE_SHARE - (BROAD_SHARE if broad else 0.0)
+    out = {k: total * own * w for k, w in _hs4(codes, weights).items()}
+    for k, w in broad.items():
+        out[k] = out.get(k, 0.0) + total * BROAD_SHARE * w
     rng = np.random.default_rng(_seed("staples", code, flow))  # which staples: fixed
     picked = [k for k in STAPLES if rng.random() < 0.6]
     w = rng.lognormal(0.0, 1.0, len(picked))

@@ -50,7 +50,7 @@ def overview(ds) -> tuple[list[str], Block | None]:
         back = ds.complementarity(c, CHN, level=level)
         conc = ds.concentration(c, "export", level=level)
         top = SF.top_rca(ds, c, level, n=1)
-        pot = ds.potential(c, areas="agriculture", level=level, n=1)
+        pot = SF.potential(ds, c, level, n=1)
         pot = pot[pot["year"] == pot["year"].max()] if len(pot) else pot
         rows.append(
             {
@@ -191,7 +191,7 @@ def country(ds, iso: str) -> tuple[list[str], list[Block]]:
         blocks.append(
             Block("structure_concentration", "Export concentration", lead, raw, shown, ())
         )
-    pot = ds.potential(iso, areas="agriculture", level=level, n=10)
+    pot = SF.potential(ds, iso, level, n=10)
     if len(pot):
         pot = pot[pot["year"] == pot["year"].max()]
         year = int(pot["year"].max())

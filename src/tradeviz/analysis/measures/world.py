@@ -6,7 +6,7 @@ dropped here, once, for every measure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -73,15 +73,25 @@ def _hs2022_codes(
     rc: np.ndarray, rev_labels: pd.Index, cc: np.ndarray, code_labels: pd.Index
 ) -> tuple[np.ndarray, pd.Index]:
     """to_hs2022 on integer codes, worked out once per distinct (revision, code) pair."""
-    from tradeviz.vocab import hs
-
     n = len(code_labels)
     uniq, inv = np.unique(rc * n + cc, return_inverse=True)
-    t = hs.to_latest()
-    table = dict(zip(zip(t["rev"], t["code"], strict=True), t["hs6_h6"], strict=True))
-    mapped = [table.get((rev_labels[k // n], code_labels[k % n]), code_labels[k % n]) for k in uniq]
+    table = _to_latest_table()
+    revs = np.asarray(rev_labels, dtype=object)[uniq // n]  # plain objects: indexing an
+    codes = np.asarray(code_labels, dtype=object)[uniq % n]  # Arrow-backed Index is slow
+    mapped = [table.get((r, c), c) for r, c in zip(revs, codes, strict=True)]
     at, labels = pd.factorize(pd.Series(mapped, dtype=object), sort=True)
     return at[inv].astype(np.int64), pd.Index(labels.astype(str))
+
+
+@lru_cache(maxsize=1)
+def _to_latest_table() -> dict[tuple[str, str], str]:
+    """(revision, code) -> HS2022 code, built once: the measures map codes dozens of times
+    per report, and building the dict from the reference's ~110,000 rows took ~0.1 s."""
+    from tradeviz.vocab import hs
+
+    t = hs.to_latest()
+    keys = zip(t["rev"].astype(object), t["code"].astype(object), strict=True)
+    return dict(zip(keys, t["hs6_h6"].astype(object), strict=True))
 
 
 def product_values(world: pd.DataFrame, flow: str) -> pd.DataFrame:
