@@ -278,7 +278,7 @@ def test_report_has_the_structure_section_with_its_findings(report, demo_data):
         for sid in ("structure_rca", "structure_concentration", "structure_potential"):
             assert f'<section id="{sid}">' in page, (iso, sid)
     pot = pd.read_csv(report / "data" / "KAZ_structure_potential.csv", dtype={"hs_code": str})
-    api = ds.potential("KAZ", areas="agriculture", level=4, n=10)
+    api = ds.potential("KAZ", area="agriculture", level=4, n=10)
     api = api[api["year"] == api["year"].max()]
     assert pot["hs_code"].tolist() == api["hs_code"].tolist()
     assert pot["gap_usd"].tolist() == pytest.approx(api["gap_usd"].tolist())
