@@ -36,6 +36,10 @@ LEVEL = 4
 N_YEARS = 6
 MIX_SCALE = 0.08  # share of the emulator's HS6 lines a non-slice reporter trades (row count)
 TAIL_CAP = 0.05  # a tail line's most, as a share of the rest of the world's trade in it
+# ... and at most this RCA (its share of the reporter's trade over its share of world
+# trade): a small economy's 5 % of a small heading would be an RCA in the hundreds
+# (Kyrgyzstan's stationery fittings showed 141), which only real specialisms reach
+TAIL_RCA = 10.0
 TAIL_LINES = 300  # HS4 lines of the long tail of each slice reporter's rest-of-world trade
 # Rest-of-world shares of the slice's known specialisms (HS4, demo assumptions; the tail
 # takes what is left). Codes exist unchanged in HS 2012, 2017 and 2022.
@@ -413,18 +417,20 @@ def slice_values(
 ) -> dict[str, float]:
     """HS4 -> USD of a slice reporter's trade with the World: its trade with China
     (`with_china`, HS4 -> USD) plus the rest of `total` spread over its rest-of-world mix.
-    A tail line is at most TAIL_CAP of the other reporters' trade in it (`others`; what is over
-    goes to the specialisms), every product's World value is at least its China value, and
-    the values sum to total."""
+    A tail line is at most TAIL_CAP of the other reporters' trade in it (`others`) and at
+    most RCA TAIL_RCA against them (what is over goes to the specialisms), every product's
+    World value is at least its China value, and the values sum to total."""
     rest = max(total - sum(with_china.values()), 0.0)
     rng = np.random.default_rng(_seed(iso, flow, year))
     mix = _rest_mix(iso, flow)
     w = np.array(list(mix.values())) * rng.lognormal(0.0, 0.1, len(mix))
     parts = dict(zip(mix, rest * w / w.sum(), strict=True))
     top = SPECIALISMS.get((iso, flow), {})
-    over = 0.0
+    over, world = 0.0, sum(others.values())
     for k in parts:
         cap = TAIL_CAP * others.get(k, 0.0)
+        if world > 0:
+            cap = min(cap, TAIL_RCA * total * others.get(k, 0.0) / world)
         if k not in top and parts[k] > cap:
             over, parts[k] = over + parts[k] - cap, cap
     heads = list(top) or [max(parts, key=parts.get)]
