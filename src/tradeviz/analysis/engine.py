@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     import duckdb
 
 VIEWS = ("flows", "mirror", "focus", "world", "partners")
-_SQL_TYPES = {"str": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN", "int64": "BIGINT"}
 
 
 class SqlError(InputError):
@@ -46,22 +45,19 @@ def world_levels(processed: Path | None) -> list[int]:
     )
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def world_source(processed: Path | None) -> str:
     """A FROM clause giving the world table's columns in schema order (empty when the store
     has no world layer)."""
+    from tradeviz.store.tables import empty_sql, quote
+
     cols = ", ".join(f.name for f in WORLD_FIELDS)
     if world_levels(processed):
-        glob = _quote(world_dir(processed) / "*" / "*" / "*.parquet")
+        glob = quote(world_dir(processed) / "*" / "*" / "*.parquet")
         return (
             f"(SELECT {cols} FROM read_parquet({glob}, hive_partitioning = true, "
             "hive_types = {'level': BIGINT, 'year': BIGINT}))"
         )
-    empty = ", ".join(f"CAST(NULL AS {_SQL_TYPES[f.dtype]}) AS {f.name}" for f in WORLD_FIELDS)
-    return f"(SELECT {empty} WHERE false)"
+    return empty_sql(WORLD_FIELDS)
 
 
 def connect(processed: Path | None, frames: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:

@@ -100,23 +100,32 @@ def build_meta(generation: Path) -> dict:
     return read_meta(single) if single.is_file() else {}
 
 
-def _quote(path: Path) -> str:
+def quote(path: Path) -> str:
+    """A path as an SQL string literal."""
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def source_sql(generation: Path, name: str, fields: tuple[Field, ...]) -> str:
-    """A FROM clause giving table `name`'s columns in schema order: its partition files read
-    with hive partitioning (partition columns come from the paths), its single file, or no
-    rows."""
-    cols = ", ".join(f.name for f in fields)
-    files = table_files(generation, name)
+def empty_sql(fields: tuple[Field, ...]) -> str:
+    """A FROM clause with `fields`' columns, typed, and no rows (a table with no files)."""
+    empty = ", ".join(f"CAST(NULL AS {sql_type(f.dtype)}) AS {f.name}" for f in fields)
+    return f"(SELECT {empty} WHERE false)"
+
+
+def source_sql(
+    generation: Path, name: str, fields: tuple[Field, ...], files: list[Path] | None = None
+) -> str:
+    """A FROM clause giving table `name`'s columns in schema order: its partition files
+    (`files`, default table_files()) read with hive partitioning (partition columns come
+    from the paths), its single file, or no rows."""
+    files = table_files(generation, name) if files is None else files
     if not files:
-        empty = ", ".join(f"CAST(NULL AS {_sql_type(f.dtype)}) AS {f.name}" for f in fields)
-        return f"(SELECT {empty} WHERE false)"
-    listed = "[" + ", ".join(_quote(p) for p in files) + "]"
+        return empty_sql(fields)
+    listed = "[" + ", ".join(quote(p) for p in files) + "]"
     if _single(files, name):  # as written (an older store's file may lack later columns)
         return f"(SELECT * FROM read_parquet({listed}))"
-    types = ", ".join(f"'{k}': {_partition_type(k, fields)}" for k in PARTITIONS[name])
+    dtypes = {f.name: f.dtype for f in fields}
+    types = ", ".join(f"'{k}': {sql_type(dtypes[k])}" for k in PARTITIONS[name])
+    cols = ", ".join(f.name for f in fields)
     return (
         f"(SELECT {cols} FROM read_parquet({listed}, hive_partitioning = true, "
         f"hive_types = {{{types}}}))"
@@ -127,12 +136,8 @@ def _single(files: list[Path], name: str) -> bool:
     return len(files) == 1 and files[0].name == f"{name}.parquet"
 
 
-def _partition_type(column: str, fields: tuple[Field, ...]) -> str:
-    dtype = next(f.dtype for f in fields if f.name == column)
-    return "BIGINT" if pd.api.types.pandas_dtype(dtype).kind in "iu" else "VARCHAR"
-
-
-def _sql_type(dtype: str) -> str:
+def sql_type(dtype: str) -> str:
+    """The DuckDB (and Spark SQL) type of a schema dtype."""
     if dtype in _SQL_TYPES:
         return _SQL_TYPES[dtype]
     kind = pd.api.types.pandas_dtype(dtype).kind
@@ -147,10 +152,11 @@ def read_table(
     from tradeviz.schema import TABLES, conform
 
     fields, key, _ = TABLES[name]
-    query = f"SELECT * FROM {source_sql(generation, name, fields)}"
+    files = table_files(generation, name)
+    query = f"SELECT * FROM {source_sql(generation, name, fields, files)}"
     if where:
         query += f" WHERE {where}"
-    if not _single(table_files(generation, name), name):  # a single file is in order
+    if not _single(files, name):  # a single file is in order
         order = (*key[1:], key[0]) if name == "focus" else key  # focus: flow rows, then area
         query += " ORDER BY " + ", ".join(f"{k} NULLS LAST" for k in order)
     try:

@@ -191,18 +191,20 @@ def _build(data_dir: Path, allow_empty_periods: bool, full: bool) -> BuildReport
     flows = _flows(store, slice_snaps, report) if slice_snaps else None
     if any(s.record.get("synthetic") for s in world_snaps):
         report.synthetic = True  # so every file's metadata says so, the slice's too
+    meta = _meta(store, report)  # the raw layer's provenance, read and hashed once
     generation = Generation(data_dir)  # all outputs, then one atomic switch of processed/
     try:
         previous = None if full else generation.previous()
         out = generation.path
         if flows is None:  # the world plan's snapshots only: empty slice tables
-            index = _empty_tables(store, report, out)
+            index = _empty_tables(meta, report, out)
         else:
-            index = _tables(flows, store, report, allow_empty_periods, out, previous)
+            index = _tables(flows, store, report, allow_empty_periods, out, meta, previous)
         del flows
         _release_freed_memory()
-        index.update(_world(store, world_snaps, report, out, previous, read_index(previous)))
-        _finish(out, report, index, _meta(store, report))
+        old = read_index(previous)
+        index.update(_world(store, world_snaps, report, out, meta, previous, old))
+        _finish(out, report, index, meta)
     except BaseException:
         generation.discard()
         raise
@@ -230,16 +232,16 @@ def _flows(store: RawStore, snaps: list, report: BuildReport) -> pd.DataFrame:
     return flows
 
 
-def _empty_tables(store: RawStore, report: BuildReport, out: Path) -> dict:
+def _empty_tables(meta: dict, report: BuildReport, out: Path) -> dict:
     """A raw layer that holds only the world plan's snapshots: flows, mirror and focus have
     no partitions (readers see empty tables of their schemas) and focus_coverage no rows;
     the build skips the slice's reference data, checks and steps."""
     from tradeviz.schema import COVERAGE_FIELDS, arrow_schema
     from tradeviz.store.parquet import write_table
 
-    meta = {**_meta(store, report), "table": "focus_coverage"}
-    empty = pa.Table.from_batches([], schema=arrow_schema(COVERAGE_FIELDS))  # no pandas:
-    write_table(empty, out / "focus_coverage.parquet", meta)  # a world-only build lacks it
+    # written with pyarrow, no pandas: a world-only build needs no frame
+    empty = pa.Table.from_batches([], schema=arrow_schema(COVERAGE_FIELDS))
+    write_table(empty, out / "focus_coverage.parquet", {**meta, "table": "focus_coverage"})
     report.focus = {"rows": 0}
     return {}
 
@@ -249,6 +251,7 @@ def _world(
     snaps: list,
     report: BuildReport,
     out: Path,
+    build_meta: dict,
     previous: Path | None,
     old_index: dict,
 ) -> dict:
@@ -257,7 +260,7 @@ def _world(
         return {}
     from tradeviz.transform.world import build_world
 
-    meta = {**partition_meta(_meta(store, report)), "sources": ["comtrade"]}
+    meta = {**partition_meta(build_meta), "sources": ["comtrade"]}
     done, index = build_world(store, snaps, out, previous, old_index, meta)
     report.world = done.as_dict()
     return index
@@ -286,6 +289,7 @@ def _tables(
     report: BuildReport,
     allow_empty_periods: bool,
     out: Path,
+    meta: dict,
     previous: Path | None = None,
 ) -> dict:
     """Write flows' partitions while it is checked, then compute the mirror and focus
@@ -299,7 +303,7 @@ def _tables(
     from tradeviz.transform.mirror import build_mirror
     from tradeviz.transform.partitions import snapshots_by_year
 
-    with _Writer(out, _meta(store, report)) as writer:
+    with _Writer(out, meta) as writer:
         writer.previous = previous
         # written while it is checked: a failed check discards the generation all the same
         writer.partitions(flows, "flows", FLOWS_FIELDS)
