@@ -147,15 +147,19 @@ class _Frames:
     processed: Path | None
     given: dict = field(default_factory=dict)
 
-    def table(self, name: str, where: str = "", params: tuple = ()) -> pd.DataFrame:
-        """Table `name` whole (read once), or its rows matching the SQL `where`."""
-        from tradeviz.store.tables import read_table
-
-        if where and name not in self.given and self.processed is not None:
-            return read_table(self.processed, name, where, params)
+    def table(self, name: str) -> pd.DataFrame:
+        """Table `name` whole, read once."""
         if name not in self.given:
+            from tradeviz.store.tables import read_table
+
             self.given[name] = read_table(self.processed, name)
         return self.given[name]
+
+    def rows(self, name: str, where: str, params: tuple) -> pd.DataFrame:
+        """Only table `name`'s rows matching the SQL `where` (a view's; not kept)."""
+        from tradeviz.store.tables import read_table
+
+        return read_table(self.processed, name, where, params)
 
     def held_years(self) -> tuple[int, ...] | None:
         """The years of the flows partitions (from the index, nothing read); None for
@@ -321,7 +325,7 @@ class Dataset:
                 marks = ", ".join("?" * len(keep))
                 clauses.append(f"{a} IN ({marks}) AND {b} IN ({marks})")
                 params += keep + keep
-            return self._frames.table(name, " AND ".join(clauses), tuple(params))
+            return self._frames.rows(name, " AND ".join(clauses), tuple(params))
         df = self._frames.table(name)
         mask = pd.Series(True, index=df.index)
         if keep:
