@@ -217,8 +217,8 @@ def intensity(ds: Dataset, exporter: str, importer: str, years=None) -> pd.DataF
     out = _keep(out, a.years)
     left_out = sorted(set(_keep(x_ij.rename_axis("year").reset_index(), a.years)["year"]))
     left_out = [int(y) for y in left_out if y not in set(out["year"])]
-    if left_out:  # a year of bilateral rows without both totals in the world layer
-        basis += f"; {describe_years(left_out)} left out: the world layer lacks its totals"
+    # a year of bilateral rows without both totals in the world layer
+    basis = _left_out(basis, left_out, "the world layer lacks its totals")
     return _tidy(out, basis, syn_x or syn_m or syn_f, exporter=a.exporter, importer=a.importer)
 
 
@@ -357,12 +357,14 @@ def potential(
     out = out.groupby("year", group_keys=False).head(n) if n else out
     out.insert(2, "description", out["hs_code"].map(_descriptions()).fillna(""))
     basis = "CHN's reported imports (World and from the country); world shares from reporters"
-    if left_out:
-        basis += (
-            f"; {describe_years(left_out)} left out: the world layer lacks CHN's imports or "
-            f"{a.country}'s exports there"
-        )
+    why = f"the world layer lacks CHN's imports or {a.country}'s exports there"
+    basis = _left_out(basis, left_out, why)
     return _tidy(out, basis, syn_x or syn_m or _syn(actual), country=a.country)
+
+
+def _left_out(basis: str, years: list[int], why: str) -> str:
+    """`basis`, naming the years of bilateral rows a measure left out, and why."""
+    return f"{basis}; {describe_years(years)} left out: {why}" if years else basis
 
 
 def _no_potential_year(a, market: pd.DataFrame, own: pd.DataFrame) -> str:
@@ -436,8 +438,7 @@ def complexity(ds: Dataset, country: str, years=None, level: int = COMPLEXITY_LE
     out = to_world.merge(to_china, on="year", how="outer", suffixes=("_world", "_china"))
     out = out.merge(eci[eci["reporter"] == a.country][["year", "eci"]], on="year", how="left")
     basis = f"PCI/ECI: ecomplexity on HS{a.level} world exports; to China: CHN's imports"
-    if left_out:
-        basis += f"; {describe_years(left_out)} left out: no world layer there"
+    basis = _left_out(basis, left_out, "no world layer there")
     return _tidy(_keep(out, a.years), basis, syn or _syn(china), country=a.country)
 
 
